@@ -1,0 +1,189 @@
+//! `report`: the command-line face of customer-intel. It parses arguments, calls one library
+//! function, and prints results or the full cause chain of an error. Exit codes: 0 success,
+//! 1 stale outputs (`check`), 2 bad input or usage.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use clap::{Args, Parser, Subcommand};
+use customer_intel::data::{self, SynthSpec};
+use customer_intel::pipeline::{self, BuildOptions};
+use customer_intel::settings::Settings;
+
+#[derive(Parser)]
+#[command(name = "report", version, about = "Analyse a customer table and render README sections, an HTML report and slides.")]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    #[command(flatten)]
+    build: BuildArgs,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Load, validate and analyse the data; write findings, figures, report, slides and README sections (the default).
+    Build(BuildArgs),
+    /// Render everything in memory and exit 1 naming each committed output that is stale.
+    Check(BuildArgs),
+    /// Write a synthetic customer table with the bundled schema.
+    Synth(SynthArgs),
+}
+
+#[derive(Args, Clone)]
+struct BuildArgs {
+    /// Input CSV file.
+    #[arg(long, default_value = pipeline::DEFAULT_DATA)]
+    data: PathBuf,
+    /// Output folder for findings.json, figures/, index.html and slides.html.
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// README whose generated sections are refreshed (default: README.md, unless --out is given).
+    #[arg(long)]
+    readme: Option<PathBuf>,
+    /// Folder of templates that override the built-in ones, file by file.
+    #[arg(long)]
+    templates: Option<PathBuf>,
+    /// Settings file (TOML): seed, folds, column roles, thresholds.
+    #[arg(long)]
+    settings: Option<PathBuf>,
+}
+
+#[derive(Args)]
+struct SynthArgs {
+    /// Number of customers.
+    #[arg(long, default_value_t = 1000)]
+    rows: usize,
+    /// Seed.
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
+    /// Share of rows that duplicate another row except for the id (0..1).
+    #[arg(long, default_value_t = 0.0)]
+    duplicate_rate: f64,
+    /// Output CSV file.
+    #[arg(long)]
+    out: PathBuf,
+}
+
+/// An error that maps to an exit code.
+struct Failure {
+    code: u8,
+    error: anyhow::Error,
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    let result = match cli.command {
+        None => build(cli.build),
+        Some(Command::Build(a)) => build(a),
+        Some(Command::Check(a)) => check(a),
+        Some(Command::Synth(a)) => synth(a),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(f) => {
+            eprintln!("error: {}", f.error);
+            for cause in f.error.chain().skip(1) {
+                eprintln!("  caused by: {cause}");
+            }
+            ExitCode::from(f.code)
+        }
+    }
+}
+
+fn bad_input(error: anyhow::Error) -> Failure {
+    Failure { code: 2, error }
+}
+
+fn options(a: &BuildArgs) -> Result<BuildOptions, Failure> {
+    let settings = match &a.settings {
+        Some(p) => Settings::load(p).map_err(|e| bad_input(e.into()))?,
+        None => Settings::default(),
+    };
+    let readme = match (&a.readme, &a.out) {
+        (Some(r), _) => Some(r.clone()),
+        (None, Some(_)) => None,
+        (None, None) => Some(PathBuf::from("README.md")),
+    };
+    Ok(BuildOptions {
+        data: a.data.clone(),
+        out_dir: a.out.clone().unwrap_or_else(|| PathBuf::from(pipeline::DEFAULT_OUT)),
+        readme,
+        templates: a.templates.clone(),
+        settings,
+    })
+}
+
+/// A spinner on stderr when it is a terminal; silent otherwise.
+fn progress() -> impl FnMut(&str) {
+    let bar = if std::io::stderr().is_terminal() {
+        let b = indicatif::ProgressBar::new_spinner();
+        b.enable_steady_tick(Duration::from_millis(120));
+        Some(b)
+    } else {
+        None
+    };
+    move |msg: &str| {
+        if let Some(b) = &bar {
+            b.set_message(msg.to_string());
+        }
+    }
+}
+
+fn build(a: BuildArgs) -> Result<(), Failure> {
+    let opts = options(&a)?;
+    let summary = pipeline::build(&opts, &mut progress())
+        .with_context(|| format!("report build on '{}' failed", opts.data.display()))
+        .map_err(bad_input)?;
+    println!(
+        "analysed {} rows ({} distinct) from {}",
+        summary.findings.dataset.rows,
+        summary.findings.dataset.distinct_rows,
+        opts.data.display()
+    );
+    println!("wrote {} files under {}", summary.files.len(), opts.out_dir.display());
+    println!("findings: {}", opts.out_dir.join("findings.json").display());
+    Ok(())
+}
+
+fn check(a: BuildArgs) -> Result<(), Failure> {
+    let opts = options(&a)?;
+    let stale = pipeline::check(&opts, &mut progress())
+        .with_context(|| format!("report check on '{}' failed", opts.data.display()))
+        .map_err(bad_input)?;
+    if stale.is_empty() {
+        println!("all generated outputs are up to date");
+        return Ok(());
+    }
+    let list: Vec<String> = stale.iter().map(|p| format!("  {}", p.display())).collect();
+    Err(Failure {
+        code: 1,
+        error: anyhow::anyhow!(
+            "{} generated file(s) are stale; run `report build` and commit:\n{}",
+            stale.len(),
+            list.join("\n")
+        ),
+    })
+}
+
+fn synth(a: SynthArgs) -> Result<(), Failure> {
+    if !(0.0..1.0).contains(&a.duplicate_rate) {
+        return Err(bad_input(anyhow::anyhow!("--duplicate-rate must be in [0, 1), got {}", a.duplicate_rate)));
+    }
+    let spec = SynthSpec { duplicate_rate: a.duplicate_rate, ..SynthSpec::default() };
+    let ds = data::synth(a.rows, a.seed, &spec);
+    data::write_csv(&ds, &a.out)
+        .with_context(|| format!("cannot write '{}'", a.out.display()))
+        .map_err(bad_input)?;
+    println!("wrote {} synthetic customers to {}", a.rows, a.out.display());
+    Ok(())
+}

@@ -1,0 +1,283 @@
+//! The data layer: a validated [`Dataset`] read from CSV ([`load`]) or generated ([`synth`]),
+//! with duplicate groups and provenance, and the typed errors that name file, line, column,
+//! value and rule.
+
+mod error;
+mod load;
+mod synth;
+
+pub use error::{DataError, Violation, MAX_VIOLATIONS};
+pub use load::{load, load_with_roles, parse_csv_bytes};
+pub use synth::{synth, write_csv, SynthSpec};
+
+use std::collections::{BTreeMap, HashMap};
+
+use polars::prelude::{Column, DataFrame, NamedFrom, Series};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::settings::Roles;
+
+/// Where a dataset came from.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Provenance {
+    /// The file it was read from, as given, or `synthetic(rows=…, seed=…)`.
+    pub source: String,
+    /// Number of data rows.
+    pub rows: usize,
+    /// SHA-256 of the file's bytes (of the generated CSV text for synthetic data), lowercase hex.
+    pub sha256: String,
+}
+
+/// A validated customer table.
+///
+/// Columns are addressed by the names given in [`Roles`]. Numeric columns are stored as `f64`
+/// (the polars frame holds the same data for frame-level work), the category column as its
+/// canonical level names (for example `East`, whatever case or padding the file used).
+#[derive(Debug, Clone)]
+pub struct Dataset {
+    /// The column roles the table was validated against.
+    pub roles: Roles,
+    /// The customer ids, as text.
+    pub ids: Vec<String>,
+    /// Every numeric role column (features and target), by column name.
+    pub numeric: BTreeMap<String, Vec<f64>>,
+    /// The category column's canonical level per row.
+    pub category: Vec<String>,
+    /// Columns present in the file that have no role (kept in `frame`, reported, not analysed).
+    pub extra_columns: Vec<String>,
+    /// 1-based line number (as an editor shows it) where each row's record starts.
+    pub lines: Vec<usize>,
+    /// Duplicate group per row: rows identical on every role column except the id share a group.
+    /// Groups are numbered 0.. in order of first appearance.
+    pub groups: Vec<usize>,
+    /// Number of duplicate groups (= number of distinct rows ignoring the id).
+    pub n_groups: usize,
+    /// Where the data came from.
+    pub provenance: Provenance,
+    /// The typed table: id (string), numeric columns (f64), category (string), extra columns (string).
+    pub frame: DataFrame,
+}
+
+/// A compact, serialisable description of a dataset for `findings.json`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DatasetProfile {
+    /// Provenance of the data.
+    pub provenance: Provenance,
+    /// Number of rows.
+    pub rows: usize,
+    /// Role columns, in order: id, numeric features, target, category.
+    pub columns: Vec<String>,
+    /// Columns in the file without a role.
+    pub extra_columns: Vec<String>,
+    /// Number of distinct rows ignoring the id (= duplicate groups).
+    pub distinct_rows: usize,
+    /// Rows that repeat an earlier row (rows − distinct rows).
+    pub duplicate_rows: usize,
+    /// Size of the largest duplicate group.
+    pub largest_group: usize,
+    /// Rows per category level, in the roles' level order.
+    pub category_counts: Vec<(String, usize)>,
+}
+
+impl Dataset {
+    /// Builds a dataset from columns that are already valid, computing duplicate groups and the frame.
+    ///
+    /// `numeric` must hold every column of `roles.numeric_columns()`, each as long as `ids`.
+    /// Used by the loader and the synthetic generator; analyses that resample rows use [`Dataset::subset`].
+    pub fn from_columns(
+        roles: Roles,
+        ids: Vec<String>,
+        numeric: BTreeMap<String, Vec<f64>>,
+        category: Vec<String>,
+        extras: Vec<(String, Vec<String>)>,
+        lines: Vec<usize>,
+        provenance: Provenance,
+    ) -> Dataset {
+        let n = ids.len();
+        let order = roles.numeric_columns();
+        for c in &order {
+            assert_eq!(numeric.get(c).map(Vec::len), Some(n), "column {c} missing or of wrong length");
+        }
+        assert_eq!(category.len(), n);
+        let (groups, n_groups) = duplicate_groups(&order, &numeric, &category, n);
+        let mut cols: Vec<Column> = Vec::with_capacity(order.len() + 2 + extras.len());
+        cols.push(Series::new(roles.id.as_str().into(), &ids).into());
+        for c in &order {
+            cols.push(Series::new(c.as_str().into(), &numeric[c]).into());
+        }
+        cols.push(Series::new(roles.category.as_str().into(), &category).into());
+        let extra_columns = extras.iter().map(|(name, _)| name.clone()).collect();
+        for (name, values) in &extras {
+            cols.push(Series::new(name.as_str().into(), values).into());
+        }
+        let frame = DataFrame::new(n, cols).expect("columns have equal length and distinct names");
+        Dataset { roles, ids, numeric, category, extra_columns, lines, groups, n_groups, provenance, frame }
+    }
+
+    /// Number of rows.
+    pub fn n_rows(&self) -> usize {
+        self.ids.len()
+    }
+
+    /// A numeric column by name; panics if the roles do not name it (a programming error).
+    pub fn col(&self, name: &str) -> &[f64] {
+        self.numeric
+            .get(name)
+            .unwrap_or_else(|| panic!("column '{name}' is not a numeric role column"))
+    }
+
+    /// The spend target column.
+    pub fn target(&self) -> &[f64] {
+        self.col(&self.roles.target)
+    }
+
+    /// Indices of rows by category level, in the roles' level order.
+    pub fn category_counts(&self) -> Vec<(String, usize)> {
+        self.roles
+            .category_levels
+            .iter()
+            .map(|l| (l.clone(), self.category.iter().filter(|c| *c == l).count()))
+            .collect()
+    }
+
+    /// Sizes of the duplicate groups, indexed by group id.
+    pub fn group_sizes(&self) -> Vec<usize> {
+        let mut sizes = vec![0; self.n_groups];
+        for &g in &self.groups {
+            sizes[g] += 1;
+        }
+        sizes
+    }
+
+    /// One representative row per duplicate group (its first appearance), in group order.
+    pub fn distinct_row_indices(&self) -> Vec<usize> {
+        let mut first = vec![usize::MAX; self.n_groups];
+        for (i, &g) in self.groups.iter().enumerate() {
+            if first[g] == usize::MAX {
+                first[g] = i;
+            }
+        }
+        first
+    }
+
+    /// A new dataset made of the given rows (repeats allowed), with groups recomputed.
+    pub fn subset(&self, rows: &[usize]) -> Dataset {
+        let pick_s = |v: &[String]| rows.iter().map(|&i| v[i].clone()).collect::<Vec<_>>();
+        let numeric = self
+            .numeric
+            .iter()
+            .map(|(k, v)| (k.clone(), rows.iter().map(|&i| v[i]).collect()))
+            .collect();
+        let lines = rows.iter().map(|&i| self.lines.get(i).copied().unwrap_or(0)).collect();
+        let provenance = Provenance {
+            source: format!("{} (subset of {} rows)", self.provenance.source, rows.len()),
+            rows: rows.len(),
+            sha256: self.provenance.sha256.clone(),
+        };
+        Dataset::from_columns(
+            self.roles.clone(),
+            pick_s(&self.ids),
+            numeric,
+            pick_s(&self.category),
+            Vec::new(),
+            lines,
+            provenance,
+        )
+    }
+
+    /// The serialisable profile for `findings.json`.
+    pub fn profile(&self) -> DatasetProfile {
+        DatasetProfile {
+            provenance: self.provenance.clone(),
+            rows: self.n_rows(),
+            columns: self.roles.required_columns(),
+            extra_columns: self.extra_columns.clone(),
+            distinct_rows: self.n_groups,
+            duplicate_rows: self.n_rows() - self.n_groups,
+            largest_group: self.group_sizes().into_iter().max().unwrap_or(0),
+            category_counts: self.category_counts(),
+        }
+    }
+}
+
+/// Assigns each row a group id shared by rows equal on every numeric role column and the category.
+fn duplicate_groups(
+    order: &[String],
+    numeric: &BTreeMap<String, Vec<f64>>,
+    category: &[String],
+    n: usize,
+) -> (Vec<usize>, usize) {
+    let mut seen: HashMap<(Vec<u64>, &str), usize> = HashMap::with_capacity(n);
+    let mut groups = Vec::with_capacity(n);
+    for i in 0..n {
+        // -0.0 and 0.0 compare equal; normalise so they also hash equal.
+        let key: Vec<u64> = order.iter().map(|c| (numeric[c][i] + 0.0).to_bits()).collect();
+        let next = seen.len();
+        let g = *seen.entry((key, category[i].as_str())).or_insert(next);
+        groups.push(g);
+    }
+    let n_groups = seen.len();
+    (groups, n_groups)
+}
+
+/// SHA-256 of bytes as lowercase hex.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    let digest = Sha256::digest(bytes);
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tiny() -> Dataset {
+        let roles = Roles::default();
+        let mut numeric = BTreeMap::new();
+        numeric.insert("age".into(), vec![30.0, 30.0, 40.0, 30.0]);
+        numeric.insert("annual_income".into(), vec![1.0, 1.0, 2.0, 1.0]);
+        numeric.insert("loyalty_score".into(), vec![5.0, 5.0, 6.0, 5.0]);
+        numeric.insert("purchase_frequency".into(), vec![3.0, 3.0, 4.0, 3.0]);
+        numeric.insert("purchase_amount".into(), vec![10.0, 10.0, 20.0, 10.0]);
+        let category = vec!["North".into(), "North".into(), "East".into(), "South".into()];
+        let ids = (1..=4).map(|i| i.to_string()).collect();
+        Dataset::from_columns(
+            roles,
+            ids,
+            numeric,
+            category,
+            vec![],
+            vec![2, 3, 4, 5],
+            Provenance { source: "t".into(), rows: 4, sha256: String::new() },
+        )
+    }
+
+    #[test]
+    fn groups_ignore_id_but_not_category() {
+        let ds = tiny();
+        // rows 0 and 1 are copies; row 3 equals them numerically but has another region.
+        assert_eq!(ds.groups, vec![0, 0, 1, 2]);
+        assert_eq!(ds.n_groups, 3);
+        assert_eq!(ds.group_sizes(), vec![2, 1, 1]);
+        assert_eq!(ds.distinct_row_indices(), vec![0, 2, 3]);
+        let p = ds.profile();
+        assert_eq!((p.distinct_rows, p.duplicate_rows, p.largest_group), (3, 1, 2));
+        assert_eq!(ds.frame.shape(), (4, 7));
+    }
+
+    #[test]
+    fn subset_recomputes_groups() {
+        let ds = tiny().subset(&[2, 2, 0]);
+        assert_eq!(ds.groups, vec![0, 0, 1]);
+        assert_eq!(ds.col("age"), &[40.0, 40.0, 30.0]);
+    }
+
+    #[test]
+    fn sha256_matches_published_vector() {
+        // FIPS 180-2 test vector for "abc".
+        assert_eq!(
+            sha256_hex(b"abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+    }
+}

@@ -1,0 +1,18 @@
+//! customer-intel turns a customer table into an honest, reproducible analysis: validated data,
+//! EDA, spend regression, growth-potential classification, segmentation, robustness and drift,
+//! and a renderer that fills README sections, an HTML report and slides from the findings.
+//!
+//! Data flows one way: [`data`] → [`analysis`] → [`findings::Findings`] → [`plot`] / rendering.
+#![warn(missing_docs)]
+
+pub mod analysis;
+pub mod data;
+pub mod features;
+pub mod findings;
+pub mod ml;
+pub mod output;
+pub mod pipeline;
+pub mod plot;
+pub mod rng;
+pub mod settings;
+pub mod stats;

@@ -1,0 +1,4 @@
+//! Machine-learning plumbing shared by the supervised analyses: cross-validation splitters that
+//! respect duplicate groups, metrics, and resampling.
+
+pub mod cv;

@@ -1,0 +1,97 @@
+//! Files the build produces, held in memory first: `report build` writes them atomically
+//! (temporary file, then rename) and `report check` compares them with what is on disk.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// A set of output files, path → bytes, in a stable order.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct Outputs {
+    /// The files, keyed by path.
+    pub files: BTreeMap<PathBuf, Vec<u8>>,
+}
+
+impl Outputs {
+    /// Adds (or replaces) a file.
+    pub fn insert(&mut self, path: impl Into<PathBuf>, bytes: impl Into<Vec<u8>>) {
+        self.files.insert(path.into(), bytes.into());
+    }
+
+    /// Writes every file atomically, creating parent folders. Unchanged files are not rewritten.
+    pub fn write(&self) -> std::io::Result<()> {
+        for (path, bytes) in &self.files {
+            if std::fs::read(path).ok().as_deref() == Some(bytes.as_slice()) {
+                continue;
+            }
+            write_atomic(path, bytes)?;
+        }
+        Ok(())
+    }
+
+    /// The files whose content on disk differs from (or is missing compared with) this set.
+    pub fn stale(&self) -> Vec<PathBuf> {
+        self.files
+            .iter()
+            .filter(|(p, b)| std::fs::read(p).ok().as_deref() != Some(b.as_slice()))
+            .map(|(p, _)| p.clone())
+            .collect()
+    }
+}
+
+/// Writes `bytes` to `path` through a temporary file in the same folder and a rename, so a reader
+/// (or a crash) never sees a half-written file and an existing file survives a failed write.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    std::fs::create_dir_all(&dir)?;
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
+    let result = (|| {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, path)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn write_then_stale_then_fresh() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut out = Outputs::default();
+        let a = dir.path().join("sub/a.txt");
+        out.insert(a.clone(), "one");
+        assert_eq!(out.stale(), vec![a.clone()]);
+        out.write().unwrap();
+        assert!(out.stale().is_empty());
+        assert_eq!(std::fs::read_to_string(&a).unwrap(), "one");
+        std::fs::write(&a, "changed").unwrap();
+        assert_eq!(out.stale(), vec![a]);
+    }
+
+    #[test]
+    fn failed_write_leaves_the_old_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("t.txt");
+        std::fs::write(&target, "old").unwrap();
+        // Renaming a file onto a non-empty directory fails: the old content must survive
+        // and no temporary file may remain.
+        let blocker = dir.path().join("d");
+        std::fs::create_dir(&blocker).unwrap();
+        std::fs::write(blocker.join("x"), "x").unwrap();
+        assert!(write_atomic(&blocker, b"new").is_err());
+        assert_eq!(std::fs::read_to_string(&target).unwrap(), "old");
+        let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+        assert_eq!(names.len(), 2, "{names:?}");
+    }
+}

@@ -1,0 +1,19 @@
+//! Figures drawn with plotters from [`Findings`] (never from a refit), as deterministic SVG.
+
+use crate::findings::Findings;
+
+/// One rendered figure.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Figure {
+    /// File name under `figures/`, for example `eda_correlation.svg`.
+    pub name: String,
+    /// Short caption for reports.
+    pub caption: String,
+    /// The SVG document.
+    pub svg: String,
+}
+
+/// Every figure the findings support, in a stable order.
+pub fn all(_findings: &Findings) -> Vec<Figure> {
+    Vec::new()
+}
