@@ -307,3 +307,16 @@ mod tests {
         assert!(s.check().is_err());
     }
 }
+
+#[cfg(test)]
+mod bundled_file_tests {
+    use super::*;
+
+    /// The committed settings file describes the bundled data: it must equal the defaults.
+    #[test]
+    fn committed_settings_file_equals_defaults() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/settings.toml");
+        let s = Settings::load(&path).unwrap();
+        assert_eq!(s, Settings::default());
+    }
+}
