@@ -18,19 +18,39 @@ const RENAME: [(&str, &str); 7] = [
 ];
 
 fn renamed(name: &str) -> String {
-    RENAME.iter().find(|(a, _)| *a == name).map(|(_, b)| b.to_string()).unwrap_or_else(|| name.to_string())
+    RENAME
+        .iter()
+        .find(|(a, _)| *a == name)
+        .map(|(_, b)| b.to_string())
+        .unwrap_or_else(|| name.to_string())
 }
 
 /// Writes the bundled table with renamed columns in the order `visits, area, spend_usd, cust_id,
 /// loyalty, income_usd, years`, and the settings file for it.
 fn write_fixture(dir: &Path) -> (std::path::PathBuf, std::path::PathBuf) {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let text = std::fs::read_to_string(root.join("data/customer_purchasing_behaviors.csv")).unwrap();
+    let text =
+        std::fs::read_to_string(root.join("data/customer_purchasing_behaviors.csv")).unwrap();
     let mut lines = text.lines();
     let header: Vec<&str> = lines.next().unwrap().split(',').collect();
-    let order = ["purchase_frequency", "region", "purchase_amount", "user_id", "loyalty_score", "annual_income", "age"];
-    let idx: Vec<usize> = order.iter().map(|c| header.iter().position(|h| h == c).unwrap()).collect();
-    let mut out = order.iter().map(|c| renamed(c)).collect::<Vec<_>>().join(",");
+    let order = [
+        "purchase_frequency",
+        "region",
+        "purchase_amount",
+        "user_id",
+        "loyalty_score",
+        "annual_income",
+        "age",
+    ];
+    let idx: Vec<usize> = order
+        .iter()
+        .map(|c| header.iter().position(|h| h == c).unwrap())
+        .collect();
+    let mut out = order
+        .iter()
+        .map(|c| renamed(c))
+        .collect::<Vec<_>>()
+        .join(",");
     for l in lines {
         let f: Vec<&str> = l.split(',').collect();
         out.push('\n');
@@ -51,8 +71,14 @@ fn write_fixture(dir: &Path) -> (std::path::PathBuf, std::path::PathBuf) {
             *c = renamed(c);
         }
     }
-    r.ranges = std::mem::take(&mut r.ranges).into_iter().map(|(k, v)| (renamed(&k), v)).collect();
-    r.units = std::mem::take(&mut r.units).into_iter().map(|(k, v)| (renamed(&k), v)).collect();
+    r.ranges = std::mem::take(&mut r.ranges)
+        .into_iter()
+        .map(|(k, v)| (renamed(&k), v))
+        .collect();
+    r.units = std::mem::take(&mut r.units)
+        .into_iter()
+        .map(|(k, v)| (renamed(&k), v))
+        .collect();
     let toml = dir.join("renamed.toml");
     std::fs::write(&toml, s.to_toml()).unwrap();
     (csv, toml)
@@ -102,7 +128,11 @@ fn renamed_reordered_table_runs_end_to_end_with_the_same_numbers() {
     numbers(&b, &mut nb);
     na.sort();
     nb.sort();
-    assert_eq!(na.len(), nb.len(), "the renamed run has a different shape of findings");
+    assert_eq!(
+        na.len(),
+        nb.len(),
+        "the renamed run has a different shape of findings"
+    );
     assert!(na == nb, "the renamed run computed different numbers");
 
     // The report speaks the user's names: no bundled column name survives anywhere in the outputs.
@@ -110,17 +140,28 @@ fn renamed_reordered_table_runs_end_to_end_with_the_same_numbers() {
     for (old, new) in RENAME {
         if old == "age" || old == "region" {
             // Short words that also occur in prose ("average", "regional"): check quoted names only.
-            assert!(!json.contains(&format!("\"{old}\"")), "findings still name '{old}'");
+            assert!(
+                !json.contains(&format!("\"{old}\"")),
+                "findings still name '{old}'"
+            );
         } else {
             assert!(!json.contains(old), "findings still name '{old}'");
         }
-        assert!(json.contains(new) || old == "user_id", "findings never name '{new}'");
+        assert!(
+            json.contains(new) || old == "user_id",
+            "findings never name '{new}'"
+        );
     }
     for f in &renamed_run.files {
         let ext = f.extension().and_then(|e| e.to_str()).unwrap_or("");
         if ["svg", "html", "md"].contains(&ext) {
             let text = std::fs::read_to_string(f).unwrap();
-            for old in ["annual_income", "purchase_amount", "loyalty_score", "purchase_frequency"] {
+            for old in [
+                "annual_income",
+                "purchase_amount",
+                "loyalty_score",
+                "purchase_frequency",
+            ] {
                 assert!(!text.contains(old), "{} still names '{old}'", f.display());
             }
         }
