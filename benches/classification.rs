@@ -26,15 +26,28 @@ fn main() {
     let ms = median_ms(5, || {
         std::hint::black_box(classification::run(&ds, &settings));
     });
-    println!("classification::run (bundled, {} rows): median {ms:.1} ms over 5 runs", ds.n_rows());
+    println!(
+        "classification::run (bundled, {} rows): median {ms:.1} ms over 5 runs",
+        ds.n_rows()
+    );
     let f = classification::run(&ds, &settings);
     for r in &f.results {
         println!(
             "{:?} {:>13} smote={:<5} {:?}: F1@0.5 {:.3}±{:.3} P@0.5 {:.3} | F1@chosen {:.3}±{:.3} P {:.3} R {:.3} thr {:.3} | AUC {:.3} AP {:.3}",
-            r.features, r.model.name(), r.smote, r.scheme,
-            r.at_default.f1.mean, r.at_default.f1.sd, r.at_default.precision.mean,
-            r.at_chosen.f1.mean, r.at_chosen.f1.sd, r.at_chosen.precision.mean, r.at_chosen.recall.mean,
-            r.chosen_threshold.mean, r.roc_auc.mean, r.average_precision.mean
+            r.features,
+            r.model.name(),
+            r.smote,
+            r.scheme,
+            r.at_default.f1.mean,
+            r.at_default.f1.sd,
+            r.at_default.precision.mean,
+            r.at_chosen.f1.mean,
+            r.at_chosen.f1.sd,
+            r.at_chosen.precision.mean,
+            r.at_chosen.recall.mean,
+            r.chosen_threshold.mean,
+            r.roc_auc.mean,
+            r.average_precision.mean
         );
     }
     println!("best: {:?}\ntargets: {:?}", f.best, f.targets);

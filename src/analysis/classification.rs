@@ -14,8 +14,8 @@
 
 use std::collections::BTreeMap;
 
-use linfa::prelude::*;
 use linfa::DatasetBase;
+use linfa::prelude::*;
 use linfa_ensemble::EnsembleLearnerParams;
 use linfa_logistic::LogisticRegression;
 use linfa_trees::{DecisionTree, DecisionTreeValidParams, TreeNode};
@@ -113,8 +113,11 @@ pub enum ClassifierKind {
 
 impl ClassifierKind {
     /// Every model, simplest first.
-    pub const ALL: [ClassifierKind; 3] =
-        [ClassifierKind::Logistic, ClassifierKind::DecisionTree, ClassifierKind::RandomForest];
+    pub const ALL: [ClassifierKind; 3] = [
+        ClassifierKind::Logistic,
+        ClassifierKind::DecisionTree,
+        ClassifierKind::RandomForest,
+    ];
 
     /// A display name, for example "logistic regression".
     pub fn name(self) -> &'static str {
@@ -153,7 +156,9 @@ pub enum ClassificationError {
     #[error("feature '{0}' is not a numeric role column or the category of the table")]
     UnknownFeature(String),
     /// The label has one class only.
-    #[error("the growth label has {positives} positives among {rows} rows: a classifier needs both classes")]
+    #[error(
+        "the growth label has {positives} positives among {rows} rows: a classifier needs both classes"
+    )]
     OneClass {
         /// Positive rows.
         positives: usize,
@@ -161,7 +166,9 @@ pub enum ClassificationError {
         rows: usize,
     },
     /// Fewer than 3 folds: the nested threshold choice needs at least two other folds.
-    #[error("the classification needs at least 3 folds (the threshold is chosen by a nested CV over the other folds), got {0}")]
+    #[error(
+        "the classification needs at least 3 folds (the threshold is chosen by a nested CV over the other folds), got {0}"
+    )]
     TooFewFolds(usize),
     /// A model failed to fit.
     #[error("fitting the {model} failed: {message}")]
@@ -470,7 +477,11 @@ pub fn leaky_features(roles: &Roles) -> Vec<String> {
 /// assert!(design_matrix(&ds, &loyalty, FeatureSet::Honest).is_err());
 /// assert!(design_matrix(&ds, &loyalty, FeatureSet::LeakyAblation).is_ok());
 /// ```
-pub fn design_matrix(ds: &Dataset, features: &[String], set: FeatureSet) -> Result<Design, ClassificationError> {
+pub fn design_matrix(
+    ds: &Dataset,
+    features: &[String],
+    set: FeatureSet,
+) -> Result<Design, ClassificationError> {
     if set == FeatureSet::Honest {
         features::check_no_leakage(GROWTH_LABEL, features, &ds.roles)?;
     }
@@ -486,7 +497,10 @@ pub fn design_matrix(ds: &Dataset, features: &[String], set: FeatureSet) -> Resu
                 }
             }
         } else {
-            let col = ds.numeric.get(f).ok_or_else(|| ClassificationError::UnknownFeature(f.clone()))?;
+            let col = ds
+                .numeric
+                .get(f)
+                .ok_or_else(|| ClassificationError::UnknownFeature(f.clone()))?;
             columns.push(f.clone());
             for (row, v) in x.iter_mut().zip(col) {
                 row.push(*v);
@@ -545,26 +559,46 @@ pub fn cross_validate(
     let mut runs = Vec::with_capacity(repeats);
     for r in 0..repeats {
         let split_seed = rng::child_seed(settings.seed, r as u64);
-        let folds = cv::split(config.scheme, groups, Some(labels), settings.folds, split_seed)?;
+        let folds = cv::split(
+            config.scheme,
+            groups,
+            Some(labels),
+            settings.folds,
+            split_seed,
+        )?;
         let fold_of = fold_index(&folds, n);
         let k = folds.len();
         // inner[f][i]: score of row i (outside fold f) by the model fitted without f and fold_of[i].
         let mut inner = vec![vec![f64::NAN; n]; k];
         for f in 0..k {
             for g in f + 1..k {
-                let (scores, test) = pair_scores(design, labels, &fold_of, f, g, cs, config, split_seed)?;
+                let (scores, test) =
+                    pair_scores(design, labels, &fold_of, f, g, cs, config, split_seed)?;
                 for (&i, s) in test.iter().zip(scores) {
                     // Rows of g are inner-test rows for outer fold f, and vice versa.
                     inner[if fold_of[i] == g { f } else { g }][i] = s;
                 }
             }
         }
-        let mut run = RepeatRun { oof: vec![f64::NAN; n], threshold: vec![f64::NAN; n], choices: Vec::new() };
+        let mut run = RepeatRun {
+            oof: vec![f64::NAN; n],
+            threshold: vec![f64::NAN; n],
+            choices: Vec::new(),
+        };
         for (f, fold) in folds.iter().enumerate() {
             let train_labels: Vec<bool> = fold.train.iter().map(|&i| labels[i]).collect();
             let train_scores: Vec<f64> = fold.train.iter().map(|&i| inner[f][i]).collect();
-            let choice = class_metrics::choose_threshold(&train_labels, &train_scores, cs.min_precision);
-            let scores = fit_score(design, labels, &fold.train, &fold.test, cs, config, rng::child_seed(split_seed, f as u64))?;
+            let choice =
+                class_metrics::choose_threshold(&train_labels, &train_scores, cs.min_precision);
+            let scores = fit_score(
+                design,
+                labels,
+                &fold.train,
+                &fold.test,
+                cs,
+                config,
+                rng::child_seed(split_seed, f as u64),
+            )?;
             for (&i, s) in fold.test.iter().zip(scores) {
                 run.oof[i] = s;
                 run.threshold[i] = choice.threshold;
@@ -600,9 +634,13 @@ fn pair_scores(
     config: Config,
     split_seed: u64,
 ) -> Result<(Vec<f64>, Vec<usize>), ClassificationError> {
-    let (train, test): (Vec<usize>, Vec<usize>) = (0..labels.len()).partition(|&i| fold_of[i] != f && fold_of[i] != g);
+    let (train, test): (Vec<usize>, Vec<usize>) =
+        (0..labels.len()).partition(|&i| fold_of[i] != f && fold_of[i] != g);
     let seed = rng::child_seed(split_seed, 1000 + (f * 100 + g) as u64);
-    Ok((fit_score(design, labels, &train, &test, cs, config, seed)?, test))
+    Ok((
+        fit_score(design, labels, &train, &test, cs, config, seed)?,
+        test,
+    ))
 }
 
 /// Chooses outer fold `f`'s threshold from its training rows only, as [`cross_validate`] does:
@@ -634,7 +672,11 @@ pub fn choose_fold_threshold(
     let train = &folds[f].train;
     let train_labels: Vec<bool> = train.iter().map(|&i| labels[i]).collect();
     let train_scores: Vec<f64> = train.iter().map(|&i| score[i]).collect();
-    Ok(class_metrics::choose_threshold(&train_labels, &train_scores, cs.min_precision))
+    Ok(class_metrics::choose_threshold(
+        &train_labels,
+        &train_scores,
+        cs.min_precision,
+    ))
 }
 
 /// Fits on `train` (oversampled with SMOTE from those rows alone when the config asks) and
@@ -652,7 +694,13 @@ fn fit_score(
     let mut yt: Vec<bool> = train.iter().map(|&i| labels[i]).collect();
     let extra;
     if config.smote {
-        extra = smote::oversample(&design.x, labels, train, &cs.smote, &mut rng::stream(seed, "classification/smote"))?;
+        extra = smote::oversample(
+            &design.x,
+            labels,
+            train,
+            &cs.smote,
+            &mut rng::stream(seed, "classification/smote"),
+        )?;
         for s in &extra.synthetic {
             xt.push(&s.features);
             yt.push(extra.minority);
@@ -686,7 +734,10 @@ struct TieBreakingTree(DecisionTreeValidParams<f64, bool>);
 impl Fit<Array2<f64>, Array1<bool>, linfa::Error> for TieBreakingTree {
     type Object = DecisionTree<f64, bool>;
 
-    fn fit(&self, data: &DatasetBase<Array2<f64>, Array1<bool>>) -> Result<Self::Object, linfa::Error> {
+    fn fit(
+        &self,
+        data: &DatasetBase<Array2<f64>, Array1<bool>>,
+    ) -> Result<Self::Object, linfa::Error> {
         let (x, y) = (&data.records, &data.targets);
         let mut order: Vec<usize> = (0..x.nrows()).collect();
         let key_cmp = |a: &usize, b: &usize| {
@@ -704,24 +755,34 @@ impl Fit<Array2<f64>, Array1<bool>, linfa::Error> for TieBreakingTree {
         for &i in &order {
             let w = if y[i] { POSITIVE_WEIGHT } else { 1.0 };
             match keep.last() {
-                Some(&j) if key_cmp(&j, &i).is_eq() => *weight.last_mut().expect("paired with keep") += w,
+                Some(&j) if key_cmp(&j, &i).is_eq() => {
+                    *weight.last_mut().expect("paired with keep") += w
+                }
                 _ => {
                     keep.push(i);
                     weight.push(w);
                 }
             }
         }
-        let merged = DatasetBase::new(x.select(ndarray::Axis(0), &keep), y.select(ndarray::Axis(0), &keep))
-            .with_weights(Array1::from(weight));
+        let merged = DatasetBase::new(
+            x.select(ndarray::Axis(0), &keep),
+            y.select(ndarray::Axis(0), &keep),
+        )
+        .with_weights(Array1::from(weight));
         self.0.fit(&merged)
     }
 }
 
-fn tree_params(max_depth: usize) -> Result<DecisionTreeValidParams<f64, bool>, ClassificationError> {
+fn tree_params(
+    max_depth: usize,
+) -> Result<DecisionTreeValidParams<f64, bool>, ClassificationError> {
     DecisionTree::<f64, bool>::params()
         .max_depth((max_depth > 0).then_some(max_depth))
         .check()
-        .map_err(|e| ClassificationError::Fit { model: "decision tree", message: e.to_string() })
+        .map_err(|e| ClassificationError::Fit {
+            model: "decision tree",
+            message: e.to_string(),
+        })
 }
 
 /// The leaf a row falls into, following linfa-trees' own rule (`x[f] < split` goes left).
@@ -730,7 +791,11 @@ fn leaf<'a>(node: &'a TreeNode<f64, bool>, row: &dyn Fn(usize) -> f64) -> &'a Tr
     while !node.is_leaf() {
         let (feature, split, _) = node.split();
         let children = node.children();
-        let next = if row(feature) < split { children[0] } else { children[1] };
+        let next = if row(feature) < split {
+            children[0]
+        } else {
+            children[1]
+        };
         match next {
             Some(child) => node = child,
             None => break,
@@ -741,8 +806,11 @@ fn leaf<'a>(node: &'a TreeNode<f64, bool>, row: &dyn Fn(usize) -> f64) -> &'a Tr
 
 fn to_array(rows: &[&[f64]]) -> Array2<f64> {
     let width = rows.first().map_or(0, |r| r.len());
-    Array2::from_shape_vec((rows.len(), width), rows.iter().flat_map(|r| r.iter().copied()).collect())
-        .expect("rows have equal width")
+    Array2::from_shape_vec(
+        (rows.len(), width),
+        rows.iter().flat_map(|r| r.iter().copied()).collect(),
+    )
+    .expect("rows have equal width")
 }
 
 /// Fits one model and returns positive-class probabilities for `test`. A training set with a
@@ -759,7 +827,10 @@ fn fit_predict(
     if positives == 0 || positives == labels.len() {
         return Ok(vec![if positives == 0 { 0.0 } else { 1.0 }; test.len()]);
     }
-    let fit_err = |e: &dyn std::fmt::Display| ClassificationError::Fit { model: kind.name(), message: e.to_string() };
+    let fit_err = |e: &dyn std::fmt::Display| ClassificationError::Fit {
+        model: kind.name(),
+        message: e.to_string(),
+    };
     match kind {
         ClassifierKind::Logistic => {
             // Standardise with the training rows' statistics only.
@@ -768,12 +839,22 @@ fn fit_predict(
                 .map(|j| {
                     let col: Vec<f64> = train.iter().map(|r| r[j]).collect();
                     let sd = stats::sd(&col);
-                    (stats::mean(&col), if sd > 0.0 && sd.is_finite() { sd } else { 1.0 })
+                    (
+                        stats::mean(&col),
+                        if sd > 0.0 && sd.is_finite() { sd } else { 1.0 },
+                    )
                 })
                 .collect();
             let z = |rows: &[&[f64]]| -> Array2<f64> {
-                let v: Vec<Vec<f64>> =
-                    rows.iter().map(|r| r.iter().zip(&scale).map(|(x, (c, s))| (x - c) / s).collect()).collect();
+                let v: Vec<Vec<f64>> = rows
+                    .iter()
+                    .map(|r| {
+                        r.iter()
+                            .zip(&scale)
+                            .map(|(x, (c, s))| (x - c) / s)
+                            .collect()
+                    })
+                    .collect();
                 let refs: Vec<&[f64]> = v.iter().map(Vec::as_slice).collect();
                 to_array(&refs)
             };
@@ -788,7 +869,9 @@ fn fit_predict(
         }
         ClassifierKind::DecisionTree => {
             let data = DatasetBase::new(to_array(train), Array1::from(labels.to_vec()));
-            let tree = TieBreakingTree(tree_params(cs.tree_max_depth)?).fit(&data).map_err(|e| fit_err(&e))?;
+            let tree = TieBreakingTree(tree_params(cs.tree_max_depth)?)
+                .fit(&data)
+                .map_err(|e| fit_err(&e))?;
             // Leaf probability: positive share of the training rows routed to the leaf.
             let root = tree.root_node();
             let mut counts: BTreeMap<usize, (f64, f64)> = BTreeMap::new();
@@ -826,7 +909,9 @@ fn fit_predict(
                         .models
                         .iter()
                         .zip(&forest.model_features)
-                        .filter(|(t, cols)| leaf(t.root_node(), &|j| r[cols[j]]).prediction() == Some(true))
+                        .filter(|(t, cols)| {
+                            leaf(t.root_node(), &|j| r[cols[j]]).prediction() == Some(true)
+                        })
                         .count();
                     votes as f64 / forest.models.len() as f64
                 })
@@ -835,7 +920,11 @@ fn fit_predict(
     }
 }
 
-fn threshold_metrics(labels: &[bool], runs: &[RepeatRun], predicted: impl Fn(&RepeatRun, usize) -> bool) -> ThresholdMetrics {
+fn threshold_metrics(
+    labels: &[bool],
+    runs: &[RepeatRun],
+    predicted: impl Fn(&RepeatRun, usize) -> bool,
+) -> ThresholdMetrics {
     let conf: Vec<Confusion> = runs
         .iter()
         .map(|run| {
@@ -854,10 +943,19 @@ fn threshold_metrics(labels: &[bool], runs: &[RepeatRun], predicted: impl Fn(&Re
 }
 
 /// Summarises the out-of-fold runs of one configuration.
-fn summarise(labels: &[bool], runs: &[RepeatRun], design: &Design, settings: &Settings, config: Config) -> ConfigResult {
+fn summarise(
+    labels: &[bool],
+    runs: &[RepeatRun],
+    design: &Design,
+    settings: &Settings,
+    config: Config,
+) -> ConfigResult {
     let cs = &settings.classification;
     let t0 = cs.default_threshold;
-    let thresholds: Vec<f64> = runs.iter().flat_map(|r| r.choices.iter().map(|c| c.threshold)).collect();
+    let thresholds: Vec<f64> = runs
+        .iter()
+        .flat_map(|r| r.choices.iter().map(|c| c.threshold))
+        .collect();
     ConfigResult {
         model: config.model,
         smote: config.smote,
@@ -872,16 +970,32 @@ fn summarise(labels: &[bool], runs: &[RepeatRun], design: &Design, settings: &Se
         at_default: threshold_metrics(labels, runs, |r, i| r.oof[i] >= t0),
         at_chosen: threshold_metrics(labels, runs, |r, i| r.oof[i] >= r.threshold[i]),
         chosen_threshold: Spread::of(&thresholds),
-        constraint_met_folds: runs.iter().flat_map(|r| &r.choices).filter(|c| c.constraint_met).count(),
-        roc_auc: Spread::of(&runs.iter().map(|r| class_metrics::roc_auc(labels, &r.oof)).collect::<Vec<_>>()),
+        constraint_met_folds: runs
+            .iter()
+            .flat_map(|r| &r.choices)
+            .filter(|c| c.constraint_met)
+            .count(),
+        roc_auc: Spread::of(
+            &runs
+                .iter()
+                .map(|r| class_metrics::roc_auc(labels, &r.oof))
+                .collect::<Vec<_>>(),
+        ),
         average_precision: Spread::of(
-            &runs.iter().map(|r| class_metrics::average_precision(labels, &r.oof)).collect::<Vec<_>>(),
+            &runs
+                .iter()
+                .map(|r| class_metrics::average_precision(labels, &r.oof))
+                .collect::<Vec<_>>(),
         ),
     }
 }
 
 /// Cross-validates one configuration on a dataset and summarises it.
-pub fn evaluate(ds: &Dataset, settings: &Settings, config: Config) -> Result<ConfigResult, ClassificationError> {
+pub fn evaluate(
+    ds: &Dataset,
+    settings: &Settings,
+    config: Config,
+) -> Result<ConfigResult, ClassificationError> {
     let (labels, _) = features::growth_label(ds, &settings.features);
     let feats = match config.features {
         FeatureSet::Honest => honest_features(&ds.roles),
@@ -906,15 +1020,28 @@ pub fn evaluate(ds: &Dataset, settings: &Settings, config: Config) -> Result<Con
 /// let f1 = cv_f1(&ds, &s, ClassifierKind::Logistic, false).unwrap();
 /// assert!(f1.mean >= 0.0 && f1.mean <= 1.0 && f1.n == 1);
 /// ```
-pub fn cv_f1(ds: &Dataset, settings: &Settings, model: ClassifierKind, smote: bool) -> Result<Spread, ClassificationError> {
-    let config = Config { model, smote, features: FeatureSet::Honest, scheme: DEFAULT_SCHEME };
+pub fn cv_f1(
+    ds: &Dataset,
+    settings: &Settings,
+    model: ClassifierKind,
+    smote: bool,
+) -> Result<Spread, ClassificationError> {
+    let config = Config {
+        model,
+        smote,
+        features: FeatureSet::Honest,
+        scheme: DEFAULT_SCHEME,
+    };
     Ok(evaluate(ds, settings, config)?.at_chosen.f1)
 }
 
 fn check_classes(labels: &[bool]) -> Result<(), ClassificationError> {
     let positives = labels.iter().filter(|&&l| l).count();
     if positives < 2 || labels.len() - positives < 2 {
-        return Err(ClassificationError::OneClass { positives, rows: labels.len() });
+        return Err(ClassificationError::OneClass {
+            positives,
+            rows: labels.len(),
+        });
     }
     Ok(())
 }
@@ -949,11 +1076,17 @@ among honest models with and without SMOTE; ties go to the higher mean ROC-AUC, 
 pub fn run(ds: &Dataset, settings: &Settings) -> ClassificationFindings {
     match try_run(ds, settings) {
         Ok(f) => f,
-        Err(e) => ClassificationFindings { error: Some(e.to_string()), ..Default::default() },
+        Err(e) => ClassificationFindings {
+            error: Some(e.to_string()),
+            ..Default::default()
+        },
     }
 }
 
-fn try_run(ds: &Dataset, settings: &Settings) -> Result<ClassificationFindings, ClassificationError> {
+fn try_run(
+    ds: &Dataset,
+    settings: &Settings,
+) -> Result<ClassificationFindings, ClassificationError> {
     let cs = &settings.classification;
     let (labels, _) = features::growth_label(ds, &settings.features);
     let positives = labels.iter().filter(|&&l| l).count();
@@ -981,16 +1114,30 @@ fn try_run(ds: &Dataset, settings: &Settings) -> Result<ClassificationFindings, 
     for scheme in [DEFAULT_SCHEME, NAIVE_SCHEME] {
         for model in ClassifierKind::ALL {
             for smote in [false, true] {
-                plan.push(Config { model, smote, features: FeatureSet::Honest, scheme });
+                plan.push(Config {
+                    model,
+                    smote,
+                    features: FeatureSet::Honest,
+                    scheme,
+                });
             }
         }
     }
     // The ablation only needs to show the size of the inflation: no SMOTE, default scheme.
     for model in ClassifierKind::ALL {
-        plan.push(Config { model, smote: false, features: FeatureSet::LeakyAblation, scheme: DEFAULT_SCHEME });
+        plan.push(Config {
+            model,
+            smote: false,
+            features: FeatureSet::LeakyAblation,
+            scheme: DEFAULT_SCHEME,
+        });
     }
     for config in plan {
-        let design = if config.features == FeatureSet::Honest { &honest } else { &leaky };
+        let design = if config.features == FeatureSet::Honest {
+            &honest
+        } else {
+            &leaky
+        };
         let runs = cross_validate(design, &labels, &ds.groups, settings, config)?;
         if config.features == FeatureSet::Honest && config.scheme == DEFAULT_SCHEME {
             let first = &runs[0];
@@ -1003,15 +1150,20 @@ fn try_run(ds: &Dataset, settings: &Settings) -> Result<ClassificationFindings, 
                 average_precision: class_metrics::average_precision(&labels, &first.oof),
             });
         }
-        out.results.push(summarise(&labels, &runs, design, settings, config));
+        out.results
+            .push(summarise(&labels, &runs, design, settings, config));
     }
 
     let find = |m: ClassifierKind, s: bool, f: FeatureSet, sch: Scheme| {
-        out.results.iter().position(|r| r.model == m && r.smote == s && r.features == f && r.scheme == sch)
+        out.results
+            .iter()
+            .position(|r| r.model == m && r.smote == s && r.features == f && r.scheme == sch)
     };
     // Best honest model under the default scheme (see BEST_RULE).
     let best_idx = (0..out.results.len())
-        .filter(|&i| out.results[i].features == FeatureSet::Honest && out.results[i].scheme == DEFAULT_SCHEME)
+        .filter(|&i| {
+            out.results[i].features == FeatureSet::Honest && out.results[i].scheme == DEFAULT_SCHEME
+        })
         .max_by(|&a, &b| {
             let (ra, rb) = (&out.results[a], &out.results[b]);
             ra.at_chosen
@@ -1051,7 +1203,8 @@ fn try_run(ds: &Dataset, settings: &Settings) -> Result<ClassificationFindings, 
         for smote in [false, true] {
             let g = find(model, smote, FeatureSet::Honest, DEFAULT_SCHEME).map(|i| &out.results[i]);
             let nv = find(model, smote, FeatureSet::Honest, NAIVE_SCHEME).map(|i| &out.results[i]);
-            let lk = find(model, smote, FeatureSet::LeakyAblation, DEFAULT_SCHEME).map(|i| &out.results[i]);
+            let lk = find(model, smote, FeatureSet::LeakyAblation, DEFAULT_SCHEME)
+                .map(|i| &out.results[i]);
             if let (Some(g), Some(nv)) = (g, nv) {
                 out.scheme_gaps.push(SchemeGap {
                     model,
@@ -1118,8 +1271,11 @@ mod tests {
     use crate::data;
 
     fn bundled() -> Dataset {
-        data::load(std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/data/customer_purchasing_behaviors.csv")))
-            .expect("bundled data loads")
+        data::load(std::path::Path::new(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/data/customer_purchasing_behaviors.csv"
+        )))
+        .expect("bundled data loads")
     }
 
     #[test]
@@ -1128,7 +1284,17 @@ mod tests {
         let honest = honest_features(&ds.roles);
         assert_eq!(honest, vec!["age", "annual_income", "region"]);
         let d = design_matrix(&ds, &honest, FeatureSet::Honest).unwrap();
-        assert_eq!(d.columns, vec!["age", "annual_income", "region=North", "region=South", "region=East", "region=West"]);
+        assert_eq!(
+            d.columns,
+            vec![
+                "age",
+                "annual_income",
+                "region=North",
+                "region=South",
+                "region=East",
+                "region=West"
+            ]
+        );
         for bad in &ds.roles.label_inputs {
             let mut f = honest.clone();
             f.push(bad.clone());
@@ -1145,9 +1311,20 @@ mod tests {
 
     /// A one-feature design where the feature predicts the label with some noise.
     fn toy(n: usize) -> (Design, Vec<bool>, Vec<usize>) {
-        let x: Vec<Vec<f64>> = (0..n).map(|i| vec![((i * 37) % n) as f64 / n as f64]).collect();
-        let labels: Vec<bool> = (0..n).map(|i| x[i][0] + 0.25 * ((i * 13 % 7) as f64 / 7.0 - 0.5) > 0.6).collect();
-        (Design { x, columns: vec!["f".into()] }, labels, (0..n).collect())
+        let x: Vec<Vec<f64>> = (0..n)
+            .map(|i| vec![((i * 37) % n) as f64 / n as f64])
+            .collect();
+        let labels: Vec<bool> = (0..n)
+            .map(|i| x[i][0] + 0.25 * ((i * 13 % 7) as f64 / 7.0 - 0.5) > 0.6)
+            .collect();
+        (
+            Design {
+                x,
+                columns: vec!["f".into()],
+            },
+            labels,
+            (0..n).collect(),
+        )
     }
 
     #[test]
@@ -1155,19 +1332,39 @@ mod tests {
         let (design, labels, groups) = toy(90);
         let mut settings = Settings::default();
         settings.classification.repeats = Some(1);
-        for (model, smote) in [(ClassifierKind::Logistic, true), (ClassifierKind::DecisionTree, false)] {
+        for (model, smote) in [
+            (ClassifierKind::Logistic, true),
+            (ClassifierKind::DecisionTree, false),
+        ] {
             // Naive k-fold: the split does not look at labels, so changing test-fold labels
             // leaves the folds alone and isolates what the threshold depends on.
-            let config = Config { model, smote, features: FeatureSet::Honest, scheme: Scheme::KFold };
-            let folds = cv::kfold(labels.len(), settings.folds, rng::child_seed(settings.seed, 0)).unwrap();
+            let config = Config {
+                model,
+                smote,
+                features: FeatureSet::Honest,
+                scheme: Scheme::KFold,
+            };
+            let folds = cv::kfold(
+                labels.len(),
+                settings.folds,
+                rng::child_seed(settings.seed, 0),
+            )
+            .unwrap();
             let test0 = &folds[0].test;
             let run = &cross_validate(&design, &labels, &groups, &settings, config).unwrap()[0];
             let applied = run.choices[0].threshold;
             assert!(test0.iter().all(|&i| run.threshold[i] == applied));
             // It is exactly what the training rows alone give.
-            let alone =
-                choose_fold_threshold(&design, &labels, &folds, 0, &settings, config, rng::child_seed(settings.seed, 0))
-                    .unwrap();
+            let alone = choose_fold_threshold(
+                &design,
+                &labels,
+                &folds,
+                0,
+                &settings,
+                config,
+                rng::child_seed(settings.seed, 0),
+            )
+            .unwrap();
             assert_eq!(alone, run.choices[0]);
 
             // Scramble the test fold: invert its labels and move its features.
@@ -1178,12 +1375,22 @@ mod tests {
                 design2.x[i][0] = 1.0 - design2.x[i][0];
             }
             let run2 = &cross_validate(&design2, &labels2, &groups, &settings, config).unwrap()[0];
-            assert_eq!(run2.choices[0], run.choices[0], "{model:?}: fold 0's threshold moved with its test rows");
+            assert_eq!(
+                run2.choices[0], run.choices[0],
+                "{model:?}: fold 0's threshold moved with its test rows"
+            );
             // ...although choosing on the test fold would have given a different threshold.
             let test_labels: Vec<bool> = test0.iter().map(|&i| labels2[i]).collect();
             let test_scores: Vec<f64> = test0.iter().map(|&i| run2.oof[i]).collect();
-            let peeking = class_metrics::choose_threshold(&test_labels, &test_scores, settings.classification.min_precision);
-            assert!((peeking.threshold - applied).abs() > 1e-9, "{model:?}: construction does not discriminate");
+            let peeking = class_metrics::choose_threshold(
+                &test_labels,
+                &test_scores,
+                settings.classification.min_precision,
+            );
+            assert!(
+                (peeking.threshold - applied).abs() > 1e-9,
+                "{model:?}: construction does not discriminate"
+            );
         }
     }
 
@@ -1192,13 +1399,38 @@ mod tests {
         // sklearn 1.9.1: LogisticRegression(C=1.0, tol=1e-10, max_iter=10000) fitted on the
         // standardised (ddof=1) 12 rows below; predict_proba[:, 1] of the 4 test rows.
         let train: Vec<Vec<f64>> = vec![
-            vec![1.0, 20.0], vec![2.0, 18.0], vec![3.0, 25.0], vec![4.0, 22.0], vec![5.0, 30.0], vec![6.0, 27.0],
-            vec![7.0, 35.0], vec![8.0, 31.0], vec![9.0, 40.0], vec![10.0, 38.0], vec![11.0, 45.0], vec![12.0, 41.0],
+            vec![1.0, 20.0],
+            vec![2.0, 18.0],
+            vec![3.0, 25.0],
+            vec![4.0, 22.0],
+            vec![5.0, 30.0],
+            vec![6.0, 27.0],
+            vec![7.0, 35.0],
+            vec![8.0, 31.0],
+            vec![9.0, 40.0],
+            vec![10.0, 38.0],
+            vec![11.0, 45.0],
+            vec![12.0, 41.0],
         ];
-        let y = [false, false, true, false, false, true, false, true, true, false, true, true];
-        let test: Vec<Vec<f64>> = vec![vec![0.0, 10.0], vec![6.5, 30.0], vec![13.0, 50.0], vec![4.0, 40.0]];
-        let want = [0.134_138_213_015_891_96, 0.489_498_981_094_597_05, 0.855_799_827_534_679_2, 0.502_279_751_447_687_2];
-        let cs = ClassificationSettings { logistic_max_iterations: 1000, ..Default::default() };
+        let y = [
+            false, false, true, false, false, true, false, true, true, false, true, true,
+        ];
+        let test: Vec<Vec<f64>> = vec![
+            vec![0.0, 10.0],
+            vec![6.5, 30.0],
+            vec![13.0, 50.0],
+            vec![4.0, 40.0],
+        ];
+        let want = [
+            0.134_138_213_015_891_96,
+            0.489_498_981_094_597_05,
+            0.855_799_827_534_679_2,
+            0.502_279_751_447_687_2,
+        ];
+        let cs = ClassificationSettings {
+            logistic_max_iterations: 1000,
+            ..Default::default()
+        };
         let tr: Vec<&[f64]> = train.iter().map(Vec::as_slice).collect();
         let te: Vec<&[f64]> = test.iter().map(Vec::as_slice).collect();
         let got = fit_predict(ClassifierKind::Logistic, &cs, &tr, &y, &te, 0).unwrap();
@@ -1218,9 +1450,19 @@ mod tests {
         // Depth-1 tree on one feature. Weighted Gini of each cut, by hand: after 1: 0.267,
         // after 2: 0.417, after 3: 0.222, after 4: 0.333, after 5: 0.400, so the cut is at 3.5;
         // the left leaf holds 1 positive of 3 rows, the right 3 of 3.
-        let train: Vec<Vec<f64>> = vec![vec![1.0], vec![2.0], vec![3.0], vec![4.0], vec![5.0], vec![6.0]];
+        let train: Vec<Vec<f64>> = vec![
+            vec![1.0],
+            vec![2.0],
+            vec![3.0],
+            vec![4.0],
+            vec![5.0],
+            vec![6.0],
+        ];
         let y = [false, true, false, true, true, true];
-        let cs = ClassificationSettings { tree_max_depth: 1, ..Default::default() };
+        let cs = ClassificationSettings {
+            tree_max_depth: 1,
+            ..Default::default()
+        };
         let tr: Vec<&[f64]> = train.iter().map(Vec::as_slice).collect();
         let te: Vec<Vec<f64>> = vec![vec![0.0], vec![3.4], vec![3.6], vec![9.0]];
         let te: Vec<&[f64]> = te.iter().map(Vec::as_slice).collect();
@@ -1245,10 +1487,16 @@ mod tests {
             assert!(r.roc_auc.mean > 0.5 && r.roc_auc.mean <= 1.0, "{r:?}");
         }
         for g in &f.scheme_gaps {
-            assert!(g.naive_f1 >= g.group_f1 - 0.05, "naive scoring should not trail group scoring by much: {g:?}");
+            assert!(
+                g.naive_f1 >= g.group_f1 - 0.05,
+                "naive scoring should not trail group scoring by much: {g:?}"
+            );
         }
         assert!(f.best.is_some() && f.targets.is_some());
-        assert_eq!(f, run(&ds, &settings), "same data and settings must give the same findings");
+        assert_eq!(
+            f,
+            run(&ds, &settings),
+            "same data and settings must give the same findings"
+        );
     }
 }
-

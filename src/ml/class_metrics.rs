@@ -29,7 +29,11 @@ pub struct Confusion {
 }
 
 fn ratio(num: usize, den: usize) -> f64 {
-    if den == 0 { 0.0 } else { num as f64 / den as f64 }
+    if den == 0 {
+        0.0
+    } else {
+        num as f64 / den as f64
+    }
 }
 
 impl Confusion {
@@ -57,7 +61,12 @@ impl Confusion {
 
     /// Element-wise sum (for pooling folds or repeats).
     pub fn add(self, o: Confusion) -> Confusion {
-        Confusion { tp: self.tp + o.tp, fp: self.fp + o.fp, tn: self.tn + o.tn, fn_: self.fn_ + o.fn_ }
+        Confusion {
+            tp: self.tp + o.tp,
+            fp: self.fp + o.fp,
+            tn: self.tn + o.tn,
+            fn_: self.fn_ + o.fn_,
+        }
     }
 
     /// Number of rows counted.
@@ -134,10 +143,19 @@ pub fn sweep(actual: &[bool], scores: &[f64]) -> Vec<SweepPoint> {
     while i < order.len() {
         let s = scores[order[i]];
         while i < order.len() && scores[order[i]] == s {
-            if actual[order[i]] { tp += 1 } else { fp += 1 }
+            if actual[order[i]] {
+                tp += 1
+            } else {
+                fp += 1
+            }
             i += 1;
         }
-        let confusion = Confusion { tp, fp, tn: neg - fp, fn_: pos - tp };
+        let confusion = Confusion {
+            tp,
+            fp,
+            tn: neg - fp,
+            fn_: pos - tp,
+        };
         out.push(SweepPoint {
             threshold: s,
             confusion,
@@ -166,7 +184,10 @@ pub fn roc_auc(actual: &[bool], scores: &[f64]) -> f64 {
     if pos == 0 || pos == actual.len() {
         return f64::NAN;
     }
-    roc_curve(actual, scores).windows(2).map(|w| (w[1].0 - w[0].0) * (w[1].1 + w[0].1) / 2.0).sum()
+    roc_curve(actual, scores)
+        .windows(2)
+        .map(|w| (w[1].0 - w[0].0) * (w[1].1 + w[0].1) / 2.0)
+        .sum()
 }
 
 /// The precision-recall curve as (recall, precision) points, one per distinct score from the
@@ -174,7 +195,11 @@ pub fn roc_auc(actual: &[bool], scores: &[f64]) -> f64 {
 /// `precision_recall_curve` lists the same points in the opposite order, ending at (0, 1)).
 pub fn pr_curve(actual: &[bool], scores: &[f64]) -> Vec<(f64, f64)> {
     let mut pts = vec![(0.0, 1.0)];
-    pts.extend(sweep(actual, scores).into_iter().map(|p| (p.recall, p.precision)));
+    pts.extend(
+        sweep(actual, scores)
+            .into_iter()
+            .map(|p| (p.recall, p.precision)),
+    );
     pts
 }
 
@@ -223,10 +248,14 @@ pub fn choose_threshold(actual: &[bool], scores: &[f64], min_precision: f64) -> 
     let pts = sweep(actual, scores);
     assert!(!pts.is_empty(), "cannot choose a threshold without scores");
     let better = |a: &SweepPoint, b: &SweepPoint| {
-        a.f1.total_cmp(&b.f1).then(a.precision.total_cmp(&b.precision)).then(a.threshold.total_cmp(&b.threshold))
+        a.f1.total_cmp(&b.f1)
+            .then(a.precision.total_cmp(&b.precision))
+            .then(a.threshold.total_cmp(&b.threshold))
     };
     let pick = |filter: &dyn Fn(&SweepPoint) -> bool| -> Option<usize> {
-        (0..pts.len()).filter(|&i| filter(&pts[i])).max_by(|&a, &b| better(&pts[a], &pts[b]))
+        (0..pts.len())
+            .filter(|&i| filter(&pts[i]))
+            .max_by(|&a, &b| better(&pts[a], &pts[b]))
     };
     let (idx, met) = match pick(&|p| p.precision >= min_precision) {
         Some(i) => (i, true),
@@ -237,7 +266,13 @@ pub fn choose_threshold(actual: &[bool], scores: &[f64], min_precision: f64) -> 
         Some(next) => (p.threshold + next.threshold) / 2.0,
         None => p.threshold,
     };
-    ThresholdChoice { threshold, precision: p.precision, recall: p.recall, f1: p.f1, constraint_met: met }
+    ThresholdChoice {
+        threshold,
+        precision: p.precision,
+        recall: p.recall,
+        f1: p.f1,
+        constraint_met: met,
+    }
 }
 
 #[cfg(test)]
@@ -250,9 +285,12 @@ mod tests {
     //   roc_auc_score(Y, S); average_precision_score(Y, S);
     //   roc_curve(Y, S, drop_intermediate=False); precision_recall_curve(Y, S).
     const Y: [bool; 16] = [
-        true, false, true, true, false, false, true, false, true, false, false, true, false, true, false, false,
+        true, false, true, true, false, false, true, false, true, false, false, true, false, true,
+        false, false,
     ];
-    const S: [f64; 16] = [0.9, 0.8, 0.8, 0.7, 0.65, 0.6, 0.55, 0.5, 0.4, 0.35, 0.35, 0.3, 0.2, 0.1, 0.1, 0.05];
+    const S: [f64; 16] = [
+        0.9, 0.8, 0.8, 0.7, 0.65, 0.6, 0.55, 0.5, 0.4, 0.35, 0.35, 0.3, 0.2, 0.1, 0.1, 0.05,
+    ];
 
     fn close(a: f64, b: f64) {
         assert!((a - b).abs() < 1e-9, "{a} vs {b}");
@@ -269,7 +307,15 @@ mod tests {
         close(recall(&Y, &S, 0.3), 0.857_142_857_142_857_1);
         close(f1(&Y, &S, 0.3), 0.631_578_947_368_421);
         let c = Confusion::at_threshold(&Y, &S, 0.5);
-        assert_eq!(c, Confusion { tp: 4, fp: 4, tn: 5, fn_: 3 }); // sklearn confusion_matrix [[5,4],[3,4]]
+        assert_eq!(
+            c,
+            Confusion {
+                tp: 4,
+                fp: 4,
+                tn: 5,
+                fn_: 3
+            }
+        ); // sklearn confusion_matrix [[5,4],[3,4]]
         close(c.accuracy(), 9.0 / 16.0);
     }
 
@@ -284,8 +330,38 @@ mod tests {
     fn curves_match_sklearn() {
         let roc = roc_curve(&Y, &S);
         // sklearn roc_curve(drop_intermediate=False): 14 points incl. the (0, 0) start.
-        let fpr = [0.0, 0.0, 1.0 / 9.0, 1.0 / 9.0, 2.0 / 9.0, 3.0 / 9.0, 3.0 / 9.0, 4.0 / 9.0, 4.0 / 9.0, 6.0 / 9.0, 6.0 / 9.0, 7.0 / 9.0, 8.0 / 9.0, 1.0];
-        let tpr = [0.0, 1.0 / 7.0, 2.0 / 7.0, 3.0 / 7.0, 3.0 / 7.0, 3.0 / 7.0, 4.0 / 7.0, 4.0 / 7.0, 5.0 / 7.0, 5.0 / 7.0, 6.0 / 7.0, 6.0 / 7.0, 1.0, 1.0];
+        let fpr = [
+            0.0,
+            0.0,
+            1.0 / 9.0,
+            1.0 / 9.0,
+            2.0 / 9.0,
+            3.0 / 9.0,
+            3.0 / 9.0,
+            4.0 / 9.0,
+            4.0 / 9.0,
+            6.0 / 9.0,
+            6.0 / 9.0,
+            7.0 / 9.0,
+            8.0 / 9.0,
+            1.0,
+        ];
+        let tpr = [
+            0.0,
+            1.0 / 7.0,
+            2.0 / 7.0,
+            3.0 / 7.0,
+            3.0 / 7.0,
+            3.0 / 7.0,
+            4.0 / 7.0,
+            4.0 / 7.0,
+            5.0 / 7.0,
+            5.0 / 7.0,
+            6.0 / 7.0,
+            6.0 / 7.0,
+            1.0,
+            1.0,
+        ];
         assert_eq!(roc.len(), fpr.len());
         for (i, &(x, y)) in roc.iter().enumerate() {
             close(x, fpr[i]);
@@ -293,7 +369,22 @@ mod tests {
         }
         let pr = pr_curve(&Y, &S);
         // sklearn precision_recall_curve, read from the highest threshold down.
-        let prec = [1.0, 1.0, 2.0 / 3.0, 0.75, 0.6, 0.5, 4.0 / 7.0, 0.5, 5.0 / 9.0, 5.0 / 11.0, 0.5, 6.0 / 13.0, 7.0 / 15.0, 7.0 / 16.0];
+        let prec = [
+            1.0,
+            1.0,
+            2.0 / 3.0,
+            0.75,
+            0.6,
+            0.5,
+            4.0 / 7.0,
+            0.5,
+            5.0 / 9.0,
+            5.0 / 11.0,
+            0.5,
+            6.0 / 13.0,
+            7.0 / 15.0,
+            7.0 / 16.0,
+        ];
         assert_eq!(pr.len(), prec.len());
         for (i, &(_, p)) in pr.iter().enumerate() {
             close(p, prec[i]);

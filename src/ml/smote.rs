@@ -113,15 +113,27 @@ pub fn oversample(
     }
     let width = rows.first().map_or(0, |&r| x[r].len());
     if let Some(&r) = rows.iter().find(|&&r| x[r].len() != width) {
-        return Err(SmoteError::Ragged { row: r, got: x[r].len(), expected: width });
+        return Err(SmoteError::Ragged {
+            row: r,
+            got: x[r].len(),
+            expected: width,
+        });
     }
     let pos: Vec<usize> = rows.iter().copied().filter(|&r| labels[r]).collect();
     let neg: Vec<usize> = rows.iter().copied().filter(|&r| !labels[r]).collect();
-    let (minority, members, majority) =
-        if pos.len() <= neg.len() { (true, pos, neg.len()) } else { (false, neg, pos.len()) };
+    let (minority, members, majority) = if pos.len() <= neg.len() {
+        (true, pos, neg.len())
+    } else {
+        (false, neg, pos.len())
+    };
     let m = members.len();
     let target = (params.ratio * majority as f64).ceil().max(0.0) as usize;
-    let mut out = Oversampled { minority, minority_before: m, majority, synthetic: Vec::new() };
+    let mut out = Oversampled {
+        minority,
+        minority_before: m,
+        majority,
+        synthetic: Vec::new(),
+    };
     if target <= m {
         return Ok(out);
     }
@@ -135,18 +147,34 @@ pub fn oversample(
         .map(|j| {
             let col: Vec<f64> = rows.iter().map(|&r| x[r][j]).collect();
             let sd = stats::sd(&col);
-            (stats::mean(&col), if sd > 0.0 && sd.is_finite() { sd } else { 1.0 })
+            (
+                stats::mean(&col),
+                if sd > 0.0 && sd.is_finite() { sd } else { 1.0 },
+            )
         })
         .collect();
     let z: Vec<Vec<f64>> = members
         .iter()
-        .map(|&r| x[r].iter().zip(&scale).map(|(v, (c, s))| (v - c) / s).collect())
+        .map(|&r| {
+            x[r].iter()
+                .zip(&scale)
+                .map(|(v, (c, s))| (v - c) / s)
+                .collect()
+        })
         .collect();
     let neighbours: Vec<Vec<usize>> = (0..m)
         .map(|a| {
             let mut d: Vec<(f64, usize)> = (0..m)
                 .filter(|&b| b != a)
-                .map(|b| (z[a].iter().zip(&z[b]).map(|(p, q)| (p - q) * (p - q)).sum::<f64>(), b))
+                .map(|b| {
+                    (
+                        z[a].iter()
+                            .zip(&z[b])
+                            .map(|(p, q)| (p - q) * (p - q))
+                            .sum::<f64>(),
+                        b,
+                    )
+                })
                 .collect();
             d.sort_by(|p, q| p.0.total_cmp(&q.0).then(p.1.cmp(&q.1)));
             d.into_iter().take(k).map(|(_, b)| b).collect()
@@ -160,8 +188,17 @@ pub fn oversample(
         let b = neighbours[a][rng.gen_range(0..k)];
         let gap: f64 = rng.r#gen();
         let (ra, rb) = (members[a], members[b]);
-        let features = x[ra].iter().zip(&x[rb]).map(|(p, q)| p + gap * (q - p)).collect();
-        out.synthetic.push(Synthetic { features, base: ra, neighbour: rb, gap });
+        let features = x[ra]
+            .iter()
+            .zip(&x[rb])
+            .map(|(p, q)| p + gap * (q - p))
+            .collect();
+        out.synthetic.push(Synthetic {
+            features,
+            base: ra,
+            neighbour: rb,
+            gap,
+        });
     }
     Ok(out)
 }
@@ -191,9 +228,18 @@ mod tests {
         if dd == 0.0 {
             return p.iter().zip(a).all(|(x, y)| (x - y).abs() < 1e-9);
         }
-        let t = p.iter().zip(a).zip(&d).map(|((x, y), e)| (x - y) * e).sum::<f64>() / dd;
+        let t = p
+            .iter()
+            .zip(a)
+            .zip(&d)
+            .map(|((x, y), e)| (x - y) * e)
+            .sum::<f64>()
+            / dd;
         (-1e-12..=1.0 + 1e-12).contains(&t)
-            && p.iter().zip(a).zip(&d).all(|((x, y), e)| (x - (y + t * e)).abs() <= 1e-9 * (1.0 + x.abs()))
+            && p.iter()
+                .zip(a)
+                .zip(&d)
+                .all(|((x, y), e)| (x - (y + t * e)).abs() <= 1e-9 * (1.0 + x.abs()))
     }
 
     #[test]
@@ -206,7 +252,9 @@ mod tests {
         assert_eq!(out.minority_before, 10);
         assert_eq!(out.synthetic.len(), 10); // 10 positives grown to the 20 negatives
         // Independent neighbour computation: standardise by hand, rank distances.
-        let means: Vec<f64> = (0..3).map(|j| x.iter().map(|r| r[j]).sum::<f64>() / 30.0).collect();
+        let means: Vec<f64> = (0..3)
+            .map(|j| x.iter().map(|r| r[j]).sum::<f64>() / 30.0)
+            .collect();
         let sds: Vec<f64> = (0..3)
             .map(|j| (x.iter().map(|r| (r[j] - means[j]).powi(2)).sum::<f64>() / 29.0).sqrt())
             .collect();
@@ -215,9 +263,19 @@ mod tests {
         };
         for s in &out.synthetic {
             assert!(y[s.base] && y[s.neighbour] && s.base != s.neighbour);
-            assert!(on_segment(&s.features, &x[s.base], &x[s.neighbour]), "{s:?}");
-            let closer = (0..30).filter(|&c| y[c] && c != s.base && zd(s.base, c) < zd(s.base, s.neighbour)).count();
-            assert!(closer < 3, "neighbour {} is not among the 3 nearest of {}", s.neighbour, s.base);
+            assert!(
+                on_segment(&s.features, &x[s.base], &x[s.neighbour]),
+                "{s:?}"
+            );
+            let closer = (0..30)
+                .filter(|&c| y[c] && c != s.base && zd(s.base, c) < zd(s.base, s.neighbour))
+                .count();
+            assert!(
+                closer < 3,
+                "neighbour {} is not among the 3 nearest of {}",
+                s.neighbour,
+                s.base
+            );
         }
     }
 
@@ -226,13 +284,31 @@ mod tests {
         let (x, y) = toy();
         let rows: Vec<usize> = (0..30).collect();
         for (ratio, want) in [(1.0, 20), (0.75, 15), (0.5, 10), (0.2, 10), (1.5, 30)] {
-            let out = oversample(&x, &y, &rows, &SmoteParams { k: 5, ratio }, &mut rng::stream(1, "s")).unwrap();
-            assert_eq!(out.minority_before + out.synthetic.len(), want, "ratio {ratio}");
+            let out = oversample(
+                &x,
+                &y,
+                &rows,
+                &SmoteParams { k: 5, ratio },
+                &mut rng::stream(1, "s"),
+            )
+            .unwrap();
+            assert_eq!(
+                out.minority_before + out.synthetic.len(),
+                want,
+                "ratio {ratio}"
+            );
             assert!(out.synthetic.iter().all(|s| y[s.base]));
         }
         // The negatives are the minority here: they get oversampled.
         let flipped: Vec<bool> = y.iter().map(|l| !l).collect();
-        let out = oversample(&x, &flipped, &rows, &SmoteParams::default(), &mut rng::stream(1, "s")).unwrap();
+        let out = oversample(
+            &x,
+            &flipped,
+            &rows,
+            &SmoteParams::default(),
+            &mut rng::stream(1, "s"),
+        )
+        .unwrap();
         assert!(!out.minority);
         assert_eq!(out.synthetic.len(), 10);
     }
@@ -242,7 +318,14 @@ mod tests {
         let (x, y) = toy();
         // A "training fold": every row except 0..10 (the "test fold").
         let train: Vec<usize> = (10..30).collect();
-        let out = oversample(&x, &y, &train, &SmoteParams { k: 4, ratio: 1.0 }, &mut rng::stream(3, "s")).unwrap();
+        let out = oversample(
+            &x,
+            &y,
+            &train,
+            &SmoteParams { k: 4, ratio: 1.0 },
+            &mut rng::stream(3, "s"),
+        )
+        .unwrap();
         assert_eq!(out.minority_before, 6); // positives 12, 15, ..., 27
         assert_eq!(out.synthetic.len(), 14 - 6);
         let train_pos: Vec<usize> = train.iter().copied().filter(|&r| y[r]).collect();
@@ -250,9 +333,11 @@ mod tests {
             assert!(train.contains(&s.base) && train.contains(&s.neighbour));
             // Geometric check independent of the reported provenance: some pair of training
             // positives spans a segment through the point.
-            let spanned = train_pos
-                .iter()
-                .any(|&a| train_pos.iter().any(|&b| a != b && on_segment(&s.features, &x[a], &x[b])));
+            let spanned = train_pos.iter().any(|&a| {
+                train_pos
+                    .iter()
+                    .any(|&b| a != b && on_segment(&s.features, &x[a], &x[b]))
+            });
             assert!(spanned, "{s:?} is on no segment between training positives");
         }
         // Changing test-fold rows changes nothing.
@@ -260,7 +345,14 @@ mod tests {
         for r in x2.iter_mut().take(10) {
             r.iter_mut().for_each(|v| *v = 1e6);
         }
-        let out2 = oversample(&x2, &y, &train, &SmoteParams { k: 4, ratio: 1.0 }, &mut rng::stream(3, "s")).unwrap();
+        let out2 = oversample(
+            &x2,
+            &y,
+            &train,
+            &SmoteParams { k: 4, ratio: 1.0 },
+            &mut rng::stream(3, "s"),
+        )
+        .unwrap();
         assert_eq!(out, out2);
     }
 
@@ -270,10 +362,22 @@ mod tests {
         let rows: Vec<usize> = (0..30).collect();
         let p = SmoteParams::default();
         let a = oversample(&x, &y, &rows, &p, &mut rng::stream(5, "s")).unwrap();
-        assert_eq!(a, oversample(&x, &y, &rows, &p, &mut rng::stream(5, "s")).unwrap());
-        assert_ne!(a, oversample(&x, &y, &rows, &p, &mut rng::stream(6, "s")).unwrap());
         assert_eq!(
-            oversample(&x, &y, &rows, &SmoteParams { k: 0, ratio: 1.0 }, &mut rng::stream(5, "s")),
+            a,
+            oversample(&x, &y, &rows, &p, &mut rng::stream(5, "s")).unwrap()
+        );
+        assert_ne!(
+            a,
+            oversample(&x, &y, &rows, &p, &mut rng::stream(6, "s")).unwrap()
+        );
+        assert_eq!(
+            oversample(
+                &x,
+                &y,
+                &rows,
+                &SmoteParams { k: 0, ratio: 1.0 },
+                &mut rng::stream(5, "s")
+            ),
             Err(SmoteError::ZeroNeighbours)
         );
         assert_eq!(

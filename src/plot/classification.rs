@@ -32,7 +32,13 @@ struct Curve {
 }
 
 /// A unit-square line chart (rates on both axes), with an optional reference line.
-fn curve_chart(title: &str, x_label: &str, y_label: &str, curves: &[Curve], reference: Option<((f64, f64), (f64, f64), &str)>) -> String {
+fn curve_chart(
+    title: &str,
+    x_label: &str,
+    y_label: &str,
+    curves: &[Curve],
+    reference: Option<((f64, f64), (f64, f64), &str)>,
+) -> String {
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
@@ -56,7 +62,12 @@ fn curve_chart(title: &str, x_label: &str, y_label: &str, curves: &[Curve], refe
             .expect("mesh");
         if let Some((a, b, name)) = reference {
             chart
-                .draw_series(DashedLineSeries::new(vec![a, b], 4, 4, BLACK.mix(0.4).stroke_width(1)))
+                .draw_series(DashedLineSeries::new(
+                    vec![a, b],
+                    4,
+                    4,
+                    BLACK.mix(0.4).stroke_width(1),
+                ))
                 .expect("reference")
                 .label(name)
                 .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], BLACK.mix(0.4)));
@@ -65,9 +76,13 @@ fn curve_chart(title: &str, x_label: &str, y_label: &str, curves: &[Curve], refe
             let style = c.colour.stroke_width(2);
             let colour = c.colour;
             let anno = if c.dashed {
-                chart.draw_series(DashedLineSeries::new(c.points.clone(), 6, 4, style)).expect("series")
+                chart
+                    .draw_series(DashedLineSeries::new(c.points.clone(), 6, 4, style))
+                    .expect("series")
             } else {
-                chart.draw_series(LineSeries::new(c.points.clone(), style)).expect("series")
+                chart
+                    .draw_series(LineSeries::new(c.points.clone(), style))
+                    .expect("series")
             };
             let dashed = c.dashed;
             anno.label(c.name.clone()).legend(move |(x, y)| {
@@ -92,7 +107,13 @@ fn curve_chart(title: &str, x_label: &str, y_label: &str, curves: &[Curve], refe
 }
 
 /// Grouped vertical bars: one group per category, one bar per series, value printed on top.
-fn grouped_bars(title: &str, y_label: &str, categories: &[String], series: &[(&str, Vec<f64>, RGBColor)], target: Option<(f64, &str)>) -> String {
+fn grouped_bars(
+    title: &str,
+    y_label: &str,
+    categories: &[String],
+    series: &[(&str, Vec<f64>, RGBColor)],
+    target: Option<(f64, &str)>,
+) -> String {
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
@@ -104,7 +125,7 @@ fn grouped_bars(title: &str, y_label: &str, categories: &[String], series: &[(&s
             .margin(12)
             .x_label_area_size(42)
             .y_label_area_size(52)
-            .build_cartesian_2d(0.0..n as f64, 0.0..1.1f64)
+            .build_cartesian_2d(0.0..n as f64, 0.0..1.3f64)
             .expect("chart");
         chart
             .configure_mesh()
@@ -129,21 +150,35 @@ fn grouped_bars(title: &str, y_label: &str, categories: &[String], series: &[(&s
             chart
                 .draw_series(values.iter().enumerate().map(|(i, &v)| {
                     let x0 = i as f64 + 0.1 + s as f64 * width;
-                    Rectangle::new([(x0, 0.0), (x0 + width * 0.92, v.max(0.0))], colour.filled())
+                    Rectangle::new(
+                        [(x0, 0.0), (x0 + width * 0.92, v.max(0.0))],
+                        colour.filled(),
+                    )
                 }))
                 .expect("bars")
                 .label(*name)
-                .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 12, y + 5)], colour.filled()));
+                .legend(move |(x, y)| {
+                    Rectangle::new([(x, y - 5), (x + 12, y + 5)], colour.filled())
+                });
             chart
                 .draw_series(values.iter().enumerate().map(|(i, &v)| {
                     let x = i as f64 + 0.1 + (s as f64 + 0.15) * width;
-                    Text::new(format!("{v:.2}"), (x, v.max(0.0) + 0.045), (FONT, 11).into_font())
+                    Text::new(
+                        format!("{v:.2}"),
+                        (x, v.max(0.0) + 0.045),
+                        (FONT, 11).into_font(),
+                    )
                 }))
                 .expect("labels");
         }
         if let Some((t, name)) = target {
             chart
-                .draw_series(DashedLineSeries::new(vec![(0.0, t), (n as f64, t)], 5, 4, RED.mix(0.7).stroke_width(1)))
+                .draw_series(DashedLineSeries::new(
+                    vec![(0.0, t), (n as f64, t)],
+                    5,
+                    4,
+                    RED.mix(0.7).stroke_width(1),
+                ))
                 .expect("target")
                 .label(name)
                 .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], RED.mix(0.7)));
@@ -169,32 +204,79 @@ fn confusion_chart(title: &str, cells: [[f64; 2]; 2], note: &str) -> String {
         let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
         root.fill(&WHITE).expect("svg fill");
         let (top, rest) = root.split_vertically(40);
-        top.draw(&Text::new(title.to_string(), (14, 12), (FONT, 18).into_font())).expect("title");
+        top.draw(&Text::new(
+            title.to_string(),
+            (14, 12),
+            (FONT, 18).into_font(),
+        ))
+        .expect("title");
         let names = ["no growth potential", "growth potential"];
         let (x0, y0, cell) = (220i32, 20i32, 150i32);
         for a in 0..2 {
             let row_total = cells[a][0] + cells[a][1];
             for p in 0..2 {
-                let share = if row_total > 0.0 { cells[a][p] / row_total } else { 0.0 };
+                let share = if row_total > 0.0 {
+                    cells[a][p] / row_total
+                } else {
+                    0.0
+                };
                 let shade = RGBColor(31, 119, 180).mix(0.1 + 0.8 * share);
                 let (cx, cy) = (x0 + p as i32 * cell, y0 + a as i32 * cell);
-                rest.draw(&Rectangle::new([(cx, cy), (cx + cell, cy + cell)], shade.filled())).expect("cell");
-                rest.draw(&Rectangle::new([(cx, cy), (cx + cell, cy + cell)], BLACK.stroke_width(1))).expect("edge");
+                rest.draw(&Rectangle::new(
+                    [(cx, cy), (cx + cell, cy + cell)],
+                    shade.filled(),
+                ))
+                .expect("cell");
+                rest.draw(&Rectangle::new(
+                    [(cx, cy), (cx + cell, cy + cell)],
+                    BLACK.stroke_width(1),
+                ))
+                .expect("edge");
                 let colour = if share > 0.5 { WHITE } else { BLACK };
-                rest.draw(&Text::new(format!("{:.1}", cells[a][p]), (cx + 50, cy + 60), (FONT, 20).into_font().color(&colour)))
-                    .expect("count");
-                rest.draw(&Text::new(format!("{:.0}% of row", 100.0 * share), (cx + 40, cy + 90), (FONT, 12).into_font().color(&colour)))
-                    .expect("share");
+                rest.draw(&Text::new(
+                    format!("{:.1}", cells[a][p]),
+                    (cx + 50, cy + 60),
+                    (FONT, 20).into_font().color(&colour),
+                ))
+                .expect("count");
+                rest.draw(&Text::new(
+                    format!("{:.0}% of row", 100.0 * share),
+                    (cx + 40, cy + 90),
+                    (FONT, 12).into_font().color(&colour),
+                ))
+                .expect("share");
             }
-            rest.draw(&Text::new(names[a].to_string(), (x0 - 170, y0 + a as i32 * cell + 70), (FONT, 13).into_font()))
-                .expect("row label");
-            rest.draw(&Text::new(names[a].to_string(), (x0 + a as i32 * cell + 20, y0 + 2 * cell + 10), (FONT, 13).into_font()))
-                .expect("col label");
+            rest.draw(&Text::new(
+                names[a].to_string(),
+                (x0 - 170, y0 + a as i32 * cell + 70),
+                (FONT, 13).into_font(),
+            ))
+            .expect("row label");
+            rest.draw(&Text::new(
+                names[a].to_string(),
+                (x0 + a as i32 * cell + 20, y0 + 2 * cell + 10),
+                (FONT, 13).into_font(),
+            ))
+            .expect("col label");
         }
-        rest.draw(&Text::new("actual (rows)".to_string(), (x0 - 170, y0 + 10), (FONT, 12).into_font())).expect("axis");
-        rest.draw(&Text::new("predicted (columns)".to_string(), (x0 + 90, y0 + 2 * cell + 30), (FONT, 12).into_font()))
-            .expect("axis");
-        rest.draw(&Text::new(note.to_string(), (14, y0 + 2 * cell + 55), (FONT, 11).into_font())).expect("note");
+        rest.draw(&Text::new(
+            "actual (rows)".to_string(),
+            (x0 - 170, y0 + 10),
+            (FONT, 12).into_font(),
+        ))
+        .expect("axis");
+        rest.draw(&Text::new(
+            "predicted (columns)".to_string(),
+            (x0 + 90, y0 + 2 * cell + 30),
+            (FONT, 12).into_font(),
+        ))
+        .expect("axis");
+        rest.draw(&Text::new(
+            note.to_string(),
+            (14, y0 + 2 * cell + 55),
+            (FONT, 11).into_font(),
+        ))
+        .expect("note");
         root.present().expect("svg");
     }
     svg
@@ -209,7 +291,10 @@ pub fn figures(f: &ClassificationFindings) -> Vec<Figure> {
     let scheme = format!("{} × {} repeats", p.default_scheme_description, p.repeats);
     let mut out = Vec::new();
 
-    let curves = |pick: fn(&crate::analysis::classification::CurveSet) -> Vec<(f64, f64)>, auc: fn(&crate::analysis::classification::CurveSet) -> f64, what: &str| -> Vec<Curve> {
+    let curves = |pick: fn(&crate::analysis::classification::CurveSet) -> Vec<(f64, f64)>,
+                  auc: fn(&crate::analysis::classification::CurveSet) -> f64,
+                  what: &str|
+     -> Vec<Curve> {
         f.curves
             .iter()
             .map(|c| Curve {
@@ -252,7 +337,10 @@ pub fn figures(f: &ClassificationFindings) -> Vec<Figure> {
         let r = &f.results[best.result_index];
         let c = r.at_chosen.confusion;
         let k = r.repeats.max(1) as f64;
-        let cells = [[c.tn as f64 / k, c.fp as f64 / k], [c.fn_ as f64 / k, c.tp as f64 / k]];
+        let cells = [
+            [c.tn as f64 / k, c.fp as f64 / k],
+            [c.fn_ as f64 / k, c.tp as f64 / k],
+        ];
         out.push(Figure {
             name: "classification_confusion.svg".into(),
             caption: format!(
@@ -271,7 +359,11 @@ pub fn figures(f: &ClassificationFindings) -> Vec<Figure> {
         });
     }
 
-    let cats: Vec<String> = f.scheme_gaps.iter().map(|g| config_name(g.model, g.smote)).collect();
+    let cats: Vec<String> = f
+        .scheme_gaps
+        .iter()
+        .map(|g| config_name(g.model, g.smote))
+        .collect();
     out.push(Figure {
         name: "classification_cv_gap.svg".into(),
         caption: format!(
@@ -289,7 +381,11 @@ pub fn figures(f: &ClassificationFindings) -> Vec<Figure> {
             Some((f.protocol.settings.target_f1, "F1 target")),
         ),
     });
-    let cats: Vec<String> = f.leak_inflation.iter().map(|g| config_name(g.model, g.smote)).collect();
+    let cats: Vec<String> = f
+        .leak_inflation
+        .iter()
+        .map(|g| config_name(g.model, g.smote))
+        .collect();
     out.push(Figure {
         name: "classification_leakage.svg".into(),
         caption: format!(
@@ -309,4 +405,52 @@ pub fn figures(f: &ClassificationFindings) -> Vec<Figure> {
         ),
     });
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{data, settings::Settings};
+
+    #[test]
+    fn five_deterministic_svg_figures_from_findings() {
+        let ds = data::synth(120, 4, &data::SynthSpec::default());
+        let mut s = Settings::default();
+        s.classification.repeats = Some(1);
+        let f = crate::analysis::classification::run(&ds, &s);
+        assert_eq!(f.error, None);
+        let figs = figures(&f);
+        let names: Vec<&str> = figs.iter().map(|g| g.name.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "classification_roc.svg",
+                "classification_pr.svg",
+                "classification_confusion.svg",
+                "classification_cv_gap.svg",
+                "classification_leakage.svg"
+            ]
+        );
+        for g in &figs {
+            assert!(
+                g.svg.starts_with("<svg") && g.svg.contains("</svg>"),
+                "{}",
+                g.name
+            );
+            assert!(!g.caption.is_empty());
+        }
+        assert!(figs[0].svg.contains("false-positive rate"));
+        assert_eq!(
+            figs,
+            figures(&f),
+            "figures are a pure function of the findings"
+        );
+        if let Ok(dir) = std::env::var("CLASSIFICATION_FIGURE_DIR") {
+            for g in &figs {
+                std::fs::write(std::path::Path::new(&dir).join(&g.name), &g.svg).unwrap();
+            }
+        }
+        // No findings, no figures.
+        assert!(figures(&ClassificationFindings::default()).is_empty());
+    }
 }
