@@ -2,3 +2,5 @@
 //! respect duplicate groups, metrics, and resampling.
 
 pub mod cv;
+pub mod metrics;
+pub mod regressors;
