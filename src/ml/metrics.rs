@@ -12,7 +12,11 @@ pub fn r2(actual: &[f64], predicted: &[f64]) -> f64 {
     assert_eq!(actual.len(), predicted.len(), "r2 needs equal lengths");
     let m = stats::mean(actual);
     let ss_tot: f64 = actual.iter().map(|a| (a - m).powi(2)).sum();
-    let ss_res: f64 = actual.iter().zip(predicted).map(|(a, p)| (a - p).powi(2)).sum();
+    let ss_res: f64 = actual
+        .iter()
+        .zip(predicted)
+        .map(|(a, p)| (a - p).powi(2))
+        .sum();
     if ss_tot == 0.0 {
         return if ss_res == 0.0 { 1.0 } else { 0.0 };
     }
@@ -22,14 +26,22 @@ pub fn r2(actual: &[f64], predicted: &[f64]) -> f64 {
 /// Root mean squared error. Panics on unequal lengths; NaN for empty input.
 pub fn rmse(actual: &[f64], predicted: &[f64]) -> f64 {
     assert_eq!(actual.len(), predicted.len(), "rmse needs equal lengths");
-    let se: Vec<f64> = actual.iter().zip(predicted).map(|(a, p)| (a - p).powi(2)).collect();
+    let se: Vec<f64> = actual
+        .iter()
+        .zip(predicted)
+        .map(|(a, p)| (a - p).powi(2))
+        .collect();
     stats::mean(&se).sqrt()
 }
 
 /// Mean absolute error. Panics on unequal lengths; NaN for empty input.
 pub fn mae(actual: &[f64], predicted: &[f64]) -> f64 {
     assert_eq!(actual.len(), predicted.len(), "mae needs equal lengths");
-    let ae: Vec<f64> = actual.iter().zip(predicted).map(|(a, p)| (a - p).abs()).collect();
+    let ae: Vec<f64> = actual
+        .iter()
+        .zip(predicted)
+        .map(|(a, p)| (a - p).abs())
+        .collect();
     stats::mean(&ae)
 }
 
@@ -55,7 +67,11 @@ impl FoldSummary {
     pub fn of(values: &[f64]) -> FoldSummary {
         FoldSummary {
             mean: stats::mean(values),
-            sd: if values.len() < 2 { 0.0 } else { stats::sd(values) },
+            sd: if values.len() < 2 {
+                0.0
+            } else {
+                stats::sd(values)
+            },
             n: values.len(),
         }
     }
@@ -89,6 +105,13 @@ mod tests {
 
     #[test]
     fn fold_summary_of_one_value_has_zero_spread() {
-        assert_eq!(FoldSummary::of(&[0.3]), FoldSummary { mean: 0.3, sd: 0.0, n: 1 });
+        assert_eq!(
+            FoldSummary::of(&[0.3]),
+            FoldSummary {
+                mean: 0.3,
+                sd: 0.0,
+                n: 1
+            }
+        );
     }
 }

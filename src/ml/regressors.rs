@@ -15,7 +15,9 @@ use linfa_elasticnet::ElasticNet;
 use linfa_linear::LinearRegression;
 use ndarray::{Array1, Array2};
 use serde::{Deserialize, Serialize};
-use smartcore::ensemble::random_forest_regressor::{RandomForestRegressor, RandomForestRegressorParameters};
+use smartcore::ensemble::random_forest_regressor::{
+    RandomForestRegressor, RandomForestRegressorParameters,
+};
 use smartcore::linalg::basic::matrix::DenseMatrix;
 use thiserror::Error;
 
@@ -82,8 +84,13 @@ pub enum ModelKind {
 
 impl ModelKind {
     /// Every model, simplest first (the order also breaks ties in model selection).
-    pub const ALL: [ModelKind; 5] =
-        [ModelKind::Mean, ModelKind::Ols, ModelKind::Ridge, ModelKind::Lasso, ModelKind::RandomForest];
+    pub const ALL: [ModelKind; 5] = [
+        ModelKind::Mean,
+        ModelKind::Ols,
+        ModelKind::Ridge,
+        ModelKind::Lasso,
+        ModelKind::RandomForest,
+    ];
 
     /// Whether the model has a penalty chosen by inner cross-validation.
     pub fn is_penalised(self) -> bool {
@@ -108,8 +115,8 @@ impl ModelKind {
 pub struct ForestParams {
     /// Number of trees.
     pub trees: usize,
-    /// Maximum tree depth (`None`: grow until leaves are pure or too small).
-    pub max_depth: Option<u16>,
+    /// Maximum tree depth; 0 grows until leaves are pure or too small.
+    pub max_depth: u16,
     /// Minimum rows in a leaf.
     pub min_samples_leaf: usize,
     /// Predictors tried at each split as a share of all predictors (rounded up, at least one).
@@ -118,7 +125,12 @@ pub struct ForestParams {
 
 impl Default for ForestParams {
     fn default() -> Self {
-        ForestParams { trees: 60, max_depth: Some(10), min_samples_leaf: 2, max_features_share: 1.0 / 3.0 }
+        ForestParams {
+            trees: 60,
+            max_depth: 10,
+            min_samples_leaf: 2,
+            max_features_share: 1.0 / 3.0,
+        }
     }
 }
 
@@ -130,6 +142,8 @@ pub struct FitOptions {
     pub penalty: f64,
     /// Random-forest settings; ignored by other models.
     pub forest: ForestParams,
+    /// Coordinate-descent sweeps allowed to Ridge and Lasso (linfa's `max_iterations`).
+    pub max_iterations: u32,
     /// Seed of the forest's bootstrap and split sampling.
     pub seed: u64,
 }
@@ -252,10 +266,14 @@ impl Fitted {
             Fitted::Linear(l) => {
                 let z = l.x_scaler.transform(x);
                 let w = Array1::from(l.coef.clone());
-                z.dot(&w).iter().map(|v| l.y_mean + l.y_scale * (v + l.intercept)).collect()
+                z.dot(&w)
+                    .iter()
+                    .map(|v| l.y_mean + l.y_scale * (v + l.intercept))
+                    .collect()
             }
             Fitted::Forest(f) => {
-                let m = DenseMatrix::new(x.rows, x.cols, x.data.clone(), false).expect("shape checked by Matrix");
+                let m = DenseMatrix::new(x.rows, x.cols, x.data.clone(), false)
+                    .expect("shape checked by Matrix");
                 f.predict(&m).expect("a fitted forest predicts")
             }
         }
@@ -273,9 +291,15 @@ impl Fitted {
 /// Fits `kind` on predictors `x` and target `y`.
 pub fn fit(kind: ModelKind, x: &Matrix, y: &[f64], opts: &FitOptions) -> Result<Fitted, FitError> {
     if x.rows == 0 || x.rows != y.len() {
-        return Err(FitError::BadShape { rows: x.rows, targets: y.len() });
+        return Err(FitError::BadShape {
+            rows: x.rows,
+            targets: y.len(),
+        });
     }
-    let lib = |message: String| FitError::Library { model: kind, message };
+    let lib = |message: String| FitError::Library {
+        model: kind,
+        message,
+    };
     match kind {
         ModelKind::Mean => Ok(Fitted::Mean(stats::mean(y))),
         ModelKind::Ols | ModelKind::Ridge | ModelKind::Lasso => {
@@ -286,12 +310,20 @@ pub fn fit(kind: ModelKind, x: &Matrix, y: &[f64], opts: &FitOptions) -> Result<
             let z = x_scaler.transform(x);
             let t = Array1::from_iter(y.iter().map(|v| (v - y_mean) / y_scale));
             if x_scaler.keep.is_empty() {
-                return Ok(Fitted::Linear(LinearFit { x_scaler, y_mean, y_scale, coef: vec![], intercept: 0.0 }));
+                return Ok(Fitted::Linear(LinearFit {
+                    x_scaler,
+                    y_mean,
+                    y_scale,
+                    coef: vec![],
+                    intercept: 0.0,
+                }));
             }
             let data = linfa::Dataset::new(z, t);
             let (coef, intercept) = match kind {
                 ModelKind::Ols => {
-                    let m = LinearRegression::new().fit(&data).map_err(|e| lib(e.to_string()))?;
+                    let m = LinearRegression::new()
+                        .fit(&data)
+                        .map_err(|e| lib(e.to_string()))?;
                     (m.params().to_vec(), m.intercept())
                 }
                 _ => {
@@ -299,6 +331,7 @@ pub fn fit(kind: ModelKind, x: &Matrix, y: &[f64], opts: &FitOptions) -> Result<
                     let m = ElasticNet::params()
                         .l1_ratio(l1)
                         .penalty(opts.penalty)
+                        .max_iterations(opts.max_iterations.max(1))
                         .fit(&data)
                         .map_err(|e| lib(e.to_string()))?;
                     (m.hyperplane().to_vec(), m.intercept())
@@ -307,21 +340,30 @@ pub fn fit(kind: ModelKind, x: &Matrix, y: &[f64], opts: &FitOptions) -> Result<
             if coef.iter().any(|c| !c.is_finite()) || !intercept.is_finite() {
                 return Err(lib("non-finite coefficients".into()));
             }
-            Ok(Fitted::Linear(LinearFit { x_scaler, y_mean, y_scale, coef, intercept }))
+            Ok(Fitted::Linear(LinearFit {
+                x_scaler,
+                y_mean,
+                y_scale,
+                coef,
+                intercept,
+            }))
         }
         ModelKind::RandomForest => {
             let p = &opts.forest;
-            let m = ((x.cols as f64 * p.max_features_share).ceil() as usize).clamp(1, x.cols.max(1));
+            let m =
+                ((x.cols as f64 * p.max_features_share).ceil() as usize).clamp(1, x.cols.max(1));
             let mut params = RandomForestRegressorParameters::default()
                 .with_n_trees(p.trees.max(1))
                 .with_min_samples_leaf(p.min_samples_leaf.max(1))
                 .with_m(m)
                 .with_seed(opts.seed);
-            if let Some(d) = p.max_depth {
-                params = params.with_max_depth(d);
+            if p.max_depth > 0 {
+                params = params.with_max_depth(p.max_depth);
             }
-            let xm = DenseMatrix::new(x.rows, x.cols, x.data.clone(), false).map_err(|e| lib(e.to_string()))?;
-            let f = RandomForestRegressor::fit(&xm, &y.to_vec(), params).map_err(|e| lib(e.to_string()))?;
+            let xm = DenseMatrix::new(x.rows, x.cols, x.data.clone(), false)
+                .map_err(|e| lib(e.to_string()))?;
+            let f = RandomForestRegressor::fit(&xm, &y.to_vec(), params)
+                .map_err(|e| lib(e.to_string()))?;
             Ok(Fitted::Forest(Box::new(f)))
         }
     }
@@ -332,7 +374,12 @@ mod tests {
     use super::*;
 
     fn opts(penalty: f64) -> FitOptions {
-        FitOptions { penalty, forest: ForestParams::default(), seed: 7 }
+        FitOptions {
+            penalty,
+            forest: ForestParams::default(),
+            max_iterations: 1000,
+            seed: 7,
+        }
     }
 
     // A fixed 8×3 problem. Reference: numpy 2.4.6 `np.linalg.lstsq(np.hstack([X, ones]), y)`
@@ -395,8 +442,12 @@ mod tests {
     #[test]
     fn forest_is_seeded_and_fits() {
         let (x, y) = problem();
-        let a = fit(ModelKind::RandomForest, &x, &y, &opts(0.0)).unwrap().predict(&x);
-        let b = fit(ModelKind::RandomForest, &x, &y, &opts(0.0)).unwrap().predict(&x);
+        let a = fit(ModelKind::RandomForest, &x, &y, &opts(0.0))
+            .unwrap()
+            .predict(&x);
+        let b = fit(ModelKind::RandomForest, &x, &y, &opts(0.0))
+            .unwrap()
+            .predict(&x);
         assert_eq!(a, b);
         assert!(crate::ml::metrics::r2(&y, &a) > 0.5);
     }

@@ -1,5 +1,7 @@
 //! Figures drawn with plotters from [`Findings`] (never from a refit), as deterministic SVG.
 
+pub mod regression;
+
 use crate::findings::Findings;
 
 /// One rendered figure.
@@ -14,6 +16,8 @@ pub struct Figure {
 }
 
 /// Every figure the findings support, in a stable order.
-pub fn all(_findings: &Findings) -> Vec<Figure> {
-    Vec::new()
+pub fn all(findings: &Findings) -> Vec<Figure> {
+    let mut out = Vec::new();
+    out.extend(regression::figures(&findings.regression));
+    out
 }

@@ -83,18 +83,31 @@ pub(crate) fn run(
     columns: &[String],
     ridge_penalty: f64,
     resamples: usize,
+    max_iterations: u32,
     seed: u64,
     target_unit: &str,
 ) -> Result<BootstrapFindings, RegressionError> {
-    let mut members: std::collections::BTreeMap<usize, Vec<usize>> = std::collections::BTreeMap::new();
+    let mut members: std::collections::BTreeMap<usize, Vec<usize>> =
+        std::collections::BTreeMap::new();
     for (i, &g) in groups.iter().enumerate() {
         members.entry(g).or_default().push(i);
     }
     let members: Vec<Vec<usize>> = members.into_values().collect();
     let col_sd: Vec<f64> = (0..x.cols).map(|j| stats::sd(&x.column(j))).collect();
-    let ols_opts = FitOptions { penalty: 0.0, forest: Default::default(), seed };
-    let ridge_opts = FitOptions { penalty: ridge_penalty, ..ols_opts.clone() };
-    let per_sd = |model: ModelKind, rows: &[usize], opts: &FitOptions| -> Result<Vec<f64>, RegressionError> {
+    let ols_opts = FitOptions {
+        penalty: 0.0,
+        forest: Default::default(),
+        max_iterations,
+        seed,
+    };
+    let ridge_opts = FitOptions {
+        penalty: ridge_penalty,
+        ..ols_opts.clone()
+    };
+    let per_sd = |model: ModelKind,
+                  rows: &[usize],
+                  opts: &FitOptions|
+     -> Result<Vec<f64>, RegressionError> {
         let xs = x.select_rows(rows);
         let ys: Vec<f64> = rows.iter().map(|&i| y[i]).collect();
         let fit = regressors::fit(model, &xs, &ys, opts)?;
@@ -102,14 +115,20 @@ pub(crate) fn run(
         Ok(raw.iter().zip(&col_sd).map(|(c, s)| c * s).collect())
     };
     let all: Vec<usize> = (0..y.len()).collect();
-    let full = [per_sd(ModelKind::Ols, &all, &ols_opts)?, per_sd(ModelKind::Ridge, &all, &ridge_opts)?];
+    let full = [
+        per_sd(ModelKind::Ols, &all, &ols_opts)?,
+        per_sd(ModelKind::Ridge, &all, &ridge_opts)?,
+    ];
     let mut draws: [Vec<Vec<f64>>; 2] = [vec![Vec::new(); x.cols], vec![Vec::new(); x.cols]];
     let mut r = rng::stream(seed, "regression_bootstrap");
     for _ in 0..resamples {
         let rows: Vec<usize> = (0..members.len())
             .flat_map(|_| members[r.gen_range(0..members.len())].iter().copied())
             .collect();
-        let coefs = [per_sd(ModelKind::Ols, &rows, &ols_opts)?, per_sd(ModelKind::Ridge, &rows, &ridge_opts)?];
+        let coefs = [
+            per_sd(ModelKind::Ols, &rows, &ols_opts)?,
+            per_sd(ModelKind::Ridge, &rows, &ridge_opts)?,
+        ];
         for m in 0..2 {
             for (j, c) in coefs[m].iter().enumerate() {
                 if c.is_finite() {
@@ -121,13 +140,20 @@ pub(crate) fn run(
     let summarise = |estimate: f64, d: &[f64]| -> CoefInterval {
         let lo = stats::quantile(d, 0.025);
         let hi = stats::quantile(d, 0.975);
-        let flips = d.iter().filter(|c| c.signum() != estimate.signum() || **c == 0.0).count();
+        let flips = d
+            .iter()
+            .filter(|c| c.signum() != estimate.signum() || **c == 0.0)
+            .count();
         CoefInterval {
             estimate,
             lo,
             hi,
             width: hi - lo,
-            sign_flip_share: if d.is_empty() { 0.0 } else { flips as f64 / d.len() as f64 },
+            sign_flip_share: if d.is_empty() {
+                0.0
+            } else {
+                flips as f64 / d.len() as f64
+            },
             resamples_used: d.len(),
         }
     };
@@ -137,7 +163,11 @@ pub(crate) fn run(
             let ridge = summarise(full[1][j], &draws[1][j]);
             CoefComparison {
                 column: columns[j].clone(),
-                ridge_to_ols_width: if ols.width > 0.0 { ridge.width / ols.width } else { 0.0 },
+                ridge_to_ols_width: if ols.width > 0.0 {
+                    ridge.width / ols.width
+                } else {
+                    0.0
+                },
                 ols,
                 ridge,
             }

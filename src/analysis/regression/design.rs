@@ -29,7 +29,11 @@ impl FeatureSet {
             FeatureSet::Behavioural => &roles.numeric,
             FeatureSet::Demographic => &roles.demographic,
         };
-        numeric.iter().cloned().chain(std::iter::once(roles.category.clone())).collect()
+        numeric
+            .iter()
+            .cloned()
+            .chain(std::iter::once(roles.category.clone()))
+            .collect()
     }
 
     /// Short display name.
@@ -55,7 +59,11 @@ pub struct Design {
 impl Design {
     /// The matrix columns of a raw feature (empty if unknown).
     pub fn block(&self, feature: &str) -> &[usize] {
-        self.blocks.iter().find(|(f, _)| f == feature).map(|(_, c)| c.as_slice()).unwrap_or(&[])
+        self.blocks
+            .iter()
+            .find(|(f, _)| f == feature)
+            .map(|(_, c)| c.as_slice())
+            .unwrap_or(&[])
     }
 }
 
@@ -75,12 +83,21 @@ pub fn design_for(ds: &Dataset, names: &[String]) -> Result<Design, LeakageError
     let mut blocks = Vec::new();
     for name in names {
         if *name == roles.category {
-            let present: Vec<&String> = roles.category_levels.iter().filter(|l| ds.category.contains(l)).collect();
+            let present: Vec<&String> = roles
+                .category_levels
+                .iter()
+                .filter(|l| ds.category.contains(l))
+                .collect();
             let mut block = Vec::new();
             for level in present.iter().skip(1) {
                 block.push(cols.len());
                 columns.push(format!("{name}={level}"));
-                cols.push(ds.category.iter().map(|c| f64::from(u8::from(c == *level))).collect());
+                cols.push(
+                    ds.category
+                        .iter()
+                        .map(|c| f64::from(u8::from(c == *level)))
+                        .collect(),
+                );
             }
             blocks.push((name.clone(), block));
         } else {
@@ -94,19 +111,32 @@ pub fn design_for(ds: &Dataset, names: &[String]) -> Result<Design, LeakageError
     for i in 0..n {
         data.extend(cols.iter().map(|c| c[i]));
     }
-    Ok(Design { x: Matrix::new(n, p, data), columns, blocks })
+    Ok(Design {
+        x: Matrix::new(n, p, data),
+        columns,
+        blocks,
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::data::{synth, SynthSpec};
+    use crate::data::{SynthSpec, synth};
 
     #[test]
     fn one_hot_drops_the_reference_level() {
         let ds = synth(40, 1, &SynthSpec::default());
         let d = design(&ds, FeatureSet::Demographic).unwrap();
-        assert_eq!(d.columns, vec!["age", "annual_income", "region=South", "region=East", "region=West"]);
+        assert_eq!(
+            d.columns,
+            vec![
+                "age",
+                "annual_income",
+                "region=South",
+                "region=East",
+                "region=West"
+            ]
+        );
         assert_eq!(d.block("region"), &[2, 3, 4]);
         for i in 0..ds.n_rows() {
             let hot: f64 = (2..5).map(|j| d.x.get(i, j)).sum();
@@ -126,7 +156,10 @@ mod tests {
         // Roles that list the target among the numeric features make the behavioural set leak.
         let mut leaky = ds.clone();
         leaky.roles.numeric.push(leaky.roles.target.clone());
-        assert!(matches!(design(&leaky, FeatureSet::Behavioural), Err(LeakageError { .. })));
+        assert!(matches!(
+            design(&leaky, FeatureSet::Behavioural),
+            Err(LeakageError { .. })
+        ));
         assert!(design(&leaky, FeatureSet::Demographic).is_ok());
     }
 }

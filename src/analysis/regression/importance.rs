@@ -22,9 +22,9 @@ use crate::rng;
 use crate::settings::Settings;
 use crate::stats;
 
+use super::RegressionError;
 use super::design::{Design, FeatureSet};
 use super::validate;
-use super::RegressionError;
 
 /// Importance of one feature: the drop in out-of-fold R² when it is shuffled.
 #[derive(Debug, Clone, PartialEq, Default, Serialize)]
@@ -100,7 +100,10 @@ pub(crate) fn run(
             let mut xt = x.select_rows(&fold.test);
             if let Some(s) = perm_seed {
                 let mut order: Vec<usize> = (0..fold.test.len()).collect();
-                order.shuffle(&mut rng::stream(rng::child_seed(s, f as u64), "permutation_importance"));
+                order.shuffle(&mut rng::stream(
+                    rng::child_seed(s, f as u64),
+                    "permutation_importance",
+                ));
                 let orig = xt.clone();
                 for (i, &src) in order.iter().enumerate() {
                     for &c in cols {
@@ -118,7 +121,10 @@ pub(crate) fn run(
     let drops = |key: usize, cols: &[usize]| -> FoldSummary {
         let d: Vec<f64> = (0..rs.permutation_repeats)
             .map(|rep| {
-                let s = rng::child_seed(rng::child_seed(settings.seed ^ 0x0919_4a7e, key as u64), rep as u64);
+                let s = rng::child_seed(
+                    rng::child_seed(settings.seed ^ 0x0919_4a7e, key as u64),
+                    rep as u64,
+                );
                 baseline_r2 - metrics::r2(&y, &oof(cols, Some(s)))
             })
             .collect();
@@ -128,7 +134,10 @@ pub(crate) fn run(
         .blocks
         .iter()
         .enumerate()
-        .map(|(k, (name, cols))| FeatureImportance { feature: name.clone(), r2_drop: drops(k, cols) })
+        .map(|(k, (name, cols))| FeatureImportance {
+            feature: name.clone(),
+            r2_drop: drops(k, cols),
+        })
         .collect();
 
     // Single-linkage clusters of numeric features by |r|.
@@ -155,7 +164,9 @@ pub(crate) fn run(
     labels.sort_unstable();
     labels.dedup();
     for (ci, label) in labels.into_iter().enumerate() {
-        let members: Vec<usize> = (0..numeric.len()).filter(|&a| cluster[a] == label).collect();
+        let members: Vec<usize> = (0..numeric.len())
+            .filter(|&a| cluster[a] == label)
+            .collect();
         if members.len() < 2 {
             continue;
         }
@@ -165,10 +176,19 @@ pub(crate) fn run(
                 min_r = min_r.min(abs_r(a, b));
             }
         }
-        let individual: Vec<f64> = members.iter().map(|&a| features[numeric[a]].r2_drop.mean).collect();
-        let cols: Vec<usize> = members.iter().map(|&a| design.blocks[numeric[a]].1[0]).collect();
+        let individual: Vec<f64> = members
+            .iter()
+            .map(|&a| features[numeric[a]].r2_drop.mean)
+            .collect();
+        let cols: Vec<usize> = members
+            .iter()
+            .map(|&a| design.blocks[numeric[a]].1[0])
+            .collect();
         correlated.push(SharedImportance {
-            features: members.iter().map(|&a| design.blocks[numeric[a]].0.clone()).collect(),
+            features: members
+                .iter()
+                .map(|&a| design.blocks[numeric[a]].0.clone())
+                .collect(),
             min_abs_correlation: min_r,
             sum_individual_r2_drop: individual.iter().sum(),
             individual_r2_drop: individual,

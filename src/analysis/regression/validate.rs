@@ -33,7 +33,13 @@ pub(crate) fn outer_folds(
     settings: &Settings,
     repeat: usize,
 ) -> Result<Vec<Fold>, RegressionError> {
-    Ok(cv::split(scheme, groups, None, settings.folds, rng::child_seed(settings.seed, repeat as u64))?)
+    Ok(cv::split(
+        scheme,
+        groups,
+        None,
+        settings.folds,
+        rng::child_seed(settings.seed, repeat as u64),
+    )?)
 }
 
 /// Runs `predict(fold, seed)` on every outer fold of every repeat and scores its test-row
@@ -46,7 +52,13 @@ pub(crate) fn run_folds(
     settings: &Settings,
     predict: &mut dyn FnMut(&Fold, u64) -> Result<(Vec<f64>, Option<f64>), RegressionError>,
 ) -> Result<CvRun, RegressionError> {
-    let mut run = CvRun { r2: vec![], rmse: vec![], mae: vec![], oof: vec![f64::NAN; y.len()], penalties: vec![] };
+    let mut run = CvRun {
+        r2: vec![],
+        rmse: vec![],
+        mae: vec![],
+        oof: vec![f64::NAN; y.len()],
+        penalties: vec![],
+    };
     for repeat in 0..settings.repeats {
         let folds = outer_folds(groups, scheme, settings, repeat)?;
         let seed = rng::child_seed(settings.seed, repeat as u64);
@@ -96,8 +108,17 @@ pub(crate) fn fit_in_fold(
     let xt = x.select_rows(train);
     let yt: Vec<f64> = train.iter().map(|&i| y[i]).collect();
     let gt: Vec<usize> = train.iter().map(|&i| groups[i]).collect();
-    let penalty = if model.is_penalised() { Some(choose_penalty(model, &xt, &yt, &gt, settings, seed)?) } else { None };
-    let opts = FitOptions { penalty: penalty.unwrap_or(0.0), forest: settings.regression.forest.clone(), seed };
+    let penalty = if model.is_penalised() {
+        Some(choose_penalty(model, &xt, &yt, &gt, settings, seed)?)
+    } else {
+        None
+    };
+    let opts = FitOptions {
+        penalty: penalty.unwrap_or(0.0),
+        forest: settings.regression.forest.clone(),
+        max_iterations: settings.regression.max_iterations,
+        seed,
+    };
     Ok((regressors::fit(model, &xt, &yt, &opts)?, penalty))
 }
 
@@ -112,9 +133,18 @@ pub(crate) fn choose_penalty(
     seed: u64,
 ) -> Result<f64, RegressionError> {
     let rs = &settings.regression;
-    let distinct = groups.iter().collect::<std::collections::BTreeSet<_>>().len();
+    let distinct = groups
+        .iter()
+        .collect::<std::collections::BTreeSet<_>>()
+        .len();
     let k = rs.inner_folds.min(distinct);
-    let folds = cv::split(Scheme::GroupKFold, groups, None, k, rng::child_seed(seed, 0x1a2e))?;
+    let folds = cv::split(
+        Scheme::GroupKFold,
+        groups,
+        None,
+        k,
+        rng::child_seed(seed, 0x1a2e),
+    )?;
     let splits: Vec<(Matrix, Vec<f64>, Matrix, Vec<f64>)> = folds
         .iter()
         .map(|f| {
@@ -128,11 +158,20 @@ pub(crate) fn choose_penalty(
         .collect();
     let mut best = (f64::INFINITY, f64::NAN);
     for &penalty in &rs.penalty_grid {
-        let opts = FitOptions { penalty, forest: rs.forest.clone(), seed };
+        let opts = FitOptions {
+            penalty,
+            forest: rs.forest.clone(),
+            max_iterations: rs.max_iterations,
+            seed,
+        };
         let mut sse = 0.0;
         for (xt, yt, xv, yv) in &splits {
             let pred = regressors::fit(model, xt, yt, &opts)?.predict(xv);
-            sse += yv.iter().zip(pred).map(|(a, p)| (a - p).powi(2)).sum::<f64>();
+            sse += yv
+                .iter()
+                .zip(pred)
+                .map(|(a, p)| (a - p).powi(2))
+                .sum::<f64>();
         }
         if sse <= best.0 {
             best = (sse, penalty);
