@@ -297,7 +297,10 @@ const SCHEMES: [Scheme; 2] = [Scheme::GroupKFold, Scheme::KFold];
 /// ```
 /// use customer_intel::{analysis::regression, data, settings::Settings};
 /// let ds = data::synth(120, 3, &data::SynthSpec::default());
-/// let f = regression::run(&ds, &Settings::default());
+/// let mut settings = Settings::default();
+/// settings.repeats = 1; // a quick run
+/// settings.regression.forest.trees = 10;
+/// let f = regression::run(&ds, &settings);
 /// assert!(f.skipped.is_none());
 /// assert!(f.best.r2.mean > 0.5);
 /// ```
