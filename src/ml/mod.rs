@@ -3,4 +3,6 @@
 
 pub mod class_metrics;
 pub mod cv;
+pub mod metrics;
+pub mod regressors;
 pub mod smote;

@@ -1,6 +1,7 @@
 //! Figures drawn with plotters from [`Findings`] (never from a refit), as deterministic SVG.
 
 pub mod classification;
+pub mod regression;
 
 use crate::findings::Findings;
 
@@ -18,6 +19,7 @@ pub struct Figure {
 /// Every figure the findings support, in a stable order.
 pub fn all(findings: &Findings) -> Vec<Figure> {
     let mut figures = Vec::new();
+    figures.extend(regression::figures(&findings.regression));
     figures.extend(classification::figures(&findings.classification));
     figures
 }
