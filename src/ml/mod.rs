@@ -1,4 +1,5 @@
 //! Machine-learning plumbing shared by the supervised analyses: cross-validation splitters that
 //! respect duplicate groups, metrics, and resampling.
 
+pub mod cluster_metrics;
 pub mod cv;
