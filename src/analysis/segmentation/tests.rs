@@ -191,3 +191,43 @@ fn settings_round_trip_and_reject_typos() {
     let err = Settings::from_toml("[segmentation]\nk_maxx = 4\n", std::path::Path::new("s.toml")).unwrap_err();
     assert!(err.to_string().contains("k_maxx"));
 }
+
+/// Wall-clock cost of the whole segmentation on the bundled table. Run it in release:
+/// `cargo test --release --lib segmentation::tests::timing_on_bundled_data -- --ignored --nocapture`.
+#[test]
+#[ignore = "timing; meaningful in release builds only"]
+fn timing_on_bundled_data() {
+    let ds = bundled();
+    let s = Settings::default();
+    let _ = run(&ds, &s);
+    let reps = 10;
+    let start = std::time::Instant::now();
+    for _ in 0..reps {
+        std::hint::black_box(run(&ds, &s));
+    }
+    let per_run = start.elapsed().as_secs_f64() / reps as f64;
+    println!("segmentation on {} rows: {:.1} ms per run (mean of {reps})", ds.n_rows(), per_run * 1000.0);
+    let start = std::time::Instant::now();
+    let f = run(&ds, &s);
+    let figs = crate::plot::segmentation::figures(&f);
+    println!("plus figures: {:.1} ms for {} figures", start.elapsed().as_secs_f64() * 1000.0, figs.len());
+}
+
+#[test]
+fn mixture_failures_are_recorded_not_hidden() {
+    // One EM iteration cannot meet linfa's convergence test, so every fit reports failure.
+    let mut s = quick(4);
+    s.segmentation.gmm_max_iterations = 1;
+    s.segmentation.gmm_inits = 2;
+    let f = run(&blobs(3, 200, 8), &s);
+    let m = f.mixture.unwrap();
+    for p in &m.per_k {
+        assert_eq!((p.inits, p.converged, p.failures.len()), (2, 0, 2));
+        assert!(p.failures[0].contains("did not converge"), "{}", p.failures[0]);
+        assert_eq!((p.bic, p.log_likelihood, p.ari_with_kmeans), (None, None, None));
+    }
+    assert_eq!(m.bic_best_k, None);
+    assert!(!m.agrees_on_k);
+    // k-means findings are unaffected.
+    assert_eq!(f.chosen_k, 3);
+}
