@@ -69,43 +69,66 @@ pub fn inertia(x: &[Vec<f64>], labels: &[usize]) -> f64 {
 /// Quadratic in the number of points. A point alone in its cluster gets 0 (scikit-learn's
 /// `silhouette_samples` convention). Needs at least two non-empty clusters (otherwise all 0).
 pub fn silhouette_samples(x: &[Vec<f64>], labels: &[usize]) -> Vec<f64> {
-    assert_eq!(x.len(), labels.len(), "one label per point");
+    silhouette_samples_many(x, &[labels]).pop().expect("one labelling in, one out")
+}
+
+/// [`silhouette_samples`] for several labellings of the same points at once: each pairwise
+/// distance is computed once and shared, so scoring k = 2..10 costs about one silhouette.
+pub fn silhouette_samples_many(x: &[Vec<f64>], labellings: &[&[usize]]) -> Vec<Vec<f64>> {
     let n = x.len();
-    let sizes = cluster_sizes(labels);
-    if n_clusters(labels) < 2 {
-        return vec![0.0; n];
+    for l in labellings {
+        assert_eq!(l.len(), n, "one label per point");
     }
-    // Sum of distances from each point to every cluster, filled from the upper triangle.
-    let slots = sizes.len();
-    let mut sums = vec![0.0; n * slots];
+    let sizes: Vec<Vec<usize>> = labellings.iter().map(|l| cluster_sizes(l)).collect();
+    // Per labelling, the sum of distances from each point to every cluster (row-major n × slots),
+    // filled from the upper triangle of the distance matrix.
+    let mut sums: Vec<Vec<f64>> = sizes.iter().map(|s| vec![0.0; n * s.len()]).collect();
     for i in 0..n {
         for j in (i + 1)..n {
             let d = dist(&x[i], &x[j]);
-            sums[i * slots + labels[j]] += d;
-            sums[j * slots + labels[i]] += d;
+            for ((l, s), sz) in labellings.iter().zip(sums.iter_mut()).zip(&sizes) {
+                let slots = sz.len();
+                s[i * slots + l[j]] += d;
+                s[j * slots + l[i]] += d;
+            }
         }
     }
-    (0..n)
-        .map(|i| {
-            let own = labels[i];
-            if sizes[own] < 2 {
-                return 0.0;
+    labellings
+        .iter()
+        .zip(&sums)
+        .zip(&sizes)
+        .map(|((labels, sums), sizes)| {
+            if sizes.iter().filter(|&&s| s > 0).count() < 2 {
+                return vec![0.0; n];
             }
-            let a = sums[i * slots + own] / (sizes[own] - 1) as f64;
-            let b = (0..slots)
-                .filter(|&c| c != own && sizes[c] > 0)
-                .map(|c| sums[i * slots + c] / sizes[c] as f64)
-                .fold(f64::INFINITY, f64::min);
-            let m = a.max(b);
-            if m > 0.0 { (b - a) / m } else { 0.0 }
+            let slots = sizes.len();
+            (0..n)
+                .map(|i| {
+                    let own = labels[i];
+                    if sizes[own] < 2 {
+                        return 0.0;
+                    }
+                    let a = sums[i * slots + own] / (sizes[own] - 1) as f64;
+                    let b = (0..slots)
+                        .filter(|&c| c != own && sizes[c] > 0)
+                        .map(|c| sums[i * slots + c] / sizes[c] as f64)
+                        .fold(f64::INFINITY, f64::min);
+                    let m = a.max(b);
+                    if m > 0.0 { (b - a) / m } else { 0.0 }
+                })
+                .collect()
         })
         .collect()
 }
 
+/// Mean of a list of silhouette values (0 for none).
+pub fn mean_silhouette(samples: &[f64]) -> f64 {
+    if samples.is_empty() { 0.0 } else { samples.iter().sum::<f64>() / samples.len() as f64 }
+}
+
 /// Mean silhouette value over all points (scikit-learn `silhouette_score`); in [−1, 1].
 pub fn silhouette_score(x: &[Vec<f64>], labels: &[usize]) -> f64 {
-    let s = silhouette_samples(x, labels);
-    if s.is_empty() { 0.0 } else { s.iter().sum::<f64>() / s.len() as f64 }
+    mean_silhouette(&silhouette_samples(x, labels))
 }
 
 /// Davies–Bouldin index: the mean over clusters of the worst ratio
@@ -289,6 +312,15 @@ mod tests {
         for (a, b) in silhouette_samples(&x, &LABELS).iter().zip(SK_SAMPLES) {
             close(*a, b);
         }
+    }
+
+    #[test]
+    fn many_labellings_at_once_equal_one_at_a_time() {
+        let x = points();
+        let many = silhouette_samples_many(&x, &[&LABELS, &OTHER, &[0; 10]]);
+        assert_eq!(many[0], silhouette_samples(&x, &LABELS));
+        assert_eq!(many[1], silhouette_samples(&x, &OTHER));
+        assert_eq!(many[2], vec![0.0; 10]);
     }
 
     #[test]

@@ -241,39 +241,46 @@ pub(crate) fn mixture_log_likelihood(
 /// A 2-D principal-component projection.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Projection {
-    /// PC1/PC2 scores per row of the input.
+    /// PC1/PC2 scores of the rows shown.
     pub scores: Vec<[f64; 2]>,
-    /// Share of the total variance of the standardised features carried by PC1 and PC2.
+    /// PC1/PC2 coordinates of the centroids.
+    pub centroids: Vec<[f64; 2]>,
+    /// Share of the total variance of the standardised features (on the fit rows) carried by
+    /// PC1 and PC2.
     pub variance_share: [f64; 2],
     /// The two components' loadings (one value per feature).
     pub loadings: [Vec<f64>; 2],
 }
 
-/// Fits a 2-component PCA (linfa-reduction) on the standardised rows. The variance shares are
-/// computed here (score variance ÷ total feature variance) because linfa's ratio is relative to
-/// the retained components only. Each component's sign is fixed so that its loading on feature
-/// `orient_by` is non-negative (readability; PCA signs are arbitrary).
-pub(crate) fn pca(x: &Array2<f64>, orient_by: usize) -> Result<Projection, SegmentationError> {
+/// Fits a 2-component PCA (linfa-reduction) on the standardised fit rows and projects the rows
+/// shown and the centroids. The variance shares are computed here (score variance ÷ total
+/// feature variance) because linfa's ratio is relative to the retained components only. Each
+/// component's sign is fixed so that its loading on feature `orient_by` is non-negative
+/// (readability; PCA signs are arbitrary).
+pub(crate) fn pca(
+    x_fit: &Array2<f64>,
+    x_show: &Array2<f64>,
+    centroids: &[Vec<f64>],
+    orient_by: usize,
+) -> Result<Projection, SegmentationError> {
     let model = Pca::params(2)
-        .fit(&DatasetBase::from(x.clone()))
+        .fit(&DatasetBase::from(x_fit.clone()))
         .map_err(|e| SegmentationError::Fit(format!("PCA: {e}")))?;
     let comps = model.components();
-    let mut flip = [1.0, 1.0];
-    for (c, f) in flip.iter_mut().enumerate() {
-        if comps[[c, orient_by]] < 0.0 {
-            *f = -1.0;
-        }
-    }
-    let proj: Array2<f64> = model.predict(x);
-    let scores: Vec<[f64; 2]> = proj.outer_iter().map(|r| [flip[0] * r[0], flip[1] * r[1]]).collect();
-    let total: f64 = x.axis_iter(Axis(1)).map(|c| stats::variance(&c.to_vec())).sum();
-    let share = |c: usize| stats::variance(&scores.iter().map(|s| s[c]).collect::<Vec<_>>()) / total;
+    let flip: Vec<f64> = (0..2).map(|c| if comps[[c, orient_by]] < 0.0 { -1.0 } else { 1.0 }).collect();
+    let project = |x: &Array2<f64>| -> Vec<[f64; 2]> {
+        let proj: Array2<f64> = model.predict(x);
+        proj.outer_iter().map(|r| [flip[0] * r[0], flip[1] * r[1]]).collect()
+    };
+    let fit_scores = project(x_fit);
+    let total: f64 = x_fit.axis_iter(Axis(1)).map(|c| stats::variance(&c.to_vec())).sum();
+    let share = |c: usize| stats::variance(&fit_scores.iter().map(|s| s[c]).collect::<Vec<_>>()) / total;
+    let variance_share = [share(0), share(1)];
     let loadings = [
         comps.row(0).iter().map(|v| flip[0] * v).collect(),
         comps.row(1).iter().map(|v| flip[1] * v).collect(),
     ];
-    let variance_share = [share(0), share(1)];
-    Ok(Projection { scores, variance_share, loadings })
+    Ok(Projection { scores: project(x_show), centroids: project(&to_matrix(centroids)), variance_share, loadings })
 }
 
 #[cfg(test)]

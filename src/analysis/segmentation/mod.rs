@@ -289,6 +289,10 @@ pub struct SegmentationFindings {
     pub distinct_rows: usize,
     /// How k-means was fitted.
     pub kmeans_method: String,
+    /// Rows the models are fitted on (all, or a seeded sample above `sample_cap`, after which
+    /// every row is assigned to its nearest centroid); inertia, Davies–Bouldin,
+    /// Calinski–Harabasz and personas always use every row.
+    pub fit_rows: String,
     /// Rows the all-rows silhouette is computed on (all, or a seeded sample above `sample_cap`).
     pub silhouette_rows: String,
     /// Rows the distinct-row silhouette is computed on.
@@ -348,9 +352,9 @@ pub fn run(ds: &Dataset, settings: &Settings) -> SegmentationFindings {
     try_run(ds, settings).unwrap_or_else(|e| SegmentationFindings { skipped: Some(e.to_string()), ..Default::default() })
 }
 
-/// Rows for a quadratic computation: all of `rows` when there are at most `cap`, else a seeded
-/// sample of `cap` of them (ascending), and a description of which.
-fn capped(rows: Vec<usize>, cap: usize, seed: u64, label: &str, what: &str) -> (Vec<usize>, String) {
+/// Rows for costly work: all of `rows` when there are at most `cap`, else a seeded sample of
+/// `cap` of them (ascending), and a description of which.
+fn capped(rows: Vec<usize>, cap: usize, seed: u64, label: &str, what: &str, why: &str) -> (Vec<usize>, String) {
     if rows.len() <= cap {
         let text = format!("all {} {what}", rows.len());
         return (rows, text);
@@ -358,7 +362,7 @@ fn capped(rows: Vec<usize>, cap: usize, seed: u64, label: &str, what: &str) -> (
     let mut r = rng::stream(seed, label);
     let mut pick: Vec<usize> = rand::seq::index::sample(&mut r, rows.len(), cap).into_iter().map(|i| rows[i]).collect();
     pick.sort_unstable();
-    let text = format!("seeded sample of {cap} of {} {what} (silhouette is quadratic; sample_cap = {cap})", rows.len());
+    let text = format!("seeded sample of {cap} of {} {what} ({why}; sample_cap = {cap})", rows.len());
     (pick, text)
 }
 
@@ -368,6 +372,60 @@ fn pick<T: Clone>(v: &[T], idx: &[usize]) -> Vec<T> {
 
 fn kmeans_label(k: usize) -> String {
     format!("segmentation/kmeans/k={k}")
+}
+
+/// Which rows each step works on. On tables up to `sample_cap` rows every set is the whole table.
+struct Plan {
+    /// Rows the models (k-means, stability refits, mixtures, PCA) are fitted on.
+    fit: Vec<usize>,
+    fit_text: String,
+    /// Rows the all-rows silhouette is measured on (and the figures show).
+    sil: Vec<usize>,
+    sil_text: String,
+    /// Distinct rows the distinct-row silhouette is measured on.
+    distinct: Vec<usize>,
+    distinct_text: String,
+}
+
+fn plan(ds: &Dataset, settings: &Settings) -> Plan {
+    let (cap, seed, n) = (settings.sample_cap, settings.seed, ds.n_rows());
+    let (fit, fit_text) = capped(
+        (0..n).collect(),
+        cap,
+        seed,
+        "segmentation/fit-sample",
+        "rows",
+        "models are fitted on the sample and every row is then assigned to its nearest centroid",
+    );
+    let (sil, sil_text) =
+        capped((0..n).collect(), cap, seed, "segmentation/silhouette-sample", "rows", "silhouette is quadratic");
+    let (distinct, distinct_text) = capped(
+        ds.distinct_row_indices(),
+        cap,
+        seed,
+        "segmentation/silhouette-distinct-sample",
+        "distinct rows",
+        "silhouette is quadratic",
+    );
+    Plan { fit, fit_text, sil, sil_text, distinct, distinct_text }
+}
+
+/// Fits k-means on the plan's fit rows and labels every row of the table by nearest centroid.
+fn kmeans_all(
+    f: &fit::Features,
+    xf: &ndarray::Array2<f64>,
+    plan: &Plan,
+    k: usize,
+    settings: &Settings,
+    r: rng::Rng,
+    order_by: usize,
+) -> Result<fit::Partition, SegmentationError> {
+    let p = fit::kmeans(xf, k, &settings.segmentation, r, order_by)?;
+    if plan.fit.len() == f.rows.len() {
+        return Ok(p);
+    }
+    let labels = fit::nearest(&f.matrix(), &p.centroids);
+    Ok(fit::Partition { labels, centroids: p.centroids })
 }
 
 /// Silhouette of the k-means solution with `k` clusters, exactly as [`run`] scores it on all
@@ -388,11 +446,13 @@ pub fn silhouette_at(ds: &Dataset, settings: &Settings, k: usize) -> f64 {
         return f64::NAN;
     }
     let order_by = order_feature(ds, &f);
-    let Ok(p) = fit::kmeans(&f.matrix(), k, s, rng::stream(settings.seed, &kmeans_label(k)), order_by) else {
+    let plan = plan(ds, settings);
+    let xf = fit::to_matrix(&pick(&f.rows, &plan.fit));
+    let Ok(p) = kmeans_all(&f, &xf, &plan, k, settings, rng::stream(settings.seed, &kmeans_label(k)), order_by) else {
         return f64::NAN;
     };
-    let (rows, _) = capped((0..ds.n_rows()).collect(), settings.sample_cap, settings.seed, "segmentation/silhouette-sample", "rows");
-    cm::silhouette_score(&pick(&f.rows, &rows), &pick(&p.labels, &rows))
+    let labels = pick(&p.labels, &plan.sil);
+    cm::mean_silhouette(&cm::silhouette_samples_many(&pick(&f.rows, &plan.sil), &[&labels])[0])
 }
 
 /// The feature clusters are ordered by: the target if clustered on, else the first feature.
@@ -405,43 +465,44 @@ pub fn try_run(ds: &Dataset, settings: &Settings) -> Result<SegmentationFindings
     let s = &settings.segmentation;
     s.check(ds)?;
     let f = fit::features(ds, s)?;
-    let x = f.matrix();
     let n = ds.n_rows();
     let seed = settings.seed;
     let order_by = order_feature(ds, &f);
-    let (sil_rows, silhouette_rows) =
-        capped((0..n).collect(), settings.sample_cap, seed, "segmentation/silhouette-sample", "rows");
-    let (sil_distinct, silhouette_distinct_rows) = capped(
-        ds.distinct_row_indices(),
-        settings.sample_cap,
-        seed,
-        "segmentation/silhouette-distinct-sample",
-        "distinct rows",
-    );
-    let x_sil = pick(&f.rows, &sil_rows);
-    let x_dis = pick(&f.rows, &sil_distinct);
+    let plan = plan(ds, settings);
+    let xf = fit::to_matrix(&pick(&f.rows, &plan.fit));
 
-    // 2. k-means per k.
+    // 2. k-means per k, then every score; silhouettes of all k share one pass over the pairs.
     let mut partitions = Vec::new();
-    let mut per_k = Vec::new();
     for k in s.k_min..=s.k_max {
-        let p = fit::kmeans(&x, k, s, rng::stream(seed, &kmeans_label(k)), order_by)?;
-        let sizes = cm::cluster_sizes(&p.labels);
-        let smallest = sizes.iter().copied().min().unwrap_or(0);
-        let smallest_share = smallest as f64 / n as f64;
-        per_k.push(KScore {
-            k,
-            inertia: cm::inertia(&f.rows, &p.labels),
-            silhouette_all: cm::silhouette_score(&x_sil, &pick(&p.labels, &sil_rows)),
-            silhouette_distinct: cm::silhouette_score(&x_dis, &pick(&p.labels, &sil_distinct)),
-            davies_bouldin: cm::davies_bouldin(&f.rows, &p.labels),
-            calinski_harabasz: cm::calinski_harabasz(&f.rows, &p.labels),
-            eligible: sizes.len() == k && smallest_share >= s.min_cluster_share,
-            cluster_sizes: sizes,
-            smallest_share,
-        });
-        partitions.push(p);
+        partitions.push(kmeans_all(&f, &xf, &plan, k, settings, rng::stream(seed, &kmeans_label(k)), order_by)?);
     }
+    let silhouettes = |rows: &[usize]| {
+        let labels: Vec<Vec<usize>> = partitions.iter().map(|p| pick(&p.labels, rows)).collect();
+        let refs: Vec<&[usize]> = labels.iter().map(Vec::as_slice).collect();
+        cm::silhouette_samples_many(&pick(&f.rows, rows), &refs)
+    };
+    let sil_all = silhouettes(&plan.sil);
+    let sil_distinct = silhouettes(&plan.distinct);
+    let per_k: Vec<KScore> = partitions
+        .iter()
+        .zip(s.k_min..=s.k_max)
+        .enumerate()
+        .map(|(i, (p, k))| {
+            let sizes = cm::cluster_sizes(&p.labels);
+            let smallest_share = sizes.iter().copied().min().unwrap_or(0) as f64 / n as f64;
+            KScore {
+                k,
+                inertia: cm::inertia(&f.rows, &p.labels),
+                silhouette_all: cm::mean_silhouette(&sil_all[i]),
+                silhouette_distinct: cm::mean_silhouette(&sil_distinct[i]),
+                davies_bouldin: cm::davies_bouldin(&f.rows, &p.labels),
+                calinski_harabasz: cm::calinski_harabasz(&f.rows, &p.labels),
+                eligible: sizes.len() == k && smallest_share >= s.min_cluster_share,
+                cluster_sizes: sizes,
+                smallest_share,
+            }
+        })
+        .collect();
 
     // 3. The k rule and the knee.
     let best = |pool: &mut dyn Iterator<Item = &KScore>| {
@@ -454,47 +515,36 @@ pub fn try_run(ds: &Dataset, settings: &Settings) -> Result<SegmentationFindings
     let eligible_best = best(&mut per_k.iter().filter(|c| c.eligible));
     let rule_fallback = eligible_best.is_none();
     let chosen_k = eligible_best.or_else(|| best(&mut per_k.iter())).expect("k range is not empty");
-    let chosen = &per_k[chosen_k - s.k_min];
+    let ci = chosen_k - s.k_min;
+    let chosen = &per_k[ci];
     let ks: Vec<f64> = per_k.iter().map(|c| c.k as f64).collect();
     let inertias: Vec<f64> = per_k.iter().map(|c| c.inertia).collect();
     let knee_k = cm::knee(&ks, &inertias).map(|i| per_k[i].k);
-    let reference = partitions[chosen_k - s.k_min].clone();
+    let reference = &partitions[ci];
 
-    // 4. Stability.
-    let stability = stability(ds, settings, &f, &reference, chosen_k, order_by)?;
-
-    // 5. Gaussian mixtures.
-    let mixture = mixtures(settings, &f, &partitions, chosen_k);
+    // 4. Stability, 5. Gaussian mixtures (both on the fit rows).
+    let stability = stability(ds, settings, &xf, &plan, reference, chosen_k, order_by)?;
+    let mixture = mixtures(settings, &xf, &plan, &partitions, chosen_k);
 
     // 6. Personas, PCA view and silhouette profile.
     let (personas, cutoffs) = personas::personas(ds, settings, &f, &reference.labels, chosen_k);
-    let proj = fit::pca(&x, order_by)?;
-    // Projection is linear, so a centroid's coordinates are the mean of its rows' coordinates.
-    let proj_centroids = (0..chosen_k)
-        .map(|c| {
-            let pts: Vec<&[f64; 2]> = proj.scores.iter().zip(&reference.labels).filter(|(_, l)| **l == c).map(|(p, _)| p).collect();
-            let m = pts.len().max(1) as f64;
-            [pts.iter().map(|p| p[0]).sum::<f64>() / m, pts.iter().map(|p| p[1]).sum::<f64>() / m]
-        })
-        .collect();
+    let proj = fit::pca(&xf, &fit::to_matrix(&pick(&f.rows, &plan.sil)), &reference.centroids, order_by)?;
     let pca = PcaView {
         variance_share: proj.variance_share,
         loadings: proj.loadings.clone(),
-        rows_shown: sil_rows.len(),
-        points: pick(&proj.scores, &sil_rows),
-        labels: pick(&reference.labels, &sil_rows),
-        centroids: proj_centroids,
+        rows_shown: plan.sil.len(),
+        points: proj.scores,
+        labels: pick(&reference.labels, &plan.sil),
+        centroids: proj.centroids,
     };
-    let sil_labels = pick(&reference.labels, &sil_rows);
-    let samples = cm::silhouette_samples(&x_sil, &sil_labels);
     let mut values = vec![Vec::new(); chosen_k];
-    for (v, &l) in samples.iter().zip(&sil_labels) {
-        values[l].push(*v);
+    for (v, &i) in sil_all[ci].iter().zip(&plan.sil) {
+        values[reference.labels[i]].push(*v);
     }
     for v in &mut values {
         v.sort_by(|a, b| b.total_cmp(a));
     }
-    let cluster_means = values.iter().map(|v| if v.is_empty() { 0.0 } else { stats::mean(v) }).collect();
+    let cluster_means = values.iter().map(|v| cm::mean_silhouette(v)).collect();
 
     Ok(SegmentationFindings {
         skipped: None,
@@ -503,11 +553,12 @@ pub fn try_run(ds: &Dataset, settings: &Settings) -> Result<SegmentationFindings
         rows: n,
         distinct_rows: ds.n_groups,
         kmeans_method: format!(
-            "linfa-clustering k-means (k-means++ initialisation, best of {} runs by inertia, tolerance {}, at most {} iterations) fitted on all {n} rows; labels by nearest final centroid, numbered by ascending mean {}",
+            "linfa-clustering k-means (k-means++ initialisation, best of {} runs by inertia, tolerance {}, at most {} iterations); labels by nearest final centroid, numbered by ascending mean {}",
             s.n_init, s.tolerance, s.max_iterations, f.names[order_by]
         ),
-        silhouette_rows,
-        silhouette_distinct_rows,
+        fit_rows: plan.fit_text.clone(),
+        silhouette_rows: plan.sil_text.clone(),
+        silhouette_distinct_rows: plan.distinct_text.clone(),
         k_rule: format!(
             "k in {}..={} with the highest distinct-row silhouette among solutions whose smallest cluster holds at least {:.0}% of customers (ties: smaller k)",
             s.k_min,
@@ -531,15 +582,11 @@ pub fn try_run(ds: &Dataset, settings: &Settings) -> Result<SegmentationFindings
         personas,
         pca: Some(pca),
         silhouette_profile: Some(SilhouetteProfile {
-            measured_on: format!("chosen k = {chosen_k}, {}", pca_rows_text(&sil_rows, n)),
+            measured_on: format!("chosen k = {chosen_k}, {}", plan.sil_text),
             values,
             cluster_means,
         }),
     })
-}
-
-fn pca_rows_text(rows: &[usize], n: usize) -> String {
-    if rows.len() == n { format!("all {n} rows") } else { format!("seeded sample of {} of {n} rows", rows.len()) }
 }
 
 /// Mean and minimum of the pairwise ARIs of a list of labellings.
@@ -559,52 +606,59 @@ fn pairwise_ari(labels: &[Vec<usize>]) -> (f64, f64) {
 fn stability(
     ds: &Dataset,
     settings: &Settings,
-    f: &fit::Features,
+    xf: &ndarray::Array2<f64>,
+    plan: &Plan,
     reference: &fit::Partition,
     k: usize,
     order_by: usize,
 ) -> Result<Stability, SegmentationError> {
     let s = &settings.segmentation;
-    let x = f.matrix();
+    let ref_fit = pick(&reference.labels, &plan.fit);
     let mut seeded = Vec::with_capacity(s.stability_seeds);
     for i in 0..s.stability_seeds {
         let r = rng::stream(rng::child_seed(settings.seed, i as u64), "segmentation/stability-seed");
-        seeded.push(fit::kmeans(&x, k, s, r, order_by)?.labels);
+        seeded.push(fit::kmeans(xf, k, s, r, order_by)?.labels);
     }
     let (seed_ari_mean, seed_ari_min) = pairwise_ari(&seeded);
 
     // Bootstrap over duplicate groups: copies of a customer are drawn together, so a resample
     // never holds more "independent" customers than the table does.
-    let mut members = vec![Vec::new(); ds.n_groups];
-    for (i, &g) in ds.groups.iter().enumerate() {
-        members[g].push(i);
+    let mut group_index = std::collections::BTreeMap::new();
+    let mut members: Vec<Vec<usize>> = Vec::new();
+    for (local, &row) in plan.fit.iter().enumerate() {
+        let g = *group_index.entry(ds.groups[row]).or_insert_with(|| {
+            members.push(Vec::new());
+            members.len() - 1
+        });
+        members[g].push(local);
     }
-    let distinct = ds.distinct_row_indices();
+    let distinct: Vec<usize> = members.iter().map(|m| m[0]).collect();
+    let n_groups = members.len();
     let mut draw = rng::stream(settings.seed, "segmentation/bootstrap");
     let (mut aris, mut aris_distinct) = (Vec::new(), Vec::new());
     for b in 0..s.bootstrap_resamples {
         let rows: Vec<usize> =
-            (0..ds.n_groups).flat_map(|_| members[draw.gen_range(0..ds.n_groups)].iter().copied()).collect();
-        let xb = fit::to_matrix(&pick(&f.rows, &rows));
+            (0..n_groups).flat_map(|_| members[draw.gen_range(0..n_groups)].iter().copied()).collect();
+        let xb = xf.select(ndarray::Axis(0), &rows);
         let r = rng::stream(rng::child_seed(settings.seed, b as u64), "segmentation/bootstrap-fit");
         let p = fit::kmeans(&xb, k, s, r, order_by)?;
-        let labels = fit::nearest(&x, &p.centroids);
-        aris.push(cm::adjusted_rand_index(&reference.labels, &labels));
-        aris_distinct.push(cm::adjusted_rand_index(&pick(&reference.labels, &distinct), &pick(&labels, &distinct)));
+        let labels = fit::nearest(xf, &p.centroids);
+        aris.push(cm::adjusted_rand_index(&ref_fit, &labels));
+        aris_distinct.push(cm::adjusted_rand_index(&pick(&ref_fit, &distinct), &pick(&labels, &distinct)));
     }
     Ok(Stability {
         k,
         seeds: s.stability_seeds,
         seed_method: format!(
-            "k-means refitted on all rows with {} seeds derived from the master seed ({} initialisations each); ARI over every pair of refits",
-            s.stability_seeds, s.n_init
+            "k-means refitted on {} with {} seeds derived from the master seed ({} initialisations each); ARI over every pair of refits",
+            plan.fit_text, s.stability_seeds, s.n_init
         ),
         seed_ari_mean,
         seed_ari_min,
         bootstrap_resamples: s.bootstrap_resamples,
         bootstrap_method: format!(
-            "{} resamples drawing the {} duplicate groups with replacement (all copies of a drawn group enter together); k-means refitted on the resample (same scaling), every original row assigned to its nearest resample centroid, ARI against the reference labels on all original rows (and on distinct rows)",
-            s.bootstrap_resamples, ds.n_groups
+            "{} resamples drawing the {n_groups} duplicate groups of {} with replacement (all copies of a drawn group enter together); k-means refitted on each resample (same scaling), every one of those rows assigned to its nearest resample centroid, ARI against the reference labels on all of them (and on one row per duplicate group)",
+            s.bootstrap_resamples, plan.fit_text
         ),
         bootstrap_ari_mean: stats::mean(&aris),
         bootstrap_ari_min: aris.iter().copied().fold(f64::INFINITY, f64::min),
@@ -613,16 +667,21 @@ fn stability(
     })
 }
 
-fn mixtures(settings: &Settings, f: &fit::Features, partitions: &[fit::Partition], chosen_k: usize) -> MixtureComparison {
+fn mixtures(
+    settings: &Settings,
+    xf: &ndarray::Array2<f64>,
+    plan: &Plan,
+    partitions: &[fit::Partition],
+    chosen_k: usize,
+) -> MixtureComparison {
     let s = &settings.segmentation;
-    let x = f.matrix();
     let mut per_k = Vec::new();
     for (p, k) in partitions.iter().zip(s.k_min..=s.k_max) {
         let mut best: Option<fit::MixtureFit> = None;
         let mut failures = Vec::new();
         for i in 0..s.gmm_inits {
             let r = rng::stream(rng::child_seed(settings.seed, i as u64), &format!("segmentation/gmm/k={k}"));
-            match fit::mixture(&x, k, s, r) {
+            match fit::mixture(xf, k, s, r) {
                 Ok(m) => {
                     if best.as_ref().is_none_or(|b| m.log_likelihood > b.log_likelihood) {
                         best = Some(m);
@@ -631,15 +690,16 @@ fn mixtures(settings: &Settings, f: &fit::Features, partitions: &[fit::Partition
                 Err(e) => failures.push(e),
             }
         }
+        let kmeans_fit = pick(&p.labels, &plan.fit);
         per_k.push(MixtureScore {
             k,
             inits: s.gmm_inits,
             converged: s.gmm_inits - failures.len(),
             failures,
             log_likelihood: best.as_ref().map(|b| b.log_likelihood),
-            n_parameters: fit::mixture_parameters(k, x.ncols()),
+            n_parameters: fit::mixture_parameters(k, xf.ncols()),
             bic: best.as_ref().map(|b| b.bic),
-            ari_with_kmeans: best.as_ref().map(|b| cm::adjusted_rand_index(&b.labels, &p.labels)),
+            ari_with_kmeans: best.as_ref().map(|b| cm::adjusted_rand_index(&b.labels, &kmeans_fit)),
         });
     }
     let bic_best_k = per_k
@@ -652,8 +712,8 @@ fn mixtures(settings: &Settings, f: &fit::Features, partitions: &[fit::Partition
         .map(|(k, _)| k);
     MixtureComparison {
         method: format!(
-            "linfa-clustering Gaussian mixture, full covariances plus {} on the diagonal, EM tolerance {} on the mean log-likelihood, at most {} iterations, best of {} seeded k-means initialisations by log-likelihood, on the same standardised rows; BIC = −2 log L + p ln n",
-            s.gmm_reg_covar, s.gmm_tolerance, s.gmm_max_iterations, s.gmm_inits
+            "linfa-clustering Gaussian mixture, full covariances plus {} on the diagonal, EM tolerance {} on the mean log-likelihood, at most {} iterations, best of {} seeded k-means initialisations by log-likelihood, on the same standardised features of {}; BIC = −2 log L + p ln n",
+            s.gmm_reg_covar, s.gmm_tolerance, s.gmm_max_iterations, s.gmm_inits, plan.fit_text
         ),
         bic_best_at_range_edge: bic_best_k.is_some_and(|k| k == s.k_min || k == s.k_max),
         ari_at_chosen_k: per_k.iter().find(|m| m.k == chosen_k).and_then(|m| m.ari_with_kmeans),

@@ -143,6 +143,12 @@ fn silhouette_is_sampled_above_the_cap() {
     s.sample_cap = 150;
     let f = run(&ds, &s);
     assert!(f.silhouette_rows.starts_with("seeded sample of 150 of 400 rows"), "{}", f.silhouette_rows);
+    assert!(f.fit_rows.starts_with("seeded sample of 150 of 400 rows"), "{}", f.fit_rows);
+    // Models fit on the sample, yet every row is labelled and profiled.
+    assert_eq!(f.personas.iter().map(|p| p.size).sum::<usize>(), 400);
+    assert_eq!(f.per_k[0].cluster_sizes.iter().sum::<usize>(), 400);
+    assert!(f.stability.as_ref().unwrap().seed_method.contains("seeded sample of 150"));
+    assert_eq!(silhouette_at(&ds, &s, 3), f.per_k[1].silhouette_all);
     assert!(f.silhouette_distinct_rows.contains("of 320 distinct rows"), "{}", f.silhouette_distinct_rows);
     assert_eq!(f.pca.unwrap().rows_shown, 150);
     assert_eq!(f.silhouette_profile.unwrap().values.iter().map(Vec::len).sum::<usize>(), 150);
