@@ -69,7 +69,9 @@ pub fn inertia(x: &[Vec<f64>], labels: &[usize]) -> f64 {
 /// Quadratic in the number of points. A point alone in its cluster gets 0 (scikit-learn's
 /// `silhouette_samples` convention). Needs at least two non-empty clusters (otherwise all 0).
 pub fn silhouette_samples(x: &[Vec<f64>], labels: &[usize]) -> Vec<f64> {
-    silhouette_samples_many(x, &[labels]).pop().expect("one labelling in, one out")
+    silhouette_samples_many(x, &[labels])
+        .pop()
+        .expect("one labelling in, one out")
 }
 
 /// [`silhouette_samples`] for several labellings of the same points at once: each pairwise
@@ -123,7 +125,11 @@ pub fn silhouette_samples_many(x: &[Vec<f64>], labellings: &[&[usize]]) -> Vec<V
 
 /// Mean of a list of silhouette values (0 for none).
 pub fn mean_silhouette(samples: &[f64]) -> f64 {
-    if samples.is_empty() { 0.0 } else { samples.iter().sum::<f64>() / samples.len() as f64 }
+    if samples.is_empty() {
+        0.0
+    } else {
+        samples.iter().sum::<f64>() / samples.len() as f64
+    }
 }
 
 /// Mean silhouette value over all points (scikit-learn `silhouette_score`); in [−1, 1].
@@ -166,7 +172,11 @@ pub fn davies_bouldin(x: &[Vec<f64>], labels: &[usize]) -> f64 {
         }
         total += worst;
     }
-    if any_apart { total / live.len() as f64 } else { 0.0 }
+    if any_apart {
+        total / live.len() as f64
+    } else {
+        0.0
+    }
 }
 
 /// Calinski–Harabasz index (variance-ratio criterion):
@@ -187,9 +197,18 @@ pub fn calinski_harabasz(x: &[Vec<f64>], labels: &[usize]) -> f64 {
     }
     let c = centroids(x, labels);
     let sizes = cluster_sizes(labels);
-    let between: f64 = c.iter().zip(&sizes).filter(|(_, s)| **s > 0).map(|(ci, &s)| s as f64 * sq_dist(ci, &mean)).sum();
+    let between: f64 = c
+        .iter()
+        .zip(&sizes)
+        .filter(|(_, s)| **s > 0)
+        .map(|(ci, &s)| s as f64 * sq_dist(ci, &mean))
+        .sum();
     let within: f64 = x.iter().zip(labels).map(|(p, &l)| sq_dist(p, &c[l])).sum();
-    if within == 0.0 { 1.0 } else { between * (n - k) as f64 / (within * (k - 1) as f64) }
+    if within == 0.0 {
+        1.0
+    } else {
+        between * (n - k) as f64 / (within * (k - 1) as f64)
+    }
 }
 
 fn pairs(m: usize) -> f64 {
@@ -202,7 +221,11 @@ fn pairs(m: usize) -> f64 {
 /// renaming), about 0 for independent ones, negative for worse than chance. When both labellings
 /// are trivial (one cluster, or all singletons) the result is 1, as in scikit-learn.
 pub fn adjusted_rand_index(a: &[usize], b: &[usize]) -> f64 {
-    assert_eq!(a.len(), b.len(), "both labellings must cover the same points");
+    assert_eq!(
+        a.len(),
+        b.len(),
+        "both labellings must cover the same points"
+    );
     let n = a.len();
     let (ra, rb) = (n_slots(a), n_slots(b));
     let mut table = vec![0usize; ra * rb];
@@ -248,7 +271,11 @@ pub fn knee(xs: &[f64], ys: &[f64]) -> Option<usize> {
     // Signed distance below the chord (positive when the curve sags under it); the constant norm
     // of the chord does not change the arg max.
     let below = |i: usize| (y1 - y0) * xn[i] - (x1 - x0) * yn[i] + x1 * y0 - y1 * x0;
-    let sign = if (y1 - y0) * (x1 - x0) < 0.0 { 1.0 } else { -1.0 };
+    let sign = if (y1 - y0) * (x1 - x0) < 0.0 {
+        1.0
+    } else {
+        -1.0
+    };
     let mut best = None;
     let mut best_d = 1e-12;
     for i in 1..last {
@@ -292,8 +319,16 @@ mod tests {
     const SK_SILHOUETTE: f64 = 0.7327691742196725;
     const SK_SILHOUETTE_OTHER: f64 = 0.1650219523991976;
     const SK_SAMPLES: [f64; 10] = [
-        0.875157219838076, 0.8728942852995875, 0.8358643936765688, 0.7065853143224918, 0.7112979633452516,
-        0.6423489843798499, 0.8848270337344729, 0.8086752970098012, 0.8452303196651255, 0.1448109309254986,
+        0.875157219838076,
+        0.8728942852995875,
+        0.8358643936765688,
+        0.7065853143224918,
+        0.7112979633452516,
+        0.6423489843798499,
+        0.8848270337344729,
+        0.8086752970098012,
+        0.8452303196651255,
+        0.1448109309254986,
     ];
     const SK_DB: f64 = 0.33387076900888696;
     const SK_CH: f64 = 42.77027498908774;
@@ -345,7 +380,10 @@ mod tests {
         // Renaming clusters does not matter.
         let renamed: Vec<usize> = LABELS.iter().map(|l| (l + 1) % 3).collect();
         close(adjusted_rand_index(&LABELS, &renamed), 1.0);
-        close(adjusted_rand_index(&[0, 0, 1, 1, 2, 2], &[0, 1, 0, 1, 0, 1]), SK_ARI_2);
+        close(
+            adjusted_rand_index(&[0, 0, 1, 1, 2, 2], &[0, 1, 0, 1, 0, 1]),
+            SK_ARI_2,
+        );
         close(adjusted_rand_index(&[0, 0, 0], &[1, 1, 1]), 1.0);
     }
 

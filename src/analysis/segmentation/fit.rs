@@ -37,11 +37,18 @@ impl Features {
 /// The features the settings ask for: the listed columns, or every numeric role column
 /// (features, then the target) when the list is empty.
 pub(crate) fn feature_names(ds: &Dataset, s: &SegmentationSettings) -> Vec<String> {
-    if s.features.is_empty() { ds.roles.numeric_columns() } else { s.features.clone() }
+    if s.features.is_empty() {
+        ds.roles.numeric_columns()
+    } else {
+        s.features.clone()
+    }
 }
 
 /// Builds the z-scored feature matrix (mean and n − 1 standard deviation of all rows).
-pub(crate) fn features(ds: &Dataset, s: &SegmentationSettings) -> Result<Features, SegmentationError> {
+pub(crate) fn features(
+    ds: &Dataset,
+    s: &SegmentationSettings,
+) -> Result<Features, SegmentationError> {
     let names = feature_names(ds, s);
     if names.is_empty() {
         return Err(SegmentationError::NoFeatures);
@@ -49,7 +56,10 @@ pub(crate) fn features(ds: &Dataset, s: &SegmentationSettings) -> Result<Feature
     let mut cols = Vec::with_capacity(names.len());
     let (mut means, mut sds) = (Vec::new(), Vec::new());
     for name in &names {
-        let col = ds.numeric.get(name).ok_or_else(|| SegmentationError::UnknownFeature(name.clone()))?;
+        let col = ds
+            .numeric
+            .get(name)
+            .ok_or_else(|| SegmentationError::UnknownFeature(name.clone()))?;
         let (m, sd) = (stats::mean(col), stats::sd(col));
         if !(sd > 0.0) {
             return Err(SegmentationError::ConstantFeature(name.clone()));
@@ -58,8 +68,15 @@ pub(crate) fn features(ds: &Dataset, s: &SegmentationSettings) -> Result<Feature
         means.push(m);
         sds.push(sd);
     }
-    let rows = (0..ds.n_rows()).map(|i| cols.iter().map(|c| c[i]).collect()).collect();
-    Ok(Features { names, rows, means, sds })
+    let rows = (0..ds.n_rows())
+        .map(|i| cols.iter().map(|c| c[i]).collect())
+        .collect();
+    Ok(Features {
+        names,
+        rows,
+        means,
+        sds,
+    })
 }
 
 /// Row-major rows to an ndarray matrix.
@@ -120,13 +137,19 @@ pub(crate) fn nearest(x: &Array2<f64>, centroids: &[Vec<f64>]) -> Vec<usize> {
 /// Drops empty clusters and renumbers the rest by ascending centroid on `order_by`.
 fn canonical(labels: Vec<usize>, centroids: &[Vec<f64>], order_by: usize) -> Partition {
     let sizes = cluster_metrics::cluster_sizes(&labels);
-    let mut live: Vec<usize> = (0..centroids.len()).filter(|&j| sizes.get(j).copied().unwrap_or(0) > 0).collect();
+    let mut live: Vec<usize> = (0..centroids.len())
+        .filter(|&j| sizes.get(j).copied().unwrap_or(0) > 0)
+        .collect();
     live.sort_by(|&a, &b| {
         let key = |j: usize| {
             let c = &centroids[j];
-            std::iter::once(c[order_by]).chain(c.iter().copied()).collect::<Vec<f64>>()
+            std::iter::once(c[order_by])
+                .chain(c.iter().copied())
+                .collect::<Vec<f64>>()
         };
-        key(a).partial_cmp(&key(b)).unwrap_or(std::cmp::Ordering::Equal)
+        key(a)
+            .partial_cmp(&key(b))
+            .unwrap_or(std::cmp::Ordering::Equal)
     });
     let mut rename = vec![usize::MAX; centroids.len()];
     for (new, &old) in live.iter().enumerate() {
@@ -160,7 +183,12 @@ pub(crate) fn mixture_parameters(k: usize, d: usize) -> usize {
 /// Fits a full-covariance Gaussian mixture (linfa-clustering, initialised by its own seeded
 /// k-means) and computes its log-likelihood and BIC. Linfa reports a non-converged EM run, an
 /// emptied component or a non-positive-definite covariance as an error; that error is returned.
-pub(crate) fn mixture(x: &Array2<f64>, k: usize, s: &SegmentationSettings, rng: Rng) -> Result<MixtureFit, String> {
+pub(crate) fn mixture(
+    x: &Array2<f64>,
+    k: usize,
+    s: &SegmentationSettings,
+    rng: Rng,
+) -> Result<MixtureFit, String> {
     let model = GaussianMixtureModel::params_with_rng(k, rng)
         .reg_covariance(s.gmm_reg_covar)
         .tolerance(s.gmm_tolerance)
@@ -179,7 +207,12 @@ pub(crate) fn mixture(x: &Array2<f64>, k: usize, s: &SegmentationSettings, rng: 
         .ok_or_else(|| format!("k = {k}: a fitted covariance is not positive definite"))?;
     let n_parameters = mixture_parameters(k, x.ncols());
     let bic = -2.0 * log_likelihood + n_parameters as f64 * (x.nrows() as f64).ln();
-    Ok(MixtureFit { labels, log_likelihood, n_parameters, bic })
+    Ok(MixtureFit {
+        labels,
+        log_likelihood,
+        n_parameters,
+        bic,
+    })
 }
 
 /// Lower Cholesky factor of a small symmetric positive-definite matrix (`None` if it is not).
@@ -267,20 +300,39 @@ pub(crate) fn pca(
         .fit(&DatasetBase::from(x_fit.clone()))
         .map_err(|e| SegmentationError::Fit(format!("PCA: {e}")))?;
     let comps = model.components();
-    let flip: Vec<f64> = (0..2).map(|c| if comps[[c, orient_by]] < 0.0 { -1.0 } else { 1.0 }).collect();
+    let flip: Vec<f64> = (0..2)
+        .map(|c| {
+            if comps[[c, orient_by]] < 0.0 {
+                -1.0
+            } else {
+                1.0
+            }
+        })
+        .collect();
     let project = |x: &Array2<f64>| -> Vec<[f64; 2]> {
         let proj: Array2<f64> = model.predict(x);
-        proj.outer_iter().map(|r| [flip[0] * r[0], flip[1] * r[1]]).collect()
+        proj.outer_iter()
+            .map(|r| [flip[0] * r[0], flip[1] * r[1]])
+            .collect()
     };
     let fit_scores = project(x_fit);
-    let total: f64 = x_fit.axis_iter(Axis(1)).map(|c| stats::variance(&c.to_vec())).sum();
-    let share = |c: usize| stats::variance(&fit_scores.iter().map(|s| s[c]).collect::<Vec<_>>()) / total;
+    let total: f64 = x_fit
+        .axis_iter(Axis(1))
+        .map(|c| stats::variance(&c.to_vec()))
+        .sum();
+    let share =
+        |c: usize| stats::variance(&fit_scores.iter().map(|s| s[c]).collect::<Vec<_>>()) / total;
     let variance_share = [share(0), share(1)];
     let loadings = [
         comps.row(0).iter().map(|v| flip[0] * v).collect(),
         comps.row(1).iter().map(|v| flip[1] * v).collect(),
     ];
-    Ok(Projection { scores: project(x_show), centroids: project(&to_matrix(centroids)), variance_share, loadings })
+    Ok(Projection {
+        scores: project(x_show),
+        centroids: project(&to_matrix(centroids)),
+        variance_share,
+        loadings,
+    })
 }
 
 #[cfg(test)]
@@ -294,10 +346,21 @@ mod tests {
         let x = to_matrix(&[vec![0.0, 0.0], vec![1.0, 2.0], vec![-1.5, 0.5]]);
         let weights = [0.3, 0.7];
         let means = [vec![0.0, 0.5], vec![1.0, 1.0]];
-        let covs = [vec![vec![1.0, 0.3], vec![0.3, 2.0]], vec![vec![0.5, 0.0], vec![0.0, 0.8]]];
+        let covs = [
+            vec![vec![1.0, 0.3], vec![0.3, 2.0]],
+            vec![vec![0.5, 0.0], vec![0.0, 0.8]],
+        ];
         let ll = mixture_log_likelihood(&x, &weights, &means, &covs).unwrap();
         assert!((ll - SCIPY_LL).abs() < 1e-10, "{ll}");
-        assert!(mixture_log_likelihood(&x, &weights, &means, &[covs[0].clone(), vec![vec![0.0; 2]; 2]]).is_none());
+        assert!(
+            mixture_log_likelihood(
+                &x,
+                &weights,
+                &means,
+                &[covs[0].clone(), vec![vec![0.0; 2]; 2]]
+            )
+            .is_none()
+        );
     }
     const SCIPY_LL: f64 = -9.438333328805388;
 

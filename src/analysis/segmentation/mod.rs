@@ -99,10 +99,14 @@ pub enum SegmentationError {
     #[error("segmentation has no features: set segmentation.features or roles.numeric")]
     NoFeatures,
     /// A listed feature is not a numeric column of the table.
-    #[error("segmentation feature '{0}' is not a numeric column of the table; check segmentation.features")]
+    #[error(
+        "segmentation feature '{0}' is not a numeric column of the table; check segmentation.features"
+    )]
     UnknownFeature(String),
     /// A feature has zero spread and cannot be standardised.
-    #[error("segmentation feature '{0}' is constant and cannot be standardised; drop it from segmentation.features")]
+    #[error(
+        "segmentation feature '{0}' is constant and cannot be standardised; drop it from segmentation.features"
+    )]
     ConstantFeature(String),
     /// The persona band column is not a numeric column.
     #[error("segmentation.persona_band_column '{0}' is not a numeric column of the table")]
@@ -116,7 +120,9 @@ pub enum SegmentationError {
         k_max: usize,
     },
     /// Too few distinct rows for the largest k.
-    #[error("segmentation with k_max = {k_max} needs more than {k_max} distinct rows, the table has {distinct}")]
+    #[error(
+        "segmentation with k_max = {k_max} needs more than {k_max} distinct rows, the table has {distinct}"
+    )]
     TooFewRows {
         /// Largest k asked for.
         k_max: usize,
@@ -135,10 +141,16 @@ impl SegmentationSettings {
     /// Checks the settings against a table.
     pub fn check(&self, ds: &Dataset) -> Result<(), SegmentationError> {
         if self.k_min < 2 || self.k_max < self.k_min {
-            return Err(SegmentationError::BadRange { k_min: self.k_min, k_max: self.k_max });
+            return Err(SegmentationError::BadRange {
+                k_min: self.k_min,
+                k_max: self.k_max,
+            });
         }
         if ds.n_groups <= self.k_max {
-            return Err(SegmentationError::TooFewRows { k_max: self.k_max, distinct: ds.n_groups });
+            return Err(SegmentationError::TooFewRows {
+                k_max: self.k_max,
+                distinct: ds.n_groups,
+            });
         }
         for (name, v) in [
             ("n_init", self.n_init),
@@ -150,8 +162,12 @@ impl SegmentationSettings {
                 return Err(SegmentationError::ZeroCount(name));
             }
         }
-        if !self.persona_band_column.is_empty() && !ds.numeric.contains_key(&self.persona_band_column) {
-            return Err(SegmentationError::UnknownBandColumn(self.persona_band_column.clone()));
+        if !self.persona_band_column.is_empty()
+            && !ds.numeric.contains_key(&self.persona_band_column)
+        {
+            return Err(SegmentationError::UnknownBandColumn(
+                self.persona_band_column.clone(),
+            ));
         }
         Ok(())
     }
@@ -349,20 +365,36 @@ pub struct SegmentationFindings {
 /// assert_eq!(f.personas.len(), 3);
 /// ```
 pub fn run(ds: &Dataset, settings: &Settings) -> SegmentationFindings {
-    try_run(ds, settings).unwrap_or_else(|e| SegmentationFindings { skipped: Some(e.to_string()), ..Default::default() })
+    try_run(ds, settings).unwrap_or_else(|e| SegmentationFindings {
+        skipped: Some(e.to_string()),
+        ..Default::default()
+    })
 }
 
 /// Rows for costly work: all of `rows` when there are at most `cap`, else a seeded sample of
 /// `cap` of them (ascending), and a description of which.
-fn capped(rows: Vec<usize>, cap: usize, seed: u64, label: &str, what: &str, why: &str) -> (Vec<usize>, String) {
+fn capped(
+    rows: Vec<usize>,
+    cap: usize,
+    seed: u64,
+    label: &str,
+    what: &str,
+    why: &str,
+) -> (Vec<usize>, String) {
     if rows.len() <= cap {
         let text = format!("all {} {what}", rows.len());
         return (rows, text);
     }
     let mut r = rng::stream(seed, label);
-    let mut pick: Vec<usize> = rand::seq::index::sample(&mut r, rows.len(), cap).into_iter().map(|i| rows[i]).collect();
+    let mut pick: Vec<usize> = rand::seq::index::sample(&mut r, rows.len(), cap)
+        .into_iter()
+        .map(|i| rows[i])
+        .collect();
     pick.sort_unstable();
-    let text = format!("seeded sample of {cap} of {} {what} ({why}; sample_cap = {cap})", rows.len());
+    let text = format!(
+        "seeded sample of {cap} of {} {what} ({why}; sample_cap = {cap})",
+        rows.len()
+    );
     (pick, text)
 }
 
@@ -397,8 +429,14 @@ fn plan(ds: &Dataset, settings: &Settings) -> Plan {
         "rows",
         "models are fitted on the sample and every row is then assigned to its nearest centroid",
     );
-    let (sil, sil_text) =
-        capped((0..n).collect(), cap, seed, "segmentation/silhouette-sample", "rows", "silhouette is quadratic");
+    let (sil, sil_text) = capped(
+        (0..n).collect(),
+        cap,
+        seed,
+        "segmentation/silhouette-sample",
+        "rows",
+        "silhouette is quadratic",
+    );
     let (distinct, distinct_text) = capped(
         ds.distinct_row_indices(),
         cap,
@@ -407,7 +445,14 @@ fn plan(ds: &Dataset, settings: &Settings) -> Plan {
         "distinct rows",
         "silhouette is quadratic",
     );
-    Plan { fit, fit_text, sil, sil_text, distinct, distinct_text }
+    Plan {
+        fit,
+        fit_text,
+        sil,
+        sil_text,
+        distinct,
+        distinct_text,
+    }
 }
 
 /// Fits k-means on the plan's fit rows and labels every row of the table by nearest centroid.
@@ -425,7 +470,10 @@ fn kmeans_all(
         return Ok(p);
     }
     let labels = fit::nearest(&f.matrix(), &p.centroids);
-    Ok(fit::Partition { labels, centroids: p.centroids })
+    Ok(fit::Partition {
+        labels,
+        centroids: p.centroids,
+    })
 }
 
 /// Silhouette of the k-means solution with `k` clusters, exactly as [`run`] scores it on all
@@ -441,14 +489,24 @@ fn kmeans_all(
 /// ```
 pub fn silhouette_at(ds: &Dataset, settings: &Settings, k: usize) -> f64 {
     let s = &settings.segmentation;
-    let Ok(f) = fit::features(ds, s) else { return f64::NAN };
+    let Ok(f) = fit::features(ds, s) else {
+        return f64::NAN;
+    };
     if k < 2 || ds.n_groups <= k {
         return f64::NAN;
     }
     let order_by = order_feature(ds, &f);
     let plan = plan(ds, settings);
     let xf = fit::to_matrix(&pick(&f.rows, &plan.fit));
-    let Ok(p) = kmeans_all(&f, &xf, &plan, k, settings, rng::stream(settings.seed, &kmeans_label(k)), order_by) else {
+    let Ok(p) = kmeans_all(
+        &f,
+        &xf,
+        &plan,
+        k,
+        settings,
+        rng::stream(settings.seed, &kmeans_label(k)),
+        order_by,
+    ) else {
         return f64::NAN;
     };
     let labels = pick(&p.labels, &plan.sil);
@@ -457,11 +515,17 @@ pub fn silhouette_at(ds: &Dataset, settings: &Settings, k: usize) -> f64 {
 
 /// The feature clusters are ordered by: the target if clustered on, else the first feature.
 fn order_feature(ds: &Dataset, f: &fit::Features) -> usize {
-    f.names.iter().position(|n| n == &ds.roles.target).unwrap_or(0)
+    f.names
+        .iter()
+        .position(|n| n == &ds.roles.target)
+        .unwrap_or(0)
 }
 
 /// Runs the segmentation analysis, or says why it cannot.
-pub fn try_run(ds: &Dataset, settings: &Settings) -> Result<SegmentationFindings, SegmentationError> {
+pub fn try_run(
+    ds: &Dataset,
+    settings: &Settings,
+) -> Result<SegmentationFindings, SegmentationError> {
     let s = &settings.segmentation;
     s.check(ds)?;
     let f = fit::features(ds, s)?;
@@ -474,7 +538,15 @@ pub fn try_run(ds: &Dataset, settings: &Settings) -> Result<SegmentationFindings
     // 2. k-means per k, then every score; silhouettes of all k share one pass over the pairs.
     let mut partitions = Vec::new();
     for k in s.k_min..=s.k_max {
-        partitions.push(kmeans_all(&f, &xf, &plan, k, settings, rng::stream(seed, &kmeans_label(k)), order_by)?);
+        partitions.push(kmeans_all(
+            &f,
+            &xf,
+            &plan,
+            k,
+            settings,
+            rng::stream(seed, &kmeans_label(k)),
+            order_by,
+        )?);
     }
     let silhouettes = |rows: &[usize]| {
         let labels: Vec<Vec<usize>> = partitions.iter().map(|p| pick(&p.labels, rows)).collect();
@@ -514,7 +586,9 @@ pub fn try_run(ds: &Dataset, settings: &Settings) -> Result<SegmentationFindings
     };
     let eligible_best = best(&mut per_k.iter().filter(|c| c.eligible));
     let rule_fallback = eligible_best.is_none();
-    let chosen_k = eligible_best.or_else(|| best(&mut per_k.iter())).expect("k range is not empty");
+    let chosen_k = eligible_best
+        .or_else(|| best(&mut per_k.iter()))
+        .expect("k range is not empty");
     let ci = chosen_k - s.k_min;
     let chosen = &per_k[ci];
     let ks: Vec<f64> = per_k.iter().map(|c| c.k as f64).collect();
@@ -528,7 +602,12 @@ pub fn try_run(ds: &Dataset, settings: &Settings) -> Result<SegmentationFindings
 
     // 6. Personas, PCA view and silhouette profile.
     let (personas, cutoffs) = personas::personas(ds, settings, &f, &reference.labels, chosen_k);
-    let proj = fit::pca(&xf, &fit::to_matrix(&pick(&f.rows, &plan.sil)), &reference.centroids, order_by)?;
+    let proj = fit::pca(
+        &xf,
+        &fit::to_matrix(&pick(&f.rows, &plan.sil)),
+        &reference.centroids,
+        order_by,
+    )?;
     let pca = PcaView {
         variance_share: proj.variance_share,
         loadings: proj.loadings.clone(),
@@ -600,7 +679,10 @@ fn pairwise_ari(labels: &[Vec<usize>]) -> (f64, f64) {
     if all.is_empty() {
         return (1.0, 1.0);
     }
-    (stats::mean(&all), all.iter().copied().fold(f64::INFINITY, f64::min))
+    (
+        stats::mean(&all),
+        all.iter().copied().fold(f64::INFINITY, f64::min),
+    )
 }
 
 fn stability(
@@ -616,7 +698,10 @@ fn stability(
     let ref_fit = pick(&reference.labels, &plan.fit);
     let mut seeded = Vec::with_capacity(s.stability_seeds);
     for i in 0..s.stability_seeds {
-        let r = rng::stream(rng::child_seed(settings.seed, i as u64), "segmentation/stability-seed");
+        let r = rng::stream(
+            rng::child_seed(settings.seed, i as u64),
+            "segmentation/stability-seed",
+        );
         seeded.push(fit::kmeans(xf, k, s, r, order_by)?.labels);
     }
     let (seed_ari_mean, seed_ari_min) = pairwise_ari(&seeded);
@@ -637,14 +722,21 @@ fn stability(
     let mut draw = rng::stream(settings.seed, "segmentation/bootstrap");
     let (mut aris, mut aris_distinct) = (Vec::new(), Vec::new());
     for b in 0..s.bootstrap_resamples {
-        let rows: Vec<usize> =
-            (0..n_groups).flat_map(|_| members[draw.gen_range(0..n_groups)].iter().copied()).collect();
+        let rows: Vec<usize> = (0..n_groups)
+            .flat_map(|_| members[draw.gen_range(0..n_groups)].iter().copied())
+            .collect();
         let xb = xf.select(ndarray::Axis(0), &rows);
-        let r = rng::stream(rng::child_seed(settings.seed, b as u64), "segmentation/bootstrap-fit");
+        let r = rng::stream(
+            rng::child_seed(settings.seed, b as u64),
+            "segmentation/bootstrap-fit",
+        );
         let p = fit::kmeans(&xb, k, s, r, order_by)?;
         let labels = fit::nearest(xf, &p.centroids);
         aris.push(cm::adjusted_rand_index(&ref_fit, &labels));
-        aris_distinct.push(cm::adjusted_rand_index(&pick(&ref_fit, &distinct), &pick(&labels, &distinct)));
+        aris_distinct.push(cm::adjusted_rand_index(
+            &pick(&ref_fit, &distinct),
+            &pick(&labels, &distinct),
+        ));
     }
     Ok(Stability {
         k,
@@ -680,10 +772,16 @@ fn mixtures(
         let mut best: Option<fit::MixtureFit> = None;
         let mut failures = Vec::new();
         for i in 0..s.gmm_inits {
-            let r = rng::stream(rng::child_seed(settings.seed, i as u64), &format!("segmentation/gmm/k={k}"));
+            let r = rng::stream(
+                rng::child_seed(settings.seed, i as u64),
+                &format!("segmentation/gmm/k={k}"),
+            );
             match fit::mixture(xf, k, s, r) {
                 Ok(m) => {
-                    if best.as_ref().is_none_or(|b| m.log_likelihood > b.log_likelihood) {
+                    if best
+                        .as_ref()
+                        .is_none_or(|b| m.log_likelihood > b.log_likelihood)
+                    {
                         best = Some(m);
                     }
                 }
@@ -699,7 +797,9 @@ fn mixtures(
             log_likelihood: best.as_ref().map(|b| b.log_likelihood),
             n_parameters: fit::mixture_parameters(k, xf.ncols()),
             bic: best.as_ref().map(|b| b.bic),
-            ari_with_kmeans: best.as_ref().map(|b| cm::adjusted_rand_index(&b.labels, &kmeans_fit)),
+            ari_with_kmeans: best
+                .as_ref()
+                .map(|b| cm::adjusted_rand_index(&b.labels, &kmeans_fit)),
         });
     }
     let bic_best_k = per_k
@@ -716,7 +816,10 @@ fn mixtures(
             s.gmm_reg_covar, s.gmm_tolerance, s.gmm_max_iterations, s.gmm_inits, plan.fit_text
         ),
         bic_best_at_range_edge: bic_best_k.is_some_and(|k| k == s.k_min || k == s.k_max),
-        ari_at_chosen_k: per_k.iter().find(|m| m.k == chosen_k).and_then(|m| m.ari_with_kmeans),
+        ari_at_chosen_k: per_k
+            .iter()
+            .find(|m| m.k == chosen_k)
+            .and_then(|m| m.ari_with_kmeans),
         agrees_on_k: bic_best_k == Some(chosen_k),
         bic_best_k,
         per_k,

@@ -31,11 +31,36 @@ pub struct ActionRule {
 
 /// The persona rule table, in the order it is checked (first match wins).
 pub const ACTION_RULES: [(&str, &str, &str, &str); 5] = [
-    ("high", "any", "VIP care", "top-tercile spenders: protect the revenue with service and recognition"),
-    ("mid", "lower", "upsell", "mid spend early in the band: room to grow the basket"),
-    ("mid", "higher", "retain", "mid spend, established: keep them with loyalty benefits"),
-    ("low", "lower", "nurture", "low spend early in the band: develop with entry offers"),
-    ("low", "higher", "reactivate", "low spend, established: win back with targeted incentives"),
+    (
+        "high",
+        "any",
+        "VIP care",
+        "top-tercile spenders: protect the revenue with service and recognition",
+    ),
+    (
+        "mid",
+        "lower",
+        "upsell",
+        "mid spend early in the band: room to grow the basket",
+    ),
+    (
+        "mid",
+        "higher",
+        "retain",
+        "mid spend, established: keep them with loyalty benefits",
+    ),
+    (
+        "low",
+        "lower",
+        "nurture",
+        "low spend early in the band: develop with entry offers",
+    ),
+    (
+        "low",
+        "higher",
+        "reactivate",
+        "low spend, established: win back with targeted incentives",
+    ),
 ];
 
 /// The rule table as serialisable rows.
@@ -125,7 +150,12 @@ pub(crate) fn band_column(ds: &Dataset, settings: &Settings) -> String {
     if !s.is_empty() {
         return s.clone();
     }
-    ds.roles.demographic.first().or_else(|| ds.roles.numeric.first()).cloned().unwrap_or_default()
+    ds.roles
+        .demographic
+        .first()
+        .or_else(|| ds.roles.numeric.first())
+        .cloned()
+        .unwrap_or_default()
 }
 
 fn mean_of(col: &[f64], rows: &[usize]) -> f64 {
@@ -145,7 +175,10 @@ pub(crate) fn personas(
     let band = ds.col(&band_col);
     let cut = PersonaCutoffs {
         spend_column: ds.roles.target.clone(),
-        spend_terciles: [stats::quantile(spend, 1.0 / 3.0), stats::quantile(spend, 2.0 / 3.0)],
+        spend_terciles: [
+            stats::quantile(spend, 1.0 / 3.0),
+            stats::quantile(spend, 2.0 / 3.0),
+        ],
         band_column: band_col.clone(),
         band_median: stats::median(band),
     };
@@ -177,7 +210,11 @@ pub(crate) fn personas(
                 .iter()
                 .map(|level| {
                     let count = rows.iter().filter(|&&i| &ds.category[i] == level).count();
-                    LevelShare { level: level.clone(), count, share: count as f64 / rows.len().max(1) as f64 }
+                    LevelShare {
+                        level: level.clone(),
+                        count,
+                        share: count as f64 / rows.len().max(1) as f64,
+                    }
                 })
                 .collect();
             let mean_spend = mean_of(spend, &rows);
@@ -189,7 +226,11 @@ pub(crate) fn personas(
             } else {
                 "high"
             };
-            let band_name = if mean_band_value <= cut.band_median { "lower" } else { "higher" };
+            let band_name = if mean_band_value <= cut.band_median {
+                "lower"
+            } else {
+                "higher"
+            };
             let action = ACTION_RULES
                 .iter()
                 .find(|(t, b, _, _)| *t == spend_tier && (*b == "any" || *b == band_name))
@@ -199,7 +240,10 @@ pub(crate) fn personas(
             tier_word[..1].make_ascii_uppercase();
             Persona {
                 cluster: c,
-                name: format!("{tier_word}-spend, {band_name} {}", band_col.replace('_', " ")),
+                name: format!(
+                    "{tier_word}-spend, {band_name} {}",
+                    band_col.replace('_', " ")
+                ),
                 spend_tier: spend_tier.into(),
                 band: band_name.into(),
                 action: action.into(),
@@ -210,13 +254,17 @@ pub(crate) fn personas(
                 mean_spend,
                 mean_band_value,
                 category_mix,
-                growth_share: rows.iter().filter(|&&i| growth[i]).count() as f64 / rows.len().max(1) as f64,
+                growth_share: rows.iter().filter(|&&i| growth[i]).count() as f64
+                    / rows.len().max(1) as f64,
             }
         })
         .collect();
     // Two clusters can land in the same tier and band: number the repeats so names stay unique.
     for i in 0..out.len() {
-        let same = out[..i].iter().filter(|p| p.spend_tier == out[i].spend_tier && p.band == out[i].band).count();
+        let same = out[..i]
+            .iter()
+            .filter(|p| p.spend_tier == out[i].spend_tier && p.band == out[i].band)
+            .count();
         if same > 0 {
             out[i].name = format!("{} ({})", out[i].name, same + 1);
         }
