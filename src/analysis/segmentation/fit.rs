@@ -27,13 +27,6 @@ pub(crate) struct Features {
     pub sds: Vec<f64>,
 }
 
-impl Features {
-    /// The same rows as an ndarray matrix (linfa's input type).
-    pub fn matrix(&self) -> Array2<f64> {
-        to_matrix(&self.rows)
-    }
-}
-
 /// The features the settings ask for: the listed columns, or every numeric role column
 /// (features, then the target) when the list is empty.
 pub(crate) fn feature_names(ds: &Dataset, s: &SegmentationSettings) -> Vec<String> {
@@ -117,20 +110,26 @@ pub(crate) fn kmeans(
     Ok(canonical(labels, &centroids, order_by))
 }
 
+/// [`nearest`] for row-major rows.
+pub(crate) fn nearest_rows(rows: &[Vec<f64>], centroids: &[Vec<f64>]) -> Vec<usize> {
+    rows.iter().map(|r| nearest_one(r, centroids)).collect()
+}
+
+fn nearest_one(row: &[f64], centroids: &[Vec<f64>]) -> usize {
+    let mut best = (0, f64::INFINITY);
+    for (j, c) in centroids.iter().enumerate() {
+        let d = cluster_metrics::sq_dist(row, c);
+        if d < best.1 {
+            best = (j, d);
+        }
+    }
+    best.0
+}
+
 /// Index of the nearest centroid (squared Euclidean; first on ties) for every row of `x`.
 pub(crate) fn nearest(x: &Array2<f64>, centroids: &[Vec<f64>]) -> Vec<usize> {
     x.axis_iter(Axis(0))
-        .map(|row| {
-            let row = row.to_vec();
-            let mut best = (0, f64::INFINITY);
-            for (j, c) in centroids.iter().enumerate() {
-                let d = cluster_metrics::sq_dist(&row, c);
-                if d < best.1 {
-                    best = (j, d);
-                }
-            }
-            best.0
-        })
+        .map(|row| nearest_one(&row.to_vec(), centroids))
         .collect()
 }
 

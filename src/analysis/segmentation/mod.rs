@@ -469,7 +469,7 @@ fn kmeans_all(
     if plan.fit.len() == f.rows.len() {
         return Ok(p);
     }
-    let labels = fit::nearest(&f.matrix(), &p.centroids);
+    let labels = fit::nearest_rows(&f.rows, &p.centroids);
     Ok(fit::Partition {
         labels,
         centroids: p.centroids,
