@@ -2,6 +2,7 @@
 
 pub mod classification;
 pub mod regression;
+pub mod segmentation;
 
 use crate::findings::Findings;
 
@@ -21,5 +22,6 @@ pub fn all(findings: &Findings) -> Vec<Figure> {
     let mut figures = Vec::new();
     figures.extend(regression::figures(&findings.regression));
     figures.extend(classification::figures(&findings.classification));
+    figures.extend(segmentation::figures(&findings.segmentation));
     figures
 }
