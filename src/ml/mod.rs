@@ -2,3 +2,4 @@
 //! respect duplicate groups, metrics, and resampling.
 
 pub mod cv;
+pub mod drift_metrics;
