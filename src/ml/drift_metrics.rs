@@ -40,7 +40,11 @@ pub fn bin_shares(values: &[f64], edges: &[f64]) -> Vec<f64> {
 /// least [`PSI_FLOOR`]. 0 means identical; the usual reading is < 0.1 stable, 0.1–0.25 a
 /// moderate shift, > 0.25 a major shift.
 pub fn psi_from_shares(reference: &[f64], current: &[f64]) -> f64 {
-    assert_eq!(reference.len(), current.len(), "PSI needs the same bins on both sides");
+    assert_eq!(
+        reference.len(),
+        current.len(),
+        "PSI needs the same bins on both sides"
+    );
     reference
         .iter()
         .zip(current)
@@ -69,7 +73,10 @@ pub fn psi(reference: &[f64], current: &[f64], bins: usize) -> f64 {
 pub fn psi_categorical(reference: &[String], current: &[String], levels: &[String]) -> f64 {
     let shares = |v: &[String]| -> Vec<f64> {
         let n = v.len().max(1) as f64;
-        levels.iter().map(|l| v.iter().filter(|x| *x == l).count() as f64 / n).collect()
+        levels
+            .iter()
+            .map(|l| v.iter().filter(|x| *x == l).count() as f64 / n)
+            .collect()
     };
     psi_from_shares(&shares(reference), &shares(current))
 }
@@ -112,18 +119,22 @@ mod tests {
 
     // Reference sample: integers with ties, like the bundled table's columns.
     const REF: [f64; 30] = [
-        25., 34., 45., 22., 29., 41., 36., 28., 52., 31., 39., 44., 27., 33., 48., 26., 37., 42., 30., 35.,
-        25., 34., 45., 50., 29., 38., 40., 31., 47., 33.,
+        25., 34., 45., 22., 29., 41., 36., 28., 52., 31., 39., 44., 27., 33., 48., 26., 37., 42.,
+        30., 35., 25., 34., 45., 50., 29., 38., 40., 31., 47., 33.,
     ];
     const CUR: [f64; 24] = [
-        30., 38., 49., 26., 33., 45., 40., 32., 56., 35., 43., 48., 31., 37., 52., 30., 41., 46., 22., 22.,
-        23., 21., 20., 60.,
+        30., 38., 49., 26., 33., 45., 40., 32., 56., 35., 43., 48., 31., 37., 52., 30., 41., 46.,
+        22., 22., 23., 21., 20., 60.,
     ];
 
     #[test]
     fn ks_matches_scipy() {
         // scipy 1.17.1: scipy.stats.ks_2samp(REF, CUR).statistic = 0.175
-        assert!((ks_statistic(&REF, &CUR) - 0.175).abs() < 1e-12, "{}", ks_statistic(&REF, &CUR));
+        assert!(
+            (ks_statistic(&REF, &CUR) - 0.175).abs() < 1e-12,
+            "{}",
+            ks_statistic(&REF, &CUR)
+        );
         // Shift with heavy ties: ks_2samp([1,1,2,2,3], [2,2,2,3,3]).statistic = 0.4
         assert!((ks_statistic(&[1., 1., 2., 2., 3.], &[2., 2., 2., 3., 3.]) - 0.4).abs() < 1e-12);
         // Symmetric.
@@ -141,8 +152,16 @@ mod tests {
         for (e, w) in edges.iter().zip(want_edges) {
             assert!((e - w).abs() < 1e-9, "{edges:?}");
         }
-        assert!((psi(&REF, &CUR, 10) - PSI_REF_CUR_10).abs() < 1e-12, "{}", psi(&REF, &CUR, 10));
-        assert!((psi(&REF, &CUR, 4) - PSI_REF_CUR_4).abs() < 1e-12, "{}", psi(&REF, &CUR, 4));
+        assert!(
+            (psi(&REF, &CUR, 10) - PSI_REF_CUR_10).abs() < 1e-12,
+            "{}",
+            psi(&REF, &CUR, 10)
+        );
+        assert!(
+            (psi(&REF, &CUR, 4) - PSI_REF_CUR_4).abs() < 1e-12,
+            "{}",
+            psi(&REF, &CUR, 4)
+        );
     }
 
     // numpy 2.4.6 with the recipe in psi_matches_numpy_by_hand (edges for 4 bins: 29.25, 34.5, 41.75).
