@@ -14,11 +14,7 @@ use customer_intel::pipeline::{self, BuildOptions};
 use customer_intel::settings::Settings;
 
 #[derive(Parser)]
-#[command(
-    name = "report",
-    version,
-    about = "Analyse a customer table and render README sections, an HTML report and slides."
-)]
+#[command(name = "report", version, about = "Analyse a customer table and render README sections, an HTML report and slides.")]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
@@ -120,10 +116,7 @@ fn options(a: &BuildArgs) -> Result<BuildOptions, Failure> {
     };
     Ok(BuildOptions {
         data: a.data.clone(),
-        out_dir: a
-            .out
-            .clone()
-            .unwrap_or_else(|| PathBuf::from(pipeline::DEFAULT_OUT)),
+        out_dir: a.out.clone().unwrap_or_else(|| PathBuf::from(pipeline::DEFAULT_OUT)),
         readme,
         templates: a.templates.clone(),
         settings,
@@ -157,11 +150,7 @@ fn build(a: BuildArgs) -> Result<(), Failure> {
         summary.findings.dataset.distinct_rows,
         opts.data.display()
     );
-    println!(
-        "wrote {} files under {}",
-        summary.files.len(),
-        opts.out_dir.display()
-    );
+    println!("wrote {} files under {}", summary.files.len(), opts.out_dir.display());
     println!("findings: {}", opts.out_dir.join("findings.json").display());
     Ok(())
 }
@@ -188,23 +177,13 @@ fn check(a: BuildArgs) -> Result<(), Failure> {
 
 fn synth(a: SynthArgs) -> Result<(), Failure> {
     if !(0.0..1.0).contains(&a.duplicate_rate) {
-        return Err(bad_input(anyhow::anyhow!(
-            "--duplicate-rate must be in [0, 1), got {}",
-            a.duplicate_rate
-        )));
+        return Err(bad_input(anyhow::anyhow!("--duplicate-rate must be in [0, 1), got {}", a.duplicate_rate)));
     }
-    let spec = SynthSpec {
-        duplicate_rate: a.duplicate_rate,
-        ..SynthSpec::default()
-    };
+    let spec = SynthSpec { duplicate_rate: a.duplicate_rate, ..SynthSpec::default() };
     let ds = data::synth(a.rows, a.seed, &spec);
     data::write_csv(&ds, &a.out)
         .with_context(|| format!("cannot write '{}'", a.out.display()))
         .map_err(bad_input)?;
-    println!(
-        "wrote {} synthetic customers to {}",
-        a.rows,
-        a.out.display()
-    );
+    println!("wrote {} synthetic customers to {}", a.rows, a.out.display());
     Ok(())
 }
