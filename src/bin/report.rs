@@ -1,6 +1,6 @@
 //! `report`: the command-line face of customer-intel. It parses arguments, calls one library
 //! function, and prints results or the full cause chain of an error. Exit codes: 0 success,
-//! 1 stale outputs (`check`), 2 bad input or usage.
+//! 1 stale outputs (`check`), 2 bad input or usage, 3 outputs written but recording the run failed.
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -12,6 +12,7 @@ use clap::{Args, Parser, Subcommand};
 use customer_intel::data::{self, SynthSpec};
 use customer_intel::pipeline::{self, BuildOptions};
 use customer_intel::settings::Settings;
+use customer_intel::tracking::Tracking;
 
 #[derive(Parser)]
 #[command(name = "report", version, about = "Analyse a customer table and render README sections, an HTML report and slides.")]
@@ -49,6 +50,10 @@ struct BuildArgs {
     /// Settings file (TOML): seed, folds, column roles, thresholds.
     #[arg(long)]
     settings: Option<PathBuf>,
+    /// MLflow tracking server (http://HOST:PORT) to record the build as a run; default: the
+    /// MLFLOW_TRACKING_URI environment variable, else a local run log under .tracking/.
+    #[arg(long, value_name = "URI")]
+    tracking_uri: Option<String>,
 }
 
 #[derive(Args)]
@@ -120,6 +125,7 @@ fn options(a: &BuildArgs) -> Result<BuildOptions, Failure> {
         readme,
         templates: a.templates.clone(),
         settings,
+        tracking: Tracking::from_uri(a.tracking_uri.clone()),
     })
 }
 
@@ -152,6 +158,16 @@ fn build(a: BuildArgs) -> Result<(), Failure> {
     );
     println!("wrote {} files under {}", summary.files.len(), opts.out_dir.display());
     println!("findings: {}", opts.out_dir.join("findings.json").display());
+    match summary.tracking {
+        Ok(Some(run)) => println!("{run}"),
+        Ok(None) => {}
+        Err(e) => {
+            return Err(Failure {
+                code: 3,
+                error: anyhow::Error::new(e).context("the report was written, but recording the run failed"),
+            });
+        }
+    }
     Ok(())
 }
 
