@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde::Serialize;
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 use thiserror::Error;
 
 use crate::data::sha256_hex;
@@ -63,9 +63,14 @@ impl Tracking {
     /// The target for an optional `--tracking-uri` (falling back to `MLFLOW_TRACKING_URI`):
     /// an MLflow server when one is named, the local run log otherwise.
     pub fn from_uri(uri: Option<String>) -> Tracking {
-        let uri = uri.or_else(|| std::env::var(TRACKING_URI_ENV).ok()).filter(|u| !u.trim().is_empty());
+        let uri = uri
+            .or_else(|| std::env::var(TRACKING_URI_ENV).ok())
+            .filter(|u| !u.trim().is_empty());
         match uri {
-            Some(u) => Tracking::Mlflow { uri: u.trim().trim_end_matches('/').to_string(), experiment: DEFAULT_EXPERIMENT.into() },
+            Some(u) => Tracking::Mlflow {
+                uri: u.trim().trim_end_matches('/').to_string(),
+                experiment: DEFAULT_EXPERIMENT.into(),
+            },
             None => Tracking::Local(PathBuf::from(DEFAULT_LOCAL_DIR)),
         }
     }
@@ -75,10 +80,14 @@ impl Tracking {
 #[derive(Debug, Clone, Error)]
 pub enum TrackingError {
     /// The URI is not one this client can talk to.
-    #[error("unsupported tracking URI '{0}': give http://HOST:PORT of an MLflow server (https needs TLS, which this build leaves out)")]
+    #[error(
+        "unsupported tracking URI '{0}': give http://HOST:PORT of an MLflow server (https needs TLS, which this build leaves out)"
+    )]
     BadUri(String),
     /// No connection (server down, wrong port, timeout).
-    #[error("cannot reach the MLflow tracking server at {url} to {step}: {reason}; is `mlflow server` running there?")]
+    #[error(
+        "cannot reach the MLflow tracking server at {url} to {step}: {reason}; is `mlflow server` running there?"
+    )]
     Unreachable {
         /// What the client was doing.
         step: &'static str,
@@ -110,7 +119,9 @@ pub enum TrackingError {
         detail: String,
     },
     /// The run's artifact location is not served by the tracking server's artifact proxy.
-    #[error("run artifacts go to '{0}', which is not proxied by the tracking server; start it with --artifacts-destination (or --serve-artifacts)")]
+    #[error(
+        "run artifacts go to '{0}', which is not proxied by the tracking server; start it with --artifacts-destination (or --serve-artifacts)"
+    )]
     NoArtifactProxy(String),
     /// Reading an artifact or writing the local run log failed.
     #[error("cannot {what} '{path}': {reason}")]
@@ -195,7 +206,13 @@ impl std::fmt::Display for TrackedRun {
 pub fn sanitize_key(key: &str) -> String {
     let mut s: String = key
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || "_./ :-".contains(c) { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "_./ :-".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect();
     s.truncate(MAX_KEY);
     s
@@ -203,8 +220,19 @@ pub fn sanitize_key(key: &str) -> String {
 
 /// Flattens a JSON value into dotted keys: objects by field name, arrays by index.
 /// `keep` decides, per object key, whether to descend into it.
-fn flatten(prefix: &str, v: &Value, out: &mut Vec<(String, Value)>, keep: &dyn Fn(&str, &Value) -> bool) {
-    let join = |k: &str| if prefix.is_empty() { k.to_string() } else { format!("{prefix}.{k}") };
+fn flatten(
+    prefix: &str,
+    v: &Value,
+    out: &mut Vec<(String, Value)>,
+    keep: &dyn Fn(&str, &Value) -> bool,
+) {
+    let join = |k: &str| {
+        if prefix.is_empty() {
+            k.to_string()
+        } else {
+            format!("{prefix}.{k}")
+        }
+    };
     match v {
         Value::Object(m) => {
             for (k, x) in m {
@@ -277,7 +305,11 @@ fn scalar_metrics(findings: &Findings) -> Vec<MetricPoint> {
                 Value::Bool(b) => f64::from(u8::from(b)),
                 _ => return None,
             };
-            value.is_finite().then(|| MetricPoint { key: sanitize_key(&k), value, step: 0 })
+            value.is_finite().then(|| MetricPoint {
+                key: sanitize_key(&k),
+                value,
+                step: 0,
+            })
         })
         .collect()
 }
@@ -287,7 +319,11 @@ fn stepped_metrics(findings: &Findings) -> Vec<MetricPoint> {
     let mut out = Vec::new();
     let mut push = |key: String, value: f64, step: i64| {
         if value.is_finite() {
-            out.push(MetricPoint { key: sanitize_key(&key), value, step });
+            out.push(MetricPoint {
+                key: sanitize_key(&key),
+                value,
+                step,
+            });
         }
     };
     let d = &findings.drift;
@@ -307,7 +343,11 @@ fn stepped_metrics(findings: &Findings) -> Vec<MetricPoint> {
             let step = t as i64 + 1;
             push(format!("drift.rmse.{name}"), r, step);
             push(format!("drift.cumulative_rmse.{name}"), c, step);
-            push(format!("drift.model_version.{name}"), p.model_version[t] as f64, step);
+            push(
+                format!("drift.model_version.{name}"),
+                p.model_version[t] as f64,
+                step,
+            );
         }
         push(format!("drift.retrains.{name}"), p.retrains as f64, 0);
         push(format!("drift.pooled_rmse.{name}"), p.pooled_rmse, 0);
@@ -326,14 +366,21 @@ fn robustness_series(findings: &Findings) -> Vec<(String, i64, f64)> {
         .iter()
         .flat_map(|c| {
             c.points.iter().map(move |p| {
-                (format!("robustness.{}.{}", c.score, c.noise_on.name()), (p.level * 100.0).round() as i64, p.mean)
+                (
+                    format!("robustness.{}.{}", c.score, c.noise_on.name()),
+                    (p.level * 100.0).round() as i64,
+                    p.mean,
+                )
             })
         })
         .collect()
 }
 
 fn git_commit() -> Option<String> {
-    let out = std::process::Command::new("git").args(["rev-parse", "HEAD"]).output().ok()?;
+    let out = std::process::Command::new("git")
+        .args(["rev-parse", "HEAD"])
+        .output()
+        .ok()?;
     let s = String::from_utf8(out.stdout).ok()?.trim().to_string();
     (out.status.success() && s.len() == 40).then_some(s)
 }
@@ -357,14 +404,24 @@ impl RunRecord {
             .iter()
             .filter_map(|f| {
                 let rel = f.strip_prefix(out_dir).ok()?;
-                let path = rel.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/");
-                Some(Artifact { path, file: f.clone() })
+                let path = rel
+                    .components()
+                    .map(|c| c.as_os_str().to_string_lossy())
+                    .collect::<Vec<_>>()
+                    .join("/");
+                Some(Artifact {
+                    path,
+                    file: f.clone(),
+                })
             })
             .collect();
         artifacts.sort_by(|a, b| a.path.cmp(&b.path));
         let mut metrics = scalar_metrics(findings);
         metrics.extend(stepped_metrics(findings));
-        let source = Path::new(&p.data.source).file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let source = Path::new(&p.data.source)
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
         RunRecord {
             experiment: DEFAULT_EXPERIMENT.into(),
             run_name: format!("build {source} seed {}", p.seed),
@@ -377,11 +434,18 @@ impl RunRecord {
 }
 
 fn now_ms() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
 }
 
 fn read_artifact(a: &Artifact) -> Result<Vec<u8>, TrackingError> {
-    std::fs::read(&a.file).map_err(|e| TrackingError::Io { what: "read artifact", path: a.file.clone(), reason: e.to_string() })
+    std::fs::read(&a.file).map_err(|e| TrackingError::Io {
+        what: "read artifact",
+        path: a.file.clone(),
+        reason: e.to_string(),
+    })
 }
 
 /// Records a run at `target`. `Ok(None)` when tracking is off.
@@ -401,7 +465,11 @@ pub fn track(target: &Tracking, record: &RunRecord) -> Result<Option<TrackedRun>
 pub fn log_local(dir: &Path, record: &RunRecord) -> Result<TrackedRun, TrackingError> {
     let io = |what: &'static str, path: &Path| {
         let path = path.to_path_buf();
-        move |e: std::io::Error| TrackingError::Io { what, path, reason: e.to_string() }
+        move |e: std::io::Error| TrackingError::Io {
+            what,
+            path,
+            reason: e.to_string(),
+        }
     };
     let start = now_ms();
     let blobs = dir.join("artifacts");
@@ -414,7 +482,8 @@ pub fn log_local(dir: &Path, record: &RunRecord) -> Result<TrackedRun, TrackingE
         if !blob.exists() {
             crate::output::write_atomic(&blob, &bytes).map_err(io("write artifact", &blob))?;
         }
-        artifacts.push(json!({"path": a.path, "sha256": hash, "bytes": bytes.len(), "source": a.file}));
+        artifacts
+            .push(json!({"path": a.path, "sha256": hash, "bytes": bytes.len(), "source": a.file}));
     }
     let doc = json!({
         "experiment": record.experiment,
@@ -441,14 +510,24 @@ pub fn log_batches(
     params: &[(String, String)],
     metrics: &[MetricPoint],
     tags: &[(String, String)],
-) -> Vec<(Vec<(String, String)>, Vec<MetricPoint>, Vec<(String, String)>)> {
+) -> Vec<(
+    Vec<(String, String)>,
+    Vec<MetricPoint>,
+    Vec<(String, String)>,
+)> {
     let mut batches = Vec::new();
     let (mut p, mut m, mut t) = (0, 0, 0);
     while p < params.len() || m < metrics.len() || t < tags.len() {
         let np = (params.len() - p).min(MAX_PARAMS_TAGS_PER_BATCH);
         let nt = (tags.len() - t).min(MAX_PARAMS_TAGS_PER_BATCH);
-        let nm = (metrics.len() - m).min(MAX_METRICS_PER_BATCH).min(MAX_ENTITIES_PER_BATCH - np - nt);
-        batches.push((params[p..p + np].to_vec(), metrics[m..m + nm].to_vec(), tags[t..t + nt].to_vec()));
+        let nm = (metrics.len() - m)
+            .min(MAX_METRICS_PER_BATCH)
+            .min(MAX_ENTITIES_PER_BATCH - np - nt);
+        batches.push((
+            params[p..p + np].to_vec(),
+            metrics[m..m + nm].to_vec(),
+            tags[t..t + nt].to_vec(),
+        ));
         p += np;
         m += nm;
         t += nt;
@@ -468,7 +547,9 @@ impl MlflowClient {
     /// 30 s, connections after 5 s.
     pub fn new(uri: &str) -> Result<MlflowClient, TrackingError> {
         let base = uri.trim().trim_end_matches('/').to_string();
-        let rest = base.strip_prefix("http://").ok_or_else(|| TrackingError::BadUri(uri.to_string()))?;
+        let rest = base
+            .strip_prefix("http://")
+            .ok_or_else(|| TrackingError::BadUri(uri.to_string()))?;
         if rest.is_empty() || rest.contains(char::is_whitespace) {
             return Err(TrackingError::BadUri(uri.to_string()));
         }
@@ -477,7 +558,10 @@ impl MlflowClient {
             .timeout_connect(Some(Duration::from_secs(5)))
             .timeout_global(Some(Duration::from_secs(30)))
             .build();
-        Ok(MlflowClient { base, agent: ureq::Agent::new_with_config(config) })
+        Ok(MlflowClient {
+            base,
+            agent: ureq::Agent::new_with_config(config),
+        })
     }
 
     fn answer(
@@ -486,7 +570,11 @@ impl MlflowClient {
         url: String,
         result: Result<ureq::http::Response<ureq::Body>, ureq::Error>,
     ) -> Result<Value, TrackingError> {
-        let mut resp = result.map_err(|e| TrackingError::Unreachable { step, url: url.clone(), reason: e.to_string() })?;
+        let mut resp = result.map_err(|e| TrackingError::Unreachable {
+            step,
+            url: url.clone(),
+            reason: e.to_string(),
+        })?;
         let status = resp.status().as_u16();
         let body = resp.body_mut().read_to_string().unwrap_or_default();
         if !(200..300).contains(&status) {
@@ -499,15 +587,29 @@ impl MlflowClient {
                 body.truncate(cut);
                 body.push('…');
             }
-            return Err(TrackingError::Server { step, url, status, body });
+            return Err(TrackingError::Server {
+                step,
+                url,
+                status,
+                body,
+            });
         }
         if body.trim().is_empty() {
             return Ok(json!({}));
         }
-        serde_json::from_str(&body).map_err(|e| TrackingError::Protocol { step, url, detail: format!("not JSON: {e}") })
+        serde_json::from_str(&body).map_err(|e| TrackingError::Protocol {
+            step,
+            url,
+            detail: format!("not JSON: {e}"),
+        })
     }
 
-    fn post(&self, step: &'static str, endpoint: &str, body: &Value) -> Result<Value, TrackingError> {
+    fn post(
+        &self,
+        step: &'static str,
+        endpoint: &str,
+        body: &Value,
+    ) -> Result<Value, TrackingError> {
         let url = format!("{}/api/2.0/mlflow/{endpoint}", self.base);
         let r = self.agent.post(&url).send_json(body);
         self.answer(step, url, r)
@@ -538,7 +640,10 @@ impl MlflowClient {
         tags: &[(String, String)],
     ) -> Result<(String, String), TrackingError> {
         let step = "create the run";
-        let tags: Vec<Value> = tags.iter().map(|(k, v)| json!({"key": k, "value": v})).collect();
+        let tags: Vec<Value> = tags
+            .iter()
+            .map(|(k, v)| json!({"key": k, "value": v}))
+            .collect();
         let body = json!({"experiment_id": experiment_id, "run_name": run_name, "start_time": start_ms, "tags": tags});
         let v = self.post(step, "runs/create", &body)?;
         let url = format!("{}/api/2.0/mlflow/runs/create", self.base);
@@ -556,14 +661,19 @@ impl MlflowClient {
         tags: &[(String, String)],
         timestamp_ms: i64,
     ) -> Result<usize, TrackingError> {
-        let kv = |v: &[(String, String)]| v.iter().map(|(k, x)| json!({"key": k, "value": x})).collect::<Vec<_>>();
+        let kv = |v: &[(String, String)]| {
+            v.iter()
+                .map(|(k, x)| json!({"key": k, "value": x}))
+                .collect::<Vec<_>>()
+        };
         let batches = log_batches(params, metrics, tags);
         for (p, m, t) in &batches {
             let metrics: Vec<Value> = m
                 .iter()
                 .map(|x| json!({"key": x.key, "value": x.value, "timestamp": timestamp_ms, "step": x.step}))
                 .collect();
-            let body = json!({"run_id": run_id, "params": kv(p), "metrics": metrics, "tags": kv(t)});
+            let body =
+                json!({"run_id": run_id, "params": kv(p), "metrics": metrics, "tags": kv(t)});
             self.post("log params, metrics and tags", "runs/log-batch", &body)?;
         }
         Ok(batches.len())
@@ -571,12 +681,22 @@ impl MlflowClient {
 
     /// Uploads one artifact through the server's artifact proxy
     /// (`PUT /api/2.0/mlflow-artifacts/artifacts/<experiment>/<run>/artifacts/<path>`).
-    pub fn upload_artifact(&self, artifact_uri: &str, path: &str, bytes: &[u8]) -> Result<(), TrackingError> {
+    pub fn upload_artifact(
+        &self,
+        artifact_uri: &str,
+        path: &str,
+        bytes: &[u8],
+    ) -> Result<(), TrackingError> {
         let root = artifact_uri
             .strip_prefix("mlflow-artifacts:")
             .map(|r| r.trim_start_matches('/'))
             .ok_or_else(|| TrackingError::NoArtifactProxy(artifact_uri.to_string()))?;
-        let url = format!("{}/api/2.0/mlflow-artifacts/artifacts/{}/{}", self.base, root.trim_end_matches('/'), path);
+        let url = format!(
+            "{}/api/2.0/mlflow-artifacts/artifacts/{}/{}",
+            self.base,
+            root.trim_end_matches('/'),
+            path
+        );
         let content_type = if path.ends_with(".json") {
             "application/json"
         } else if path.ends_with(".svg") {
@@ -593,19 +713,33 @@ impl MlflowClient {
     /// Sets the run's final status (`FINISHED` or `FAILED`) and end time.
     pub fn finish_run(&self, run_id: &str, status: &str, end_ms: i64) -> Result<(), TrackingError> {
         let body = json!({"run_id": run_id, "status": status, "end_time": end_ms});
-        self.post("finish the run", "runs/update", &body).map(|_| ())
+        self.post("finish the run", "runs/update", &body)
+            .map(|_| ())
     }
 
     /// The whole run: experiment, run, batches of params/metrics/tags, artifacts, finish. If a
     /// step fails after the run exists, the run is marked `FAILED` (best effort) and the first
     /// error is returned.
-    pub fn log_run(&self, experiment: &str, record: &RunRecord) -> Result<TrackedRun, TrackingError> {
+    pub fn log_run(
+        &self,
+        experiment: &str,
+        record: &RunRecord,
+    ) -> Result<TrackedRun, TrackingError> {
         let experiment_id = self.experiment_id(experiment)?;
         let start = now_ms();
-        let tags: Vec<(String, String)> = record.tags.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
-        let (run_id, artifact_uri) = self.create_run(&experiment_id, &record.run_name, start, &tags)?;
+        let tags: Vec<(String, String)> = record
+            .tags
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        let (run_id, artifact_uri) =
+            self.create_run(&experiment_id, &record.run_name, start, &tags)?;
         let result = (|| {
-            let params: Vec<(String, String)> = record.params.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+            let params: Vec<(String, String)> = record
+                .params
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect();
             self.log(&run_id, &params, &record.metrics, &[], start)?;
             for a in &record.artifacts {
                 self.upload_artifact(&artifact_uri, &a.path, &read_artifact(a)?)?;
@@ -624,7 +758,12 @@ impl MlflowClient {
     }
 }
 
-fn str_field(v: &Value, path: &[&str], step: &'static str, url: &str) -> Result<String, TrackingError> {
+fn str_field(
+    v: &Value,
+    path: &[&str],
+    step: &'static str,
+    url: &str,
+) -> Result<String, TrackingError> {
     let mut x = v;
     for p in path {
         x = x.get(p).ok_or_else(|| TrackingError::Protocol {
@@ -633,9 +772,207 @@ fn str_field(v: &Value, path: &[&str], step: &'static str, url: &str) -> Result<
             detail: format!("no '{}' in the answer", path.join(".")),
         })?;
     }
-    x.as_str().map(str::to_string).ok_or_else(|| TrackingError::Protocol {
-        step,
-        url: url.to_string(),
-        detail: format!("'{}' is not a string", path.join(".")),
-    })
+    x.as_str()
+        .map(str::to_string)
+        .ok_or_else(|| TrackingError::Protocol {
+            step,
+            url: url.to_string(),
+            detail: format!("'{}' is not a string", path.join(".")),
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::{SynthSpec, synth};
+    use crate::settings::Settings;
+
+    fn findings() -> Findings {
+        crate::pipeline::analyze(&synth(200, 5, &SynthSpec::default()), &Settings::default())
+    }
+
+    fn point(i: usize) -> MetricPoint {
+        MetricPoint {
+            key: format!("m{i}"),
+            value: i as f64,
+            step: 0,
+        }
+    }
+
+    #[test]
+    fn batches_respect_mlflow_limits_and_lose_nothing() {
+        let params: Vec<(String, String)> =
+            (0..250).map(|i| (format!("p{i}"), "v".into())).collect();
+        let tags: Vec<(String, String)> = (0..30).map(|i| (format!("t{i}"), "v".into())).collect();
+        let metrics: Vec<MetricPoint> = (0..2345).map(point).collect();
+        let batches = log_batches(&params, &metrics, &tags);
+        for (p, m, t) in &batches {
+            assert!(p.len() <= MAX_PARAMS_TAGS_PER_BATCH && t.len() <= MAX_PARAMS_TAGS_PER_BATCH);
+            assert!(m.len() <= MAX_METRICS_PER_BATCH);
+            assert!(p.len() + m.len() + t.len() <= MAX_ENTITIES_PER_BATCH);
+        }
+        // First batch: 100 params + 30 tags leave room for 870 metrics.
+        assert_eq!(
+            (batches[0].0.len(), batches[0].1.len(), batches[0].2.len()),
+            (100, 870, 30)
+        );
+        let all_m: Vec<MetricPoint> = batches.iter().flat_map(|b| b.1.clone()).collect();
+        assert_eq!(all_m, metrics, "every metric once, in order");
+        let all_p: Vec<(String, String)> = batches.iter().flat_map(|b| b.0.clone()).collect();
+        assert_eq!(all_p, params);
+        assert_eq!(batches.iter().map(|b| b.2.len()).sum::<usize>(), 30);
+        // 2345 metrics with 250 params: 870 + 900 + 575 → 3 batches.
+        assert_eq!(batches.len(), 3);
+        assert!(log_batches(&[], &[], &[]).is_empty());
+    }
+
+    #[test]
+    fn keys_are_made_mlflow_safe() {
+        assert_eq!(
+            sanitize_key("drift.psi.annual income"),
+            "drift.psi.annual income"
+        );
+        assert_eq!(sanitize_key("a[0]→b"), "a_0__b");
+        assert_eq!(sanitize_key(&"x".repeat(300)).len(), MAX_KEY);
+    }
+
+    #[test]
+    fn record_holds_settings_scores_and_the_stepped_drift_timeline() {
+        let f = findings();
+        let dir = Path::new("/out");
+        let files = vec![
+            dir.join("findings.json"),
+            dir.join("figures/a.svg"),
+            PathBuf::from("README.md"),
+        ];
+        let r = RunRecord::new(&f, &files, dir);
+        assert_eq!(r, RunRecord::new(&f, &files, dir), "deterministic");
+        assert_eq!(r.params["seed"], "42");
+        assert_eq!(r.params["settings.folds"], "5");
+        assert_eq!(r.params["settings.drift.psi_alarm"], "0.2");
+        assert_eq!(
+            r.params["settings.roles.numeric"],
+            r#"["age","annual_income","loyalty_score","purchase_frequency"]"#
+        );
+        assert_eq!(r.params["data.sha256"], f.provenance.data.sha256);
+        assert_eq!(r.tags["crate_version"], env!("CARGO_PKG_VERSION"));
+        // Only files under the output folder are artifacts, with relative '/' paths.
+        let paths: Vec<&str> = r.artifacts.iter().map(|a| a.path.as_str()).collect();
+        assert_eq!(paths, vec!["figures/a.svg", "findings.json"]);
+        // The PSI timeline: one point per batch, steps 1..=12, values from the findings.
+        let psi: Vec<&MetricPoint> = r
+            .metrics
+            .iter()
+            .filter(|m| m.key == "drift.psi.annual_income")
+            .collect();
+        assert_eq!(
+            psi.iter().map(|m| m.step).collect::<Vec<_>>(),
+            (1..=12).collect::<Vec<i64>>()
+        );
+        assert_eq!(psi[11].value, f.drift.batches[11].psi["annual_income"]);
+        let retrains = r
+            .metrics
+            .iter()
+            .find(|m| m.key == "drift.retrains.every_batch")
+            .unwrap();
+        assert_eq!(retrains.value, f.drift.policies[1].retrains as f64);
+        // Scalars: no settings echoes, no long series, no duplicate keys at step 0.
+        let scalars: Vec<&str> = r
+            .metrics
+            .iter()
+            .filter(|m| m.step == 0)
+            .map(|m| m.key.as_str())
+            .collect();
+        assert!(scalars.contains(&"drift.setup.reference_rmse"));
+        assert!(
+            !scalars
+                .iter()
+                .any(|k| k.contains("settings") || k.starts_with("drift.batches"))
+        );
+        let mut unique = scalars.clone();
+        unique.sort();
+        unique.dedup();
+        assert_eq!(unique.len(), scalars.len());
+        assert!(r.metrics.iter().all(|m| m.value.is_finite()));
+    }
+
+    #[test]
+    fn local_log_writes_one_document_and_stores_artifacts_once() {
+        let tmp = tempfile::tempdir().unwrap();
+        let out = tmp.path().join("out");
+        std::fs::create_dir_all(&out).unwrap();
+        std::fs::write(out.join("findings.json"), "{}\n").unwrap();
+        let f = findings();
+        let r = RunRecord::new(&f, &[out.join("findings.json")], &out);
+        let log = tmp.path().join(".tracking");
+        let TrackedRun::Local { document } =
+            track(&Tracking::Local(log.clone()), &r).unwrap().unwrap()
+        else {
+            panic!("expected a local run")
+        };
+        let doc: Value =
+            serde_json::from_str(&std::fs::read_to_string(&document).unwrap()).unwrap();
+        assert_eq!(doc["params"]["seed"], "42");
+        assert_eq!(doc["status"], "FINISHED");
+        let hash = doc["artifacts"][0]["sha256"].as_str().unwrap();
+        assert_eq!(hash, sha256_hex(b"{}\n"));
+        assert_eq!(
+            std::fs::read(log.join("artifacts").join(hash)).unwrap(),
+            b"{}\n"
+        );
+        // A second run adds a document, not a second copy of the same artifact.
+        std::thread::sleep(Duration::from_millis(2));
+        track(&Tracking::Local(log.clone()), &r).unwrap();
+        assert_eq!(std::fs::read_dir(log.join("runs")).unwrap().count(), 2);
+        assert_eq!(std::fs::read_dir(log.join("artifacts")).unwrap().count(), 1);
+        assert_eq!(track(&Tracking::Off, &r).unwrap(), None);
+    }
+
+    #[test]
+    fn bad_uris_and_unreachable_servers_are_reported() {
+        for bad in [
+            "https://example.org",
+            "localhost:5000",
+            "http://",
+            "file:///tmp/x",
+        ] {
+            assert!(
+                matches!(MlflowClient::new(bad), Err(TrackingError::BadUri(_))),
+                "{bad}"
+            );
+        }
+        // A port that was just free: nothing listens there.
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let c = MlflowClient::new(&format!("http://127.0.0.1:{port}/")).unwrap();
+        let err = c.experiment_id("x").unwrap_err();
+        assert!(
+            matches!(
+                err,
+                TrackingError::Unreachable {
+                    step: "look up the experiment",
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
+        assert!(
+            err.to_string().contains(&format!("127.0.0.1:{port}")),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn uri_selection() {
+        assert_eq!(
+            Tracking::from_uri(Some("http://127.0.0.1:5000/".into())),
+            Tracking::Mlflow {
+                uri: "http://127.0.0.1:5000".into(),
+                experiment: DEFAULT_EXPERIMENT.into()
+            }
+        );
+    }
 }

@@ -23,7 +23,10 @@ pub struct RobustnessSettings {
 
 impl Default for RobustnessSettings {
     fn default() -> Self {
-        RobustnessSettings { levels: vec![0.0, 0.05, 0.1, 0.2, 0.4], repeats: 3 }
+        RobustnessSettings {
+            levels: vec![0.0, 0.05, 0.1, 0.2, 0.4],
+            repeats: 3,
+        }
     }
 }
 
