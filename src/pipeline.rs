@@ -8,7 +8,7 @@ use thiserror::Error;
 use crate::analysis;
 use crate::data::{self, DataError, Dataset};
 use crate::features;
-use crate::findings::{Findings, RunProvenance, FINDINGS_VERSION};
+use crate::findings::{FINDINGS_VERSION, Findings, RunProvenance};
 use crate::output::Outputs;
 use crate::plot;
 use crate::settings::{Settings, SettingsError};
@@ -124,26 +124,42 @@ pub struct BuildSummary {
 /// Loads, analyses, renders and writes, then records the run at `opts.tracking`. Nothing is
 /// written unless every step succeeded; a tracking failure leaves the written outputs in place
 /// and is returned in [`BuildSummary::tracking`].
-pub fn build(opts: &BuildOptions, progress: &mut dyn FnMut(&str)) -> Result<BuildSummary, PipelineError> {
+pub fn build(
+    opts: &BuildOptions,
+    progress: &mut dyn FnMut(&str),
+) -> Result<BuildSummary, PipelineError> {
     let (findings, out) = render_all(opts, progress)?;
     progress("writing outputs");
-    out.write().map_err(|source| PipelineError::Write { path: opts.out_dir.clone(), source })?;
+    out.write().map_err(|source| PipelineError::Write {
+        path: opts.out_dir.clone(),
+        source,
+    })?;
     let files: Vec<PathBuf> = out.files.keys().cloned().collect();
     if opts.tracking != Tracking::Off {
         progress("recording the run");
     }
     let record = RunRecord::new(&findings, &files, &opts.out_dir);
     let tracking = tracking::track(&opts.tracking, &record);
-    Ok(BuildSummary { findings, files, tracking })
+    Ok(BuildSummary {
+        findings,
+        files,
+        tracking,
+    })
 }
 
 /// Renders everything in memory and lists the files on disk that differ (stale or missing).
-pub fn check(opts: &BuildOptions, progress: &mut dyn FnMut(&str)) -> Result<Vec<PathBuf>, PipelineError> {
+pub fn check(
+    opts: &BuildOptions,
+    progress: &mut dyn FnMut(&str),
+) -> Result<Vec<PathBuf>, PipelineError> {
     let (_, out) = render_all(opts, progress)?;
     Ok(out.stale())
 }
 
-fn render_all(opts: &BuildOptions, progress: &mut dyn FnMut(&str)) -> Result<(Findings, Outputs), PipelineError> {
+fn render_all(
+    opts: &BuildOptions,
+    progress: &mut dyn FnMut(&str),
+) -> Result<(Findings, Outputs), PipelineError> {
     opts.settings.check()?;
     progress("loading and validating data");
     let ds = data::load_with_roles(&opts.data, &opts.settings.roles)?;
@@ -156,5 +172,9 @@ fn render_all(opts: &BuildOptions, progress: &mut dyn FnMut(&str)) -> Result<(Fi
 
 /// Resolves a path against a base folder unless it is absolute.
 pub fn resolve(base: &Path, p: &Path) -> PathBuf {
-    if p.is_absolute() { p.to_path_buf() } else { base.join(p) }
+    if p.is_absolute() {
+        p.to_path_buf()
+    } else {
+        base.join(p)
+    }
 }
