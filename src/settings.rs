@@ -323,6 +323,7 @@ impl Settings {
             )));
         }
         self.drift.check(self.folds).map_err(SettingsError::Invalid)?;
+        self.robustness.check().map_err(SettingsError::Invalid)?;
         self.roles.check()
     }
 
