@@ -351,6 +351,13 @@ pub struct DriftSetup {
     pub reference_rmse_scheme: String,
     /// The RMSE alarm threshold (rmse_alarm × reference RMSE).
     pub rmse_threshold: f64,
+    /// PSI expected from sampling alone, with no shift: (bins − 1)·(1/reference rows + 1/batch
+    /// rows), the large-sample mean of PSI (≈ a χ² statistic) between two samples of one
+    /// distribution. Batches near this value have not drifted.
+    pub psi_sampling_floor: f64,
+    /// KS statistic above which the two samples differ at the 5 % level (asymptotic:
+    /// 1.358·√((n + m)/(n·m))).
+    pub ks_critical_5pct: f64,
 }
 
 /// Results of the drift simulation.
@@ -739,6 +746,12 @@ pub fn run(ds: &Dataset, settings: &Settings) -> DriftFindings {
                 cfg.reference_rows
             ),
             rmse_threshold: cfg.rmse_alarm * reference_rmse,
+            psi_sampling_floor: (cfg.psi_bins as f64 - 1.0)
+                * (1.0 / cfg.reference_rows as f64 + 1.0 / cfg.batch_rows as f64),
+            ks_critical_5pct: 1.358
+                * ((cfg.reference_rows + cfg.batch_rows) as f64
+                    / (cfg.reference_rows * cfg.batch_rows) as f64)
+                    .sqrt(),
         },
         first_psi_alarm_batch: monitors
             .iter()
