@@ -379,13 +379,13 @@ pub struct DriftFindings {
 
 /// The numeric columns the model and monitors use: every numeric feature that may predict the
 /// target without leakage.
-fn numeric_features(roles: &Roles) -> Vec<String> {
+pub(crate) fn numeric_features(roles: &Roles) -> Vec<String> {
     features::allowed_features(&roles.target, &roles.numeric, roles)
 }
 
 /// One labelled batch as a design matrix (numeric features, then one-hot category without the
 /// first level) and target.
-fn design(batches: &[&Dataset], numeric: &[String]) -> (Array2<f64>, Array1<f64>) {
+pub(crate) fn design(batches: &[&Dataset], numeric: &[String]) -> (Array2<f64>, Array1<f64>) {
     let levels = &batches[0].roles.category_levels;
     let n: usize = batches.iter().map(|d| d.n_rows()).sum();
     let p = numeric.len() + levels.len().saturating_sub(1);

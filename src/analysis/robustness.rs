@@ -8,10 +8,15 @@
 //! as the headline scores, with fewer cross-validation repeats to keep the sweep cheap (recorded
 //! in [`RobustnessSetup`]).
 
+use linfa::prelude::*;
+use linfa_linear::LinearRegression;
+use ndarray::Axis;
 use rand_distr::{Distribution, StandardNormal};
 use serde::{Deserialize, Serialize};
 
+use crate::analysis::drift;
 use crate::data::Dataset;
+use crate::ml::cv::{self, Scheme};
 use crate::rng;
 use crate::settings::Settings;
 use crate::stats;
@@ -289,7 +294,61 @@ pub fn sweep(
     curves
 }
 
+/// Group-aware cross-validated R² of ordinary least squares (linfa-linear, intercept) on every
+/// numeric feature and the one-hot category: R² = 1 − SSE/SST on each test fold (SST around the
+/// test fold's mean), averaged over `folds` × `repeats` folds of group k-fold. NaN if the folds
+/// cannot be made.
+pub fn ols_group_cv_r2(ds: &Dataset, folds: usize, repeats: usize, seed: u64) -> f64 {
+    let numeric = drift::numeric_features(&ds.roles);
+    let (x, y) = drift::design(&[ds], &numeric);
+    let mut r2 = Vec::new();
+    for rep in 0..repeats {
+        let Ok(split) = cv::split(
+            Scheme::GroupKFold,
+            &ds.groups,
+            None,
+            folds,
+            rng::child_seed(seed, rep as u64),
+        ) else {
+            return f64::NAN;
+        };
+        for f in split {
+            let train =
+                linfa::Dataset::new(x.select(Axis(0), &f.train), y.select(Axis(0), &f.train));
+            let Ok(model) = LinearRegression::new().fit(&train) else {
+                continue;
+            };
+            let pred = model.predict(&x.select(Axis(0), &f.test));
+            let truth = y.select(Axis(0), &f.test);
+            let m = truth.mean().unwrap_or(0.0);
+            let sst: f64 = truth.iter().map(|t| (t - m) * (t - m)).sum();
+            let sse: f64 = pred
+                .iter()
+                .zip(truth.iter())
+                .map(|(p, t)| (p - t) * (p - t))
+                .sum();
+            if sst > 0.0 {
+                r2.push(1.0 - sse / sst);
+            }
+        }
+    }
+    if r2.is_empty() {
+        f64::NAN
+    } else {
+        stats::mean(&r2)
+    }
+}
+
 /// Runs the robustness analysis.
+///
+/// ```
+/// use customer_intel::{analysis::robustness, data, settings::Settings};
+/// let ds = data::synth(150, 1, &data::SynthSpec::default());
+/// let f = robustness::run(&ds, &Settings::default());
+/// let ols = f.curves.iter().find(|c| c.score == "ols_r2").unwrap();
+/// assert_eq!(ols.points.len(), 5);
+/// assert!(ols.points[0].mean > ols.points[4].mean);
+/// ```
 pub fn run(ds: &Dataset, settings: &Settings) -> RobustnessFindings {
     let cfg = &settings.robustness;
     let features: Vec<String> = ds
@@ -299,8 +358,22 @@ pub fn run(ds: &Dataset, settings: &Settings) -> RobustnessFindings {
         .filter(|c| **c != ds.roles.target)
         .cloned()
         .collect();
-    let scorers: Vec<Scorer> = Vec::new();
-    let missing = Vec::new();
+    let cv_seed = rng::child_seed(settings.seed, 0x0007_0b05);
+    let (folds, repeats) = (cfg.cv_folds, cfg.cv_repeats);
+    let scorers: Vec<Scorer> = vec![Scorer {
+        score: "ols_r2".into(),
+        model: "OLS on every numeric feature and the one-hot category".into(),
+        measured_by: format!(
+            "mean test-fold R², {}, {repeats} repeat(s)",
+            Scheme::GroupKFold.describe(folds)
+        ),
+        eval: Box::new(move |d: &Dataset| ols_group_cv_r2(d, folds, repeats, cv_seed)),
+    }];
+    let missing = vec![
+        "best_regressor_r2: analysis::regression::cv_r2 was not on main when this sweep was built".to_string(),
+        "best_classifier_f1: analysis::classification::cv_f1 was not on main when this sweep was built".to_string(),
+        "silhouette: analysis::segmentation::silhouette_at was not on main when this sweep was built".to_string(),
+    ];
     RobustnessFindings {
         setup: RobustnessSetup {
             levels: cfg.levels.clone(),
@@ -321,6 +394,36 @@ pub fn run(ds: &Dataset, settings: &Settings) -> RobustnessFindings {
 mod tests {
     use super::*;
     use crate::data::{SynthSpec, synth};
+
+    #[test]
+    fn ols_r2_is_one_on_an_exact_linear_target_and_near_zero_on_noise() {
+        let mut ds = synth(
+            300,
+            8,
+            &SynthSpec {
+                correlation: 0.3,
+                ..SynthSpec::default()
+            },
+        );
+        // Exact linear target: 3·age − 0.01·income + 20 + 50·[second level].
+        let second = ds.roles.category_levels[1].clone();
+        let y: Vec<f64> = (0..ds.n_rows())
+            .map(|i| {
+                3.0 * ds.col("age")[i] - 0.01 * ds.col("annual_income")[i]
+                    + 20.0
+                    + if ds.category[i] == second { 50.0 } else { 0.0 }
+            })
+            .collect();
+        let target = ds.roles.target.clone();
+        ds.numeric.insert(target.clone(), y);
+        assert!((ols_group_cv_r2(&ds, 5, 2, 1) - 1.0).abs() < 1e-9);
+        // A target unrelated to the features: out-of-fold R² at or below zero.
+        let noise = synth(300, 99, &SynthSpec::default());
+        ds.numeric
+            .insert(target, noise.col("loyalty_score").to_vec());
+        let r2 = ols_group_cv_r2(&ds, 5, 2, 1);
+        assert!(r2 < 0.05 && r2 > -0.3, "{r2}");
+    }
 
     #[test]
     fn noise_has_the_asked_spread_keeps_groups_and_spares_other_columns() {

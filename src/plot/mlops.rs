@@ -62,6 +62,8 @@ struct Panel<'a> {
     rules: Vec<Rule>,
     /// Lower bound of the y axis if it should not follow the data (e.g. 0).
     y_floor: Option<f64>,
+    /// Where the legend goes (where the lines are not).
+    legend: SeriesLabelPosition,
 }
 
 fn bounds(p: &Panel) -> ((f64, f64), (f64, f64)) {
@@ -170,7 +172,7 @@ fn draw_panel<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, p: &Panel) -> R
     }
     chart
         .configure_series_labels()
-        .position(SeriesLabelPosition::UpperLeft)
+        .position(p.legend.clone())
         .label_font((FONT, 11))
         .background_style(WHITE.mix(0.85))
         .border_style(BLACK.mix(0.3))
@@ -263,6 +265,7 @@ pub fn drift_timeline(d: &DriftFindings, target_unit: &str) -> Option<Figure> {
                 y: s.psi_alarm,
             }],
             y_floor: Some(0.0),
+            legend: SeriesLabelPosition::UpperLeft,
         },
         Panel {
             title: "Model error per batch by retraining policy (square: retrained model's first batch)",
@@ -274,6 +277,7 @@ pub fn drift_timeline(d: &DriftFindings, target_unit: &str) -> Option<Figure> {
                 y: d.setup.rmse_threshold,
             }],
             y_floor: Some(0.0),
+            legend: SeriesLabelPosition::UpperLeft,
         },
     ];
     let svg = render(&panels, 1, 300).ok()?;
@@ -342,6 +346,7 @@ pub fn noise_curves(r: &RobustnessFindings) -> Option<Figure> {
                 lines,
                 rules: Vec::new(),
                 y_floor: None,
+                legend: SeriesLabelPosition::LowerLeft,
             }
         })
         .collect();
