@@ -1,8 +1,9 @@
 //! Figures drawn with plotters from [`Findings`] (never from a refit), as deterministic SVG.
 
-use crate::findings::Findings;
-
+pub mod classification;
 pub mod mlops;
+
+use crate::findings::Findings;
 
 /// One rendered figure.
 #[derive(Debug, Clone, PartialEq)]
@@ -18,6 +19,7 @@ pub struct Figure {
 /// Every figure the findings support, in a stable order.
 pub fn all(findings: &Findings) -> Vec<Figure> {
     let mut figures = Vec::new();
+    figures.extend(classification::figures(&findings.classification));
     figures.extend(mlops::figures(findings));
     figures
 }
