@@ -91,6 +91,7 @@ pub fn measure(
         readme: None,
         templates: None,
         settings: settings.clone(),
+        tracking: crate::tracking::Tracking::Off,
     };
     let outputs = pipeline::outputs(&findings, &opts)?;
     timed("render (with plots)", t);

@@ -17,3 +17,4 @@ pub mod plot;
 pub mod rng;
 pub mod settings;
 pub mod stats;
+pub mod tracking;

@@ -12,6 +12,7 @@ use crate::findings::{FINDINGS_VERSION, Findings, RunProvenance};
 use crate::output::Outputs;
 use crate::plot;
 use crate::settings::{Settings, SettingsError};
+use crate::tracking::{self, RunRecord, TrackedRun, Tracking, TrackingError};
 
 /// The bundled data file, relative to the project root.
 pub const DEFAULT_DATA: &str = "data/customer_purchasing_behaviors.csv";
@@ -53,6 +54,8 @@ pub struct BuildOptions {
     pub templates: Option<PathBuf>,
     /// The settings.
     pub settings: Settings,
+    /// Where the run is recorded after the outputs are written (default: the local run log).
+    pub tracking: Tracking,
 }
 
 impl Default for BuildOptions {
@@ -63,6 +66,7 @@ impl Default for BuildOptions {
             readme: Some(PathBuf::from("README.md")),
             templates: None,
             settings: Settings::default(),
+            tracking: Tracking::Local(PathBuf::from(tracking::DEFAULT_LOCAL_DIR)),
         }
     }
 }
@@ -112,9 +116,14 @@ pub struct BuildSummary {
     pub findings: Findings,
     /// Every file the build is responsible for.
     pub files: Vec<PathBuf>,
+    /// How recording the run went: `Ok(None)` with tracking off. A tracking failure does not
+    /// fail the build (the outputs are written); callers report it.
+    pub tracking: Result<Option<TrackedRun>, TrackingError>,
 }
 
-/// Loads, analyses, renders and writes. Nothing is written unless every step succeeded.
+/// Loads, analyses, renders and writes, then records the run at `opts.tracking`. Nothing is
+/// written unless every step succeeded; a tracking failure leaves the written outputs in place
+/// and is returned in [`BuildSummary::tracking`].
 pub fn build(
     opts: &BuildOptions,
     progress: &mut dyn FnMut(&str),
@@ -125,9 +134,16 @@ pub fn build(
         path: opts.out_dir.clone(),
         source,
     })?;
+    let files: Vec<PathBuf> = out.files.keys().cloned().collect();
+    if opts.tracking != Tracking::Off {
+        progress("recording the run");
+    }
+    let record = RunRecord::new(&findings, &files, &opts.out_dir);
+    let tracking = tracking::track(&opts.tracking, &record);
     Ok(BuildSummary {
         findings,
-        files: out.files.keys().cloned().collect(),
+        files,
+        tracking,
     })
 }
 

@@ -6,6 +6,7 @@ use std::path::Path;
 
 use customer_intel::pipeline::{self, BuildOptions};
 use customer_intel::settings::Settings;
+use customer_intel::tracking::Tracking;
 
 const RENAME: [(&str, &str); 7] = [
     ("user_id", "cust_id"),
@@ -111,12 +112,14 @@ fn renamed_reordered_table_runs_end_to_end_with_the_same_numbers() {
         readme: None,
         templates: None,
         settings,
+        tracking: Tracking::Off,
     };
     let renamed_run = pipeline::build(&opts, &mut |_| {}).unwrap();
     let original_opts = BuildOptions {
         data: Path::new(env!("CARGO_MANIFEST_DIR")).join(pipeline::DEFAULT_DATA),
         out_dir: tmp.path().join("orig"),
         readme: None,
+        tracking: Tracking::Off,
         ..BuildOptions::default()
     };
     let original_run = pipeline::build(&original_opts, &mut |_| {}).unwrap();

@@ -21,6 +21,8 @@ stage() {  # stage NAME COMMAND...
 stage cargo cargo test --no-fail-fast
 # 2. The committed README sections, report and figures are what the code produces now.
 stage freshness cargo run --quiet --bin report -- check
+# 3. Experiment tracking against a real MLflow server (installs MLflow into .venv/ when missing).
+stage mlflow bash tests/mlflow_test.sh
 
 echo "stages: ${passed} passed, ${failed} failed"
 if (( failed > 0 )); then echo "failed stages: ${failures[*]}"; exit 1; fi

@@ -1,20 +1,973 @@
-//! Drift analysis (work in progress: being implemented under its issue).
+//! Drift and retraining simulation: how a spend model trained on one period fares as the
+//! customer population shifts month by month, what the monitors see, and what three retraining
+//! policies cost.
+//!
+//! The synthetic generator ([`crate::data::synth`]), calibrated to the analysed table's means,
+//! spreads, correlation and category mix, draws a reference period and then monthly batches in
+//! which the income level, the region mix, the spend–income relation and the share of a young
+//! low-spend segment shift on a schedule ([`DriftScenario`]). Features arrive with each batch;
+//! labels (spend) arrive one batch late. Monitors per batch: PSI per feature (quantile bins from
+//! the reference; level shares for the category), the two-sample KS statistic per numeric
+//! feature, and each policy's model RMSE on the batch once its labels are in.
+//!
+//! Policies ([`Policy`]): never retrain; retrain after every batch; retrain when an alarm fires
+//! (PSI of the newest batch against the deployed model's training data above
+//! [`DriftSettings::psi_alarm`] on any feature, or the deployed model's RMSE on the newest
+//! labelled batch above [`DriftSettings::rmse_alarm`] × the reference RMSE). A retrain fits on
+//! the [`DriftSettings::train_window`] newest labelled batches. The monitored model is ordinary
+//! least squares (linfa-linear) on the numeric features and the one-hot category: cheap enough to
+//! refit every month.
 
+use std::collections::BTreeMap;
+
+use linfa::prelude::*;
+use linfa_linear::{FittedLinearRegression, LinearRegression};
+use ndarray::{Array1, Array2};
+use rand::Rng as _;
 use serde::{Deserialize, Serialize};
 
-use crate::data::Dataset;
-use crate::settings::Settings;
+use crate::data::{Dataset, SynthSpec, synth_with_roles};
+use crate::features;
+use crate::ml::cv::{self, Scheme};
+use crate::ml::drift_metrics;
+use crate::rng;
+use crate::settings::{Roles, Settings};
+use crate::stats;
 
-/// Settings of the drift analysis.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+/// A knob that holds its base value before `onset` and then moves linearly, batch by batch, to
+/// `end`, which it reaches at the last batch.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Ramp {
+    /// First batch (1-based) that differs from the reference.
+    pub onset: usize,
+    /// Value at the last batch.
+    pub end: f64,
+}
+
+impl Ramp {
+    /// The knob's value at `batch` (1-based) of `batches`, starting from `base`.
+    pub fn at(&self, base: f64, batch: usize, batches: usize) -> f64 {
+        if batch < self.onset || self.onset == 0 || self.onset > batches {
+            return base;
+        }
+        let steps = (batches - self.onset + 1) as f64;
+        base + (self.end - base) * (batch - self.onset + 1) as f64 / steps
+    }
+}
+
+/// The population shift schedule, in terms of the generator's [`SynthSpec`] knobs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
-pub struct DriftSettings {}
+pub struct DriftScenario {
+    /// Multiplier on income (reference: 1): the income mix moves up. Default: from batch 4 to 1.35.
+    pub income_scale: Ramp,
+    /// Extra spend per 1,000 of income above the mean (reference: 0): the spend–income relation
+    /// changes (concept drift). Default: from batch 7 to 8 spend units per 1,000 income units.
+    pub spend_income_slope: Ramp,
+    /// Share of a new young, low-income, low-spend segment (reference: 0). Default: from batch 9 to 0.3.
+    pub young_share: Ramp,
+    /// First batch whose region mix moves towards [`DriftScenario::region_mix_end`]. Default: 4.
+    pub region_onset: usize,
+    /// Category weights at the last batch, in the roles' level order (reference: the analysed
+    /// table's shares). Default: the third level triples its weight.
+    pub region_mix_end: Vec<f64>,
+}
 
-/// Results of the drift analysis.
-#[derive(Debug, Clone, PartialEq, Default, Serialize)]
-pub struct DriftFindings {}
+impl Default for DriftScenario {
+    fn default() -> Self {
+        DriftScenario {
+            income_scale: Ramp {
+                onset: 4,
+                end: 1.35,
+            },
+            spend_income_slope: Ramp { onset: 7, end: 8.0 },
+            young_share: Ramp { onset: 9, end: 0.3 },
+            region_onset: 4,
+            region_mix_end: vec![1.0, 1.0, 3.0, 1.0],
+        }
+    }
+}
 
-/// Runs the drift analysis.
-pub fn run(_ds: &Dataset, _settings: &Settings) -> DriftFindings {
-    DriftFindings::default()
+/// Settings of the drift simulation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DriftSettings {
+    /// Rows of the reference period the first model is trained on. Default 600.
+    pub reference_rows: usize,
+    /// Number of monthly batches after the reference period (at least 2). Default 12.
+    pub batches: usize,
+    /// Rows per batch. Default 200.
+    pub batch_rows: usize,
+    /// Quantile bins for PSI. Default 10.
+    pub psi_bins: usize,
+    /// PSI above which a feature raises an alarm. Default 0.2.
+    pub psi_alarm: f64,
+    /// RMSE alarm: the deployed model's RMSE on the newest labelled batch above this multiple of
+    /// the reference RMSE. Default 1.5.
+    pub rmse_alarm: f64,
+    /// A retrain fits on this many newest labelled batches. Default 2.
+    pub train_window: usize,
+    /// The shift schedule.
+    pub scenario: DriftScenario,
+}
+
+impl Default for DriftSettings {
+    fn default() -> Self {
+        DriftSettings {
+            reference_rows: 600,
+            batches: 12,
+            batch_rows: 200,
+            psi_bins: 10,
+            psi_alarm: 0.2,
+            rmse_alarm: 1.5,
+            train_window: 2,
+            scenario: DriftScenario::default(),
+        }
+    }
+}
+
+impl DriftSettings {
+    /// Checks the settings; the message names the offending key.
+    pub fn check(&self, folds: usize) -> Result<(), String> {
+        let fail = |m: String| Err(format!("drift.{m}"));
+        if self.batches < 2 {
+            return fail(format!("batches must be at least 2, got {}", self.batches));
+        }
+        if self.reference_rows < 10 * folds.max(2) {
+            return fail(format!(
+                "reference_rows must be at least 10 × folds = {}, got {}",
+                10 * folds,
+                self.reference_rows
+            ));
+        }
+        if self.batch_rows < 20 {
+            return fail(format!(
+                "batch_rows must be at least 20, got {}",
+                self.batch_rows
+            ));
+        }
+        if self.psi_bins < 2 {
+            return fail(format!(
+                "psi_bins must be at least 2, got {}",
+                self.psi_bins
+            ));
+        }
+        if !(self.psi_alarm > 0.0) || !(self.rmse_alarm > 0.0) {
+            return fail(format!(
+                "psi_alarm and rmse_alarm must be positive, got {} and {}",
+                self.psi_alarm, self.rmse_alarm
+            ));
+        }
+        if self.train_window == 0 {
+            return fail("train_window must be at least 1".into());
+        }
+        Ok(())
+    }
+}
+
+/// A retraining policy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Policy {
+    /// Keep the reference model forever.
+    Never,
+    /// Retrain after every batch on the newest labelled batches.
+    EveryBatch,
+    /// Retrain only when a PSI or RMSE alarm fires.
+    OnAlarm,
+}
+
+impl Policy {
+    /// All policies, in report order.
+    pub const ALL: [Policy; 3] = [Policy::Never, Policy::EveryBatch, Policy::OnAlarm];
+
+    /// Stable short name (`never`, `every_batch`, `on_alarm`), as in findings and metric names.
+    pub fn name(self) -> &'static str {
+        match self {
+            Policy::Never => "never",
+            Policy::EveryBatch => "every_batch",
+            Policy::OnAlarm => "on_alarm",
+        }
+    }
+}
+
+/// What the monitors know at the end of a batch, when a policy decides.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Monitor {
+    /// Largest PSI of the newest batch's features against the deployed model's training data.
+    pub max_psi: f64,
+    /// The feature with that PSI.
+    pub max_psi_feature: String,
+    /// The deployed model's RMSE on the newest labelled batch, if one is new since it was trained.
+    pub rmse: Option<f64>,
+    /// Whether labelled data newer than the deployed model's training data exists.
+    pub new_labels: bool,
+}
+
+/// Why an alarm fired.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum AlarmReason {
+    /// A feature's PSI crossed the threshold.
+    Psi {
+        /// The feature.
+        feature: String,
+        /// Its PSI.
+        psi: f64,
+    },
+    /// The RMSE on the newest labelled batch crossed the threshold.
+    Rmse {
+        /// The RMSE.
+        rmse: f64,
+        /// The threshold it crossed (multiple × reference RMSE).
+        threshold: f64,
+    },
+}
+
+/// A policy's decision at the end of a batch.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Decision {
+    /// Whether to retrain now.
+    pub retrain: bool,
+    /// The alarms that fired (only the alarm policy looks).
+    pub alarms: Vec<AlarmReason>,
+}
+
+/// The decision rule of each policy, separated from the simulation so it can be tested alone.
+/// A retrain needs new labelled data; without it the policy keeps its model (alarms are still
+/// reported).
+pub fn decide(policy: Policy, m: &Monitor, psi_alarm: f64, rmse_threshold: f64) -> Decision {
+    match policy {
+        Policy::Never => Decision {
+            retrain: false,
+            alarms: Vec::new(),
+        },
+        Policy::EveryBatch => Decision {
+            retrain: m.new_labels,
+            alarms: Vec::new(),
+        },
+        Policy::OnAlarm => {
+            let mut alarms = Vec::new();
+            if m.max_psi > psi_alarm {
+                alarms.push(AlarmReason::Psi {
+                    feature: m.max_psi_feature.clone(),
+                    psi: m.max_psi,
+                });
+            }
+            if let Some(rmse) = m.rmse.filter(|&r| r > rmse_threshold) {
+                alarms.push(AlarmReason::Rmse {
+                    rmse,
+                    threshold: rmse_threshold,
+                });
+            }
+            Decision {
+                retrain: m.new_labels && !alarms.is_empty(),
+                alarms,
+            }
+        }
+    }
+}
+
+/// The monitors of one batch against the reference period.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct BatchMonitor {
+    /// Batch number, 1-based.
+    pub batch: usize,
+    /// The generator's knobs for this batch.
+    pub income_scale: f64,
+    /// Extra spend per 1,000 of income above the mean.
+    pub spend_income_slope: f64,
+    /// Share of the young segment.
+    pub young_share: f64,
+    /// Category weights (normalised to shares).
+    pub region_mix: Vec<f64>,
+    /// PSI per monitored feature (numeric features and the category) against the reference.
+    pub psi: BTreeMap<String, f64>,
+    /// Two-sample KS statistic per numeric feature against the reference.
+    pub ks: BTreeMap<String, f64>,
+    /// Largest PSI of the batch.
+    pub max_psi: f64,
+}
+
+/// An alarm raised at the end of a batch.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Alarm {
+    /// The batch at whose end it fired.
+    pub batch: usize,
+    /// Why.
+    pub reasons: Vec<AlarmReason>,
+    /// Whether a retrain followed (it cannot without new labels).
+    pub retrained: bool,
+}
+
+/// How one policy fared over the whole simulation.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PolicyOutcome {
+    /// The policy.
+    pub policy: Policy,
+    /// RMSE of the deployed model on each batch (known one batch later, when the labels arrive).
+    pub rmse: Vec<f64>,
+    /// RMSE pooled over every prediction from batch 1 to each batch (cumulative error).
+    pub cumulative_rmse: Vec<f64>,
+    /// Which model served each batch: 0 is the reference model, k the k-th retrain.
+    pub model_version: Vec<usize>,
+    /// Batches at whose end the policy retrained.
+    pub retrained_after: Vec<usize>,
+    /// Number of retrains.
+    pub retrains: usize,
+    /// Alarms raised (alarm policy only).
+    pub alarms: Vec<Alarm>,
+    /// RMSE pooled over every prediction of every batch.
+    pub pooled_rmse: f64,
+    /// Sum of squared errors over every batch, in target units squared.
+    pub total_squared_error: f64,
+}
+
+/// How the simulation was set up and calibrated.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DriftSetup {
+    /// The settings used.
+    pub settings: DriftSettings,
+    /// The monitored model.
+    pub model: String,
+    /// The model's input columns (numeric features; the category enters one-hot, first level dropped).
+    pub model_features: Vec<String>,
+    /// The monitored features (numeric features and the category).
+    pub monitored_features: Vec<String>,
+    /// Labels arrive this many batches after the features.
+    pub label_delay_batches: usize,
+    /// Generator calibration: means of the numeric columns (roles order, target last).
+    pub base_means: Vec<f64>,
+    /// Generator calibration: standard deviations in the same order.
+    pub base_sds: Vec<f64>,
+    /// Generator calibration: latent-factor weight (√ of the mean pairwise Pearson r of the table).
+    pub base_correlation: f64,
+    /// Generator calibration: category shares of the table.
+    pub base_region_mix: Vec<f64>,
+    /// Out-of-fold RMSE of the model on the reference period.
+    pub reference_rmse: f64,
+    /// How the reference RMSE was measured.
+    pub reference_rmse_scheme: String,
+    /// The RMSE alarm threshold (rmse_alarm × reference RMSE).
+    pub rmse_threshold: f64,
+    /// PSI expected from sampling alone, with no shift: (bins − 1)·(1/reference rows + 1/batch
+    /// rows), the large-sample mean of PSI (≈ a χ² statistic) between two samples of one
+    /// distribution. Batches near this value have not drifted.
+    pub psi_sampling_floor: f64,
+    /// KS statistic above which the two samples differ at the 5 % level (asymptotic:
+    /// 1.358·√((n + m)/(n·m))).
+    pub ks_critical_5pct: f64,
+}
+
+/// Results of the drift simulation.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DriftFindings {
+    /// Setup and calibration.
+    pub setup: DriftSetup,
+    /// Monitors per batch against the reference period.
+    pub batches: Vec<BatchMonitor>,
+    /// One outcome per policy, in [`Policy::ALL`] order.
+    pub policies: Vec<PolicyOutcome>,
+    /// Smallest and largest PSI over every batch and feature.
+    pub psi_range: (f64, f64),
+    /// Smallest and largest KS statistic over every batch and numeric feature.
+    pub ks_range: (f64, f64),
+    /// First batch where some feature's PSI against the reference exceeds the alarm threshold.
+    pub first_psi_alarm_batch: Option<usize>,
+}
+
+/// The numeric columns the model and monitors use: every numeric feature that may predict the
+/// target without leakage.
+pub(crate) fn numeric_features(roles: &Roles) -> Vec<String> {
+    features::allowed_features(&roles.target, &roles.numeric, roles)
+}
+
+/// One labelled batch as a design matrix (numeric features, then one-hot category without the
+/// first level) and target.
+pub(crate) fn design(batches: &[&Dataset], numeric: &[String]) -> (Array2<f64>, Array1<f64>) {
+    let levels = &batches[0].roles.category_levels;
+    let n: usize = batches.iter().map(|d| d.n_rows()).sum();
+    let p = numeric.len() + levels.len().saturating_sub(1);
+    let mut x = Array2::<f64>::zeros((n, p));
+    let mut y = Array1::<f64>::zeros(n);
+    let mut row = 0;
+    for ds in batches {
+        let cols: Vec<&[f64]> = numeric.iter().map(|c| ds.col(c)).collect();
+        let target = ds.target();
+        for i in 0..ds.n_rows() {
+            for (k, c) in cols.iter().enumerate() {
+                x[[row, k]] = c[i];
+            }
+            if let Some(l) = levels
+                .iter()
+                .position(|l| *l == ds.category[i])
+                .filter(|&l| l > 0)
+            {
+                x[[row, numeric.len() + l - 1]] = 1.0;
+            }
+            y[row] = target[i];
+            row += 1;
+        }
+    }
+    (x, y)
+}
+
+type Model = FittedLinearRegression<f64>;
+
+fn fit(batches: &[&Dataset], numeric: &[String]) -> Option<Model> {
+    let (x, y) = design(batches, numeric);
+    LinearRegression::new().fit(&linfa::Dataset::new(x, y)).ok()
+}
+
+/// Squared errors of a model on a batch.
+fn squared_errors(model: &Model, ds: &Dataset, numeric: &[String]) -> Vec<f64> {
+    let (x, y) = design(&[ds], numeric);
+    let pred = model.predict(&x);
+    pred.iter()
+        .zip(y.iter())
+        .map(|(p, t)| (p - t) * (p - t))
+        .collect()
+}
+
+fn rmse_of(se: &[f64]) -> f64 {
+    (se.iter().sum::<f64>() / se.len().max(1) as f64).sqrt()
+}
+
+/// PSI of each monitored feature of `current` against `reference` (several batches pooled).
+fn psi_against(
+    reference: &[&Dataset],
+    current: &Dataset,
+    numeric: &[String],
+    bins: usize,
+) -> BTreeMap<String, f64> {
+    let roles = &current.roles;
+    let mut out = BTreeMap::new();
+    for c in numeric {
+        let r: Vec<f64> = reference
+            .iter()
+            .flat_map(|d| d.col(c).iter().copied())
+            .collect();
+        out.insert(c.clone(), drift_metrics::psi(&r, current.col(c), bins));
+    }
+    let r: Vec<String> = reference
+        .iter()
+        .flat_map(|d| d.category.iter().cloned())
+        .collect();
+    out.insert(
+        roles.category.clone(),
+        drift_metrics::psi_categorical(&r, &current.category, &roles.category_levels),
+    );
+    out
+}
+
+fn max_entry(m: &BTreeMap<String, f64>) -> (String, f64) {
+    m.iter()
+        .fold((String::new(), f64::NEG_INFINITY), |acc, (k, &v)| {
+            if v > acc.1 { (k.clone(), v) } else { acc }
+        })
+}
+
+/// Runs the three policies over a reference period and a sequence of batches; returns the batch
+/// monitors (generator knobs left at their neutral values), the policy outcomes and the reference
+/// RMSE. Exposed so tests can build their own scenarios.
+pub fn simulate(
+    reference: &Dataset,
+    batches: &[Dataset],
+    cfg: &DriftSettings,
+    folds: usize,
+    seed: u64,
+) -> (Vec<BatchMonitor>, Vec<PolicyOutcome>, f64) {
+    let roles = &reference.roles;
+    let numeric = numeric_features(roles);
+
+    // Reference RMSE: pooled out-of-fold squared error of the model on the reference period.
+    let folds = cv::split(Scheme::GroupKFold, &reference.groups, None, folds, seed)
+        .expect("reference has enough rows");
+    let mut oof = Vec::with_capacity(reference.n_rows());
+    for f in &folds {
+        let train = reference.subset(&f.train);
+        let test = reference.subset(&f.test);
+        if let Some(m) = fit(&[&train], &numeric) {
+            oof.extend(squared_errors(&m, &test, &numeric));
+        }
+    }
+    let reference_rmse = rmse_of(&oof);
+    let rmse_threshold = cfg.rmse_alarm * reference_rmse;
+
+    let monitors: Vec<BatchMonitor> = batches
+        .iter()
+        .enumerate()
+        .map(|(t, b)| {
+            let psi = psi_against(&[reference], b, &numeric, cfg.psi_bins);
+            let ks = numeric
+                .iter()
+                .map(|c| {
+                    (
+                        c.clone(),
+                        drift_metrics::ks_statistic(reference.col(c), b.col(c)),
+                    )
+                })
+                .collect();
+            let max_psi = max_entry(&psi).1;
+            BatchMonitor {
+                batch: t + 1,
+                income_scale: 1.0,
+                spend_income_slope: 0.0,
+                young_share: 0.0,
+                region_mix: Vec::new(),
+                psi,
+                ks,
+                max_psi,
+            }
+        })
+        .collect();
+
+    let reference_model = fit(&[reference], &numeric).expect("the reference model fits");
+    let outcomes = Policy::ALL
+        .iter()
+        .map(|&policy| {
+            // The deployed model, the batches it was trained on (None: the reference period), and
+            // the newest batch index whose labels it has seen.
+            let mut model = reference_model.clone();
+            let mut trained_on: Option<Vec<usize>> = None;
+            let mut version = 0;
+            let mut out = PolicyOutcome {
+                policy,
+                rmse: Vec::new(),
+                cumulative_rmse: Vec::new(),
+                model_version: Vec::new(),
+                retrained_after: Vec::new(),
+                retrains: 0,
+                alarms: Vec::new(),
+                pooled_rmse: 0.0,
+                total_squared_error: 0.0,
+            };
+            let (mut sse, mut count) = (0.0, 0usize);
+            for t in 0..batches.len() {
+                // Serve batch t; its error becomes known when its labels arrive at the end of t+1.
+                let se = squared_errors(&model, &batches[t], &numeric);
+                sse += se.iter().sum::<f64>();
+                count += se.len();
+                out.rmse.push(rmse_of(&se));
+                out.cumulative_rmse.push((sse / count.max(1) as f64).sqrt());
+                out.model_version.push(version);
+                if t + 1 == batches.len() {
+                    break;
+                }
+                // End of batch t: features of 0..=t are known, labels of 0..t (one batch late).
+                let newest_labelled = t.checked_sub(1);
+                let seen = trained_on.as_ref().and_then(|v| v.last().copied());
+                let new_labels = match (newest_labelled, seen) {
+                    (Some(l), Some(s)) => l > s,
+                    (Some(_), None) => true,
+                    (None, _) => false,
+                };
+                let training: Vec<&Dataset> = match &trained_on {
+                    None => vec![reference],
+                    Some(v) => v.iter().map(|&i| &batches[i]).collect(),
+                };
+                let psi = psi_against(&training, &batches[t], &numeric, cfg.psi_bins);
+                let (max_psi_feature, max_psi) = max_entry(&psi);
+                let rmse = if new_labels {
+                    newest_labelled.map(|l| rmse_of(&squared_errors(&model, &batches[l], &numeric)))
+                } else {
+                    None
+                };
+                let m = Monitor {
+                    max_psi,
+                    max_psi_feature,
+                    rmse,
+                    new_labels,
+                };
+                let d = decide(policy, &m, cfg.psi_alarm, rmse_threshold);
+                let mut retrained = false;
+                if d.retrain {
+                    let newest = newest_labelled.expect("a retrain needs labels");
+                    let first = (newest + 1).saturating_sub(cfg.train_window.max(1));
+                    let window: Vec<usize> = (first..=newest).collect();
+                    let data: Vec<&Dataset> = window.iter().map(|&i| &batches[i]).collect();
+                    if let Some(m) = fit(&data, &numeric) {
+                        model = m;
+                        trained_on = Some(window);
+                        version += 1;
+                        retrained = true;
+                        out.retrained_after.push(t + 1);
+                    }
+                }
+                if !d.alarms.is_empty() {
+                    out.alarms.push(Alarm {
+                        batch: t + 1,
+                        reasons: d.alarms,
+                        retrained,
+                    });
+                }
+            }
+            out.retrains = out.retrained_after.len();
+            out.total_squared_error = sse;
+            out.pooled_rmse = (sse / count.max(1) as f64).sqrt();
+            out
+        })
+        .collect();
+    (monitors, outcomes, reference_rmse)
+}
+
+/// The generator calibrated to the analysed table: its means, spreads, category shares and a
+/// latent-factor weight matching its mean pairwise correlation.
+fn base_spec(ds: &Dataset) -> SynthSpec {
+    let cols = ds.roles.numeric_columns();
+    let means = cols.iter().map(|c| stats::mean(ds.col(c))).collect();
+    let sds = cols.iter().map(|c| stats::sd(ds.col(c))).collect();
+    let mut rs = Vec::new();
+    for i in 0..cols.len() {
+        for j in i + 1..cols.len() {
+            rs.push(stats::pearson(ds.col(&cols[i]), ds.col(&cols[j])));
+        }
+    }
+    let r = stats::mean(&rs);
+    let correlation = if r.is_finite() {
+        r.clamp(0.0, 1.0).sqrt()
+    } else {
+        0.0
+    };
+    let counts = ds.category_counts();
+    let n = ds.n_rows().max(1) as f64;
+    SynthSpec {
+        correlation,
+        region_mix: counts.iter().map(|(_, c)| *c as f64 / n).collect(),
+        means,
+        sds,
+        ..SynthSpec::default()
+    }
+}
+
+/// The generator's spec for batch `t` (1-based) of the scenario.
+fn batch_spec(base: &SynthSpec, cfg: &DriftSettings, t: usize) -> SynthSpec {
+    let s = &cfg.scenario;
+    let n = cfg.batches;
+    let mix_t = Ramp {
+        onset: s.region_onset,
+        end: 1.0,
+    }
+    .at(0.0, t, n);
+    let base_sum: f64 = base.region_mix.iter().sum::<f64>().max(f64::MIN_POSITIVE);
+    let end_sum: f64 = s.region_mix_end.iter().sum::<f64>().max(f64::MIN_POSITIVE);
+    let region_mix = (0..base.region_mix.len())
+        .map(|i| {
+            let b = base.region_mix[i] / base_sum;
+            let e = s.region_mix_end.get(i).copied().unwrap_or(0.0).max(0.0) / end_sum;
+            b + (e - b) * mix_t
+        })
+        .collect();
+    SynthSpec {
+        income_scale: s.income_scale.at(base.income_scale, t, n),
+        spend_income_slope: s.spend_income_slope.at(base.spend_income_slope, t, n),
+        young_share: s.young_share.at(base.young_share, t, n),
+        region_mix,
+        ..base.clone()
+    }
+}
+
+/// Runs the drift simulation calibrated to `ds`, seeded from `settings.seed`.
+///
+/// ```
+/// use customer_intel::{analysis::drift, data, settings::Settings};
+/// let ds = data::synth(300, 1, &data::SynthSpec::default());
+/// let f = drift::run(&ds, &Settings::default());
+/// assert_eq!(f.batches.len(), 12);
+/// assert_eq!(f.policies.len(), 3);
+/// ```
+pub fn run(ds: &Dataset, settings: &Settings) -> DriftFindings {
+    let cfg = &settings.drift;
+    let roles = &ds.roles;
+    let base = base_spec(ds);
+    let root: u64 = rng::stream(settings.seed, "drift").r#gen();
+    let reference = synth_with_roles(cfg.reference_rows, rng::child_seed(root, 0), &base, roles);
+    let specs: Vec<SynthSpec> = (1..=cfg.batches)
+        .map(|t| batch_spec(&base, cfg, t))
+        .collect();
+    let batches: Vec<Dataset> = specs
+        .iter()
+        .enumerate()
+        .map(|(t, s)| {
+            synth_with_roles(
+                cfg.batch_rows,
+                rng::child_seed(root, t as u64 + 1),
+                s,
+                roles,
+            )
+        })
+        .collect();
+    let (mut monitors, policies, reference_rmse) = simulate(
+        &reference,
+        &batches,
+        cfg,
+        settings.folds,
+        rng::child_seed(root, u64::MAX),
+    );
+    for (m, s) in monitors.iter_mut().zip(&specs) {
+        m.income_scale = s.income_scale;
+        m.spend_income_slope = s.spend_income_slope;
+        m.young_share = s.young_share;
+        m.region_mix = s.region_mix.clone();
+    }
+    let all_psi: Vec<f64> = monitors
+        .iter()
+        .flat_map(|m| m.psi.values().copied())
+        .collect();
+    let all_ks: Vec<f64> = monitors
+        .iter()
+        .flat_map(|m| m.ks.values().copied())
+        .collect();
+    let range = |v: &[f64]| {
+        (
+            v.iter().copied().fold(f64::INFINITY, f64::min),
+            v.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+        )
+    };
+    let numeric = numeric_features(roles);
+    let mut monitored = numeric.clone();
+    monitored.push(roles.category.clone());
+    DriftFindings {
+        setup: DriftSetup {
+            settings: cfg.clone(),
+            model: "ordinary least squares (linfa-linear) with intercept".into(),
+            model_features: numeric,
+            monitored_features: monitored,
+            label_delay_batches: 1,
+            base_means: base.means.clone(),
+            base_sds: base.sds.clone(),
+            base_correlation: base.correlation,
+            base_region_mix: base.region_mix.clone(),
+            reference_rmse,
+            reference_rmse_scheme: format!(
+                "{} on the {} reference rows, pooled out-of-fold squared error",
+                Scheme::GroupKFold.describe(settings.folds),
+                cfg.reference_rows
+            ),
+            rmse_threshold: cfg.rmse_alarm * reference_rmse,
+            psi_sampling_floor: (cfg.psi_bins as f64 - 1.0)
+                * (1.0 / cfg.reference_rows as f64 + 1.0 / cfg.batch_rows as f64),
+            ks_critical_5pct: 1.358
+                * ((cfg.reference_rows + cfg.batch_rows) as f64
+                    / (cfg.reference_rows * cfg.batch_rows) as f64)
+                    .sqrt(),
+        },
+        first_psi_alarm_batch: monitors
+            .iter()
+            .find(|m| m.max_psi > cfg.psi_alarm)
+            .map(|m| m.batch),
+        psi_range: range(&all_psi),
+        ks_range: range(&all_ks),
+        batches: monitors,
+        policies,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::synth;
+
+    fn monitor(max_psi: f64, rmse: Option<f64>, new_labels: bool) -> Monitor {
+        Monitor {
+            max_psi,
+            max_psi_feature: "x".into(),
+            rmse,
+            new_labels,
+        }
+    }
+
+    #[test]
+    fn ramp_holds_then_moves_linearly_to_its_end() {
+        let r = Ramp { onset: 4, end: 1.9 };
+        let v: Vec<f64> = (1..=12).map(|t| r.at(1.0, t, 12)).collect();
+        assert_eq!(&v[..3], &[1.0, 1.0, 1.0]);
+        assert!(
+            (v[3] - 1.1).abs() < 1e-12 && (v[11] - 1.9).abs() < 1e-12,
+            "{v:?}"
+        );
+        assert_eq!(
+            Ramp { onset: 0, end: 5.0 }.at(1.0, 7, 12),
+            1.0,
+            "onset 0 switches a ramp off"
+        );
+    }
+
+    #[test]
+    fn decision_rules() {
+        let (psi, rmse) = (0.2, 30.0);
+        // Never: not even with every alarm ringing.
+        assert!(!decide(Policy::Never, &monitor(5.0, Some(99.0), true), psi, rmse).retrain);
+        // Every batch: whenever there are new labels, and only then.
+        assert!(
+            decide(
+                Policy::EveryBatch,
+                &monitor(0.0, Some(1.0), true),
+                psi,
+                rmse
+            )
+            .retrain
+        );
+        assert!(!decide(Policy::EveryBatch, &monitor(0.0, None, false), psi, rmse).retrain);
+        // On alarm: quiet monitors keep the model.
+        let d = decide(Policy::OnAlarm, &monitor(0.19, Some(29.9), true), psi, rmse);
+        assert!(!d.retrain && d.alarms.is_empty());
+        // PSI alone fires (strictly above the threshold).
+        let d = decide(Policy::OnAlarm, &monitor(0.21, Some(10.0), true), psi, rmse);
+        assert!(d.retrain);
+        assert_eq!(
+            d.alarms,
+            vec![AlarmReason::Psi {
+                feature: "x".into(),
+                psi: 0.21
+            }]
+        );
+        assert!(!decide(Policy::OnAlarm, &monitor(0.2, None, true), psi, rmse).retrain);
+        // RMSE alone fires.
+        let d = decide(Policy::OnAlarm, &monitor(0.0, Some(31.0), true), psi, rmse);
+        assert_eq!(
+            d.alarms,
+            vec![AlarmReason::Rmse {
+                rmse: 31.0,
+                threshold: 30.0
+            }]
+        );
+        assert!(d.retrain);
+        // An alarm without new labels is reported but cannot retrain.
+        let d = decide(Policy::OnAlarm, &monitor(0.9, None, false), psi, rmse);
+        assert!(!d.retrain && d.alarms.len() == 1);
+    }
+
+    /// Three stable batches, then an abrupt, lasting change of the spend–income relation and of
+    /// the income level from batch 4 on.
+    fn step_scenario() -> (Dataset, Vec<Dataset>) {
+        let base = SynthSpec::default();
+        let shifted = SynthSpec {
+            income_scale: 1.3,
+            spend_income_slope: 10.0,
+            ..base.clone()
+        };
+        let reference = synth(600, 100, &base);
+        let batches = (1..=8u64)
+            .map(|t| synth(400, 100 + t, if t <= 3 { &base } else { &shifted }))
+            .collect();
+        (reference, batches)
+    }
+
+    #[test]
+    fn policies_on_a_step_change() {
+        let (reference, batches) = step_scenario();
+        let cfg = DriftSettings::default();
+        let (monitors, outcomes, reference_rmse) = simulate(&reference, &batches, &cfg, 5, 7);
+        assert!(
+            reference_rmse > 0.0 && reference_rmse < 40.0,
+            "{reference_rmse}"
+        );
+        // Income PSI is quiet before the step and loud after it.
+        for m in &monitors[..3] {
+            assert!(
+                m.psi["annual_income"] < 0.1,
+                "batch {}: {:?}",
+                m.batch,
+                m.psi
+            );
+        }
+        for m in &monitors[3..] {
+            assert!(
+                m.psi["annual_income"] > 0.5 && m.ks["annual_income"] > 0.3,
+                "batch {}: {:?}",
+                m.batch,
+                m.psi
+            );
+        }
+        let [never, every, alarm] = [&outcomes[0], &outcomes[1], &outcomes[2]];
+        assert_eq!(
+            (never.policy, every.policy, alarm.policy),
+            (Policy::Never, Policy::EveryBatch, Policy::OnAlarm)
+        );
+        assert_eq!(never.retrains, 0);
+        assert_eq!(never.model_version, vec![0; 8]);
+        // Labels arrive one batch late: nothing to learn from at the end of batch 1, so
+        // every-batch retrains after batches 2..=7 (a retrain after the last batch serves nothing).
+        assert_eq!(every.retrained_after, vec![2, 3, 4, 5, 6, 7]);
+        assert_eq!(every.model_version, vec![0, 0, 1, 2, 3, 4, 5, 6]);
+        // The alarm policy is quiet for the stable batches, fires at the step, and retrains less.
+        assert!(
+            alarm.alarms.iter().all(|a| a.batch >= 4),
+            "{:?}",
+            alarm.alarms
+        );
+        assert_eq!(alarm.alarms.first().map(|a| a.batch), Some(4));
+        assert!(
+            alarm.retrains >= 1 && alarm.retrains < every.retrains,
+            "{:?}",
+            alarm.retrained_after
+        );
+        // Before the step every policy serves the same (reference) model on batches 1 and 2.
+        assert_eq!(never.rmse[..2], every.rmse[..2]);
+        // After the step the never-retrain model is the worst, by a wide margin at the end.
+        assert!(never.pooled_rmse > every.pooled_rmse && never.pooled_rmse > alarm.pooled_rmse);
+        assert!(
+            never.rmse[7] > 2.0 * every.rmse[7],
+            "{} vs {}",
+            never.rmse[7],
+            every.rmse[7]
+        );
+        // Cumulative RMSE ends at the pooled RMSE, and pooled error is consistent with the per-batch RMSEs
+        // (equal batch sizes: pooled MSE = mean of batch MSEs).
+        for o in &outcomes {
+            assert!((o.cumulative_rmse[7] - o.pooled_rmse).abs() < 1e-9);
+            let mean_mse = o.rmse.iter().map(|r| r * r).sum::<f64>() / 8.0;
+            assert!((mean_mse.sqrt() - o.pooled_rmse).abs() < 1e-9);
+            assert!(
+                (o.total_squared_error - mean_mse * 3200.0).abs() < 1e-6 * o.total_squared_error
+            );
+        }
+    }
+
+    #[test]
+    fn invalid_settings_name_their_key() {
+        assert!(DriftSettings::default().check(5).is_ok());
+        let bad = DriftSettings {
+            batches: 1,
+            ..DriftSettings::default()
+        };
+        assert!(bad.check(5).unwrap_err().contains("drift.batches"));
+        let bad = DriftSettings {
+            psi_alarm: f64::NAN,
+            ..DriftSettings::default()
+        };
+        assert!(bad.check(5).unwrap_err().contains("psi_alarm"));
+        let bad = DriftSettings {
+            train_window: 0,
+            ..DriftSettings::default()
+        };
+        assert!(bad.check(5).unwrap_err().contains("train_window"));
+    }
+
+    #[test]
+    fn run_is_seeded_and_follows_the_scenario() {
+        let ds = synth(300, 3, &SynthSpec::default());
+        let s = Settings::default();
+        let a = run(&ds, &s);
+        assert_eq!(a, run(&ds, &s));
+        let b = run(
+            &ds,
+            &Settings {
+                seed: 43,
+                ..s.clone()
+            },
+        );
+        assert_ne!(a.batches, b.batches);
+        assert_eq!(a.batches.len(), 12);
+        assert_eq!(a.batches[2].income_scale, 1.0);
+        assert!((a.batches[11].income_scale - 1.35).abs() < 1e-12);
+        assert!((a.batches[11].young_share - 0.3).abs() < 1e-12);
+        let mix_sum: f64 = a.batches[11].region_mix.iter().sum();
+        assert!((mix_sum - 1.0).abs() < 1e-12);
+        // Income drifts more than loyalty by the end.
+        assert!(a.batches[11].psi["annual_income"] > a.batches[11].psi["loyalty_score"]);
+        assert!(a.psi_range.0 >= 0.0 && a.psi_range.0 < a.psi_range.1);
+    }
 }

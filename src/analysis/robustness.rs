@@ -1,20 +1,501 @@
-//! Robustness analysis (work in progress: being implemented under its issue).
+//! Robustness: how the headline scores degrade when the data get noisier.
+//!
+//! Gaussian noise with a standard deviation of 0, 5, 10, 20 and 40 % of each column's own
+//! standard deviation is added, separately, to every numeric feature and to the target, in
+//! several seeded repeats per level. Noise is drawn once per duplicate group, so copies of a row
+//! stay copies and group-aware cross-validation keeps them in one fold. Each noisy table is
+//! scored by the other analyses' public scoring functions, so the curves measure the same thing
+//! as the headline scores, with fewer cross-validation repeats to keep the sweep cheap (recorded
+//! in [`RobustnessSetup`]).
 
+use linfa::prelude::*;
+use linfa_linear::LinearRegression;
+use ndarray::Axis;
+use rand_distr::{Distribution, StandardNormal};
 use serde::{Deserialize, Serialize};
 
+use crate::analysis::drift;
 use crate::data::Dataset;
+use crate::ml::cv::{self, Scheme};
+use crate::rng;
 use crate::settings::Settings;
+use crate::stats;
 
 /// Settings of the robustness analysis.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
-pub struct RobustnessSettings {}
+pub struct RobustnessSettings {
+    /// Noise levels as fractions of each column's standard deviation. Default 0, .05, .1, .2, .4.
+    pub levels: Vec<f64>,
+    /// Seeded noise draws per level. Default 3.
+    pub repeats: usize,
+    /// Cross-validation folds used inside the sweep. Default 5.
+    pub cv_folds: usize,
+    /// Cross-validation repeats used inside the sweep (the headline scores use `settings.repeats`).
+    /// Default 1: the spread over noise draws already covers fold-assignment noise.
+    pub cv_repeats: usize,
+}
+
+impl Default for RobustnessSettings {
+    fn default() -> Self {
+        RobustnessSettings {
+            levels: vec![0.0, 0.05, 0.1, 0.2, 0.4],
+            repeats: 3,
+            cv_folds: 5,
+            cv_repeats: 1,
+        }
+    }
+}
+
+impl RobustnessSettings {
+    /// Checks the settings; the message names the offending key.
+    pub fn check(&self) -> Result<(), String> {
+        if self.levels.is_empty() || self.levels.iter().any(|l| !l.is_finite() || *l < 0.0) {
+            return Err(format!(
+                "robustness.levels must be non-negative numbers, got {:?}",
+                self.levels
+            ));
+        }
+        if self.repeats == 0 || self.cv_repeats == 0 {
+            return Err("robustness.repeats and robustness.cv_repeats must be at least 1".into());
+        }
+        if self.cv_folds < 2 {
+            return Err(format!(
+                "robustness.cv_folds must be at least 2, got {}",
+                self.cv_folds
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// What the noise is added to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NoiseOn {
+    /// Every numeric feature (not the target).
+    Features,
+    /// The target only.
+    Target,
+}
+
+impl NoiseOn {
+    /// Both, in report order.
+    pub const ALL: [NoiseOn; 2] = [NoiseOn::Features, NoiseOn::Target];
+
+    /// Stable short name (`features`, `target`).
+    pub fn name(self) -> &'static str {
+        match self {
+            NoiseOn::Features => "features",
+            NoiseOn::Target => "target",
+        }
+    }
+}
+
+/// One noise level of a curve.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct NoisePoint {
+    /// Noise sd as a fraction of the column's sd.
+    pub level: f64,
+    /// Mean score over the repeats.
+    pub mean: f64,
+    /// Standard deviation of the score over the repeats (n − 1; 0 for one value).
+    pub sd: f64,
+    /// Smallest score.
+    pub min: f64,
+    /// Largest score.
+    pub max: f64,
+    /// Number of scores (noise draws that produced a finite score; level 0 has one draw).
+    pub n: usize,
+}
+
+/// A degradation curve: one score against the noise level.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct NoiseCurve {
+    /// Score name (`ols_r2`, `best_regressor_r2`, `best_classifier_f1`, `silhouette`).
+    pub score: String,
+    /// The model or method scored.
+    pub model: String,
+    /// How the score is measured.
+    pub measured_by: String,
+    /// Where the noise goes.
+    pub noise_on: NoiseOn,
+    /// One point per level.
+    pub points: Vec<NoisePoint>,
+}
+
+/// How the sweep was run.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RobustnessSetup {
+    /// Noise levels (fractions of each column's sd).
+    pub levels: Vec<f64>,
+    /// Noise draws per level above 0.
+    pub repeats: usize,
+    /// Cross-validation folds inside the sweep.
+    pub cv_folds: usize,
+    /// Cross-validation repeats inside the sweep.
+    pub cv_repeats: usize,
+    /// The headline analyses' folds and repeats, for comparison.
+    pub headline_folds: usize,
+    /// The headline analyses' cross-validation repeats.
+    pub headline_repeats: usize,
+    /// Columns that receive feature noise.
+    pub noisy_features: Vec<String>,
+    /// How the noise is drawn.
+    pub noise: String,
+}
 
 /// Results of the robustness analysis.
-#[derive(Debug, Clone, PartialEq, Default, Serialize)]
-pub struct RobustnessFindings {}
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RobustnessFindings {
+    /// How the sweep was run.
+    pub setup: RobustnessSetup,
+    /// The curves, by score then noise target.
+    pub curves: Vec<NoiseCurve>,
+    /// Scores that could not be swept, with the reason.
+    pub missing: Vec<String>,
+}
+
+/// The dataset with Gaussian noise of sd `level × sd(column)` added to `columns`, drawn once per
+/// duplicate group (copies stay copies, so the groups are unchanged), from the stream `label`.
+pub fn with_noise(ds: &Dataset, columns: &[String], level: f64, seed: u64, label: &str) -> Dataset {
+    if level == 0.0 || columns.is_empty() {
+        return ds.clone();
+    }
+    let mut r = rng::stream(seed, label);
+    let mut numeric = ds.numeric.clone();
+    for c in columns {
+        let scale = level * stats::sd(ds.col(c));
+        let per_group: Vec<f64> = (0..ds.n_groups)
+            .map(|_| {
+                let z: f64 = StandardNormal.sample(&mut r);
+                scale * z
+            })
+            .collect();
+        let col = numeric
+            .get_mut(c)
+            .expect("noise columns are numeric role columns");
+        for (v, &g) in col.iter_mut().zip(&ds.groups) {
+            *v += per_group[g];
+        }
+    }
+    let mut noisy = Dataset::from_columns(
+        ds.roles.clone(),
+        ds.ids.clone(),
+        numeric,
+        ds.category.clone(),
+        Vec::new(),
+        ds.lines.clone(),
+        ds.provenance.clone(),
+    );
+    noisy.provenance.source = format!(
+        "{} + noise {level} sd on {}",
+        ds.provenance.source,
+        columns.join(",")
+    );
+    noisy
+}
+
+/// A score to sweep: name, model, how it is measured, and the scoring function.
+pub struct Scorer<'a> {
+    /// Score name.
+    pub score: String,
+    /// Model or method.
+    pub model: String,
+    /// How it is measured.
+    pub measured_by: String,
+    /// Scores one (noisy) dataset; NaN when it cannot.
+    pub eval: Box<dyn Fn(&Dataset) -> f64 + 'a>,
+}
+
+fn point(level: f64, scores: &[f64]) -> NoisePoint {
+    let v: Vec<f64> = scores.iter().copied().filter(|x| x.is_finite()).collect();
+    let (min, max) = v
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &x| {
+            (a.min(x), b.max(x))
+        });
+    NoisePoint {
+        level,
+        mean: if v.is_empty() {
+            f64::NAN
+        } else {
+            stats::mean(&v)
+        },
+        sd: if v.len() < 2 { 0.0 } else { stats::sd(&v) },
+        min: if v.is_empty() { f64::NAN } else { min },
+        max: if v.is_empty() { f64::NAN } else { max },
+        n: v.len(),
+    }
+}
+
+/// Sweeps every scorer over the noise levels, on features and on the target. Level 0 is scored
+/// once and shared by both curves; every other level is scored on `repeats` noise draws, the same
+/// draws for every scorer.
+pub fn sweep(
+    ds: &Dataset,
+    cfg: &RobustnessSettings,
+    seed: u64,
+    scorers: &[Scorer],
+) -> Vec<NoiseCurve> {
+    let features: Vec<String> = ds
+        .roles
+        .numeric
+        .iter()
+        .filter(|c| **c != ds.roles.target)
+        .cloned()
+        .collect();
+    let target = vec![ds.roles.target.clone()];
+    let clean: Vec<f64> = scorers.iter().map(|s| (s.eval)(ds)).collect();
+    let mut curves: Vec<NoiseCurve> = Vec::new();
+    for on in NoiseOn::ALL {
+        let cols = if on == NoiseOn::Features {
+            &features
+        } else {
+            &target
+        };
+        // scores[level][scorer] = values over repeats
+        let mut per_level: Vec<Vec<Vec<f64>>> = Vec::new();
+        for &level in &cfg.levels {
+            if level == 0.0 {
+                per_level.push(clean.iter().map(|&c| vec![c]).collect());
+                continue;
+            }
+            let mut vals = vec![Vec::with_capacity(cfg.repeats); scorers.len()];
+            for rep in 0..cfg.repeats {
+                let label = format!("robustness/{}/{level}/{rep}", on.name());
+                let noisy = with_noise(ds, cols, level, seed, &label);
+                for (k, s) in scorers.iter().enumerate() {
+                    vals[k].push((s.eval)(&noisy));
+                }
+            }
+            per_level.push(vals);
+        }
+        for (k, s) in scorers.iter().enumerate() {
+            curves.push(NoiseCurve {
+                score: s.score.clone(),
+                model: s.model.clone(),
+                measured_by: s.measured_by.clone(),
+                noise_on: on,
+                points: cfg
+                    .levels
+                    .iter()
+                    .zip(&per_level)
+                    .map(|(&l, v)| point(l, &v[k]))
+                    .collect(),
+            });
+        }
+    }
+    curves.sort_by(|a, b| {
+        let ka = scorers.iter().position(|s| s.score == a.score);
+        let kb = scorers.iter().position(|s| s.score == b.score);
+        (ka, a.noise_on).cmp(&(kb, b.noise_on))
+    });
+    curves
+}
+
+/// Group-aware cross-validated R² of ordinary least squares (linfa-linear, intercept) on every
+/// numeric feature and the one-hot category: R² = 1 − SSE/SST on each test fold (SST around the
+/// test fold's mean), averaged over `folds` × `repeats` folds of group k-fold. NaN if the folds
+/// cannot be made.
+pub fn ols_group_cv_r2(ds: &Dataset, folds: usize, repeats: usize, seed: u64) -> f64 {
+    let numeric = drift::numeric_features(&ds.roles);
+    let (x, y) = drift::design(&[ds], &numeric);
+    let mut r2 = Vec::new();
+    for rep in 0..repeats {
+        let Ok(split) = cv::split(
+            Scheme::GroupKFold,
+            &ds.groups,
+            None,
+            folds,
+            rng::child_seed(seed, rep as u64),
+        ) else {
+            return f64::NAN;
+        };
+        for f in split {
+            let train =
+                linfa::Dataset::new(x.select(Axis(0), &f.train), y.select(Axis(0), &f.train));
+            let Ok(model) = LinearRegression::new().fit(&train) else {
+                continue;
+            };
+            let pred = model.predict(&x.select(Axis(0), &f.test));
+            let truth = y.select(Axis(0), &f.test);
+            let m = truth.mean().unwrap_or(0.0);
+            let sst: f64 = truth.iter().map(|t| (t - m) * (t - m)).sum();
+            let sse: f64 = pred
+                .iter()
+                .zip(truth.iter())
+                .map(|(p, t)| (p - t) * (p - t))
+                .sum();
+            if sst > 0.0 {
+                r2.push(1.0 - sse / sst);
+            }
+        }
+    }
+    if r2.is_empty() {
+        f64::NAN
+    } else {
+        stats::mean(&r2)
+    }
+}
 
 /// Runs the robustness analysis.
-pub fn run(_ds: &Dataset, _settings: &Settings) -> RobustnessFindings {
-    RobustnessFindings::default()
+///
+/// ```
+/// use customer_intel::{analysis::robustness, data, settings::Settings};
+/// let ds = data::synth(150, 1, &data::SynthSpec::default());
+/// let f = robustness::run(&ds, &Settings::default());
+/// let ols = f.curves.iter().find(|c| c.score == "ols_r2").unwrap();
+/// assert_eq!(ols.points.len(), 5);
+/// assert!(ols.points[0].mean > ols.points[4].mean);
+/// ```
+pub fn run(ds: &Dataset, settings: &Settings) -> RobustnessFindings {
+    let cfg = &settings.robustness;
+    let features: Vec<String> = ds
+        .roles
+        .numeric
+        .iter()
+        .filter(|c| **c != ds.roles.target)
+        .cloned()
+        .collect();
+    let cv_seed = rng::child_seed(settings.seed, 0x0007_0b05);
+    let (folds, repeats) = (cfg.cv_folds, cfg.cv_repeats);
+    let scorers: Vec<Scorer> = vec![Scorer {
+        score: "ols_r2".into(),
+        model: "OLS on every numeric feature and the one-hot category".into(),
+        measured_by: format!(
+            "mean test-fold R², {}, {repeats} repeat(s)",
+            Scheme::GroupKFold.describe(folds)
+        ),
+        eval: Box::new(move |d: &Dataset| ols_group_cv_r2(d, folds, repeats, cv_seed)),
+    }];
+    let missing = vec![
+        "best_regressor_r2: analysis::regression::cv_r2 was not on main when this sweep was built".to_string(),
+        "best_classifier_f1: analysis::classification::cv_f1 was not on main when this sweep was built".to_string(),
+        "silhouette: analysis::segmentation::silhouette_at was not on main when this sweep was built".to_string(),
+    ];
+    RobustnessFindings {
+        setup: RobustnessSetup {
+            levels: cfg.levels.clone(),
+            repeats: cfg.repeats,
+            cv_folds: cfg.cv_folds,
+            cv_repeats: cfg.cv_repeats,
+            headline_folds: settings.folds,
+            headline_repeats: settings.repeats,
+            noisy_features: features,
+            noise: "Gaussian, sd = level × the column's sd, one draw per duplicate group".into(),
+        },
+        curves: sweep(ds, cfg, settings.seed, &scorers),
+        missing,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::{SynthSpec, synth};
+
+    #[test]
+    fn ols_r2_is_one_on_an_exact_linear_target_and_near_zero_on_noise() {
+        let mut ds = synth(
+            300,
+            8,
+            &SynthSpec {
+                correlation: 0.3,
+                ..SynthSpec::default()
+            },
+        );
+        // Exact linear target: 3·age − 0.01·income + 20 + 50·[second level].
+        let second = ds.roles.category_levels[1].clone();
+        let y: Vec<f64> = (0..ds.n_rows())
+            .map(|i| {
+                3.0 * ds.col("age")[i] - 0.01 * ds.col("annual_income")[i]
+                    + 20.0
+                    + if ds.category[i] == second { 50.0 } else { 0.0 }
+            })
+            .collect();
+        let target = ds.roles.target.clone();
+        ds.numeric.insert(target.clone(), y);
+        assert!((ols_group_cv_r2(&ds, 5, 2, 1) - 1.0).abs() < 1e-9);
+        // A target unrelated to the features: out-of-fold R² at or below zero.
+        let noise = synth(300, 99, &SynthSpec::default());
+        ds.numeric
+            .insert(target, noise.col("loyalty_score").to_vec());
+        let r2 = ols_group_cv_r2(&ds, 5, 2, 1);
+        assert!(r2 < 0.05 && r2 > -0.3, "{r2}");
+    }
+
+    #[test]
+    fn noise_has_the_asked_spread_keeps_groups_and_spares_other_columns() {
+        let ds = synth(
+            3000,
+            4,
+            &SynthSpec {
+                duplicate_rate: 0.3,
+                ..SynthSpec::default()
+            },
+        );
+        let cols = vec!["annual_income".to_string()];
+        let noisy = with_noise(&ds, &cols, 0.2, 9, "t");
+        assert_eq!(noisy.groups, ds.groups, "copies stay copies");
+        assert_eq!(noisy.target(), ds.target());
+        assert_eq!(noisy.col("age"), ds.col("age"));
+        // Noise per distinct row: sd ≈ 0.2 × sd(income), mean ≈ 0.
+        let first = ds.distinct_row_indices();
+        let d: Vec<f64> = first
+            .iter()
+            .map(|&i| noisy.col("annual_income")[i] - ds.col("annual_income")[i])
+            .collect();
+        let want = 0.2 * stats::sd(ds.col("annual_income"));
+        assert!(
+            (stats::sd(&d) / want - 1.0).abs() < 0.05,
+            "{} vs {want}",
+            stats::sd(&d)
+        );
+        assert!(stats::mean(&d).abs() < 0.1 * want);
+        // Seeded: same label, same noise; another label, other noise.
+        assert_eq!(with_noise(&ds, &cols, 0.2, 9, "t").numeric, noisy.numeric);
+        assert_ne!(with_noise(&ds, &cols, 0.2, 9, "u").numeric, noisy.numeric);
+        assert_eq!(with_noise(&ds, &cols, 0.0, 9, "t").numeric, ds.numeric);
+    }
+
+    #[test]
+    fn sweep_shares_level_zero_and_summarises_repeats() {
+        let ds = synth(200, 1, &SynthSpec::default());
+        let cfg = RobustnessSettings {
+            levels: vec![0.0, 0.5],
+            repeats: 4,
+            ..RobustnessSettings::default()
+        };
+        // A score that measures the noise itself: correlation of income with its clean value.
+        let clean = ds.col("annual_income").to_vec();
+        let t = ds.target().to_vec();
+        let scorers = vec![Scorer {
+            score: "r".into(),
+            model: "identity".into(),
+            measured_by: "pearson".into(),
+            eval: Box::new(move |d: &Dataset| {
+                stats::pearson(d.col("annual_income"), &clean) + stats::pearson(d.target(), &t)
+            }),
+        }];
+        let curves = sweep(&ds, &cfg, 3, &scorers);
+        assert_eq!(curves.len(), 2);
+        let (f, tg) = (&curves[0], &curves[1]);
+        assert_eq!(
+            (f.noise_on, tg.noise_on),
+            (NoiseOn::Features, NoiseOn::Target)
+        );
+        assert_eq!(f.points[0], tg.points[0]);
+        assert_eq!(
+            (f.points[0].mean, f.points[0].n, f.points[0].sd),
+            (2.0, 1, 0.0)
+        );
+        // r with sd-ratio 0.5 noise: 1/sqrt(1.25) ≈ 0.894 on the noisy column, 1 on the other.
+        for c in &curves {
+            let p = &c.points[1];
+            assert_eq!(p.n, 4);
+            assert!((p.mean - (1.0 + 0.894)).abs() < 0.03, "{:?}", p);
+            assert!(p.sd > 0.0 && p.min <= p.mean && p.mean <= p.max);
+        }
+    }
 }

@@ -1,6 +1,6 @@
 //! `report`: the command-line face of customer-intel. It parses arguments, calls one library
 //! function, and prints results or the full cause chain of an error. Exit codes: 0 success,
-//! 1 stale outputs (`check`), 2 bad input or usage.
+//! 1 stale outputs (`check`), 2 bad input or usage, 3 outputs written but recording the run failed.
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -13,6 +13,7 @@ use customer_intel::bench;
 use customer_intel::data::{self, SynthSpec};
 use customer_intel::pipeline::{self, BuildOptions};
 use customer_intel::settings::Settings;
+use customer_intel::tracking::Tracking;
 
 #[derive(Parser)]
 #[command(
@@ -75,6 +76,10 @@ struct BuildArgs {
     /// Settings file (TOML): seed, folds, column roles, thresholds.
     #[arg(long)]
     settings: Option<PathBuf>,
+    /// MLflow tracking server (http://HOST:PORT) to record the build as a run; default: the
+    /// MLFLOW_TRACKING_URI environment variable, else a local run log under .tracking/.
+    #[arg(long, value_name = "URI")]
+    tracking_uri: Option<String>,
 }
 
 #[derive(Args)]
@@ -150,6 +155,7 @@ fn options(a: &BuildArgs) -> Result<BuildOptions, Failure> {
         readme,
         templates: a.templates.clone(),
         settings,
+        tracking: Tracking::from_uri(a.tracking_uri.clone()),
     })
 }
 
@@ -186,6 +192,16 @@ fn build(a: BuildArgs) -> Result<(), Failure> {
         opts.out_dir.display()
     );
     println!("findings: {}", opts.out_dir.join("findings.json").display());
+    match summary.tracking {
+        Ok(Some(run)) => println!("{run}"),
+        Ok(None) => {}
+        Err(e) => {
+            return Err(Failure {
+                code: 3,
+                error: anyhow::Error::new(e).context("the report was written, but recording the run failed"),
+            });
+        }
+    }
     Ok(())
 }
 

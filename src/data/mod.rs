@@ -8,7 +8,7 @@ mod synth;
 
 pub use error::{DataError, MAX_VIOLATIONS, Violation};
 pub use load::{load, load_with_roles, parse_csv_bytes};
-pub use synth::{SynthSpec, synth, write_csv};
+pub use synth::{SynthSpec, csv_text, synth, synth_with_roles, write_csv};
 
 use std::collections::{BTreeMap, HashMap};
 

@@ -4,6 +4,7 @@
 pub mod class_metrics;
 pub mod cluster_metrics;
 pub mod cv;
+pub mod drift_metrics;
 pub mod metrics;
 pub mod regressors;
 pub mod smote;

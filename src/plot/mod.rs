@@ -3,6 +3,7 @@
 pub mod classification;
 pub mod regression;
 pub mod segmentation;
+pub mod mlops;
 
 use crate::findings::Findings;
 
@@ -23,5 +24,6 @@ pub fn all(findings: &Findings) -> Vec<Figure> {
     figures.extend(regression::figures(&findings.regression));
     figures.extend(classification::figures(&findings.classification));
     figures.extend(segmentation::figures(&findings.segmentation));
+    figures.extend(mlops::figures(findings));
     figures
 }
