@@ -7,10 +7,7 @@ use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 
-use crate::analysis;
 use crate::data::{self, SynthSpec};
-use crate::features;
-use crate::findings::{FINDINGS_VERSION, Findings, RunProvenance};
 use crate::pipeline::{self, BuildOptions};
 use crate::settings::Settings;
 
@@ -38,51 +35,16 @@ pub fn measure(
 ) -> Result<SizeResult, pipeline::PipelineError> {
     let mut stages = Vec::new();
     let t_all = Instant::now();
-    let mut timed =
-        |name: &str, t: Instant| stages.push((name.to_string(), t.elapsed().as_secs_f64()));
 
     let t = Instant::now();
     let ds = data::load_with_roles(csv, &settings.roles)?;
-    timed("load and validate", t);
-    let t = Instant::now();
-    let eda = analysis::eda::run(&ds, settings);
-    let feats = features::run(&ds, settings);
-    timed("eda and features", t);
-    let t = Instant::now();
-    let regression = analysis::regression::run(&ds, settings);
-    timed("regression", t);
-    let t = Instant::now();
-    let classification = analysis::classification::run(&ds, settings);
-    timed("classification", t);
-    let t = Instant::now();
-    let segmentation = analysis::segmentation::run(&ds, settings);
-    timed("segmentation", t);
-    let t = Instant::now();
-    let robustness = analysis::robustness::run(&ds, settings);
-    timed("robustness", t);
-    let t = Instant::now();
-    let drift = analysis::drift::run(&ds, settings);
-    timed("drift", t);
-    let findings = Findings {
-        findings_version: FINDINGS_VERSION,
-        provenance: RunProvenance {
-            data: ds.provenance.clone(),
-            crate_version: env!("CARGO_PKG_VERSION").to_string(),
-            seed: settings.seed,
-            settings: settings.clone(),
-        },
-        dataset: ds.profile(),
-        eda,
-        features: feats,
-        regression,
-        classification,
-        segmentation,
-        robustness,
-        drift,
-    };
+    stages.push(("load and validate".to_string(), t.elapsed().as_secs_f64()));
+    let findings = pipeline::analyze_timed(&ds, settings, &mut |name, d| {
+        stages.push((name.to_string(), d.as_secs_f64()))
+    });
     let t = Instant::now();
     let figures = crate::plot::all(&findings);
-    timed("plots", t);
+    stages.push(("plots".to_string(), t.elapsed().as_secs_f64()));
     drop(figures);
     let t = Instant::now();
     let opts = BuildOptions {
@@ -94,7 +56,7 @@ pub fn measure(
         tracking: crate::tracking::Tracking::Off,
     };
     let outputs = pipeline::outputs(&findings, &opts)?;
-    timed("render (with plots)", t);
+    stages.push(("render (with plots)".to_string(), t.elapsed().as_secs_f64()));
     drop(outputs);
     Ok(SizeResult {
         label: label.to_string(),

@@ -80,6 +80,36 @@ impl Default for BuildOptions {
 /// assert_eq!(f.dataset.rows, 300);
 /// ```
 pub fn analyze(ds: &Dataset, settings: &Settings) -> Findings {
+    analyze_timed(ds, settings, &mut |_, _| {})
+}
+
+/// [`analyze`], reporting each stage's name and duration to `timed` (used by `report bench`).
+pub fn analyze_timed(
+    ds: &Dataset,
+    settings: &Settings,
+    timed: &mut dyn FnMut(&str, std::time::Duration),
+) -> Findings {
+    let mut stage = |name: &str, t: std::time::Instant| timed(name, t.elapsed());
+    let t = std::time::Instant::now();
+    let eda = analysis::eda::run(ds, settings);
+    let features = features::run(ds, settings);
+    stage("eda and features", t);
+    let t = std::time::Instant::now();
+    let regression = analysis::regression::run(ds, settings);
+    stage("regression", t);
+    let t = std::time::Instant::now();
+    let classification = analysis::classification::run(ds, settings);
+    stage("classification", t);
+    let t = std::time::Instant::now();
+    let segmentation = analysis::segmentation::run(ds, settings);
+    stage("segmentation", t);
+    let t = std::time::Instant::now();
+    let upstream = analysis::robustness::Upstream::from_findings(&regression, &classification, &segmentation);
+    let robustness = analysis::robustness::run(ds, settings, &upstream);
+    stage("robustness", t);
+    let t = std::time::Instant::now();
+    let drift = analysis::drift::run(ds, settings);
+    stage("drift", t);
     Findings {
         findings_version: FINDINGS_VERSION,
         provenance: RunProvenance {
@@ -89,13 +119,13 @@ pub fn analyze(ds: &Dataset, settings: &Settings) -> Findings {
             settings: settings.clone(),
         },
         dataset: ds.profile(),
-        eda: analysis::eda::run(ds, settings),
-        features: features::run(ds, settings),
-        regression: analysis::regression::run(ds, settings),
-        classification: analysis::classification::run(ds, settings),
-        segmentation: analysis::segmentation::run(ds, settings),
-        robustness: analysis::robustness::run(ds, settings),
-        drift: analysis::drift::run(ds, settings),
+        eda,
+        features,
+        regression,
+        classification,
+        segmentation,
+        robustness,
+        drift,
     }
 }
 

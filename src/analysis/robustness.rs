@@ -8,15 +8,15 @@
 //! as the headline scores, with fewer cross-validation repeats to keep the sweep cheap (recorded
 //! in [`RobustnessSetup`]).
 
-use linfa::prelude::*;
-use linfa_linear::LinearRegression;
-use ndarray::Axis;
 use rand_distr::{Distribution, StandardNormal};
 use serde::{Deserialize, Serialize};
 
-use crate::analysis::drift;
+use crate::analysis::classification::{self, ClassificationFindings, ClassifierKind};
+use crate::analysis::regression::{self, FeatureSet, RegressionFindings};
+use crate::analysis::segmentation::{self, SegmentationFindings};
 use crate::data::Dataset;
-use crate::ml::cv::{self, Scheme};
+use crate::ml::cv::Scheme;
+use crate::ml::regressors::ModelKind;
 use crate::rng;
 use crate::settings::Settings;
 use crate::stats;
@@ -294,48 +294,29 @@ pub fn sweep(
     curves
 }
 
-/// Group-aware cross-validated R² of ordinary least squares (linfa-linear, intercept) on every
-/// numeric feature and the one-hot category: R² = 1 − SSE/SST on each test fold (SST around the
-/// test fold's mean), averaged over `folds` × `repeats` folds of group k-fold. NaN if the folds
-/// cannot be made.
-pub fn ols_group_cv_r2(ds: &Dataset, folds: usize, repeats: usize, seed: u64) -> f64 {
-    let numeric = drift::numeric_features(&ds.roles);
-    let (x, y) = drift::design(&[ds], &numeric);
-    let mut r2 = Vec::new();
-    for rep in 0..repeats {
-        let Ok(split) = cv::split(
-            Scheme::GroupKFold,
-            &ds.groups,
-            None,
-            folds,
-            rng::child_seed(seed, rep as u64),
-        ) else {
-            return f64::NAN;
-        };
-        for f in split {
-            let train =
-                linfa::Dataset::new(x.select(Axis(0), &f.train), y.select(Axis(0), &f.train));
-            let Ok(model) = LinearRegression::new().fit(&train) else {
-                continue;
-            };
-            let pred = model.predict(&x.select(Axis(0), &f.test));
-            let truth = y.select(Axis(0), &f.test);
-            let m = truth.mean().unwrap_or(0.0);
-            let sst: f64 = truth.iter().map(|t| (t - m) * (t - m)).sum();
-            let sse: f64 = pred
-                .iter()
-                .zip(truth.iter())
-                .map(|(p, t)| (p - t) * (p - t))
-                .sum();
-            if sst > 0.0 {
-                r2.push(1.0 - sse / sst);
-            }
+/// Which models and which k won the headline analyses: the sweep re-scores exactly those.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Upstream {
+    /// The best spend regressor and its feature set.
+    pub regressor: Option<(ModelKind, FeatureSet)>,
+    /// The best growth-potential classifier and whether it uses SMOTE.
+    pub classifier: Option<(ClassifierKind, bool)>,
+    /// The chosen number of segments.
+    pub k: Option<usize>,
+}
+
+impl Upstream {
+    /// Reads the winners from the headline findings.
+    pub fn from_findings(
+        regression: &RegressionFindings,
+        classification: &ClassificationFindings,
+        segmentation: &SegmentationFindings,
+    ) -> Upstream {
+        Upstream {
+            regressor: regression.best.model.zip(regression.best.feature_set),
+            classifier: classification.best.as_ref().map(|b| (b.model, b.smote)),
+            k: (segmentation.skipped.is_none() && segmentation.chosen_k >= 2).then_some(segmentation.chosen_k),
         }
-    }
-    if r2.is_empty() {
-        f64::NAN
-    } else {
-        stats::mean(&r2)
     }
 }
 
@@ -344,12 +325,12 @@ pub fn ols_group_cv_r2(ds: &Dataset, folds: usize, repeats: usize, seed: u64) ->
 /// ```
 /// use customer_intel::{analysis::robustness, data, settings::Settings};
 /// let ds = data::synth(150, 1, &data::SynthSpec::default());
-/// let f = robustness::run(&ds, &Settings::default());
+/// let f = robustness::run(&ds, &Settings::default(), &robustness::Upstream::default());
 /// let ols = f.curves.iter().find(|c| c.score == "ols_r2").unwrap();
 /// assert_eq!(ols.points.len(), 5);
 /// assert!(ols.points[0].mean > ols.points[4].mean);
 /// ```
-pub fn run(ds: &Dataset, settings: &Settings) -> RobustnessFindings {
+pub fn run(ds: &Dataset, settings: &Settings, upstream: &Upstream) -> RobustnessFindings {
     let cfg = &settings.robustness;
     let features: Vec<String> = ds
         .roles
@@ -358,22 +339,57 @@ pub fn run(ds: &Dataset, settings: &Settings) -> RobustnessFindings {
         .filter(|c| **c != ds.roles.target)
         .cloned()
         .collect();
-    let cv_seed = rng::child_seed(settings.seed, 0x0007_0b05);
+    // The sweep's own CV budget (smaller than the headline one; recorded in `setup`).
+    let mut sweep_settings = settings.clone();
+    sweep_settings.folds = cfg.cv_folds;
+    sweep_settings.repeats = cfg.cv_repeats;
+    let sweep_settings = &sweep_settings;
     let (folds, repeats) = (cfg.cv_folds, cfg.cv_repeats);
-    let scorers: Vec<Scorer> = vec![Scorer {
+    let group = Scheme::GroupKFold.describe(folds);
+    let r2 = move |model: ModelKind, set: FeatureSet| {
+        move |d: &Dataset| {
+            regression::cv_r2(d, sweep_settings, model, set, Scheme::GroupKFold).map_or(f64::NAN, |s| s.mean)
+        }
+    };
+    let mut scorers: Vec<Scorer> = vec![Scorer {
         score: "ols_r2".into(),
-        model: "OLS on every numeric feature and the one-hot category".into(),
-        measured_by: format!(
-            "mean test-fold R², {}, {repeats} repeat(s)",
-            Scheme::GroupKFold.describe(folds)
-        ),
-        eval: Box::new(move |d: &Dataset| ols_group_cv_r2(d, folds, repeats, cv_seed)),
+        model: "OLS on the behavioural features".into(),
+        measured_by: format!("mean test-fold R², {group}, {repeats} repeat(s)"),
+        eval: Box::new(r2(ModelKind::Ols, FeatureSet::Behavioural)),
     }];
-    let missing = vec![
-        "best_regressor_r2: analysis::regression::cv_r2 was not on main when this sweep was built".to_string(),
-        "best_classifier_f1: analysis::classification::cv_f1 was not on main when this sweep was built".to_string(),
-        "silhouette: analysis::segmentation::silhouette_at was not on main when this sweep was built".to_string(),
-    ];
+    let mut missing = Vec::new();
+    match upstream.regressor {
+        Some((model, set)) => scorers.push(Scorer {
+            score: "best_regressor_r2".into(),
+            model: format!("{} on the {} features (best spend model)", model.label(), set.label()),
+            measured_by: format!("mean test-fold R², {group}, {repeats} repeat(s)"),
+            eval: Box::new(r2(model, set)),
+        }),
+        None => missing.push("best_regressor_r2: the regression analysis named no best model".to_string()),
+    }
+    match upstream.classifier {
+        Some((model, smote)) => scorers.push(Scorer {
+            score: "best_classifier_f1".into(),
+            model: format!("{}{} on the honest features (best growth model)", model.name(), if smote { " + SMOTE" } else { "" }),
+            measured_by: format!(
+                "F1 at the training-fold threshold, {}, {repeats} repeat(s); the label is recomputed from the noisy columns",
+                Scheme::StratifiedGroupKFold.describe(folds)
+            ),
+            eval: Box::new(move |d: &Dataset| {
+                classification::cv_f1(d, sweep_settings, model, smote).map_or(f64::NAN, |s| s.mean)
+            }),
+        }),
+        None => missing.push("best_classifier_f1: the classification analysis named no best model".to_string()),
+    }
+    match upstream.k {
+        Some(k) => scorers.push(Scorer {
+            score: "silhouette".into(),
+            model: format!("k-means with the chosen k = {k}"),
+            measured_by: "silhouette on all rows of the refitted segmentation (seeded)".into(),
+            eval: Box::new(move |d: &Dataset| segmentation::silhouette_at(d, sweep_settings, k)),
+        }),
+        None => missing.push("silhouette: the segmentation analysis chose no k".to_string()),
+    }
     RobustnessFindings {
         setup: RobustnessSetup {
             levels: cfg.levels.clone(),
@@ -416,12 +432,17 @@ mod tests {
             .collect();
         let target = ds.roles.target.clone();
         ds.numeric.insert(target.clone(), y);
-        assert!((ols_group_cv_r2(&ds, 5, 2, 1) - 1.0).abs() < 1e-9);
+        let ols_r2 = |d: &Dataset| {
+            let mut st = Settings::default();
+            st.repeats = 2;
+            regression::cv_r2(d, &st, ModelKind::Ols, FeatureSet::Behavioural, Scheme::GroupKFold).unwrap().mean
+        };
+        assert!((ols_r2(&ds) - 1.0).abs() < 1e-9);
         // A target unrelated to the features: out-of-fold R² at or below zero.
         let noise = synth(300, 99, &SynthSpec::default());
         ds.numeric
             .insert(target, noise.col("loyalty_score").to_vec());
-        let r2 = ols_group_cv_r2(&ds, 5, 2, 1);
+        let r2 = ols_r2(&ds);
         assert!(r2 < 0.05 && r2 > -0.3, "{r2}");
     }
 
