@@ -262,6 +262,8 @@ impl Settings {
                 self.sample_cap
             )));
         }
+        self.eda.check()?;
+        self.features.check()?;
         self.roles.check()
     }
 
