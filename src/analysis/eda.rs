@@ -891,14 +891,15 @@ fn alerts(ds: &Dataset, settings: &Settings, f: &EdaFindings) -> Vec<Alert> {
     // Target leakage: engineered features derived from the target, and candidates that track it almost exactly.
     let y = ds.target();
     let table = features::engineer(ds, settings);
-    for (name, _) in &table.numeric {
+    for (name, x) in &table.numeric {
         let sources = features::sources_of(name, roles);
         if sources.contains(&roles.target) {
+            let (a, b): (Vec<f64>, Vec<f64>) = x.iter().zip(y).filter(|(a, b)| a.is_finite() && b.is_finite()).map(|(a, b)| (*a, *b)).unzip();
             out.push(Alert {
                 kind: AlertKind::TargetLeakage,
                 severity: Severity::Info,
                 subject: vec![name.clone(), roles.target.clone()],
-                evidence: vec![],
+                evidence: vec![ev("pearson_r", stats::pearson(&a, &b))],
                 threshold: es.leakage_correlation,
                 recommendation: format!(
                     "{name} is derived from {}: never a predictor of it (features::allowed_features excludes it)",
