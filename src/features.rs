@@ -78,7 +78,10 @@ impl FeatureSettings {
                 self.growth_quantile
             )));
         }
-        for (what, cuts) in [("age_cuts", &self.age_cuts), ("income_cuts", &self.income_cuts)] {
+        for (what, cuts) in [
+            ("age_cuts", &self.age_cuts),
+            ("income_cuts", &self.income_cuts),
+        ] {
             if cuts.iter().any(|c| !c.is_finite()) || cuts.windows(2).any(|w| w[0] >= w[1]) {
                 return Err(SettingsError::Invalid(format!(
                     "features.{what} must be finite and strictly increasing, got {cuts:?}"
@@ -183,7 +186,9 @@ pub struct Lineage {
 
 /// A feature set was refused because it leaks the target.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
-#[error("feature '{feature}' is derived from {shared:?}, which the target '{target}' is made from: refusing to predict a target from its own inputs")]
+#[error(
+    "feature '{feature}' is derived from {shared:?}, which the target '{target}' is made from: refusing to predict a target from its own inputs"
+)]
 pub struct LeakageError {
     /// The target asked for.
     pub target: String,
@@ -219,7 +224,11 @@ pub fn lineage_with(roles: &Roles, fs: &FeatureSettings) -> Vec<Lineage> {
         .numeric_columns()
         .into_iter()
         .chain(std::iter::once(roles.category.clone()))
-        .map(|c| Lineage { name: c.clone(), sources: vec![c], rule: "raw column".into() })
+        .map(|c| Lineage {
+            name: c.clone(),
+            sources: vec![c],
+            rule: "raw column".into(),
+        })
         .collect();
     out.push(Lineage {
         name: GROWTH_LABEL.into(),
@@ -235,7 +244,11 @@ pub fn lineage_with(roles: &Roles, fs: &FeatureSettings) -> Vec<Lineage> {
     let (age, inc, freq) = (&fs.age_column, &fs.income_column, &fs.frequency_column);
     let mut add = |ok: bool, name: &str, sources: Vec<&String>, rule: String| {
         if ok {
-            out.push(Lineage { name: name.into(), sources: sources.into_iter().cloned().collect(), rule });
+            out.push(Lineage {
+                name: name.into(),
+                sources: sources.into_iter().cloned().collect(),
+                rule,
+            });
         }
     };
     // Target-derived features are always listed (with the target as a source), even when their
@@ -243,12 +256,43 @@ pub fn lineage_with(roles: &Roles, fs: &FeatureSettings) -> Vec<Lineage> {
     fn with_t<'a>(t: &'a String, c: &'a String, present: bool) -> Vec<&'a String> {
         if present { vec![t, c] } else { vec![t] }
     }
-    add(true, SPEND_PER_PURCHASE, with_t(t, freq, has(freq)), format!("{t} / {freq} (undefined when {freq} is 0)"));
-    add(true, SPEND_TO_INCOME, with_t(t, inc, has(inc)), format!("{t} / {inc} (undefined when {inc} is 0)"));
+    add(
+        true,
+        SPEND_PER_PURCHASE,
+        with_t(t, freq, has(freq)),
+        format!("{t} / {freq} (undefined when {freq} is 0)"),
+    );
+    add(
+        true,
+        SPEND_TO_INCOME,
+        with_t(t, inc, has(inc)),
+        format!("{t} / {inc} (undefined when {inc} is 0)"),
+    );
     add(has(inc), LOG_INCOME, vec![inc], format!("ln(1 + {inc})"));
-    add(has(inc), INCOME_PERCENTILE, vec![inc], format!("average rank of {inc} / n, in (0, 1]"));
-    add(has(age), AGE_GROUP, vec![age], format!("{age} binned at {:?}, intervals [lower, upper)", fs.age_cuts));
-    add(has(inc), INCOME_BRACKET, vec![inc], format!("{inc} binned at {:?}, intervals [lower, upper)", fs.income_cuts));
+    add(
+        has(inc),
+        INCOME_PERCENTILE,
+        vec![inc],
+        format!("average rank of {inc} / n, in (0, 1]"),
+    );
+    add(
+        has(age),
+        AGE_GROUP,
+        vec![age],
+        format!(
+            "{age} binned at {:?}, intervals [lower, upper)",
+            fs.age_cuts
+        ),
+    );
+    add(
+        has(inc),
+        INCOME_BRACKET,
+        vec![inc],
+        format!(
+            "{inc} binned at {:?}, intervals [lower, upper)",
+            fs.income_cuts
+        ),
+    );
     let mut grouped_sources = vec![&roles.category];
     grouped_sources.extend(roles.demographic.iter());
     add(
@@ -268,16 +312,31 @@ pub fn lineage_with(roles: &Roles, fs: &FeatureSettings) -> Vec<Lineage> {
 /// `feature=level` has the sources of `feature`.
 pub fn sources_of(name: &str, roles: &Roles) -> Vec<String> {
     let base = name.split_once('=').map_or(name, |(f, _)| f);
-    lineage(roles).into_iter().find(|l| l.name == base).map(|l| l.sources).unwrap_or_else(|| vec![base.to_string()])
+    lineage(roles)
+        .into_iter()
+        .find(|l| l.name == base)
+        .map(|l| l.sources)
+        .unwrap_or_else(|| vec![base.to_string()])
 }
 
 /// Refuses a feature list in which any feature shares a source column with the target.
-pub fn check_no_leakage(target: &str, features: &[String], roles: &Roles) -> Result<(), LeakageError> {
+pub fn check_no_leakage(
+    target: &str,
+    features: &[String],
+    roles: &Roles,
+) -> Result<(), LeakageError> {
     let t = sources_of(target, roles);
     for f in features {
-        let shared: Vec<String> = sources_of(f, roles).into_iter().filter(|s| t.contains(s)).collect();
+        let shared: Vec<String> = sources_of(f, roles)
+            .into_iter()
+            .filter(|s| t.contains(s))
+            .collect();
         if !shared.is_empty() {
-            return Err(LeakageError { target: target.into(), feature: f.clone(), shared });
+            return Err(LeakageError {
+                target: target.into(),
+                feature: f.clone(),
+                shared,
+            });
         }
     }
     Ok(())
@@ -348,7 +407,10 @@ pub struct FeatureTable {
 impl FeatureTable {
     /// A numeric feature by name.
     pub fn numeric(&self, name: &str) -> Option<&[f64]> {
-        self.numeric.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_slice())
+        self.numeric
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_slice())
     }
 
     /// A categorical feature by name.
@@ -358,18 +420,34 @@ impl FeatureTable {
 
     /// One-hot columns of every categorical feature (`feature=level`, 1.0 or 0.0), in order.
     pub fn one_hot(&self, drop_first: bool) -> Vec<(String, Vec<f64>)> {
-        self.categorical.iter().flat_map(|c| one_hot(&c.name, &c.values, &c.levels, drop_first)).collect()
+        self.categorical
+            .iter()
+            .flat_map(|c| one_hot(&c.name, &c.values, &c.levels, drop_first))
+            .collect()
     }
 }
 
 /// One-hot encodes `values` over `levels` (in that order): one column `feature=level` per
 /// level, 1.0 where the row has that level. `drop_first` omits the first level's column.
 /// Values outside `levels` get all zeros.
-pub fn one_hot(feature: &str, values: &[String], levels: &[String], drop_first: bool) -> Vec<(String, Vec<f64>)> {
+pub fn one_hot(
+    feature: &str,
+    values: &[String],
+    levels: &[String],
+    drop_first: bool,
+) -> Vec<(String, Vec<f64>)> {
     levels
         .iter()
         .skip(usize::from(drop_first))
-        .map(|l| (one_hot_name(feature, l), values.iter().map(|v| if v == l { 1.0 } else { 0.0 }).collect()))
+        .map(|l| {
+            (
+                one_hot_name(feature, l),
+                values
+                    .iter()
+                    .map(|v| if v == l { 1.0 } else { 0.0 })
+                    .collect(),
+            )
+        })
         .collect()
 }
 
@@ -380,7 +458,13 @@ pub fn bin_index(x: f64, cuts: &[f64]) -> usize {
 
 /// Labels of the bins of [`bin_index`]: `<c1`, `c1-c2`, …, `>=ck`.
 pub fn bin_labels(cuts: &[f64]) -> Vec<String> {
-    let f = |v: f64| if v.fract() == 0.0 && v.abs() < 1e15 { format!("{}", v as i64) } else { format!("{v}") };
+    let f = |v: f64| {
+        if v.fract() == 0.0 && v.abs() < 1e15 {
+            format!("{}", v as i64)
+        } else {
+            format!("{v}")
+        }
+    };
     if cuts.is_empty() {
         return vec!["all".into()];
     }
@@ -394,12 +478,22 @@ pub fn bin_labels(cuts: &[f64]) -> Vec<String> {
 
 fn binned(name: &str, x: &[f64], cuts: &[f64]) -> CategoricalColumn {
     let levels = bin_labels(cuts);
-    let values = x.iter().map(|&v| levels[bin_index(v, cuts)].clone()).collect();
-    CategoricalColumn { name: name.into(), levels, values }
+    let values = x
+        .iter()
+        .map(|&v| levels[bin_index(v, cuts)].clone())
+        .collect();
+    CategoricalColumn {
+        name: name.into(),
+        levels,
+        values,
+    }
 }
 
 fn ratio(num: &[f64], den: &[f64]) -> Vec<f64> {
-    num.iter().zip(den).map(|(a, b)| if *b != 0.0 { a / b } else { f64::NAN }).collect()
+    num.iter()
+        .zip(den)
+        .map(|(a, b)| if *b != 0.0 { a / b } else { f64::NAN })
+        .collect()
 }
 
 /// The rule by which [`merge_sparse_levels`] merges levels, in words.
@@ -418,7 +512,10 @@ pub fn merge_rule(roles: &Roles, min_share: f64) -> String {
 /// resembles (see [`merge_rule`]). Returns the kept levels, each row's grouped level and the
 /// merge decisions. Only the demographic columns are compared, so the grouping carries no
 /// information from the target or the label inputs.
-pub fn merge_sparse_levels(ds: &Dataset, min_share: f64) -> (Vec<String>, Vec<String>, Vec<LevelMerge>) {
+pub fn merge_sparse_levels(
+    ds: &Dataset,
+    min_share: f64,
+) -> (Vec<String>, Vec<String>, Vec<LevelMerge>) {
     let roles = &ds.roles;
     let n = ds.n_rows().max(1) as f64;
     let counts = ds.category_counts();
@@ -428,14 +525,23 @@ pub fn merge_sparse_levels(ds: &Dataset, min_share: f64) -> (Vec<String>, Vec<St
             .map(|c| {
                 let x = ds.col(c);
                 let (m, s) = (stats::mean(x), stats::sd(x));
-                let within: Vec<f64> = x.iter().zip(&ds.category).filter(|(_, l)| *l == level).map(|(v, _)| *v).collect();
+                let within: Vec<f64> = x
+                    .iter()
+                    .zip(&ds.category)
+                    .filter(|(_, l)| *l == level)
+                    .map(|(v, _)| *v)
+                    .collect();
                 let d = stats::mean(&within) - m;
                 if s > 0.0 && s.is_finite() { d / s } else { 0.0 }
             })
             .collect()
     };
-    let kept: Vec<&(String, usize)> = counts.iter().filter(|(_, k)| *k as f64 / n >= min_share).collect();
-    let kept_profiles: Vec<(String, Vec<f64>)> = kept.iter().map(|(l, _)| (l.clone(), profile(l))).collect();
+    let kept: Vec<&(String, usize)> = counts
+        .iter()
+        .filter(|(_, k)| *k as f64 / n >= min_share)
+        .collect();
+    let kept_profiles: Vec<(String, Vec<f64>)> =
+        kept.iter().map(|(l, _)| (l.clone(), profile(l))).collect();
     let mut merges = Vec::new();
     let mut map: Vec<(String, String)> = Vec::new();
     for (level, k) in &counts {
@@ -447,12 +553,23 @@ pub fn merge_sparse_levels(ds: &Dataset, min_share: f64) -> (Vec<String>, Vec<St
             let p = profile(level);
             distances = kept_profiles
                 .iter()
-                .map(|(l, q)| (l.clone(), p.iter().zip(q).map(|(a, b)| (a - b) * (a - b)).sum::<f64>().sqrt()))
+                .map(|(l, q)| {
+                    (
+                        l.clone(),
+                        p.iter()
+                            .zip(q)
+                            .map(|(a, b)| (a - b) * (a - b))
+                            .sum::<f64>()
+                            .sqrt(),
+                    )
+                })
                 .collect();
-            let best = distances.iter().fold(None::<&(String, f64)>, |b, d| match b {
-                Some(b) if b.1 <= d.1 => Some(b),
-                _ => Some(d),
-            });
+            let best = distances
+                .iter()
+                .fold(None::<&(String, f64)>, |b, d| match b {
+                    Some(b) if b.1 <= d.1 => Some(b),
+                    _ => Some(d),
+                });
             into = best.map(|b| b.0.clone());
         }
         if let Some(t) = &into {
@@ -475,7 +592,11 @@ pub fn merge_sparse_levels(ds: &Dataset, min_share: f64) -> (Vec<String>, Vec<St
     let values = ds
         .category
         .iter()
-        .map(|c| map.iter().find(|(from, _)| from == c).map_or_else(|| c.clone(), |(_, to)| to.clone()))
+        .map(|c| {
+            map.iter()
+                .find(|(from, _)| from == c)
+                .map_or_else(|| c.clone(), |(_, to)| to.clone())
+        })
         .collect();
     (levels, values, merges)
 }
@@ -501,12 +622,17 @@ pub fn engineer(ds: &Dataset, settings: &Settings) -> FeatureTable {
     let mut skip = |name: &str, col: &str, what: &str| {
         skipped.push(SkippedFeature {
             name: name.into(),
-            reason: format!("features.{what} names '{col}', which is not a numeric role column of this table"),
+            reason: format!(
+                "features.{what} names '{col}', which is not a numeric role column of this table"
+            ),
         })
     };
     let t = ds.target();
     if has(&fs.frequency_column) {
-        numeric.push((SPEND_PER_PURCHASE.to_string(), ratio(t, ds.col(&fs.frequency_column))));
+        numeric.push((
+            SPEND_PER_PURCHASE.to_string(),
+            ratio(t, ds.col(&fs.frequency_column)),
+        ));
     } else {
         skip(SPEND_PER_PURCHASE, &fs.frequency_column, "frequency_column");
     }
@@ -514,10 +640,21 @@ pub fn engineer(ds: &Dataset, settings: &Settings) -> FeatureTable {
         let inc = ds.col(&fs.income_column);
         let n = inc.len() as f64;
         numeric.push((SPEND_TO_INCOME.to_string(), ratio(t, inc)));
-        numeric.push((LOG_INCOME.to_string(), inc.iter().map(|v| v.ln_1p()).collect()));
-        numeric.push((INCOME_PERCENTILE.to_string(), stats::ranks(inc).into_iter().map(|r| r / n).collect()));
+        numeric.push((
+            LOG_INCOME.to_string(),
+            inc.iter().map(|v| v.ln_1p()).collect(),
+        ));
+        numeric.push((
+            INCOME_PERCENTILE.to_string(),
+            stats::ranks(inc).into_iter().map(|r| r / n).collect(),
+        ));
     } else {
-        for f in [SPEND_TO_INCOME, LOG_INCOME, INCOME_PERCENTILE, INCOME_BRACKET] {
+        for f in [
+            SPEND_TO_INCOME,
+            LOG_INCOME,
+            INCOME_PERCENTILE,
+            INCOME_BRACKET,
+        ] {
             skip(f, &fs.income_column, "income_column");
         }
     }
@@ -527,11 +664,24 @@ pub fn engineer(ds: &Dataset, settings: &Settings) -> FeatureTable {
         skip(AGE_GROUP, &fs.age_column, "age_column");
     }
     if has(&fs.income_column) {
-        categorical.push(binned(INCOME_BRACKET, ds.col(&fs.income_column), &fs.income_cuts));
+        categorical.push(binned(
+            INCOME_BRACKET,
+            ds.col(&fs.income_column),
+            &fs.income_cuts,
+        ));
     }
     let (levels, values, merges) = merge_sparse_levels(ds, settings.eda.sparse_share);
-    categorical.push(CategoricalColumn { name: grouped_name(roles), levels, values });
-    FeatureTable { numeric, categorical, merges, skipped }
+    categorical.push(CategoricalColumn {
+        name: grouped_name(roles),
+        levels,
+        values,
+    });
+    FeatureTable {
+        numeric,
+        categorical,
+        merges,
+        skipped,
+    }
 }
 
 /// Runs feature engineering: the growth label, the engineered features, their lineage and
@@ -561,10 +711,18 @@ pub fn run(ds: &Dataset, settings: &Settings) -> FeatureFindings {
         .iter()
         .map(|c| CategoricalFeatureSummary {
             name: c.name.clone(),
-            levels: c.levels.iter().map(|l| (l.clone(), c.values.iter().filter(|v| *v == l).count())).collect(),
+            levels: c
+                .levels
+                .iter()
+                .map(|l| (l.clone(), c.values.iter().filter(|v| *v == l).count()))
+                .collect(),
         })
         .collect();
-    let one_hot: Vec<String> = table.one_hot(settings.features.one_hot_drop_first).into_iter().map(|(n, _)| n).collect();
+    let one_hot: Vec<String> = table
+        .one_hot(settings.features.one_hot_drop_first)
+        .into_iter()
+        .map(|(n, _)| n)
+        .collect();
     let mut candidates: Vec<String> = roles.numeric_columns();
     candidates.push(roles.category.clone());
     candidates.extend(table.numeric.iter().map(|(n, _)| n.clone()));
@@ -591,7 +749,10 @@ mod tests {
     use std::path::Path;
 
     fn bundled() -> Dataset {
-        crate::data::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("data/customer_purchasing_behaviors.csv")).unwrap()
+        crate::data::load(
+            &Path::new(env!("CARGO_MANIFEST_DIR")).join("data/customer_purchasing_behaviors.csv"),
+        )
+        .unwrap()
     }
 
     fn close(a: f64, b: f64, rel: f64) -> bool {
@@ -601,12 +762,19 @@ mod tests {
     #[test]
     fn label_inputs_cannot_predict_the_label() {
         let roles = Roles::default();
-        let all: Vec<String> = roles.numeric_columns().into_iter().chain([roles.category.clone()]).collect();
+        let all: Vec<String> = roles
+            .numeric_columns()
+            .into_iter()
+            .chain([roles.category.clone()])
+            .collect();
         let ok = allowed_features(GROWTH_LABEL, &all, &roles);
         assert_eq!(ok, vec!["age", "annual_income", "region"]);
-        let err = check_no_leakage(GROWTH_LABEL, &["loyalty_score".to_string()], &roles).unwrap_err();
+        let err =
+            check_no_leakage(GROWTH_LABEL, &["loyalty_score".to_string()], &roles).unwrap_err();
         assert_eq!(err.shared, vec!["loyalty_score"]);
-        assert!(check_no_leakage("purchase_amount", &["purchase_amount".to_string()], &roles).is_err());
+        assert!(
+            check_no_leakage("purchase_amount", &["purchase_amount".to_string()], &roles).is_err()
+        );
     }
 
     #[test]
@@ -619,24 +787,55 @@ mod tests {
         assert!(!ok.contains(&SPEND_PER_PURCHASE.to_string()), "{ok:?}");
         assert!(!ok.contains(&SPEND_TO_INCOME.to_string()), "{ok:?}");
         assert!(!ok.contains(&"purchase_amount".to_string()));
-        assert!(!ok.contains(&GROWTH_LABEL.to_string()), "the label is made from spend");
-        for f in ["age", "annual_income", "loyalty_score", "purchase_frequency", "region", LOG_INCOME, INCOME_PERCENTILE, AGE_GROUP, INCOME_BRACKET, "region_grouped", "region_grouped=North", "income_bracket=>=60000"] {
+        assert!(
+            !ok.contains(&GROWTH_LABEL.to_string()),
+            "the label is made from spend"
+        );
+        for f in [
+            "age",
+            "annual_income",
+            "loyalty_score",
+            "purchase_frequency",
+            "region",
+            LOG_INCOME,
+            INCOME_PERCENTILE,
+            AGE_GROUP,
+            INCOME_BRACKET,
+            "region_grouped",
+            "region_grouped=North",
+            "income_bracket=>=60000",
+        ] {
             assert!(ok.contains(&f.to_string()), "{f} missing from {ok:?}");
         }
-        let err = check_no_leakage("purchase_amount", &[SPEND_TO_INCOME.to_string()], &roles).unwrap_err();
+        let err = check_no_leakage("purchase_amount", &[SPEND_TO_INCOME.to_string()], &roles)
+            .unwrap_err();
         assert_eq!(err.shared, vec!["purchase_amount"]);
         // The growth label may not use the spend features either (spend is one of its inputs).
         let ok = allowed_features(GROWTH_LABEL, &all, &roles);
-        assert!(!ok.contains(&SPEND_PER_PURCHASE.to_string()) && !ok.contains(&SPEND_TO_INCOME.to_string()));
+        assert!(
+            !ok.contains(&SPEND_PER_PURCHASE.to_string())
+                && !ok.contains(&SPEND_TO_INCOME.to_string())
+        );
     }
 
     #[test]
     fn renamed_target_still_guards_spend_features() {
-        let mut roles = Roles::default();
-        roles.target = "spend".into();
-        roles.numeric = vec!["years".into(), "income".into(), "loyalty".into(), "visits".into()];
-        roles.label_inputs = vec!["loyalty".into(), "visits".into(), "spend".into()];
-        let all = vec![SPEND_PER_PURCHASE.to_string(), SPEND_TO_INCOME.to_string(), "income".to_string()];
+        let roles = Roles {
+            target: "spend".into(),
+            numeric: vec![
+                "years".into(),
+                "income".into(),
+                "loyalty".into(),
+                "visits".into(),
+            ],
+            label_inputs: vec!["loyalty".into(), "visits".into(), "spend".into()],
+            ..Roles::default()
+        };
+        let all = vec![
+            SPEND_PER_PURCHASE.to_string(),
+            SPEND_TO_INCOME.to_string(),
+            "income".to_string(),
+        ];
         assert_eq!(allowed_features("spend", &all, &roles), vec!["income"]);
     }
 
@@ -656,7 +855,11 @@ mod tests {
             vec!["North".into(); 3],
             vec![],
             vec![2, 3, 4],
-            crate::data::Provenance { source: "t".into(), rows: 3, sha256: String::new() },
+            crate::data::Provenance {
+                source: "t".into(),
+                rows: 3,
+                sha256: String::new(),
+            },
         );
         let comp = engagement_composite(&ds);
         let want = [3.0 / 9.0, 7.0 / 9.0, 8.0 / 9.0];
@@ -672,13 +875,19 @@ mod tests {
     #[test]
     fn bins_are_left_closed_and_labelled() {
         let cuts = [30.0, 40.0, 50.0];
-        assert_eq!([29.9, 30.0, 39.0, 40.0, 50.0, 80.0].map(|x| bin_index(x, &cuts)), [0, 1, 1, 2, 3, 3]);
+        assert_eq!(
+            [29.9, 30.0, 39.0, 40.0, 50.0, 80.0].map(|x| bin_index(x, &cuts)),
+            [0, 1, 1, 2, 3, 3]
+        );
         assert_eq!(bin_labels(&cuts), vec!["<30", "30-40", "40-50", ">=50"]);
         assert_eq!(bin_labels(&[0.5]), vec!["<0.5", ">=0.5"]);
         let v: Vec<String> = ["a", "b", "a"].map(String::from).to_vec();
         let levels: Vec<String> = ["a", "b", "c"].map(String::from).to_vec();
         let oh = one_hot("f", &v, &levels, false);
-        assert_eq!(oh.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>(), ["f=a", "f=b", "f=c"]);
+        assert_eq!(
+            oh.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>(),
+            ["f=a", "f=b", "f=c"]
+        );
         assert_eq!(oh[0].1, vec![1.0, 0.0, 1.0]);
         assert_eq!(oh[2].1, vec![0.0, 0.0, 0.0]);
         assert_eq!(one_hot("f", &v, &levels, true).len(), 2);
@@ -687,9 +896,15 @@ mod tests {
     #[test]
     fn settings_check_rejects_bad_cuts() {
         assert!(FeatureSettings::default().check().is_ok());
-        let fs = FeatureSettings { age_cuts: vec![40.0, 30.0], ..FeatureSettings::default() };
+        let fs = FeatureSettings {
+            age_cuts: vec![40.0, 30.0],
+            ..FeatureSettings::default()
+        };
         assert!(fs.check().unwrap_err().to_string().contains("age_cuts"));
-        let fs = FeatureSettings { growth_quantile: 1.0, ..FeatureSettings::default() };
+        let fs = FeatureSettings {
+            growth_quantile: 1.0,
+            ..FeatureSettings::default()
+        };
         assert!(fs.check().is_err());
     }
 
@@ -703,16 +918,44 @@ mod tests {
         let pct = t.numeric(INCOME_PERCENTILE).unwrap();
         assert!(close(pct[0], 0.140_756_302_521_008_4, 1e-12));
         assert!(close(pct[3], 0.004_201_680_672_268_907, 1e-12));
-        assert!(close(t.numeric(LOG_INCOME).unwrap()[0], 10.714_439_990_727_769, 1e-12));
-        assert!(close(t.numeric(SPEND_TO_INCOME).unwrap()[1], 0.006_363_636_363_636_364, 1e-12));
-        assert!(close(stats::mean(t.numeric(SPEND_PER_PURCHASE).unwrap()), 20.925_860_245_064_68, 1e-12));
-        assert!(close(stats::sd(t.numeric(SPEND_TO_INCOME).unwrap()), 0.001_146_756_045_957_926_3, 1e-9));
+        assert!(close(
+            t.numeric(LOG_INCOME).unwrap()[0],
+            10.714_439_990_727_769,
+            1e-12
+        ));
+        assert!(close(
+            t.numeric(SPEND_TO_INCOME).unwrap()[1],
+            0.006_363_636_363_636_364,
+            1e-12
+        ));
+        assert!(close(
+            stats::mean(t.numeric(SPEND_PER_PURCHASE).unwrap()),
+            20.925_860_245_064_68,
+            1e-12
+        ));
+        assert!(close(
+            stats::sd(t.numeric(SPEND_TO_INCOME).unwrap()),
+            0.001_146_756_045_957_926_3,
+            1e-9
+        ));
         let f = run(&ds, &Settings::default());
-        let counts = |name: &str| f.categorical.iter().find(|c| c.name == name).unwrap().levels.iter().map(|l| l.1).collect::<Vec<_>>();
+        let counts = |name: &str| {
+            f.categorical
+                .iter()
+                .find(|c| c.name == name)
+                .unwrap()
+                .levels
+                .iter()
+                .map(|l| l.1)
+                .collect::<Vec<_>>()
+        };
         assert_eq!(counts(AGE_GROUP), vec![51, 74, 69, 44]);
         assert_eq!(counts(INCOME_BRACKET), vec![32, 93, 113]);
         assert!(f.skipped.is_empty());
-        assert!(!f.allowed_for_target.contains(&SPEND_PER_PURCHASE.to_string()));
+        assert!(
+            !f.allowed_for_target
+                .contains(&SPEND_PER_PURCHASE.to_string())
+        );
     }
 
     #[test]
@@ -723,14 +966,32 @@ mod tests {
         let f = run(&ds, &Settings::default());
         assert_eq!(f.merges.len(), 1);
         let m = &f.merges[0];
-        assert_eq!((m.level.as_str(), m.rows, m.merged_into.as_deref()), ("East", 6, Some("North")));
-        let want = [("North", 0.456_401_512_905_399_6), ("South", 0.900_414_881_433_618_6), ("West", 1.891_437_315_961_325_4)];
+        assert_eq!(
+            (m.level.as_str(), m.rows, m.merged_into.as_deref()),
+            ("East", 6, Some("North"))
+        );
+        let want = [
+            ("North", 0.456_401_512_905_399_6),
+            ("South", 0.900_414_881_433_618_6),
+            ("West", 1.891_437_315_961_325_4),
+        ];
         for ((l, d), (wl, wd)) in m.distances.iter().zip(want) {
             assert_eq!(l, wl);
             assert!(close(*d, wd, 1e-9), "{l}: {d} vs {wd}");
         }
-        let grouped = f.categorical.iter().find(|c| c.name == "region_grouped").unwrap();
-        assert_eq!(grouped.levels, vec![("North".to_string(), 84), ("South".to_string(), 77), ("West".to_string(), 77)]);
+        let grouped = f
+            .categorical
+            .iter()
+            .find(|c| c.name == "region_grouped")
+            .unwrap();
+        assert_eq!(
+            grouped.levels,
+            vec![
+                ("North".to_string(), 84),
+                ("South".to_string(), 77),
+                ("West".to_string(), 77)
+            ]
+        );
         assert_eq!(f.one_hot.len(), 4 + 3 + 3);
         assert!(f.one_hot.contains(&"region_grouped=North".to_string()));
     }

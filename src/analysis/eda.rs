@@ -98,17 +98,32 @@ impl EdaSettings {
         ];
         for (name, v) in shares {
             if !(v > 0.0 && v <= 1.0) {
-                return Err(SettingsError::Invalid(format!("eda.{name} must lie in (0, 1], got {v}")));
+                return Err(SettingsError::Invalid(format!(
+                    "eda.{name} must lie in (0, 1], got {v}"
+                )));
             }
         }
-        for (name, v) in [("high_vif", self.high_vif), ("condition_number", self.condition_number), ("skew", self.skew), ("outlier_iqr", self.outlier_iqr)] {
+        for (name, v) in [
+            ("high_vif", self.high_vif),
+            ("condition_number", self.condition_number),
+            ("skew", self.skew),
+            ("outlier_iqr", self.outlier_iqr),
+        ] {
             if !(v > 0.0 && v.is_finite()) {
-                return Err(SettingsError::Invalid(format!("eda.{name} must be positive, got {v}")));
+                return Err(SettingsError::Invalid(format!(
+                    "eda.{name} must be positive, got {v}"
+                )));
             }
         }
-        for (name, v) in [("split_repeats", self.split_repeats), ("histogram_bins", self.histogram_bins), ("density_points", self.density_points)] {
+        for (name, v) in [
+            ("split_repeats", self.split_repeats),
+            ("histogram_bins", self.histogram_bins),
+            ("density_points", self.density_points),
+        ] {
             if v == 0 {
-                return Err(SettingsError::Invalid(format!("eda.{name} must be at least 1")));
+                return Err(SettingsError::Invalid(format!(
+                    "eda.{name} must be at least 1"
+                )));
             }
         }
         Ok(())
@@ -457,7 +472,10 @@ pub struct Alert {
 }
 
 fn ev(name: &str, value: f64) -> Evidence {
-    Evidence { name: name.into(), value }
+    Evidence {
+        name: name.into(),
+        value,
+    }
 }
 
 /// Runs the exploratory analysis.
@@ -473,7 +491,10 @@ pub fn run(ds: &Dataset, settings: &Settings) -> EdaFindings {
     let es = &settings.eda;
     let roles = &ds.roles;
     let columns = roles.numeric_columns();
-    let numeric: Vec<NumericProfile> = columns.iter().map(|c| profile(c, roles.unit(c), ds.col(c), es.outlier_iqr)).collect();
+    let numeric: Vec<NumericProfile> = columns
+        .iter()
+        .map(|c| profile(c, roles.unit(c), ds.col(c), es.outlier_iqr))
+        .collect();
     let category = category_profile(ds);
     let correlation = correlations(ds);
     let collinearity = collinearity(ds);
@@ -481,7 +502,15 @@ pub fn run(ds: &Dataset, settings: &Settings) -> EdaFindings {
     let groups = group_stats(ds);
     let distributions = columns
         .iter()
-        .map(|c| distribution(c, roles.unit(c), &sampled(ds.col(c), settings.sample_cap, settings.seed, c), es.histogram_bins, es.density_points))
+        .map(|c| {
+            distribution(
+                c,
+                roles.unit(c),
+                &sampled(ds.col(c), settings.sample_cap, settings.seed, c),
+                es.histogram_bins,
+                es.density_points,
+            )
+        })
         .collect();
     let target_by_category = box_stats(ds, es.outlier_iqr);
     let scatter = scatter(ds, settings);
@@ -516,7 +545,11 @@ fn sampled(x: &[f64], cap: usize, seed: u64, label: &str) -> Vec<f64> {
 pub fn profile(column: &str, unit: &str, x: &[f64], k: f64) -> NumericProfile {
     let mut v: Vec<f64> = x.iter().copied().filter(|v| v.is_finite()).collect();
     v.sort_by(f64::total_cmp);
-    let (q1, median, q3) = (stats::quantile_sorted(&v, 0.25), stats::quantile_sorted(&v, 0.5), stats::quantile_sorted(&v, 0.75));
+    let (q1, median, q3) = (
+        stats::quantile_sorted(&v, 0.25),
+        stats::quantile_sorted(&v, 0.5),
+        stats::quantile_sorted(&v, 0.75),
+    );
     let iqr = q3 - q1;
     let (lower_fence, upper_fence) = (q1 - k * iqr, q3 + k * iqr);
     let (mut distinct, mut top, mut run) = (0usize, 0usize, 0usize);
@@ -553,8 +586,15 @@ pub fn profile(column: &str, unit: &str, x: &[f64], k: f64) -> NumericProfile {
 
 fn category_profile(ds: &Dataset) -> CategoryProfile {
     let n = ds.n_rows().max(1) as f64;
-    let levels: Vec<LevelShare> =
-        ds.category_counts().into_iter().map(|(level, rows)| LevelShare { level, rows, share: rows as f64 / n }).collect();
+    let levels: Vec<LevelShare> = ds
+        .category_counts()
+        .into_iter()
+        .map(|(level, rows)| LevelShare {
+            level,
+            rows,
+            share: rows as f64 / n,
+        })
+        .collect();
     CategoryProfile {
         column: ds.roles.category.clone(),
         distinct: levels.iter().filter(|l| l.rows > 0).count(),
@@ -586,7 +626,10 @@ fn correlations(ds: &Dataset) -> Correlations {
     let cols: Vec<&[f64]> = columns.iter().map(|c| ds.col(c)).collect();
     let (pearson, spearman) = correlation_matrices(&cols);
     let k = roles.numeric.len();
-    let t = columns.iter().position(|c| c == &roles.target).unwrap_or(columns.len() - 1);
+    let t = columns
+        .iter()
+        .position(|c| c == &roles.target)
+        .unwrap_or(columns.len() - 1);
     let pair = |i: usize, j: usize| PairCorrelation {
         a: columns[i].clone(),
         b: columns[j].clone(),
@@ -621,10 +664,14 @@ fn correlations(ds: &Dataset) -> Correlations {
 pub fn vif(cols: &[&[f64]]) -> Vec<(f64, f64)> {
     let k = cols.len();
     let n = cols.first().map_or(0, |c| c.len());
-    let z: Vec<Vec<f64>> = cols.iter().map(|c| stats::standardize_with(c, stats::mean(c), stats::sd(c))).collect();
+    let z: Vec<Vec<f64>> = cols
+        .iter()
+        .map(|c| stats::standardize_with(c, stats::mean(c), stats::sd(c)))
+        .collect();
     (0..k)
         .map(|j| {
-            if k < 2 || n <= k || !(stats::sd(cols[j]) > 0.0) {
+            let sd = stats::sd(cols[j]);
+            if k < 2 || n <= k || sd.is_nan() || sd <= 0.0 {
                 return (f64::NAN, f64::NAN);
             }
             let others: Vec<usize> = (0..k).filter(|&i| i != j).collect();
@@ -636,7 +683,11 @@ pub fn vif(cols: &[&[f64]]) -> Vec<(f64, f64)> {
             };
             let pred = model.predict(&x);
             let ym = y.mean().unwrap_or(0.0);
-            let ssr: f64 = y.iter().zip(pred.iter()).map(|(a, b)| (a - b) * (a - b)).sum();
+            let ssr: f64 = y
+                .iter()
+                .zip(pred.iter())
+                .map(|(a, b)| (a - b) * (a - b))
+                .sum();
             let sst: f64 = y.iter().map(|a| (a - ym) * (a - ym)).sum();
             let r2 = 1.0 - ssr / sst;
             (r2, 1.0 / (1.0 - r2))
@@ -648,7 +699,10 @@ pub fn vif(cols: &[&[f64]]) -> Vec<(f64, f64)> {
 pub fn symmetric_eigenvalues(m: &[Vec<f64>]) -> Vec<f64> {
     let k = m.len();
     let a = Array2::from_shape_fn((k, k), |(i, j)| m[i][j]);
-    let mut ev: Vec<f64> = a.eigvalsh().map(|v| v.to_vec()).unwrap_or_else(|_| vec![f64::NAN; k]);
+    let mut ev: Vec<f64> = a
+        .eigvalsh()
+        .map(|v| v.to_vec())
+        .unwrap_or_else(|_| vec![f64::NAN; k]);
     ev.sort_by(|a, b| b.total_cmp(a));
     ev
 }
@@ -698,9 +752,15 @@ pub fn expected_twin_share(groups: &[usize], m: usize) -> f64 {
         sizes[g] += 1;
     }
     let p_all_copies_in_test = |s: usize| -> f64 {
-        (0..s.saturating_sub(1)).map(|j| (m as f64 - 1.0 - j as f64).max(0.0) / (n as f64 - 1.0 - j as f64)).product()
+        (0..s.saturating_sub(1))
+            .map(|j| (m as f64 - 1.0 - j as f64).max(0.0) / (n as f64 - 1.0 - j as f64))
+            .product()
     };
-    groups.iter().map(|&g| 1.0 - p_all_copies_in_test(sizes[g])).sum::<f64>() / n as f64
+    groups
+        .iter()
+        .map(|&g| 1.0 - p_all_copies_in_test(sizes[g]))
+        .sum::<f64>()
+        / n as f64
 }
 
 fn duplicates(ds: &Dataset, settings: &Settings) -> Duplicates {
@@ -752,59 +812,102 @@ fn duplicates(ds: &Dataset, settings: &Settings) -> Duplicates {
 fn group_stats(ds: &Dataset) -> GroupStats {
     let roles = &ds.roles;
     let mut columns = vec![roles.target.clone()];
-    columns.extend(roles.numeric.iter().filter(|c| **c != roles.target).cloned());
+    columns.extend(
+        roles
+            .numeric
+            .iter()
+            .filter(|c| **c != roles.target)
+            .cloned(),
+    );
     let n = ds.n_rows().max(1) as f64;
+    let data: Vec<&[f64]> = columns.iter().map(|c| ds.col(c)).collect();
     let levels = roles
         .category_levels
         .iter()
         .map(|level| {
-            let rows: Vec<usize> = (0..ds.n_rows()).filter(|&i| &ds.category[i] == level).collect();
-            let vals = |c: &String| rows.iter().map(|&i| ds.col(c)[i]).collect::<Vec<f64>>();
+            let rows: Vec<usize> = (0..ds.n_rows())
+                .filter(|&i| &ds.category[i] == level)
+                .collect();
+            let vals: Vec<Vec<f64>> = data
+                .iter()
+                .map(|x| rows.iter().map(|&i| x[i]).collect())
+                .collect();
             LevelStats {
                 level: level.clone(),
                 rows: rows.len(),
                 share: rows.len() as f64 / n,
-                mean: columns.iter().map(|c| stats::mean(&vals(c))).collect(),
-                median: columns.iter().map(|c| stats::median(&vals(c))).collect(),
+                mean: vals.iter().map(|v| stats::mean(v)).collect(),
+                median: vals.iter().map(|v| stats::median(v)).collect(),
             }
         })
         .collect();
-    GroupStats { category: roles.category.clone(), columns, levels }
+    GroupStats {
+        category: roles.category.clone(),
+        columns,
+        levels,
+    }
 }
 
 /// Equal-width histogram of `x` with `bins` bins over [min, max] and a Gaussian kernel density
 /// (Scott's bandwidth) evaluated at `points` equally spaced points over the same range.
-pub fn distribution(column: &str, unit: &str, x: &[f64], bins: usize, points: usize) -> Distribution {
+pub fn distribution(
+    column: &str,
+    unit: &str,
+    x: &[f64],
+    bins: usize,
+    points: usize,
+) -> Distribution {
     let n = x.len();
     let lo = x.iter().copied().fold(f64::INFINITY, f64::min);
     let hi = x.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-    let (lo, hi) = if n == 0 { (0.0, 1.0) } else if hi > lo { (lo, hi) } else { (lo - 0.5, hi + 0.5) };
+    let (lo, hi) = if n == 0 {
+        (0.0, 1.0)
+    } else if hi > lo {
+        (lo, hi)
+    } else {
+        (lo - 0.5, hi + 0.5)
+    };
     let width = (hi - lo) / bins as f64;
-    let edges: Vec<f64> = (0..=bins).map(|i| if i == bins { hi } else { lo + width * i as f64 }).collect();
+    let edges: Vec<f64> = (0..=bins)
+        .map(|i| if i == bins { hi } else { lo + width * i as f64 })
+        .collect();
     let mut counts = vec![0usize; bins];
     for &v in x {
         let b = (((v - lo) / width).floor() as usize).min(bins - 1);
         counts[b] += 1;
     }
     let bandwidth = stats::sd(x) * (n as f64).powf(-0.2);
-    let density_x: Vec<f64> = (0..points).map(|i| lo + (hi - lo) * i as f64 / (points.max(2) - 1) as f64).collect();
+    let density_x: Vec<f64> = (0..points)
+        .map(|i| lo + (hi - lo) * i as f64 / (points.max(2) - 1) as f64)
+        .collect();
     let density_y = density_x
         .iter()
         .map(|&t| {
-            if !(bandwidth > 0.0) {
+            if bandwidth.is_nan() || bandwidth <= 0.0 {
                 return 0.0;
             }
             let d = kde(x, bandwidth, t);
             d * n as f64 * width
         })
         .collect();
-    Distribution { column: column.into(), unit: unit.into(), edges, counts, density_x, density_y, bandwidth }
+    Distribution {
+        column: column.into(),
+        unit: unit.into(),
+        edges,
+        counts,
+        density_x,
+        density_y,
+        bandwidth,
+    }
 }
 
 /// Gaussian kernel density estimate of `x` with bandwidth `h`, at `t`.
 pub fn kde(x: &[f64], h: f64, t: f64) -> f64 {
     let norm = 1.0 / (x.len() as f64 * h * (2.0 * std::f64::consts::PI).sqrt());
-    x.iter().map(|v| (-0.5 * ((t - v) / h).powi(2)).exp()).sum::<f64>() * norm
+    x.iter()
+        .map(|v| (-0.5 * ((t - v) / h).powi(2)).exp())
+        .sum::<f64>()
+        * norm
 }
 
 fn box_stats(ds: &Dataset, k: f64) -> Vec<BoxStats> {
@@ -813,9 +916,16 @@ fn box_stats(ds: &Dataset, k: f64) -> Vec<BoxStats> {
         .category_levels
         .iter()
         .map(|level| {
-            let mut v: Vec<f64> = (0..ds.n_rows()).filter(|&i| &ds.category[i] == level).map(|i| y[i]).collect();
+            let mut v: Vec<f64> = (0..ds.n_rows())
+                .filter(|&i| &ds.category[i] == level)
+                .map(|i| y[i])
+                .collect();
             v.sort_by(f64::total_cmp);
-            let (q1, median, q3) = (stats::quantile_sorted(&v, 0.25), stats::quantile_sorted(&v, 0.5), stats::quantile_sorted(&v, 0.75));
+            let (q1, median, q3) = (
+                stats::quantile_sorted(&v, 0.25),
+                stats::quantile_sorted(&v, 0.5),
+                stats::quantile_sorted(&v, 0.75),
+            );
             let (lf, uf) = (q1 - k * (q3 - q1), q3 + k * (q3 - q1));
             let inside: Vec<f64> = v.iter().copied().filter(|&a| a >= lf && a <= uf).collect();
             BoxStats {
@@ -839,18 +949,37 @@ fn scatter(ds: &Dataset, settings: &Settings) -> Scatter {
     let sampled = n > settings.sample_cap;
     if sampled {
         let mut r = rng::stream(settings.seed, "eda.scatter_sample");
-        rows = rows.choose_multiple(&mut r, settings.sample_cap).copied().collect();
+        rows = rows
+            .choose_multiple(&mut r, settings.sample_cap)
+            .copied()
+            .collect();
         rows.sort_unstable();
     }
-    let level_index = |c: &str| roles.category_levels.iter().position(|l| l == c).unwrap_or(0);
+    let level_index = |c: &str| {
+        roles
+            .category_levels
+            .iter()
+            .position(|l| l == c)
+            .unwrap_or(0)
+    };
     let y = ds.target();
     Scatter {
         y: (roles.target.clone(), roles.unit(&roles.target).to_string()),
-        x: roles.numeric.iter().map(|c| (c.clone(), roles.unit(c).to_string())).collect(),
+        x: roles
+            .numeric
+            .iter()
+            .map(|c| (c.clone(), roles.unit(c).to_string()))
+            .collect(),
         levels: roles.category_levels.clone(),
         points: rows
             .iter()
-            .map(|&i| (roles.numeric.iter().map(|c| ds.col(c)[i]).collect(), y[i], level_index(&ds.category[i])))
+            .map(|&i| {
+                (
+                    roles.numeric.iter().map(|c| ds.col(c)[i]).collect(),
+                    y[i],
+                    level_index(&ds.category[i]),
+                )
+            })
             .collect(),
         rows,
         sampled,
@@ -894,7 +1023,12 @@ fn alerts(ds: &Dataset, settings: &Settings, f: &EdaFindings) -> Vec<Alert> {
     for (name, x) in &table.numeric {
         let sources = features::sources_of(name, roles);
         if sources.contains(&roles.target) {
-            let (a, b): (Vec<f64>, Vec<f64>) = x.iter().zip(y).filter(|(a, b)| a.is_finite() && b.is_finite()).map(|(a, b)| (*a, *b)).unzip();
+            let (a, b): (Vec<f64>, Vec<f64>) = x
+                .iter()
+                .zip(y)
+                .filter(|(a, b)| a.is_finite() && b.is_finite())
+                .map(|(a, b)| (*a, *b))
+                .unzip();
             out.push(Alert {
                 kind: AlertKind::TargetLeakage,
                 severity: Severity::Info,
@@ -908,10 +1042,25 @@ fn alerts(ds: &Dataset, settings: &Settings, f: &EdaFindings) -> Vec<Alert> {
             });
         }
     }
-    let mut candidates: Vec<(String, Vec<f64>)> = roles.numeric.iter().map(|c| (c.clone(), ds.col(c).to_vec())).collect();
-    candidates.extend(table.numeric.iter().filter(|(n, _)| !features::sources_of(n, roles).contains(&roles.target)).cloned());
+    let mut candidates: Vec<(String, Vec<f64>)> = roles
+        .numeric
+        .iter()
+        .map(|c| (c.clone(), ds.col(c).to_vec()))
+        .collect();
+    candidates.extend(
+        table
+            .numeric
+            .iter()
+            .filter(|(n, _)| !features::sources_of(n, roles).contains(&roles.target))
+            .cloned(),
+    );
     for (name, x) in &candidates {
-        let (a, b): (Vec<f64>, Vec<f64>) = x.iter().zip(y).filter(|(a, b)| a.is_finite() && b.is_finite()).map(|(a, b)| (*a, *b)).unzip();
+        let (a, b): (Vec<f64>, Vec<f64>) = x
+            .iter()
+            .zip(y)
+            .filter(|(a, b)| a.is_finite() && b.is_finite())
+            .map(|(a, b)| (*a, *b))
+            .unzip();
         let r = stats::pearson(&a, &b);
         if r.abs() >= es.leakage_correlation {
             out.push(Alert {
@@ -967,7 +1116,11 @@ fn alerts(ds: &Dataset, settings: &Settings, f: &EdaFindings) -> Vec<Alert> {
             }
         }
     }
-    pairs.sort_by(|a, b| corr.pearson[b.0][b.1].abs().total_cmp(&corr.pearson[a.0][a.1].abs()));
+    pairs.sort_by(|a, b| {
+        corr.pearson[b.0][b.1]
+            .abs()
+            .total_cmp(&corr.pearson[a.0][a.1].abs())
+    });
     for (i, j) in pairs {
         out.push(Alert {
             kind: AlertKind::HighCorrelation,
@@ -1007,7 +1160,10 @@ fn alerts(ds: &Dataset, settings: &Settings, f: &EdaFindings) -> Vec<Alert> {
                 subject: vec![p.column.clone()],
                 evidence: vec![ev("skewness", p.skewness)],
                 threshold: es.skew,
-                recommendation: format!("consider a log or rank transform of {} for linear models", p.column),
+                recommendation: format!(
+                    "consider a log or rank transform of {} for linear models",
+                    p.column
+                ),
             });
         }
         let outliers = p.outliers_low + p.outliers_high;
@@ -1031,7 +1187,10 @@ fn alerts(ds: &Dataset, settings: &Settings, f: &EdaFindings) -> Vec<Alert> {
                 kind: AlertKind::Constant,
                 severity: Severity::Warning,
                 subject: vec![p.column.clone()],
-                evidence: vec![ev("top_value_share", p.top_value_share), ev("distinct", p.distinct as f64)],
+                evidence: vec![
+                    ev("top_value_share", p.top_value_share),
+                    ev("distinct", p.distinct as f64),
+                ],
                 threshold: es.near_constant_share,
                 recommendation: format!("{} barely varies: drop it as a predictor", p.column),
             });
@@ -1041,9 +1200,15 @@ fn alerts(ds: &Dataset, settings: &Settings, f: &EdaFindings) -> Vec<Alert> {
                 kind: AlertKind::MissingValues,
                 severity: Severity::Warning,
                 subject: vec![p.column.clone()],
-                evidence: vec![ev("missing", p.missing as f64), ev("share", p.missing as f64 / f.rows.max(1) as f64)],
+                evidence: vec![
+                    ev("missing", p.missing as f64),
+                    ev("share", p.missing as f64 / f.rows.max(1) as f64),
+                ],
                 threshold: 0.0,
-                recommendation: format!("impute {} inside training folds only, or drop the rows and say so", p.column),
+                recommendation: format!(
+                    "impute {} inside training folds only, or drop the rows and say so",
+                    p.column
+                ),
             });
         }
     }
@@ -1083,10 +1248,12 @@ fn alerts(ds: &Dataset, settings: &Settings, f: &EdaFindings) -> Vec<Alert> {
             subject: vec![cat.column.clone()],
             evidence: vec![ev("missing", cat.missing as f64)],
             threshold: 0.0,
-            recommendation: format!("give missing {} its own level or drop those rows, and say so", cat.column),
+            recommendation: format!(
+                "give missing {} its own level or drop those rows, and say so",
+                cat.column
+            ),
         });
     }
     out.sort_by_key(|a| (a.severity, a.kind));
     out
 }
-

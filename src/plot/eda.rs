@@ -45,7 +45,10 @@ fn render(size: (u32, u32), draw: impl FnOnce(&Area) -> DrawResult) -> String {
     let mut svg = String::new();
     let result = {
         let root = SVGBackend::with_string(&mut svg, size).into_drawing_area();
-        root.fill(&WHITE).map_err(|e| e.to_string()).and_then(|_| draw(&root).map_err(|e| e.to_string())).and_then(|_| root.present().map_err(|e| e.to_string()))
+        root.fill(&WHITE)
+            .map_err(|e| e.to_string())
+            .and_then(|_| draw(&root).map_err(|e| e.to_string()))
+            .and_then(|_| root.present().map_err(|e| e.to_string()))
     };
     match result {
         Ok(()) => svg,
@@ -60,23 +63,39 @@ fn render(size: (u32, u32), draw: impl FnOnce(&Area) -> DrawResult) -> String {
 
 /// A text style of the given size and colour, anchored at the given point of the text.
 fn anchored(size: u32, ink: RGBColor, h: HPos, v: VPos) -> TextStyle<'static> {
-    TextStyle { font: (FONT, size).into_font(), color: ink.to_backend_color(), pos: Pos::new(h, v) }
+    TextStyle {
+        font: (FONT, size).into_font(),
+        color: ink.to_backend_color(),
+        pos: Pos::new(h, v),
+    }
 }
 
 fn figure(name: &str, caption: &str, svg: String) -> Figure {
-    Figure { name: name.into(), caption: caption.into(), svg }
+    Figure {
+        name: name.into(),
+        caption: caption.into(),
+        svg,
+    }
 }
 
 /// An axis description: `column (unit)`, or the column alone when it has no unit.
 fn axis_label(column: &str, unit: &str) -> String {
-    if unit.is_empty() { column.to_string() } else { format!("{column} ({unit})") }
+    if unit.is_empty() {
+        column.to_string()
+    } else {
+        format!("{column} ({unit})")
+    }
 }
 
 /// Compact tick label: thousands as `57k`, otherwise up to two decimals without trailing zeros.
 fn tick(v: f64) -> String {
     if v.abs() >= 10_000.0 {
         let k = v / 1000.0;
-        if (k - k.round()).abs() < 1e-9 { format!("{}k", k.round() as i64) } else { format!("{k:.1}k") }
+        if (k - k.round()).abs() < 1e-9 {
+            format!("{}k", k.round() as i64)
+        } else {
+            format!("{k:.1}k")
+        }
     } else {
         let s = format!("{v:.2}");
         s.trim_end_matches('0').trim_end_matches('.').to_string()
@@ -86,12 +105,20 @@ fn tick(v: f64) -> String {
 /// Label of the category at integer position `v` on a categorical axis (empty between categories).
 fn category_tick(names: &[String], v: f64) -> String {
     let i = v.round();
-    if (v - i).abs() < 1e-6 && i >= 0.0 && (i as usize) < names.len() { names[i as usize].clone() } else { String::new() }
+    if (v - i).abs() < 1e-6 && i >= 0.0 && (i as usize) < names.len() {
+        names[i as usize].clone()
+    } else {
+        String::new()
+    }
 }
 
 /// A padded range around `lo..hi`.
 fn padded(lo: f64, hi: f64, frac: f64) -> std::ops::Range<f64> {
-    let (lo, hi) = if lo.is_finite() && hi.is_finite() { (lo, hi) } else { (0.0, 1.0) };
+    let (lo, hi) = if lo.is_finite() && hi.is_finite() {
+        (lo, hi)
+    } else {
+        (0.0, 1.0)
+    };
     let span = if hi > lo { hi - lo } else { hi.abs().max(1.0) };
     (lo - frac * span)..(hi + frac * span)
 }
@@ -109,15 +136,31 @@ pub fn figures(findings: &Findings) -> Vec<Figure> {
             "Distribution of each numeric column: histogram with a Gaussian kernel density outline",
             histograms(f),
         ),
-        figure("eda_correlation.svg", "Pearson correlations of the numeric columns", correlation_heatmap(f)),
+        figure(
+            "eda_correlation.svg",
+            "Pearson correlations of the numeric columns",
+            correlation_heatmap(f),
+        ),
         figure(
             "eda_scatter.svg",
             "Target against each predictor, coloured by category level (exact duplicate rows overlap as one point)",
             scatter(f),
         ),
-        figure("eda_target_by_category.svg", "Target by category level (Tukey box plots)", boxes(f)),
-        figure("eda_duplicate_groups.svg", "Rows by duplicate-group size (rows identical except the id)", duplicate_groups(f)),
-        figure("eda_vif.svg", "Variance inflation factor of each predictor, with the alert threshold", vif_bars(f, high_vif)),
+        figure(
+            "eda_target_by_category.svg",
+            "Target by category level (Tukey box plots)",
+            boxes(f),
+        ),
+        figure(
+            "eda_duplicate_groups.svg",
+            "Rows by duplicate-group size (rows identical except the id)",
+            duplicate_groups(f),
+        ),
+        figure(
+            "eda_vif.svg",
+            "Variance inflation factor of each predictor, with the alert threshold",
+            vif_bars(f, high_vif),
+        ),
     ]
 }
 
@@ -151,10 +194,16 @@ fn histograms(f: &EdaFindings) -> String {
                 .axis_desc_style((FONT, 13))
                 .draw()?;
             chart.draw_series(d.counts.iter().enumerate().map(|(i, &c)| {
-                Rectangle::new([(d.edges[i], 0.0), (d.edges[i + 1], c as f64)], BAR.mix(0.45).filled())
+                Rectangle::new(
+                    [(d.edges[i], 0.0), (d.edges[i + 1], c as f64)],
+                    BAR.mix(0.45).filled(),
+                )
             }))?;
             chart.draw_series(d.counts.iter().enumerate().map(|(i, &c)| {
-                Rectangle::new([(d.edges[i], 0.0), (d.edges[i + 1], c as f64)], BAR.stroke_width(1))
+                Rectangle::new(
+                    [(d.edges[i], 0.0), (d.edges[i + 1], c as f64)],
+                    BAR.stroke_width(1),
+                )
             }))?;
             chart.draw_series(LineSeries::new(
                 d.density_x.iter().copied().zip(d.density_y.iter().copied()),
@@ -168,7 +217,11 @@ fn histograms(f: &EdaFindings) -> String {
 /// Fill colour of a correlation: white at 0, deep red at +1, deep blue at −1.
 fn correlation_colour(r: f64) -> RGBColor {
     let t = if r.is_finite() { r.abs().min(1.0) } else { 0.0 };
-    let (end_r, end_g, end_b) = if r >= 0.0 { (178.0, 24.0, 43.0) } else { (33.0, 102.0, 172.0) };
+    let (end_r, end_g, end_b) = if r >= 0.0 {
+        (178.0, 24.0, 43.0)
+    } else {
+        (33.0, 102.0, 172.0)
+    };
     let mix = |a: f64| (255.0 + (a - 255.0) * t).round() as u8;
     RGBColor(mix(end_r), mix(end_g), mix(end_b))
 }
@@ -203,7 +256,11 @@ fn correlation_heatmap(f: &EdaFindings) -> String {
                     correlation_colour(r).filled(),
                 )))?;
                 let ink = if r.abs() > 0.6 { WHITE } else { BLACK };
-                let label = if r.is_finite() { format!("{r:.3}") } else { "n/a".into() };
+                let label = if r.is_finite() {
+                    format!("{r:.3}")
+                } else {
+                    "n/a".into()
+                };
                 chart.draw_series(std::iter::once(Text::new(
                     label,
                     (x, y),
@@ -228,11 +285,17 @@ fn scatter(f: &EdaFindings) -> String {
             legend.draw(&Text::new(level.clone(), (x + 10, 13), (FONT, 14)))?;
         }
         let ys: Vec<f64> = s.points.iter().map(|p| p.1).collect();
-        let (ylo, yhi) = (ys.iter().copied().fold(f64::INFINITY, f64::min), ys.iter().copied().fold(f64::NEG_INFINITY, f64::max));
+        let (ylo, yhi) = (
+            ys.iter().copied().fold(f64::INFINITY, f64::min),
+            ys.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+        );
         let panels = body.split_evenly((rows, cols));
         for (k, ((xname, xunit), area)) in s.x.iter().zip(panels.iter()).enumerate() {
             let xs: Vec<f64> = s.points.iter().map(|p| p.0[k]).collect();
-            let (xlo, xhi) = (xs.iter().copied().fold(f64::INFINITY, f64::min), xs.iter().copied().fold(f64::NEG_INFINITY, f64::max));
+            let (xlo, xhi) = (
+                xs.iter().copied().fold(f64::INFINITY, f64::min),
+                xs.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+            );
             let mut chart = ChartBuilder::on(area)
                 .margin(8)
                 .x_label_area_size(36)
@@ -251,7 +314,11 @@ fn scatter(f: &EdaFindings) -> String {
                 .label_style((FONT, 12))
                 .axis_desc_style((FONT, 13))
                 .draw()?;
-            chart.draw_series(s.points.iter().map(|p| Circle::new((p.0[k], p.1), 3, level_colour(p.2).mix(0.7).filled())))?;
+            chart.draw_series(
+                s.points
+                    .iter()
+                    .map(|p| Circle::new((p.0[k], p.1), 3, level_colour(p.2).mix(0.7).filled())),
+            )?;
         }
         Ok(())
     })
@@ -259,9 +326,20 @@ fn scatter(f: &EdaFindings) -> String {
 
 fn boxes(f: &EdaFindings) -> String {
     let b = &f.target_by_category;
-    let names: Vec<String> = b.iter().map(|x| format!("{} (n={})", x.level, x.rows)).collect();
-    let lo = b.iter().flat_map(|x| std::iter::once(x.whisker_low).chain(x.outliers.iter().copied())).filter(|v| v.is_finite()).fold(f64::INFINITY, f64::min);
-    let hi = b.iter().flat_map(|x| std::iter::once(x.whisker_high).chain(x.outliers.iter().copied())).filter(|v| v.is_finite()).fold(f64::NEG_INFINITY, f64::max);
+    let names: Vec<String> = b
+        .iter()
+        .map(|x| format!("{} (n={})", x.level, x.rows))
+        .collect();
+    let lo = b
+        .iter()
+        .flat_map(|x| std::iter::once(x.whisker_low).chain(x.outliers.iter().copied()))
+        .filter(|v| v.is_finite())
+        .fold(f64::INFINITY, f64::min);
+    let hi = b
+        .iter()
+        .flat_map(|x| std::iter::once(x.whisker_high).chain(x.outliers.iter().copied()))
+        .filter(|v| v.is_finite())
+        .fold(f64::NEG_INFINITY, f64::max);
     let (yname, yunit) = &f.scatter.y;
     let xname = &f.groups.category;
     render((WIDTH, HEIGHT), |root| {
@@ -275,7 +353,7 @@ fn boxes(f: &EdaFindings) -> String {
             .configure_mesh()
             .disable_x_mesh()
             .light_line_style(TRANSPARENT)
-                .bold_line_style(GRID)
+            .bold_line_style(GRID)
             .x_labels(k)
             .x_label_formatter(&|v| category_tick(&names, *v))
             .y_label_formatter(&|v| tick(*v))
@@ -291,14 +369,33 @@ fn boxes(f: &EdaFindings) -> String {
             let c = i as f64;
             let colour = level_colour(i);
             let w = 0.3;
-            chart.draw_series(std::iter::once(Rectangle::new([(c - w, x.q1), (c + w, x.q3)], colour.mix(0.35).filled())))?;
-            chart.draw_series(std::iter::once(Rectangle::new([(c - w, x.q1), (c + w, x.q3)], colour.stroke_width(2))))?;
-            chart.draw_series(std::iter::once(PathElement::new(vec![(c - w, x.median), (c + w, x.median)], BLACK.stroke_width(3))))?;
+            chart.draw_series(std::iter::once(Rectangle::new(
+                [(c - w, x.q1), (c + w, x.q3)],
+                colour.mix(0.35).filled(),
+            )))?;
+            chart.draw_series(std::iter::once(Rectangle::new(
+                [(c - w, x.q1), (c + w, x.q3)],
+                colour.stroke_width(2),
+            )))?;
+            chart.draw_series(std::iter::once(PathElement::new(
+                vec![(c - w, x.median), (c + w, x.median)],
+                BLACK.stroke_width(3),
+            )))?;
             for (from, to) in [(x.q3, x.whisker_high), (x.q1, x.whisker_low)] {
-                chart.draw_series(std::iter::once(PathElement::new(vec![(c, from), (c, to)], colour.stroke_width(2))))?;
-                chart.draw_series(std::iter::once(PathElement::new(vec![(c - w / 2.0, to), (c + w / 2.0, to)], colour.stroke_width(2))))?;
+                chart.draw_series(std::iter::once(PathElement::new(
+                    vec![(c, from), (c, to)],
+                    colour.stroke_width(2),
+                )))?;
+                chart.draw_series(std::iter::once(PathElement::new(
+                    vec![(c - w / 2.0, to), (c + w / 2.0, to)],
+                    colour.stroke_width(2),
+                )))?;
             }
-            chart.draw_series(x.outliers.iter().map(|&o| Circle::new((c, o), 3, colour.stroke_width(1))))?;
+            chart.draw_series(
+                x.outliers
+                    .iter()
+                    .map(|&o| Circle::new((c, o), 3, colour.stroke_width(1))),
+            )?;
         }
         Ok(())
     })
@@ -306,9 +403,22 @@ fn boxes(f: &EdaFindings) -> String {
 
 fn duplicate_groups(f: &EdaFindings) -> String {
     let d = &f.duplicates;
-    let names: Vec<String> =
-        d.group_size_counts.iter().map(|(s, _)| if *s == 1 { "1 (no copy)".to_string() } else { s.to_string() }).collect();
-    let rows: Vec<f64> = d.group_size_counts.iter().map(|(s, g)| (s * g) as f64).collect();
+    let names: Vec<String> = d
+        .group_size_counts
+        .iter()
+        .map(|(s, _)| {
+            if *s == 1 {
+                "1 (no copy)".to_string()
+            } else {
+                s.to_string()
+            }
+        })
+        .collect();
+    let rows: Vec<f64> = d
+        .group_size_counts
+        .iter()
+        .map(|(s, g)| (s * g) as f64)
+        .collect();
     let top = rows.iter().copied().fold(1.0, f64::max) * 1.15;
     render((WIDTH, HEIGHT), |root| {
         let k = names.len().max(1);
@@ -331,7 +441,7 @@ fn duplicate_groups(f: &EdaFindings) -> String {
             .configure_mesh()
             .disable_x_mesh()
             .light_line_style(TRANSPARENT)
-                .bold_line_style(GRID)
+            .bold_line_style(GRID)
             .x_labels(k)
             .x_label_formatter(&|v| category_tick(&names, *v))
             .y_label_formatter(&|v| tick(*v))
@@ -342,9 +452,20 @@ fn duplicate_groups(f: &EdaFindings) -> String {
             .draw()?;
         for (i, ((size, groups), r)) in d.group_size_counts.iter().zip(&rows).enumerate() {
             let c = i as f64;
-            let colour = if *size == 1 { RGBColor(150, 150, 150) } else { ACCENT };
-            chart.draw_series(std::iter::once(Rectangle::new([(c - 0.35, 0.0), (c + 0.35, *r)], colour.filled())))?;
-            let label = if *groups == 1 { "1 group".to_string() } else { format!("{groups} groups") };
+            let colour = if *size == 1 {
+                RGBColor(150, 150, 150)
+            } else {
+                ACCENT
+            };
+            chart.draw_series(std::iter::once(Rectangle::new(
+                [(c - 0.35, 0.0), (c + 0.35, *r)],
+                colour.filled(),
+            )))?;
+            let label = if *groups == 1 {
+                "1 group".to_string()
+            } else {
+                format!("{groups} groups")
+            };
             chart.draw_series(std::iter::once(Text::new(
                 label,
                 (c, *r),
@@ -358,7 +479,12 @@ fn duplicate_groups(f: &EdaFindings) -> String {
 fn vif_bars(f: &EdaFindings, threshold: f64) -> String {
     let v = &f.collinearity.vif;
     let names: Vec<String> = v.iter().map(|x| x.column.clone()).collect();
-    let top = v.iter().map(|x| x.vif).filter(|x| x.is_finite()).fold(threshold, f64::max) * 1.15;
+    let top = v
+        .iter()
+        .map(|x| x.vif)
+        .filter(|x| x.is_finite())
+        .fold(threshold, f64::max)
+        * 1.15;
     render((WIDTH, HEIGHT), |root| {
         let k = names.len().max(1);
         let mut chart = ChartBuilder::on(root)
@@ -378,7 +504,7 @@ fn vif_bars(f: &EdaFindings, threshold: f64) -> String {
             .configure_mesh()
             .disable_x_mesh()
             .light_line_style(TRANSPARENT)
-                .bold_line_style(GRID)
+            .bold_line_style(GRID)
             .x_labels(k)
             .x_label_formatter(&|x| category_tick(&names, *x))
             .y_label_formatter(&|x| tick(*x))
@@ -391,7 +517,10 @@ fn vif_bars(f: &EdaFindings, threshold: f64) -> String {
             let c = i as f64;
             let colour = if x.vif >= threshold { ACCENT } else { BAR };
             let h = if x.vif.is_finite() { x.vif } else { top };
-            chart.draw_series(std::iter::once(Rectangle::new([(c - 0.35, 0.0), (c + 0.35, h)], colour.filled())))?;
+            chart.draw_series(std::iter::once(Rectangle::new(
+                [(c - 0.35, 0.0), (c + 0.35, h)],
+                colour.filled(),
+            )))?;
             chart.draw_series(std::iter::once(Text::new(
                 format!("{:.1}", x.vif),
                 (c, h),
@@ -412,7 +541,11 @@ mod tests {
     use crate::{data, pipeline, settings::Settings};
 
     fn bundled_findings() -> Findings {
-        let ds = data::load(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data/customer_purchasing_behaviors.csv")).unwrap();
+        let ds = data::load(
+            &std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("data/customer_purchasing_behaviors.csv"),
+        )
+        .unwrap();
         pipeline::analyze(&ds, &Settings::default())
     }
 
@@ -425,19 +558,39 @@ mod tests {
         let names: Vec<&str> = a.iter().map(|x| x.name.as_str()).collect();
         assert_eq!(
             names,
-            ["eda_histograms.svg", "eda_correlation.svg", "eda_scatter.svg", "eda_target_by_category.svg", "eda_duplicate_groups.svg", "eda_vif.svg"]
+            [
+                "eda_histograms.svg",
+                "eda_correlation.svg",
+                "eda_scatter.svg",
+                "eda_target_by_category.svg",
+                "eda_duplicate_groups.svg",
+                "eda_vif.svg"
+            ]
         );
         for fig in &a {
-            assert!(fig.svg.starts_with("<svg") && fig.svg.trim_end().ends_with("</svg>"), "{}", fig.name);
+            assert!(
+                fig.svg.starts_with("<svg") && fig.svg.trim_end().ends_with("</svg>"),
+                "{}",
+                fig.name
+            );
             assert!(!fig.svg.contains("could not be drawn"), "{}", fig.name);
         }
         let svg = |n: &str| &a.iter().find(|x| x.name == n).unwrap().svg;
         assert!(svg("eda_histograms.svg").contains("annual_income (USD per year)"));
-        assert!(svg("eda_correlation.svg").contains("0.987"), "cell values are printed");
-        assert!(svg("eda_scatter.svg").contains("purchase_amount (USD)") && svg("eda_scatter.svg").contains("East"));
+        assert!(
+            svg("eda_correlation.svg").contains("0.987"),
+            "cell values are printed"
+        );
+        assert!(
+            svg("eda_scatter.svg").contains("purchase_amount (USD)")
+                && svg("eda_scatter.svg").contains("East")
+        );
         assert!(svg("eda_target_by_category.svg").contains("East (n=6)"));
         assert!(svg("eda_duplicate_groups.svg").contains("15 groups"));
-        assert!(svg("eda_vif.svg").contains("57.7") && svg("eda_vif.svg").contains("alert threshold 10"));
+        assert!(
+            svg("eda_vif.svg").contains("57.7")
+                && svg("eda_vif.svg").contains("alert threshold 10")
+        );
     }
 
     #[test]
