@@ -37,12 +37,14 @@ pub struct FeatureSettings {
     /// A customer has growth potential when their engagement composite is at or below this
     /// quantile of all customers' composites (default 1/3: the bottom third).
     pub growth_quantile: f64,
-    /// The age-like column used by `age_group` (default `age`; must be a numeric role column).
-    pub age_column: String,
-    /// The income-like column used by the income features (default `annual_income`).
-    pub income_column: String,
-    /// The purchase-count column used by `spend_per_purchase` (default `purchase_frequency`).
-    pub frequency_column: String,
+    /// The age-like column of `age_group`. Unset (the default): the first of `roles.demographic`.
+    pub age_column: Option<String>,
+    /// The income-like column of the income features. Unset (the default): the second of
+    /// `roles.demographic`.
+    pub income_column: Option<String>,
+    /// The purchase-count column of `spend_per_purchase`. Unset (the default): the last of
+    /// `roles.label_inputs` that is not the target (the bundled roles list loyalty, then frequency).
+    pub frequency_column: Option<String>,
     /// Age-group cut points, increasing; each group is `[lower, upper)` (default 30, 40, 50:
     /// groups `<30`, `30-40`, `40-50`, `>=50`, i.e. under 30, thirties, forties, 50 and over).
     pub age_cuts: Vec<f64>,
@@ -58,9 +60,9 @@ impl Default for FeatureSettings {
     fn default() -> Self {
         FeatureSettings {
             growth_quantile: 1.0 / 3.0,
-            age_column: "age".into(),
-            income_column: "annual_income".into(),
-            frequency_column: "purchase_frequency".into(),
+            age_column: None,
+            income_column: None,
+            frequency_column: None,
             age_cuts: vec![30.0, 40.0, 50.0],
             income_cuts: vec![45_000.0, 60_000.0],
             one_hot_drop_first: false,
@@ -68,7 +70,50 @@ impl Default for FeatureSettings {
     }
 }
 
+/// A column that engineered features read, named by what it measures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FeatureColumn {
+    /// The age-like column.
+    Age,
+    /// The income-like column.
+    Income,
+    /// The purchase-count column.
+    Frequency,
+}
+
 impl FeatureSettings {
+    /// Resolves a feature column against the roles: the explicit setting if given (it must be a
+    /// numeric role column), otherwise the role-based default documented on the field. The error
+    /// says why no column could be used.
+    pub fn column(&self, which: FeatureColumn, roles: &Roles) -> Result<String, String> {
+        let (setting, explicit, inferred) = match which {
+            FeatureColumn::Age => ("age_column", &self.age_column, roles.demographic.first()),
+            FeatureColumn::Income => (
+                "income_column",
+                &self.income_column,
+                roles.demographic.get(1),
+            ),
+            FeatureColumn::Frequency => (
+                "frequency_column",
+                &self.frequency_column,
+                roles
+                    .label_inputs
+                    .iter()
+                    .rfind(|c| **c != roles.target && roles.numeric.contains(c)),
+            ),
+        };
+        match (explicit, inferred) {
+            (Some(c), _) if roles.numeric_columns().contains(c) => Ok(c.clone()),
+            (Some(c), _) => Err(format!(
+                "features.{setting} names '{c}', which is not a numeric role column of this table"
+            )),
+            (None, Some(c)) => Ok(c.clone()),
+            (None, None) => Err(format!(
+                "features.{setting} is unset and the roles do not imply it"
+            )),
+        }
+    }
+
     /// Checks the settings: the quantile lies in (0, 1) and cut points increase strictly.
     /// (Column names that the roles lack are not an error: those features are skipped and reported.)
     pub fn check(&self) -> Result<(), SettingsError> {
@@ -238,10 +283,15 @@ pub fn lineage_with(roles: &Roles, fs: &FeatureSettings) -> Vec<Lineage> {
             roles.label_inputs.join(", ")
         ),
     });
-    let numeric = roles.numeric_columns();
-    let has = |c: &str| numeric.iter().any(|n| n == c);
     let t = &roles.target;
-    let (age, inc, freq) = (&fs.age_column, &fs.income_column, &fs.frequency_column);
+    let resolved = |w| fs.column(w, roles).ok();
+    let (age, inc, freq) = (
+        resolved(FeatureColumn::Age).unwrap_or_default(),
+        resolved(FeatureColumn::Income).unwrap_or_default(),
+        resolved(FeatureColumn::Frequency).unwrap_or_default(),
+    );
+    let has = |c: &str| !c.is_empty();
+    let (age, inc, freq) = (&age, &inc, &freq);
     let mut add = |ok: bool, name: &str, sources: Vec<&String>, rule: String| {
         if ok {
             out.push(Lineage {
@@ -614,61 +664,48 @@ pub fn merge_sparse_levels(
 pub fn engineer(ds: &Dataset, settings: &Settings) -> FeatureTable {
     let fs = &settings.features;
     let roles = &ds.roles;
-    let numeric_cols = roles.numeric_columns();
-    let has = |c: &str| numeric_cols.iter().any(|n| n == c);
     let mut numeric = Vec::new();
     let mut categorical = Vec::new();
     let mut skipped = Vec::new();
-    let mut skip = |name: &str, col: &str, what: &str| {
-        skipped.push(SkippedFeature {
-            name: name.into(),
-            reason: format!(
-                "features.{what} names '{col}', which is not a numeric role column of this table"
-            ),
-        })
+    let mut skip = |names: &[&str], reason: &str| {
+        skipped.extend(names.iter().map(|n| SkippedFeature {
+            name: n.to_string(),
+            reason: reason.into(),
+        }))
     };
     let t = ds.target();
-    if has(&fs.frequency_column) {
-        numeric.push((
-            SPEND_PER_PURCHASE.to_string(),
-            ratio(t, ds.col(&fs.frequency_column)),
-        ));
-    } else {
-        skip(SPEND_PER_PURCHASE, &fs.frequency_column, "frequency_column");
+    match fs.column(FeatureColumn::Frequency, roles) {
+        Ok(freq) => numeric.push((SPEND_PER_PURCHASE.to_string(), ratio(t, ds.col(&freq)))),
+        Err(e) => skip(&[SPEND_PER_PURCHASE], &e),
     }
-    if has(&fs.income_column) {
-        let inc = ds.col(&fs.income_column);
-        let n = inc.len() as f64;
-        numeric.push((SPEND_TO_INCOME.to_string(), ratio(t, inc)));
-        numeric.push((
-            LOG_INCOME.to_string(),
-            inc.iter().map(|v| v.ln_1p()).collect(),
-        ));
-        numeric.push((
-            INCOME_PERCENTILE.to_string(),
-            stats::ranks(inc).into_iter().map(|r| r / n).collect(),
-        ));
-    } else {
-        for f in [
-            SPEND_TO_INCOME,
-            LOG_INCOME,
-            INCOME_PERCENTILE,
-            INCOME_BRACKET,
-        ] {
-            skip(f, &fs.income_column, "income_column");
+    match fs.column(FeatureColumn::Income, roles) {
+        Ok(inc) => {
+            let inc = ds.col(&inc);
+            let n = inc.len() as f64;
+            numeric.push((SPEND_TO_INCOME.to_string(), ratio(t, inc)));
+            numeric.push((
+                LOG_INCOME.to_string(),
+                inc.iter().map(|v| v.ln_1p()).collect(),
+            ));
+            numeric.push((
+                INCOME_PERCENTILE.to_string(),
+                stats::ranks(inc).into_iter().map(|r| r / n).collect(),
+            ));
+            categorical.push(binned(INCOME_BRACKET, inc, &fs.income_cuts));
         }
+        Err(e) => skip(
+            &[
+                SPEND_TO_INCOME,
+                LOG_INCOME,
+                INCOME_PERCENTILE,
+                INCOME_BRACKET,
+            ],
+            &e,
+        ),
     }
-    if has(&fs.age_column) {
-        categorical.push(binned(AGE_GROUP, ds.col(&fs.age_column), &fs.age_cuts));
-    } else {
-        skip(AGE_GROUP, &fs.age_column, "age_column");
-    }
-    if has(&fs.income_column) {
-        categorical.push(binned(
-            INCOME_BRACKET,
-            ds.col(&fs.income_column),
-            &fs.income_cuts,
-        ));
+    match fs.column(FeatureColumn::Age, roles) {
+        Ok(age) => categorical.insert(0, binned(AGE_GROUP, ds.col(&age), &fs.age_cuts)),
+        Err(e) => skip(&[AGE_GROUP], &e),
     }
     let (levels, values, merges) = merge_sparse_levels(ds, settings.eda.sparse_share);
     categorical.push(CategoricalColumn {
@@ -1000,7 +1037,7 @@ mod tests {
     fn missing_columns_skip_features_instead_of_failing() {
         let ds = bundled();
         let mut s = Settings::default();
-        s.features.frequency_column = "visits".into();
+        s.features.frequency_column = Some("visits".into());
         let t = engineer(&ds, &s);
         assert!(t.numeric(SPEND_PER_PURCHASE).is_none());
         assert_eq!(t.skipped.len(), 1);

@@ -557,7 +557,17 @@ fn thresholds_come_from_settings() {
 fn a_renamed_table_runs() {
     use customer_intel::settings::Roles;
     let base = Roles::default();
-    let rename = |c: &str| format!("x_{c}");
+    let rename = |c: &str| {
+        match c {
+            "age" => "years",
+            "annual_income" => "income_usd",
+            "loyalty_score" => "loyalty",
+            "purchase_frequency" => "visits",
+            "purchase_amount" => "spend_usd",
+            other => other,
+        }
+        .to_string()
+    };
     let roles = Roles {
         id: "cid".into(),
         target: rename(&base.target),
@@ -592,13 +602,10 @@ fn a_renamed_table_runs() {
         b.lines.clone(),
         b.provenance.clone(),
     );
-    let mut s = Settings {
+    let s = Settings {
         roles,
         ..Settings::default()
     };
-    s.features.age_column = rename(&s.features.age_column);
-    s.features.income_column = rename(&s.features.income_column);
-    s.features.frequency_column = rename(&s.features.frequency_column);
     let f = eda::run(&ds, &s);
     let same = eda::run(&b, &Settings::default());
     assert_eq!(
@@ -606,6 +613,20 @@ fn a_renamed_table_runs() {
         same.collinearity.condition_number
     );
     assert_eq!(f.alerts.len(), same.alerts.len());
-    assert_eq!(f.collinearity.predictors[0], "x_age");
+    assert_eq!(f.collinearity.predictors[0], "years");
     assert_eq!(f.groups.category, "area");
+    // Feature engineering infers its columns from the roles: nothing is skipped, no old name leaks.
+    let feats = customer_intel::features::run(&ds, &s);
+    assert!(feats.skipped.is_empty(), "{:?}", feats.skipped);
+    assert_eq!(feats.merges[0].merged_into.as_deref(), Some("North"));
+    let json = serde_json::to_string(&(&f, &feats)).unwrap();
+    for old in [
+        "annual_income",
+        "purchase_amount",
+        "loyalty_score",
+        "purchase_frequency",
+        "user_id",
+    ] {
+        assert!(!json.contains(old), "findings still name '{old}'");
+    }
 }
