@@ -630,3 +630,95 @@ fn a_renamed_table_runs() {
         assert!(!json.contains(old), "findings still name '{old}'");
     }
 }
+
+#[test]
+fn expected_twin_share_equals_exhaustive_enumeration() {
+    // Independent check of the hypergeometric formula: average the twinned share over every
+    // possible test set of size m (C(8, 3) = 56 sets).
+    let groups = [0usize, 0, 0, 1, 1, 2, 3, 3];
+    let (n, m) = (groups.len(), 3);
+    let (mut total, mut sets) = (0.0, 0);
+    for mask in 0u32..(1 << n) {
+        if mask.count_ones() as usize != m {
+            continue;
+        }
+        let test: Vec<usize> = (0..n).filter(|i| mask & (1 << i) != 0).collect();
+        let train: Vec<usize> = (0..n).filter(|i| mask & (1 << i) == 0).collect();
+        total += eda::twinned_test_rows(&groups, &train, &test) as f64 / m as f64;
+        sets += 1;
+    }
+    assert_eq!(sets, 56);
+    assert_close(
+        eda::expected_twin_share(&groups, m),
+        total / sets as f64,
+        1e-12,
+    );
+}
+
+#[test]
+fn the_other_alert_rules_fire_on_a_table_built_to_trigger_them() {
+    use customer_intel::settings::Roles;
+    use std::collections::BTreeMap;
+    let n = 20;
+    let levels: Vec<String> = (0..n).map(|i| format!("L{i}")).collect();
+    let roles = Roles {
+        category_levels: levels.clone(),
+        ..Roles::default()
+    };
+    let mut numeric = BTreeMap::new();
+    // age constant; income skewed with one far outlier; loyalty with a missing value.
+    numeric.insert("age".to_string(), vec![30.0; n]);
+    let mut income: Vec<f64> = (0..n).map(|i| 40_000.0 + 100.0 * i as f64).collect();
+    income[7] = 400_000.0;
+    numeric.insert("annual_income".to_string(), income);
+    let mut loyalty: Vec<f64> = (0..n).map(|i| (i % 10) as f64).collect();
+    loyalty[3] = f64::NAN;
+    numeric.insert("loyalty_score".to_string(), loyalty);
+    numeric.insert(
+        "purchase_frequency".to_string(),
+        (0..n).map(|i| (i * 7 % 13) as f64).collect(),
+    );
+    numeric.insert(
+        "purchase_amount".to_string(),
+        (0..n).map(|i| (i * 11 % 17) as f64 * 10.0).collect(),
+    );
+    let ds = Dataset::from_columns(
+        roles.clone(),
+        (0..n).map(|i| i.to_string()).collect(),
+        numeric,
+        levels,
+        vec![],
+        (2..n + 2).collect(),
+        data::Provenance {
+            source: "built".into(),
+            rows: n,
+            sha256: String::new(),
+        },
+    );
+    let f = eda::run(
+        &ds,
+        &Settings {
+            roles,
+            ..Settings::default()
+        },
+    );
+    let subjects = |k: AlertKind| -> Vec<String> {
+        f.alerts
+            .iter()
+            .filter(|a| a.kind == k)
+            .map(|a| a.subject[0].clone())
+            .collect()
+    };
+    assert_eq!(subjects(AlertKind::Constant), ["age"]);
+    assert_eq!(subjects(AlertKind::Outliers), ["annual_income"]);
+    assert_eq!(subjects(AlertKind::Skewed), ["annual_income"]);
+    assert_eq!(subjects(AlertKind::MissingValues), ["loyalty_score"]);
+    assert_eq!(subjects(AlertKind::NearUnique), ["region"]);
+    // Every level holds 1 row of 20 (5%): not below the 5% sparse threshold.
+    assert!(subjects(AlertKind::SparseCategory).is_empty());
+    let income = &f.numeric[1];
+    assert_eq!((income.outliers_low, income.outliers_high), (0, 1));
+    // pandas Series.skew() of the same income column.
+    assert_close(income.skewness, 4.471735211974937, 1e-9);
+    assert_eq!((f.numeric[2].count, f.numeric[2].missing), (19, 1));
+}
