@@ -322,6 +322,8 @@ impl Settings {
                 self.sample_cap
             )));
         }
+        self.eda.check()?;
+        self.features.check()?;
         self.drift.check(self.folds).map_err(SettingsError::Invalid)?;
         self.robustness.check().map_err(SettingsError::Invalid)?;
         self.roles.check()

@@ -1,9 +1,10 @@
 //! Figures drawn with plotters from [`Findings`] (never from a refit), as deterministic SVG.
 
 pub mod classification;
+pub mod eda;
+pub mod mlops;
 pub mod regression;
 pub mod segmentation;
-pub mod mlops;
 
 use crate::findings::Findings;
 
@@ -21,6 +22,7 @@ pub struct Figure {
 /// Every figure the findings support, in a stable order.
 pub fn all(findings: &Findings) -> Vec<Figure> {
     let mut figures = Vec::new();
+    figures.extend(eda::figures(findings));
     figures.extend(regression::figures(&findings.regression));
     figures.extend(classification::figures(&findings.classification));
     figures.extend(segmentation::figures(&findings.segmentation));
