@@ -13,6 +13,7 @@ pub mod ml;
 pub mod output;
 pub mod pipeline;
 pub mod plot;
+pub mod render;
 pub mod rng;
 pub mod settings;
 pub mod stats;

@@ -120,6 +120,7 @@ fn options(a: &BuildArgs) -> Result<BuildOptions, Failure> {
         readme,
         templates: a.templates.clone(),
         settings,
+        stamp: customer_intel::render::Stamp::from_env(),
     })
 }
 
