@@ -21,6 +21,10 @@ stage() {  # stage NAME COMMAND...
 stage cargo cargo test --no-fail-fast
 # 2. The committed README sections, report and figures are what the code produces now.
 stage freshness cargo run --quiet --bin report -- check
+# 3. Headless Chromium opens the committed report and slides from disk: every figure renders with a
+#    non-zero size, keys move between slides, printing gives one slide per page; screenshots land in
+#    target/browser/ (installs Debian's chromium when missing).
+stage browser bash tests/browser.sh
 
 echo "stages: ${passed} passed, ${failed} failed"
 if (( failed > 0 )); then echo "failed stages: ${failures[*]}"; exit 1; fi

@@ -79,11 +79,12 @@ pub enum RenderError {
         known: String,
     },
     /// The README's markers are missing or inconsistent.
-    #[error("README '{}': {source}", path.display())]
+    #[error("README '{}' has missing or mismatched `<!-- report:NAME:start/end -->` markers", path.display())]
     Markers {
         /// The README.
         path: PathBuf,
         /// What is wrong.
+        #[source]
         source: MarkerError,
     },
     /// The README could not be read.
