@@ -80,7 +80,7 @@ fn missing_markers_are_rejected_and_nothing_is_written() {
     std::fs::write(&readme, &old).unwrap();
     let err = build(&opts(dir.path(), Some(readme.clone()))).unwrap_err();
     let chain = error_chain(&err);
-    assert!(chain.contains("README.md") && chain.contains("'architecture'") && chain.contains("no matching"), "{chain}");
+    assert!(chain.contains("README.md") && chain.contains("report:architecture:end") && chain.contains("no matching"), "{chain}");
     assert_eq!(std::fs::read_to_string(&readme).unwrap(), old);
     assert!(!dir.path().join("out").exists(), "a failed build must write nothing");
 
