@@ -24,7 +24,9 @@ pub struct FeatureSettings {
 
 impl Default for FeatureSettings {
     fn default() -> Self {
-        FeatureSettings { growth_quantile: 1.0 / 3.0 }
+        FeatureSettings {
+            growth_quantile: 1.0 / 3.0,
+        }
     }
 }
 
@@ -54,7 +56,9 @@ pub struct Lineage {
 
 /// A feature set was refused because it leaks the target.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
-#[error("feature '{feature}' is derived from {shared:?}, which the target '{target}' is made from: refusing to predict a target from its own inputs")]
+#[error(
+    "feature '{feature}' is derived from {shared:?}, which the target '{target}' is made from: refusing to predict a target from its own inputs"
+)]
 pub struct LeakageError {
     /// The target asked for.
     pub target: String,
@@ -70,7 +74,11 @@ pub fn lineage(roles: &Roles) -> Vec<Lineage> {
         .numeric_columns()
         .into_iter()
         .chain(std::iter::once(roles.category.clone()))
-        .map(|c| Lineage { name: c.clone(), sources: vec![c], rule: "raw column".into() })
+        .map(|c| Lineage {
+            name: c.clone(),
+            sources: vec![c],
+            rule: "raw column".into(),
+        })
         .collect();
     out.push(Lineage {
         name: GROWTH_LABEL.into(),
@@ -85,16 +93,31 @@ pub fn lineage(roles: &Roles) -> Vec<Lineage> {
 
 /// The source columns of a feature (itself, if unknown: treated as raw).
 pub fn sources_of(name: &str, roles: &Roles) -> Vec<String> {
-    lineage(roles).into_iter().find(|l| l.name == name).map(|l| l.sources).unwrap_or_else(|| vec![name.to_string()])
+    lineage(roles)
+        .into_iter()
+        .find(|l| l.name == name)
+        .map(|l| l.sources)
+        .unwrap_or_else(|| vec![name.to_string()])
 }
 
 /// Refuses a feature list in which any feature shares a source column with the target.
-pub fn check_no_leakage(target: &str, features: &[String], roles: &Roles) -> Result<(), LeakageError> {
+pub fn check_no_leakage(
+    target: &str,
+    features: &[String],
+    roles: &Roles,
+) -> Result<(), LeakageError> {
     let t = sources_of(target, roles);
     for f in features {
-        let shared: Vec<String> = sources_of(f, roles).into_iter().filter(|s| t.contains(s)).collect();
+        let shared: Vec<String> = sources_of(f, roles)
+            .into_iter()
+            .filter(|s| t.contains(s))
+            .collect();
         if !shared.is_empty() {
-            return Err(LeakageError { target: target.into(), feature: f.clone(), shared });
+            return Err(LeakageError {
+                target: target.into(),
+                feature: f.clone(),
+                shared,
+            });
         }
     }
     Ok(())
@@ -150,12 +173,19 @@ mod tests {
     #[test]
     fn label_inputs_cannot_predict_the_label() {
         let roles = Roles::default();
-        let all: Vec<String> = roles.numeric_columns().into_iter().chain([roles.category.clone()]).collect();
+        let all: Vec<String> = roles
+            .numeric_columns()
+            .into_iter()
+            .chain([roles.category.clone()])
+            .collect();
         let ok = allowed_features(GROWTH_LABEL, &all, &roles);
         assert_eq!(ok, vec!["age", "annual_income", "region"]);
-        let err = check_no_leakage(GROWTH_LABEL, &["loyalty_score".to_string()], &roles).unwrap_err();
+        let err =
+            check_no_leakage(GROWTH_LABEL, &["loyalty_score".to_string()], &roles).unwrap_err();
         assert_eq!(err.shared, vec!["loyalty_score"]);
-        assert!(check_no_leakage("purchase_amount", &["purchase_amount".to_string()], &roles).is_err());
+        assert!(
+            check_no_leakage("purchase_amount", &["purchase_amount".to_string()], &roles).is_err()
+        );
     }
 
     #[test]
@@ -174,7 +204,11 @@ mod tests {
             vec!["North".into(); 3],
             vec![],
             vec![2, 3, 4],
-            crate::data::Provenance { source: "t".into(), rows: 3, sha256: String::new() },
+            crate::data::Provenance {
+                source: "t".into(),
+                rows: 3,
+                sha256: String::new(),
+            },
         );
         let comp = engagement_composite(&ds);
         let want = [3.0 / 9.0, 7.0 / 9.0, 8.0 / 9.0];

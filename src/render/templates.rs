@@ -5,7 +5,8 @@
 //! Lookup order for every template name: `--templates DIR/NAME` if that file exists, else the
 //! built-in default (`templates/NAME` in this repository, embedded with `include_str!`). A file
 //! in the override folder that matches no known template is an error, so a misspelt file name
-//! does not silently do nothing.
+//! does not silently do nothing (hidden files and a `README.md` are skipped, so a copy of the
+//! whole `templates/` folder works as an override folder).
 
 use std::collections::{BTreeMap, HashMap};
 use std::error::Error as _;
@@ -77,7 +78,8 @@ impl TemplateSet {
                 continue;
             }
             let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-            if name.starts_with('.') {
+            // Hidden files and a README describing the folder are not templates.
+            if name.starts_with('.') || name.eq_ignore_ascii_case("README.md") {
                 continue;
             }
             if !set.sources.contains_key(&name) {
