@@ -11,8 +11,10 @@ use std::path::PathBuf;
 fn main() {
     println!("cargo:rerun-if-changed=Cargo.toml");
     println!("cargo:rerun-if-changed=Cargo.lock");
-    let root = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
-    let manifest = std::fs::read_to_string(root.join("Cargo.toml")).expect("Cargo.toml is readable");
+    let root =
+        PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
+    let manifest =
+        std::fs::read_to_string(root.join("Cargo.toml")).expect("Cargo.toml is readable");
     let lock = std::fs::read_to_string(root.join("Cargo.lock")).unwrap_or_default();
     let package = std::env::var("CARGO_PKG_NAME").expect("cargo sets CARGO_PKG_NAME");
 
@@ -20,18 +22,24 @@ fn main() {
     let resolved = root_dependencies(&lock, &package);
     let mut rows: Vec<(String, String, String)> = Vec::new();
     for (name, kind) in &direct {
-        let version = resolved.get(name).cloned().unwrap_or_else(|| "unresolved".to_string());
+        let version = resolved
+            .get(name)
+            .cloned()
+            .unwrap_or_else(|| "unresolved".to_string());
         rows.push((name.clone(), version, kind.clone()));
     }
     rows.sort_by(|a, b| (kind_rank(&a.2), &a.0).cmp(&(kind_rank(&b.2), &b.0)));
 
-    let mut code = String::from("/// Direct dependencies as (name, version, kind), read from Cargo.lock by build.rs.\n");
+    let mut code = String::from(
+        "/// Direct dependencies as (name, version, kind), read from Cargo.lock by build.rs.\n",
+    );
     code.push_str("pub const CRATE_VERSIONS: &[(&str, &str, &str)] = &[\n");
     for (n, v, k) in rows {
         code.push_str(&format!("    ({n:?}, {v:?}, {k:?}),\n"));
     }
     code.push_str("];\n");
-    let out = PathBuf::from(std::env::var("OUT_DIR").expect("cargo sets OUT_DIR")).join("crate_versions.rs");
+    let out = PathBuf::from(std::env::var("OUT_DIR").expect("cargo sets OUT_DIR"))
+        .join("crate_versions.rs");
     std::fs::write(out, code).expect("OUT_DIR is writable");
 }
 
@@ -63,7 +71,9 @@ fn direct_dependencies(manifest: &str) -> BTreeMap<String, String> {
         if line.is_empty() || line.starts_with('#') {
             continue;
         }
-        let Some((key, value)) = line.split_once('=') else { continue };
+        let Some((key, value)) = line.split_once('=') else {
+            continue;
+        };
         let mut name = key.trim().trim_matches('"').to_string();
         if let Some(pos) = value.find("package") {
             let rest = &value[pos + "package".len()..];
@@ -120,7 +130,10 @@ fn root_dependencies(lock: &str, package: &str) -> BTreeMap<String, String> {
             let name = parts.next().unwrap_or_default().to_string();
             let version = match parts.next() {
                 Some(v) => v.to_string(),
-                None => versions.get(&name).and_then(|v| v.first().cloned()).unwrap_or_default(),
+                None => versions
+                    .get(&name)
+                    .and_then(|v| v.first().cloned())
+                    .unwrap_or_default(),
             };
             out.insert(name, version);
         }

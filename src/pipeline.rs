@@ -108,19 +108,29 @@ pub fn outputs(findings: &Findings, opts: &BuildOptions) -> Result<Outputs, Pipe
     out.insert(opts.out_dir.join("findings.json"), findings.to_json());
     let figures = plot::all(findings);
     for fig in &figures {
-        out.insert(opts.out_dir.join("figures").join(&fig.name), fig.svg.clone());
+        out.insert(
+            opts.out_dir.join("figures").join(&fig.name),
+            fig.svg.clone(),
+        );
     }
     let figures_dir = opts.out_dir.join("figures");
     let figure_base = match &opts.readme {
         Some(readme) => render::relative_link(readme, &figures_dir),
         None => "figures".to_string(),
     };
-    let ropts = RenderOptions { templates: opts.templates.clone(), figure_base, stamp: opts.stamp.clone() };
+    let ropts = RenderOptions {
+        templates: opts.templates.clone(),
+        figure_base,
+        stamp: opts.stamp.clone(),
+    };
     let rendered = render::render(findings, &figures, &ropts)?;
     out.insert(opts.out_dir.join("index.html"), rendered.report_html);
     out.insert(opts.out_dir.join("slides.html"), rendered.slides_html);
     if let Some(readme) = &opts.readme {
-        out.insert(readme.clone(), render::splice_readme(readme, &rendered.sections)?);
+        out.insert(
+            readme.clone(),
+            render::splice_readme(readme, &rendered.sections)?,
+        );
     }
     Ok(out)
 }

@@ -3,9 +3,13 @@
 //! template overrides and template error messages, `--out` without a README, and `check`.
 
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
+use customer_intel::data;
+use customer_intel::findings::Findings;
 use customer_intel::pipeline::{self, BuildOptions, PipelineError};
 use customer_intel::render::{RenderError, SECTIONS};
+use customer_intel::settings::Settings;
 
 fn data() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(pipeline::DEFAULT_DATA)
@@ -22,7 +26,12 @@ fn readme_text(eol: &str) -> String {
 }
 
 fn opts(dir: &Path, readme: Option<PathBuf>) -> BuildOptions {
-    BuildOptions { data: data(), out_dir: dir.join("out"), readme, ..BuildOptions::default() }
+    BuildOptions {
+        data: data(),
+        out_dir: dir.join("out"),
+        readme,
+        ..BuildOptions::default()
+    }
 }
 
 /// Every byte outside the generated sections of `new` equals the corresponding byte of `old`.
@@ -41,8 +50,30 @@ fn outside_markers(doc: &str) -> Vec<String> {
     parts
 }
 
-fn build(o: &BuildOptions) -> Result<pipeline::BuildSummary, PipelineError> {
-    pipeline::build(o, &mut |_| {})
+/// The findings of the bundled data, analysed once for the whole test binary (the analyses
+/// are the expensive part; rendering is what these tests exercise).
+fn findings() -> &'static Findings {
+    static F: OnceLock<Findings> = OnceLock::new();
+    F.get_or_init(|| {
+        let settings = Settings::default();
+        let ds = data::load_with_roles(&data(), &settings.roles).expect("bundled data loads");
+        pipeline::analyze(&ds, &settings)
+    })
+}
+
+/// A build from the shared findings: render everything in memory, then write atomically.
+fn build(o: &BuildOptions) -> Result<Vec<PathBuf>, PipelineError> {
+    let out = pipeline::outputs(findings(), o)?;
+    out.write().map_err(|source| PipelineError::Write {
+        path: o.out_dir.clone(),
+        source,
+    })?;
+    Ok(out.files.keys().cloned().collect())
+}
+
+/// Files that differ from what the shared findings render (what `report check` reports).
+fn stale(o: &BuildOptions) -> Vec<PathBuf> {
+    pipeline::outputs(findings(), o).unwrap().stale()
 }
 
 #[test]
@@ -61,7 +92,11 @@ fn splicing_keeps_every_byte_outside_markers_lf_and_crlf() {
         assert!(new.ends_with("No final newline"));
         if eol == "\r\n" {
             // The generated text follows the file's line endings: no bare LF anywhere.
-            let bare_lf = new.as_bytes().windows(2).filter(|w| w[1] == b'\n' && w[0] != b'\r').count();
+            let bare_lf = new
+                .as_bytes()
+                .windows(2)
+                .filter(|w| w[1] == b'\n' && w[0] != b'\r')
+                .count();
             assert_eq!(bare_lf, 0, "a CRLF README must stay CRLF");
         } else {
             assert!(!new.contains('\r'));
@@ -80,9 +115,17 @@ fn missing_markers_are_rejected_and_nothing_is_written() {
     std::fs::write(&readme, &old).unwrap();
     let err = build(&opts(dir.path(), Some(readme.clone()))).unwrap_err();
     let chain = error_chain(&err);
-    assert!(chain.contains("README.md") && chain.contains("report:architecture:end") && chain.contains("no matching"), "{chain}");
+    assert!(
+        chain.contains("README.md")
+            && chain.contains("report:architecture:end")
+            && chain.contains("no matching"),
+        "{chain}"
+    );
     assert_eq!(std::fs::read_to_string(&readme).unwrap(), old);
-    assert!(!dir.path().join("out").exists(), "a failed build must write nothing");
+    assert!(
+        !dir.path().join("out").exists(),
+        "a failed build must write nothing"
+    );
 
     let no_markers = "# Title\n\nNo markers at all.\n";
     std::fs::write(&readme, no_markers).unwrap();
@@ -99,12 +142,18 @@ fn an_interrupted_write_leaves_the_old_readme() {
     std::fs::write(&readme, &old).unwrap();
     // Interrupt the write: the temporary file write_atomic would create cannot be created
     // (a directory of that name is in the way), so the write fails half-way.
-    let blocker = dir.path().join(format!(".README.md.tmp-{}", std::process::id()));
+    let blocker = dir
+        .path()
+        .join(format!(".README.md.tmp-{}", std::process::id()));
     std::fs::create_dir(&blocker).unwrap();
     std::fs::write(blocker.join("x"), "x").unwrap();
     let err = build(&opts(dir.path(), Some(readme.clone()))).unwrap_err();
     assert!(matches!(err, PipelineError::Write { .. }), "{err}");
-    assert_eq!(std::fs::read_to_string(&readme).unwrap(), old, "README must be the complete old file");
+    assert_eq!(
+        std::fs::read_to_string(&readme).unwrap(),
+        old,
+        "README must be the complete old file"
+    );
     std::fs::remove_dir_all(&blocker).unwrap();
 
     // The README is replaced by a rename, never rewritten in place: a reader that opened the
@@ -128,9 +177,14 @@ fn an_interrupted_write_leaves_the_old_readme() {
 fn two_builds_give_identical_bytes() {
     let a = tempfile::tempdir().unwrap();
     let b = tempfile::tempdir().unwrap();
+    // Two complete runs, analyses included.
     for d in [&a, &b] {
         std::fs::write(d.path().join("README.md"), readme_text("\n")).unwrap();
-        build(&opts(d.path(), Some(d.path().join("README.md")))).unwrap();
+        pipeline::build(
+            &opts(d.path(), Some(d.path().join("README.md"))),
+            &mut |_| {},
+        )
+        .unwrap();
     }
     let files = |root: &Path| -> Vec<(PathBuf, Vec<u8>)> {
         let mut out = Vec::new();
@@ -141,7 +195,10 @@ fn two_builds_give_identical_bytes() {
                 if path.is_dir() {
                     stack.push(path);
                 } else {
-                    out.push((path.strip_prefix(root).unwrap().to_path_buf(), std::fs::read(&path).unwrap()));
+                    out.push((
+                        path.strip_prefix(root).unwrap().to_path_buf(),
+                        std::fs::read(&path).unwrap(),
+                    ));
                 }
             }
         }
@@ -149,8 +206,15 @@ fn two_builds_give_identical_bytes() {
         out
     };
     let (fa, fb) = (files(a.path()), files(b.path()));
-    assert!(fa.len() >= 4, "{:?}", fa.iter().map(|f| &f.0).collect::<Vec<_>>());
-    assert_eq!(fa.iter().map(|f| &f.0).collect::<Vec<_>>(), fb.iter().map(|f| &f.0).collect::<Vec<_>>());
+    assert!(
+        fa.len() >= 4,
+        "{:?}",
+        fa.iter().map(|f| &f.0).collect::<Vec<_>>()
+    );
+    assert_eq!(
+        fa.iter().map(|f| &f.0).collect::<Vec<_>>(),
+        fb.iter().map(|f| &f.0).collect::<Vec<_>>()
+    );
     for ((p, x), (_, y)) in fa.iter().zip(&fb) {
         assert!(x == y, "{} differs between two builds", p.display());
     }
@@ -160,11 +224,17 @@ fn two_builds_give_identical_bytes() {
 fn out_dir_without_readme_leaves_readmes_alone_and_check_sees_staleness() {
     let dir = tempfile::tempdir().unwrap();
     let o = opts(dir.path(), None);
-    let summary = build(&o).unwrap();
-    let names: Vec<String> = summary.files.iter().map(|p| p.file_name().unwrap().to_string_lossy().into_owned()).collect();
-    assert!(names.contains(&"index.html".to_string()) && names.contains(&"slides.html".to_string()), "{names:?}");
+    let files = build(&o).unwrap();
+    let names: Vec<String> = files
+        .iter()
+        .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+        .collect();
+    assert!(
+        names.contains(&"index.html".to_string()) && names.contains(&"slides.html".to_string()),
+        "{names:?}"
+    );
     assert!(!names.iter().any(|n| n.ends_with(".md")), "{names:?}");
-    assert!(pipeline::check(&o, &mut |_| {}).unwrap().is_empty());
+    assert!(stale(&o).is_empty());
 
     // Hand edits outside markers are not staleness; edits inside are.
     let readme = dir.path().join("README.md");
@@ -172,12 +242,16 @@ fn out_dir_without_readme_leaves_readmes_alone_and_check_sees_staleness() {
     let o = opts(dir.path(), Some(readme.clone()));
     build(&o).unwrap();
     let text = std::fs::read_to_string(&readme).unwrap();
-    std::fs::write(&readme, text.replace("Hand-written intro", "Rewritten intro")).unwrap();
-    assert!(pipeline::check(&o, &mut |_| {}).unwrap().is_empty());
+    std::fs::write(
+        &readme,
+        text.replace("Hand-written intro", "Rewritten intro"),
+    )
+    .unwrap();
+    assert!(stale(&o).is_empty());
     std::fs::write(&readme, text.replacen("| Rows |", "| Rowz |", 1)).unwrap();
-    assert_eq!(pipeline::check(&o, &mut |_| {}).unwrap(), vec![readme.clone()]);
+    assert_eq!(stale(&o), vec![readme.clone()]);
     std::fs::write(o.out_dir.join("slides.html"), "tampered").unwrap();
-    assert_eq!(pipeline::check(&o, &mut |_| {}).unwrap().len(), 2);
+    assert_eq!(stale(&o).len(), 2);
 }
 
 #[test]
@@ -188,11 +262,17 @@ fn templates_override_file_by_file() {
     std::fs::write(tpl.join("eda.md"), "## My own EDA\n\n{{ dataset.rows | int }} rows, {{ dataset.duplicate_rows / dataset.rows | pct(d=0) }} copies.\n").unwrap();
     let readme = dir.path().join("README.md");
     std::fs::write(&readme, readme_text("\n")).unwrap();
-    let o = BuildOptions { templates: Some(tpl.clone()), ..opts(dir.path(), Some(readme.clone())) };
+    let o = BuildOptions {
+        templates: Some(tpl.clone()),
+        ..opts(dir.path(), Some(readme.clone()))
+    };
     build(&o).unwrap();
     let text = std::fs::read_to_string(&readme).unwrap();
     // 178 of 238 rows repeat another: 74.8 % (data/README.md; 238 − 60 distinct).
-    assert!(text.contains("## My own EDA\n\n238 rows, 75% copies."), "{text}");
+    assert!(
+        text.contains("## My own EDA\n\n238 rows, 75% copies."),
+        "{text}"
+    );
     // Other sections still use the built-in templates.
     assert!(text.contains("## Results"));
     let html = std::fs::read_to_string(o.out_dir.join("index.html")).unwrap();
@@ -201,7 +281,10 @@ fn templates_override_file_by_file() {
     // A misspelt override file is an error, not silently ignored.
     std::fs::write(tpl.join("edaa.md"), "x").unwrap();
     let chain = error_chain(&build(&o).unwrap_err());
-    assert!(chain.contains("edaa.md") && chain.contains("does not override any template"), "{chain}");
+    assert!(
+        chain.contains("edaa.md") && chain.contains("does not override any template"),
+        "{chain}"
+    );
 }
 
 #[test]
@@ -209,21 +292,40 @@ fn template_errors_name_template_line_and_variable() {
     let dir = tempfile::tempdir().unwrap();
     let tpl = dir.path().join("tpl");
     std::fs::create_dir(&tpl).unwrap();
-    std::fs::write(tpl.join("results.md"), "## Results\n\nfine: {{ dataset.rows }}\n\nbroken: {{ scorecard.no_such_field | num }}\n").unwrap();
-    let o = BuildOptions { templates: Some(tpl.clone()), ..opts(dir.path(), None) };
+    std::fs::write(
+        tpl.join("results.md"),
+        "## Results\n\nfine: {{ dataset.rows }}\n\nbroken: {{ scorecard.no_such_field | num }}\n",
+    )
+    .unwrap();
+    let o = BuildOptions {
+        templates: Some(tpl.clone()),
+        ..opts(dir.path(), None)
+    };
     let err = build(&o).unwrap_err();
-    let PipelineError::Render(RenderError::Template { template, line, variable, .. }) = &err else {
+    let PipelineError::Render(RenderError::Template {
+        template,
+        line,
+        variable,
+        ..
+    }) = &err
+    else {
         panic!("{err:?}")
     };
     assert_eq!(template, "results.md");
     assert_eq!(*line, Some(5));
     assert_eq!(variable.as_deref(), Some("scorecard.no_such_field"));
     let chain = error_chain(&err);
-    assert!(chain.contains("tpl/results.md") && chain.contains("line 5"), "{chain}");
+    assert!(
+        chain.contains("tpl/results.md") && chain.contains("line 5"),
+        "{chain}"
+    );
 
     std::fs::write(tpl.join("results.md"), "## Results\n{% if %}\n").unwrap();
     let chain = error_chain(&build(&o).unwrap_err());
-    assert!(chain.contains("results.md") && chain.contains("line 2"), "{chain}");
+    assert!(
+        chain.contains("results.md") && chain.contains("line 2"),
+        "{chain}"
+    );
 }
 
 #[test]
@@ -240,17 +342,28 @@ fn report_and_slides_are_self_contained() {
     }
     let html = std::fs::read_to_string(o.out_dir.join("index.html")).unwrap();
     // Every figure of the build is inlined exactly once.
-    let figures = std::fs::read_dir(o.out_dir.join("figures")).map(|d| d.count()).unwrap_or(0);
+    let figures = std::fs::read_dir(o.out_dir.join("figures"))
+        .map(|d| d.count())
+        .unwrap_or(0);
     assert_eq!(html.matches("<figure class=\"fig\"").count(), figures);
     assert!(html.contains("id=\"provenance\"") && html.contains(&sha_of_data()));
-    assert!(!html.contains("Build date"), "unstamped builds carry no date");
+    assert!(
+        !html.contains("Build date"),
+        "unstamped builds carry no date"
+    );
 }
 
 #[test]
 fn a_stamp_adds_date_and_commit_to_the_footer_only() {
     let dir = tempfile::tempdir().unwrap();
-    let stamp = customer_intel::render::Stamp { date: "2026-01-02 03:04:05 UTC".into(), commit: Some("abc123def456".into()) };
-    let o = BuildOptions { stamp: Some(stamp), ..opts(dir.path(), None) };
+    let stamp = customer_intel::render::Stamp {
+        date: "2026-01-02 03:04:05 UTC".into(),
+        commit: Some("abc123def456".into()),
+    };
+    let o = BuildOptions {
+        stamp: Some(stamp),
+        ..opts(dir.path(), None)
+    };
     build(&o).unwrap();
     let html = std::fs::read_to_string(o.out_dir.join("index.html")).unwrap();
     assert!(html.contains("2026-01-02 03:04:05 UTC") && html.contains("abc123def456"));

@@ -62,7 +62,7 @@ pub fn grouped(x: f64, decimals: usize) -> String {
 }
 
 /// The number of decimals that shows `x` with about three significant digits
-/// (none for |x| ≥ 100, at most 4).
+/// (none for |x| ≥ 100 or a whole number, at most 4).
 ///
 /// ```
 /// use customer_intel::render::format::sensible_decimals;
@@ -70,9 +70,11 @@ pub fn grouped(x: f64, decimals: usize) -> String {
 /// assert_eq!(sensible_decimals(45.67), 1);
 /// assert_eq!(sensible_decimals(12345.0), 0);
 /// assert_eq!(sensible_decimals(0.0123), 4);
+/// assert_eq!(sensible_decimals(14.0), 0);
 /// ```
 pub fn sensible_decimals(x: f64) -> usize {
-    if !x.is_finite() || x == 0.0 {
+    // Whole numbers (counts, ages, whole dollars) print without decimals.
+    if !x.is_finite() || x.fract() == 0.0 {
         return 0;
     }
     let mag = x.abs().log10().floor() as i64;
@@ -103,7 +105,11 @@ pub fn pm(mean: f64, spread: f64, decimals: Option<usize>) -> String {
     }
     let d = decimals.unwrap_or_else(|| {
         let from_mean = sensible_decimals(mean);
-        let from_spread = if spread > 0.0 { sensible_decimals(spread).saturating_sub(1) } else { from_mean };
+        let from_spread = if spread > 0.0 {
+            sensible_decimals(spread).saturating_sub(1)
+        } else {
+            from_mean
+        };
         from_mean.max(from_spread.min(4))
     });
     format!("{} ± {}", grouped(mean, d), grouped(spread, d))
@@ -112,7 +118,11 @@ pub fn pm(mean: f64, spread: f64, decimals: Option<usize>) -> String {
 /// A signed number: `+0.120`, `-3.4`.
 pub fn signed(x: f64, decimals: Option<usize>) -> String {
     let s = num(x, decimals);
-    if x.is_finite() && x > 0.0 && s.bytes().any(|b| (b'1'..=b'9').contains(&b)) { format!("+{s}") } else { s }
+    if x.is_finite() && x > 0.0 && s.bytes().any(|b| (b'1'..=b'9').contains(&b)) {
+        format!("+{s}")
+    } else {
+        s
+    }
 }
 
 fn as_f64(v: &Value) -> Option<f64> {
@@ -122,13 +132,18 @@ fn as_f64(v: &Value) -> Option<f64> {
     }
 }
 
-fn arg_usize(args: &HashMap<String, Value>, name: &str, filter: &str) -> tera::Result<Option<usize>> {
+fn arg_usize(
+    args: &HashMap<String, Value>,
+    name: &str,
+    filter: &str,
+) -> tera::Result<Option<usize>> {
     match args.get(name) {
         None => Ok(None),
-        Some(v) => v
-            .as_u64()
-            .map(|d| Some(d as usize))
-            .ok_or_else(|| tera::Error::msg(format!("filter `{filter}`: argument `{name}` must be a whole number, got {v}"))),
+        Some(v) => v.as_u64().map(|d| Some(d as usize)).ok_or_else(|| {
+            tera::Error::msg(format!(
+                "filter `{filter}`: argument `{name}` must be a whole number, got {v}"
+            ))
+        }),
     }
 }
 
@@ -137,7 +152,9 @@ fn value_f64(v: &Value, filter: &str) -> tera::Result<Option<f64>> {
     match v {
         Value::Null => Ok(None),
         Value::Number(_) => Ok(as_f64(v)),
-        other => Err(tera::Error::msg(format!("filter `{filter}` expects a number, got {other}"))),
+        other => Err(tera::Error::msg(format!(
+            "filter `{filter}` expects a number, got {other}"
+        ))),
     }
 }
 
@@ -162,7 +179,11 @@ pub fn register(tera: &mut Tera) {
         let d = arg_usize(args, "d", "pm")?;
         let sd = match args.get("sd") {
             Some(s) => value_f64(s, "pm")?.unwrap_or(f64::NAN),
-            None => return Err(tera::Error::msg("filter `pm` needs the spread: `pm(sd=...)`")),
+            None => {
+                return Err(tera::Error::msg(
+                    "filter `pm` needs the spread: `pm(sd=...)`",
+                ));
+            }
         };
         text(value_f64(v, "pm")?.map_or_else(|| MISSING.into(), |x| pm(x, sd, d)))
     });
@@ -173,12 +194,16 @@ pub fn register(tera: &mut Tera) {
     tera.register_filter("yesno", |v: &Value, _: &HashMap<String, Value>| match v {
         Value::Bool(b) => text(if *b { "yes" } else { "no" }.into()),
         Value::Null => text(MISSING.into()),
-        other => Err(tera::Error::msg(format!("filter `yesno` expects true or false, got {other}"))),
+        other => Err(tera::Error::msg(format!(
+            "filter `yesno` expects true or false, got {other}"
+        ))),
     });
     tera.register_filter("met", |v: &Value, _: &HashMap<String, Value>| match v {
         Value::Bool(b) => text(if *b { "✅ met" } else { "❌ not met" }.into()),
         Value::Null => text("— not measured".into()),
-        other => Err(tera::Error::msg(format!("filter `met` expects true or false, got {other}"))),
+        other => Err(tera::Error::msg(format!(
+            "filter `met` expects true or false, got {other}"
+        ))),
     });
 }
 
@@ -226,6 +251,9 @@ mod tests {
             "a": 12345.678, "s": 0.5, "m": 0.9, "sd": 0.01, "n": null, "ok": false
         }))
         .unwrap();
-        assert_eq!(t.render("t", &ctx).unwrap(), "12,346|12,345.68|50.0%|0.900 ± 0.010|n/a|❌ not met|238");
+        assert_eq!(
+            t.render("t", &ctx).unwrap(),
+            "12,346|12,345.68|50.0%|0.900 ± 0.010|n/a|❌ not met|238"
+        );
     }
 }

@@ -42,7 +42,11 @@ impl Anchors {
             }
         }
         let slug = slug.trim_end_matches('-').to_string();
-        let base = if slug.is_empty() { "section".to_string() } else { slug };
+        let base = if slug.is_empty() {
+            "section".to_string()
+        } else {
+            slug
+        };
         let mut id = base.clone();
         let mut n = 2;
         while !self.used.insert(id.clone()) {
@@ -98,12 +102,22 @@ pub fn escape(text: &str) -> String {
 }
 
 /// Rewrites one document's events: heading ids, inline figures, `<p>` removed around figures.
-fn rewrite<'a>(events: Vec<Event<'a>>, figures: &FigureSvgs, anchors: &mut Anchors, headings: &mut Vec<Heading>) -> Vec<Event<'a>> {
+fn rewrite<'a>(
+    events: Vec<Event<'a>>,
+    figures: &FigureSvgs,
+    anchors: &mut Anchors,
+    headings: &mut Vec<Heading>,
+) -> Vec<Event<'a>> {
     let mut out = Vec::with_capacity(events.len());
     let mut i = 0;
     while i < events.len() {
         match &events[i] {
-            Event::Start(Tag::Heading { level, id, classes, attrs }) => {
+            Event::Start(Tag::Heading {
+                level,
+                id,
+                classes,
+                attrs,
+            }) => {
                 let mut text = String::new();
                 let mut j = i + 1;
                 while j < events.len() && !matches!(events[j], Event::End(TagEnd::Heading(_))) {
@@ -116,7 +130,11 @@ fn rewrite<'a>(events: Vec<Event<'a>>, figures: &FigureSvgs, anchors: &mut Ancho
                     Some(given) => given.to_string(),
                     None => anchors.unique(&text),
                 };
-                headings.push(Heading { level: level_u8(*level), id: anchor.clone(), text });
+                headings.push(Heading {
+                    level: level_u8(*level),
+                    id: anchor.clone(),
+                    text,
+                });
                 out.push(Event::Start(Tag::Heading {
                     level: *level,
                     id: Some(CowStr::from(anchor)),
@@ -161,7 +179,9 @@ fn rewrite<'a>(events: Vec<Event<'a>>, figures: &FigureSvgs, anchors: &mut Ancho
                     i += 1;
                 }
             }
-            Event::Start(Tag::Image { dest_url, title, .. }) if figures.contains_key(file_name(dest_url)) => {
+            Event::Start(Tag::Image {
+                dest_url, title, ..
+            }) if figures.contains_key(file_name(dest_url)) => {
                 let name = file_name(dest_url).to_string();
                 let mut alt = String::new();
                 let mut j = i + 1;
@@ -171,7 +191,11 @@ fn rewrite<'a>(events: Vec<Event<'a>>, figures: &FigureSvgs, anchors: &mut Ancho
                     }
                     j += 1;
                 }
-                let caption = if alt.is_empty() { title.to_string() } else { alt };
+                let caption = if alt.is_empty() {
+                    title.to_string()
+                } else {
+                    alt
+                };
                 let stem = name.trim_end_matches(".svg");
                 let html = format!(
                     "<figure class=\"fig\" id=\"fig-{}\"><div class=\"svg\" role=\"img\" aria-label=\"{}\">{}</div><figcaption>{}</figcaption></figure>\n",
@@ -239,14 +263,21 @@ mod tests {
 
     fn figs() -> FigureSvgs {
         let mut f = FigureSvgs::new();
-        f.insert("a.svg".into(), "<?xml version=\"1.0\"?>\n<svg width=\"10\" height=\"10\"></svg>".into());
+        f.insert(
+            "a.svg".into(),
+            "<?xml version=\"1.0\"?>\n<svg width=\"10\" height=\"10\"></svg>".into(),
+        );
         f
     }
 
     #[test]
     fn headings_get_unique_ids() {
         let mut a = Anchors::default();
-        let (html, hs) = to_html("## Results & Score\n\n## Results & score\n", &FigureSvgs::new(), &mut a);
+        let (html, hs) = to_html(
+            "## Results & Score\n\n## Results & score\n",
+            &FigureSvgs::new(),
+            &mut a,
+        );
         assert!(html.contains("<h2 id=\"results-score\">"), "{html}");
         assert!(html.contains("<h2 id=\"results-score-2\">"), "{html}");
         assert_eq!(hs.len(), 2);
@@ -255,12 +286,22 @@ mod tests {
 
     #[test]
     fn figures_are_inlined_without_paragraph() {
-        let (html, _) = to_html("Text.\n\n![A <caption>](report/figures/a.svg)\n", &figs(), &mut Anchors::default());
-        assert!(html.contains("<figure class=\"fig\" id=\"fig-a\">"), "{html}");
+        let (html, _) = to_html(
+            "Text.\n\n![A <caption>](report/figures/a.svg)\n",
+            &figs(),
+            &mut Anchors::default(),
+        );
+        assert!(
+            html.contains("<figure class=\"fig\" id=\"fig-a\">"),
+            "{html}"
+        );
         assert!(html.contains("<svg width=\"10\""));
         assert!(!html.contains("<?xml"));
         assert!(!html.contains("<p><figure"));
-        assert!(html.contains("<figcaption>A &lt;caption&gt;</figcaption>"), "{html}");
+        assert!(
+            html.contains("<figcaption>A &lt;caption&gt;</figcaption>"),
+            "{html}"
+        );
         // Unknown images stay images.
         let (html, _) = to_html("![x](other.png)\n", &figs(), &mut Anchors::default());
         assert!(html.contains("<img src=\"other.png\""), "{html}");
@@ -268,7 +309,10 @@ mod tests {
 
     #[test]
     fn slides_split_on_rules() {
-        let s = to_slides("# One\n\ntext\n\n---\n\n## Two\n\n![c](a.svg)\n\n---\n\n- x\n", &figs());
+        let s = to_slides(
+            "# One\n\ntext\n\n---\n\n## Two\n\n![c](a.svg)\n\n---\n\n- x\n",
+            &figs(),
+        );
         assert_eq!(s.len(), 3);
         assert!(s[1].contains("<figure"));
         assert!(s[2].contains("<li>x</li>"));
@@ -276,7 +320,14 @@ mod tests {
 
     #[test]
     fn tables_render() {
-        let (html, _) = to_html("| a | b |\n|---|--:|\n| 1 | 2 |\n", &FigureSvgs::new(), &mut Anchors::default());
-        assert!(html.contains("<table>") && html.contains("<td style=\"text-align: right\">2</td>"), "{html}");
+        let (html, _) = to_html(
+            "| a | b |\n|---|--:|\n| 1 | 2 |\n",
+            &FigureSvgs::new(),
+            &mut Anchors::default(),
+        );
+        assert!(
+            html.contains("<table>") && html.contains("<td style=\"text-align: right\">2</td>"),
+            "{html}"
+        );
     }
 }

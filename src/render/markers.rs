@@ -31,7 +31,9 @@ pub enum MarkerError {
         name: String,
     },
     /// A start marker without an end marker (or the reverse).
-    #[error("line {line}: `<!-- report:{name}:{found} -->` has no matching `<!-- report:{name}:{expected} -->`")]
+    #[error(
+        "line {line}: `<!-- report:{name}:{found} -->` has no matching `<!-- report:{name}:{expected} -->`"
+    )]
     Unmatched {
         /// The section name.
         name: String,
@@ -43,7 +45,9 @@ pub enum MarkerError {
         expected: &'static str,
     },
     /// A section opened while another one is open.
-    #[error("line {line}: section '{inner}' starts inside section '{outer}' (opened on line {outer_line}); sections cannot nest")]
+    #[error(
+        "line {line}: section '{inner}' starts inside section '{outer}' (opened on line {outer_line}); sections cannot nest"
+    )]
     Nested {
         /// The open section.
         outer: String,
@@ -55,7 +59,9 @@ pub enum MarkerError {
         line: usize,
     },
     /// The same section appears twice.
-    #[error("line {line}: section '{name}' appears a second time (first on line {first}); keep one pair of markers")]
+    #[error(
+        "line {line}: section '{name}' appears a second time (first on line {first}); keep one pair of markers"
+    )]
     Duplicate {
         /// The section name.
         name: String,
@@ -75,7 +81,9 @@ pub enum MarkerError {
         known: String,
     },
     /// A marker with a kind other than `start` or `end`.
-    #[error("line {line}: malformed marker `{text}`: expected `<!-- report:NAME:start -->` or `<!-- report:NAME:end -->`")]
+    #[error(
+        "line {line}: malformed marker `{text}`: expected `<!-- report:NAME:start -->` or `<!-- report:NAME:end -->`"
+    )]
     Malformed {
         /// 1-based line.
         line: usize,
@@ -107,8 +115,13 @@ fn scan(doc: &str) -> Result<Vec<Marker>, MarkerError> {
         let line_no = i + 1;
         let content = raw.trim_end_matches(['\n', '\r']);
         // Leading spaces, tabs and a byte-order mark on the first line are allowed.
-        let trimmed = content.trim_start_matches([' ', '\t', '\u{feff}']).trim_end();
-        if let Some(body) = trimmed.strip_prefix(OPEN).and_then(|b| b.strip_suffix(CLOSE)) {
+        let trimmed = content
+            .trim_start_matches([' ', '\t', '\u{feff}'])
+            .trim_end();
+        if let Some(body) = trimmed
+            .strip_prefix(OPEN)
+            .and_then(|b| b.strip_suffix(CLOSE))
+        {
             let body = body.trim();
             let begin = offset + content.find(OPEN).expect("the trimmed line starts with it");
             let end = begin + trimmed.len();
@@ -116,12 +129,26 @@ fn scan(doc: &str) -> Result<Vec<Marker>, MarkerError> {
             let start = match kind {
                 "start" => true,
                 "end" => false,
-                _ => return Err(MarkerError::Malformed { line: line_no, text: trimmed.to_string() }),
+                _ => {
+                    return Err(MarkerError::Malformed {
+                        line: line_no,
+                        text: trimmed.to_string(),
+                    });
+                }
             };
             if name.is_empty() || name.contains(char::is_whitespace) {
-                return Err(MarkerError::Malformed { line: line_no, text: trimmed.to_string() });
+                return Err(MarkerError::Malformed {
+                    line: line_no,
+                    text: trimmed.to_string(),
+                });
             }
-            out.push(Marker { name: name.to_string(), start, begin, end, line: line_no });
+            out.push(Marker {
+                name: name.to_string(),
+                start,
+                begin,
+                end,
+                line: line_no,
+            });
         }
         offset += raw.len();
     }
@@ -149,12 +176,21 @@ pub fn sections(doc: &str) -> Result<Vec<Span>, MarkerError> {
         match (&open, m.start) {
             (None, true) => {
                 if let Some(prev) = spans.iter().find(|s| s.name == m.name) {
-                    return Err(MarkerError::Duplicate { name: m.name, first: prev.line, line: m.line });
+                    return Err(MarkerError::Duplicate {
+                        name: m.name,
+                        first: prev.line,
+                        line: m.line,
+                    });
                 }
                 open = Some(m);
             }
             (None, false) => {
-                return Err(MarkerError::Unmatched { name: m.name, line: m.line, found: "end", expected: "start" });
+                return Err(MarkerError::Unmatched {
+                    name: m.name,
+                    line: m.line,
+                    found: "end",
+                    expected: "start",
+                });
             }
             (Some(o), true) => {
                 return Err(MarkerError::Nested {
@@ -173,13 +209,23 @@ pub fn sections(doc: &str) -> Result<Vec<Span>, MarkerError> {
                         expected: "end",
                     });
                 }
-                spans.push(Span { name: m.name, inner_start: o.end, inner_end: m.begin, line: o.line });
+                spans.push(Span {
+                    name: m.name,
+                    inner_start: o.end,
+                    inner_end: m.begin,
+                    line: o.line,
+                });
                 open = None;
             }
         }
     }
     if let Some(o) = open {
-        return Err(MarkerError::Unmatched { name: o.name, line: o.line, found: "start", expected: "end" });
+        return Err(MarkerError::Unmatched {
+            name: o.name,
+            line: o.line,
+            found: "start",
+            expected: "end",
+        });
     }
     Ok(spans)
 }
@@ -198,10 +244,20 @@ pub fn sections(doc: &str) -> Result<Vec<Span>, MarkerError> {
 /// ```
 pub fn splice(doc: &str, generated: &[(String, String)]) -> Result<String, MarkerError> {
     let spans = sections(doc)?;
-    let known = || generated.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>().join(", ");
+    let known = || {
+        generated
+            .iter()
+            .map(|(n, _)| n.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
     for s in &spans {
         if !generated.iter().any(|(n, _)| *n == s.name) {
-            return Err(MarkerError::Unknown { name: s.name.clone(), line: s.line, known: known() });
+            return Err(MarkerError::Unknown {
+                name: s.name.clone(),
+                line: s.line,
+                known: known(),
+            });
         }
     }
     for (name, _) in generated {
@@ -209,12 +265,21 @@ pub fn splice(doc: &str, generated: &[(String, String)]) -> Result<String, Marke
             return Err(MarkerError::Missing { name: name.clone() });
         }
     }
-    let mut out = String::with_capacity(doc.len() + generated.iter().map(|(_, t)| t.len()).sum::<usize>());
+    let mut out =
+        String::with_capacity(doc.len() + generated.iter().map(|(_, t)| t.len()).sum::<usize>());
     let mut pos = 0;
     for s in &spans {
         out.push_str(&doc[pos..s.inner_start]);
-        let eol = if doc[s.inner_start..].starts_with("\r\n") { "\r\n" } else { "\n" };
-        let text = &generated.iter().find(|(n, _)| *n == s.name).expect("checked above").1;
+        let eol = if doc[s.inner_start..].starts_with("\r\n") {
+            "\r\n"
+        } else {
+            "\n"
+        };
+        let text = &generated
+            .iter()
+            .find(|(n, _)| *n == s.name)
+            .expect("checked above")
+            .1;
         out.push_str(eol);
         let body = text.replace("\r\n", "\n");
         let body = body.trim_matches('\n');
@@ -241,7 +306,9 @@ mod tests {
     use super::*;
 
     fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
-        list.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect()
+        list.iter()
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect()
     }
 
     #[test]
@@ -253,7 +320,10 @@ mod tests {
             "intro\n<!-- report:a:start -->\nA1\nA2\n<!-- report:a:end -->\nmiddle\n  <!-- report:b:start -->\nB\n  <!-- report:b:end -->\nend"
         );
         // Idempotent.
-        assert_eq!(splice(&out, &pairs(&[("a", "A1\nA2"), ("b", "B\n\n")])).unwrap(), out);
+        assert_eq!(
+            splice(&out, &pairs(&[("a", "A1\nA2"), ("b", "B\n\n")])).unwrap(),
+            out
+        );
     }
 
     #[test]
@@ -265,20 +335,45 @@ mod tests {
     #[test]
     fn errors_name_section_and_line() {
         let e = splice("x\n<!-- report:a:start -->\n", &pairs(&[("a", "")])).unwrap_err();
-        assert_eq!(e, MarkerError::Unmatched { name: "a".into(), line: 2, found: "start", expected: "end" });
+        assert_eq!(
+            e,
+            MarkerError::Unmatched {
+                name: "a".into(),
+                line: 2,
+                found: "start",
+                expected: "end"
+            }
+        );
         let e = splice("<!-- report:a:end -->\n", &pairs(&[("a", "")])).unwrap_err();
-        assert!(matches!(e, MarkerError::Unmatched { found: "end", line: 1, .. }));
+        assert!(matches!(
+            e,
+            MarkerError::Unmatched {
+                found: "end",
+                line: 1,
+                ..
+            }
+        ));
         let e = splice("no markers\n", &pairs(&[("a", "")])).unwrap_err();
         assert_eq!(e, MarkerError::Missing { name: "a".into() });
         assert!(e.to_string().contains("<!-- report:a:start -->"));
         let doc = "<!-- report:a:start -->\n<!-- report:b:start -->\n<!-- report:b:end -->\n<!-- report:a:end -->\n";
-        assert!(matches!(splice(doc, &pairs(&[("a", ""), ("b", "")])).unwrap_err(), MarkerError::Nested { line: 2, .. }));
+        assert!(matches!(
+            splice(doc, &pairs(&[("a", ""), ("b", "")])).unwrap_err(),
+            MarkerError::Nested { line: 2, .. }
+        ));
         let doc = "<!-- report:a:start -->\n<!-- report:b:end -->\n";
-        assert!(matches!(splice(doc, &pairs(&[("a", ""), ("b", "")])).unwrap_err(), MarkerError::Unmatched { .. }));
+        assert!(matches!(
+            splice(doc, &pairs(&[("a", ""), ("b", "")])).unwrap_err(),
+            MarkerError::Unmatched { .. }
+        ));
         let doc = "<!-- report:a:start -->\n<!-- report:a:end -->\n<!-- report:a:start -->\n<!-- report:a:end -->\n";
         assert!(matches!(
             splice(doc, &pairs(&[("a", "")])).unwrap_err(),
-            MarkerError::Duplicate { first: 1, line: 3, .. }
+            MarkerError::Duplicate {
+                first: 1,
+                line: 3,
+                ..
+            }
         ));
         let doc = "<!-- report:edaa:start -->\n<!-- report:edaa:end -->\n";
         let e = splice(doc, &pairs(&[("eda", "")])).unwrap_err();
@@ -291,6 +386,9 @@ mod tests {
     fn bom_and_missing_final_newline_survive() {
         let doc = "\u{feff}<!-- report:a:start -->\n<!-- report:a:end -->";
         let out = splice(doc, &pairs(&[("a", "x")])).unwrap();
-        assert_eq!(out, "\u{feff}<!-- report:a:start -->\nx\n<!-- report:a:end -->");
+        assert_eq!(
+            out,
+            "\u{feff}<!-- report:a:start -->\nx\n<!-- report:a:end -->"
+        );
     }
 }

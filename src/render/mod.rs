@@ -114,8 +114,15 @@ pub struct Stamp {
 impl Stamp {
     /// A stamp when `SOURCE_DATE_EPOCH` holds a Unix time, else `None`.
     pub fn from_env() -> Option<Stamp> {
-        let epoch: i64 = std::env::var("SOURCE_DATE_EPOCH").ok()?.trim().parse().ok()?;
-        Some(Stamp { date: utc_date(epoch), commit: git_commit() })
+        let epoch: i64 = std::env::var("SOURCE_DATE_EPOCH")
+            .ok()?
+            .trim()
+            .parse()
+            .ok()?;
+        Some(Stamp {
+            date: utc_date(epoch),
+            commit: git_commit(),
+        })
     }
 }
 
@@ -133,11 +140,19 @@ pub fn utc_date(epoch: i64) -> String {
     let d = doy - (153 * mp + 2) / 5 + 1;
     let m = if mp < 10 { mp + 3 } else { mp - 9 };
     let y = yoe + era * 400 + i64::from(m <= 2);
-    format!("{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02} UTC", secs / 3600, secs % 3600 / 60, secs % 60)
+    format!(
+        "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02} UTC",
+        secs / 3600,
+        secs % 3600 / 60,
+        secs % 60
+    )
 }
 
 fn git_commit() -> Option<String> {
-    let out = std::process::Command::new("git").args(["rev-parse", "--short=12", "HEAD"]).output().ok()?;
+    let out = std::process::Command::new("git")
+        .args(["rev-parse", "--short=12", "HEAD"])
+        .output()
+        .ok()?;
     if !out.status.success() {
         return None;
     }
@@ -176,7 +191,11 @@ pub struct Rendered {
 }
 
 /// Renders README sections, the HTML report and the slides.
-pub fn render(findings: &Findings, figures: &[Figure], opts: &RenderOptions) -> Result<Rendered, RenderError> {
+pub fn render(
+    findings: &Findings,
+    figures: &[Figure],
+    opts: &RenderOptions,
+) -> Result<Rendered, RenderError> {
     let set = match &opts.templates {
         Some(dir) => TemplateSet::with_overrides(dir)?,
         None => TemplateSet::builtin(),
@@ -187,7 +206,11 @@ pub fn render(findings: &Findings, figures: &[Figure], opts: &RenderOptions) -> 
         .map(|f| FigureLink {
             name: f.name.clone(),
             caption: f.caption.clone(),
-            link: if base.is_empty() { f.name.clone() } else { format!("{base}/{}", f.name) },
+            link: if base.is_empty() {
+                f.name.clone()
+            } else {
+                format!("{base}/{}", f.name)
+            },
         })
         .collect();
     let engine = Engine::new(set, &links)?;
@@ -200,7 +223,10 @@ pub fn render(findings: &Findings, figures: &[Figure], opts: &RenderOptions) -> 
         sections.push((name.to_string(), normalise(&md)));
     }
 
-    let svgs: FigureSvgs = figures.iter().map(|f| (f.name.clone(), f.svg.clone())).collect();
+    let svgs: FigureSvgs = figures
+        .iter()
+        .map(|f| (f.name.clone(), f.svg.clone()))
+        .collect();
 
     // The report: intro, every section, then any figure no section showed.
     let mut anchors = Anchors::default();
@@ -214,11 +240,18 @@ pub fn render(findings: &Findings, figures: &[Figure], opts: &RenderOptions) -> 
         body.push_str(&html);
         toc.extend(hs);
     }
-    let unshown: Vec<&FigureLink> = links.iter().filter(|l| !sections.iter().any(|(_, md)| md.contains(&l.link))).collect();
+    let unshown: Vec<&FigureLink> = links
+        .iter()
+        .filter(|l| !sections.iter().any(|(_, md)| md.contains(&l.link)))
+        .collect();
     if !unshown.is_empty() {
         let mut md = String::from("## Appendix: further figures\n\n");
         for l in unshown {
-            md.push_str(&format!("![{}]({})\n\n", l.caption.replace(['[', ']'], ""), l.link));
+            md.push_str(&format!(
+                "![{}]({})\n\n",
+                l.caption.replace(['[', ']'], ""),
+                l.link
+            ));
         }
         let (html, hs) = markdown::to_html(&md, &svgs, &mut anchors);
         body.push_str(&html);
@@ -240,7 +273,11 @@ pub fn render(findings: &Findings, figures: &[Figure], opts: &RenderOptions) -> 
     page.insert("js", &engine.render("slides.js", &ctx)?);
     let slides_html = normalise(&engine.render("slides.html", &page)?);
 
-    Ok(Rendered { sections, report_html, slides_html })
+    Ok(Rendered {
+        sections,
+        report_html,
+        slides_html,
+    })
 }
 
 /// Trailing spaces removed, runs of blank lines collapsed to one, exactly one final newline:
@@ -269,8 +306,14 @@ fn normalise(text: &str) -> String {
 
 /// Refreshes the generated sections of the README at `path`, returning its new bytes.
 pub fn splice_readme(path: &Path, sections: &[(String, String)]) -> Result<Vec<u8>, RenderError> {
-    let old = std::fs::read_to_string(path).map_err(|source| RenderError::Readme { path: path.to_path_buf(), source })?;
-    let new = markers::splice(&old, sections).map_err(|source| RenderError::Markers { path: path.to_path_buf(), source })?;
+    let old = std::fs::read_to_string(path).map_err(|source| RenderError::Readme {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let new = markers::splice(&old, sections).map_err(|source| RenderError::Markers {
+        path: path.to_path_buf(),
+        source,
+    })?;
     Ok(new.into_bytes())
 }
 
@@ -284,7 +327,10 @@ pub fn splice_readme(path: &Path, sections: &[(String, String)]) -> Result<Vec<u
 /// ```
 pub fn relative_link(readme: &Path, figures_dir: &Path) -> String {
     let abs = |p: &Path| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
-    let from = abs(readme.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new(".")));
+    let from = abs(readme
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new(".")));
     let to = abs(figures_dir);
     let norm = |p: &Path| -> Vec<String> {
         let mut v: Vec<String> = Vec::new();
@@ -303,7 +349,11 @@ pub fn relative_link(readme: &Path, figures_dir: &Path) -> String {
     let common = f.iter().zip(&t).take_while(|(a, b)| a == b).count();
     let mut parts: Vec<String> = vec!["..".to_string(); f.len() - common];
     parts.extend(t[common..].iter().cloned());
-    if parts.is_empty() { ".".to_string() } else { parts.join("/") }
+    if parts.is_empty() {
+        ".".to_string()
+    } else {
+        parts.join("/")
+    }
 }
 
 #[cfg(test)]

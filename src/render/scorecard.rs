@@ -10,6 +10,7 @@
 //!   (copies of a row sit at distance 0 from each other and inflate the silhouette).
 
 use serde::Serialize;
+use serde_json::Value;
 
 use crate::findings::Findings;
 
@@ -72,45 +73,226 @@ pub struct Scorecard {
 }
 
 /// Builds the scorecard from findings.
+///
+/// The measured values are read from the *serialised* findings (the same JSON as
+/// `report/findings.json`), by field path: the scorecard therefore reports exactly what the
+/// analyses wrote, and a target whose analysis has not produced a value shows as not measured
+/// instead of failing the build. Thresholds come from the analyses' settings where they define
+/// them (`regression.success_r2`, …), else from the constants above.
 pub fn build(f: &Findings) -> Scorecard {
-    let targets = vec![regression(f), classification(f), segmentation(f)];
+    let v = serde_json::to_value(f).expect("findings always serialise");
+    let targets = vec![regression(&v), classification(&v), segmentation(&v)];
     let measured = targets.iter().filter(|t| t.honest.is_some()).count();
-    let met = targets.iter().filter(|t| t.honest.as_ref().is_some_and(|m| m.met)).count();
-    Scorecard { targets, measured, met }
+    let met = targets
+        .iter()
+        .filter(|t| t.honest.as_ref().is_some_and(|m| m.met))
+        .count();
+    Scorecard {
+        targets,
+        measured,
+        met,
+    }
 }
 
-fn regression(_f: &Findings) -> Target {
-    Target {
+/// The value at a dotted path (`regression.best.r2.mean`); array elements by index.
+fn at<'a>(v: &'a Value, path: &str) -> Option<&'a Value> {
+    path.split('.')
+        .try_fold(v, |cur, key| match key.parse::<usize>() {
+            Ok(i) if cur.is_array() => cur.get(i),
+            _ => cur.get(key),
+        })
+}
+
+fn num(v: &Value, path: &str) -> Option<f64> {
+    at(v, path).and_then(Value::as_f64)
+}
+
+fn text(v: &Value, path: &str) -> Option<String> {
+    at(v, path).and_then(|x| match x {
+        Value::String(s) => Some(s.clone()),
+        Value::Null => None,
+        other => Some(other.to_string()),
+    })
+}
+
+/// `random_forest` → `random forest`.
+fn words(s: &str) -> String {
+    s.replace('_', " ")
+}
+
+fn regression(v: &Value) -> Target {
+    let r2_t = num(v, "provenance.settings.regression.success_r2").unwrap_or(REG_R2);
+    let ratio_t =
+        num(v, "provenance.settings.regression.success_rmse_over_sd").unwrap_or(REG_RMSE_RATIO);
+    let mut t = Target {
         area: "regression",
         question: "How much will a customer spend?",
-        goal: format!("R² > {REG_R2:.2} and RMSE ≤ {REG_RMSE_RATIO} × sd(spend)"),
+        goal: format!("R² > {r2_t:.2} and RMSE ≤ {ratio_t} × sd(spend)"),
         metric: "R²",
         second_metric: Some("RMSE / sd"),
         honest: None,
         naive: None,
+    };
+    let (Some(model), Some(set)) = (
+        text(v, "regression.best.model"),
+        text(v, "regression.best.feature_set"),
+    ) else {
+        return t;
+    };
+    let subject = format!("{} on {} features", words(&model), words(&set));
+    if let (Some(r2), Some(ratio)) = (
+        num(v, "regression.best.r2.mean"),
+        num(v, "regression.best.rmse_over_sd.mean"),
+    ) {
+        t.honest = Some(Measure {
+            subject: subject.clone(),
+            scheme: text(v, "regression.best.scheme").unwrap_or_default(),
+            value: r2,
+            spread: num(v, "regression.best.r2.sd"),
+            second: Some(ratio),
+            met: r2 > r2_t && ratio <= ratio_t,
+        });
     }
+    // The naive scheme's scores of the same model and feature set.
+    let naive = at(v, "regression.scores")
+        .and_then(Value::as_array)
+        .and_then(|scores| {
+            scores.iter().find(|s| {
+                text(s, "model").as_deref() == Some(&model)
+                    && text(s, "feature_set").as_deref() == Some(&set)
+                    && text(s, "scheme").as_deref() == Some("k_fold")
+            })
+        });
+    if let Some(s) = naive {
+        if let (Some(r2), Some(ratio)) = (num(s, "r2.mean"), num(s, "rmse_over_sd.mean")) {
+            t.naive = Some(Measure {
+                subject,
+                scheme: text(s, "scheme_description").unwrap_or_else(|| "shuffled k-fold".into()),
+                value: r2,
+                spread: num(s, "r2.sd"),
+                second: Some(ratio),
+                met: r2 > r2_t && ratio <= ratio_t,
+            });
+        }
+    }
+    t
 }
 
-fn classification(_f: &Findings) -> Target {
-    Target {
+fn classification(v: &Value) -> Target {
+    let f1_t = num(v, "provenance.settings.classification.target_f1").unwrap_or(CLS_F1);
+    let p_t =
+        num(v, "provenance.settings.classification.target_precision").unwrap_or(CLS_PRECISION);
+    let mut t = Target {
         area: "classification",
         question: "Which customers have growth potential?",
-        goal: format!("F1 > {CLS_F1:.2} with precision > {CLS_PRECISION:.2}"),
+        goal: format!("F1 > {f1_t:.2} with precision > {p_t:.2}"),
         metric: "F1",
         second_metric: Some("precision"),
         honest: None,
         naive: None,
+    };
+    let (Some(model), Some(smote)) = (
+        text(v, "classification.best.model"),
+        at(v, "classification.best.smote").and_then(Value::as_bool),
+    ) else {
+        return t;
+    };
+    let features = at(v, "classification.honest_features")
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(Value::as_str)
+                .collect::<Vec<_>>()
+                .join(", ")
+        })
+        .unwrap_or_default();
+    let subject = format!(
+        "{}{} on {}",
+        words(&model),
+        if smote { " + SMOTE" } else { "" },
+        features
+    );
+    let best_index = num(v, "classification.best.result_index").map(|i| i as usize);
+    let best = best_index.and_then(|i| at(v, "classification.results").and_then(|r| r.get(i)));
+    if let (Some(f1), Some(p)) = (
+        num(v, "classification.targets.f1"),
+        num(v, "classification.targets.precision"),
+    ) {
+        t.honest = Some(Measure {
+            subject: subject.clone(),
+            scheme: text(v, "classification.protocol.default_scheme_description")
+                .unwrap_or_default(),
+            value: f1,
+            spread: best.and_then(|b| num(b, "at_chosen.f1.sd")),
+            second: Some(p),
+            met: f1 > f1_t && p > p_t,
+        });
     }
+    // The naive scheme's result of the same configuration.
+    let naive = at(v, "classification.results")
+        .and_then(Value::as_array)
+        .and_then(|rs| {
+            rs.iter().find(|r| {
+                text(r, "model").as_deref() == Some(&model)
+                    && at(r, "smote").and_then(Value::as_bool) == Some(smote)
+                    && best.is_some_and(|b| at(r, "features") == at(b, "features"))
+                    && text(r, "scheme") != best.and_then(|b| text(b, "scheme"))
+            })
+        });
+    if let Some(r) = naive {
+        if let (Some(f1), Some(p)) = (
+            num(r, "at_chosen.f1.mean"),
+            num(r, "at_chosen.precision.mean"),
+        ) {
+            t.naive = Some(Measure {
+                subject,
+                scheme: text(r, "scheme_description").unwrap_or_default(),
+                value: f1,
+                spread: num(r, "at_chosen.f1.sd"),
+                second: Some(p),
+                met: f1 > f1_t && p > p_t,
+            });
+        }
+    }
+    t
 }
 
-fn segmentation(_f: &Findings) -> Target {
-    Target {
+fn segmentation(v: &Value) -> Target {
+    let s_t = num(v, "segmentation.silhouette_target")
+        .filter(|x| *x > 0.0)
+        .unwrap_or(SEG_SILHOUETTE);
+    let mut t = Target {
         area: "segmentation",
         question: "Which customers behave alike?",
-        goal: format!("silhouette > {SEG_SILHOUETTE:.2}"),
+        goal: format!("silhouette > {s_t:.2}"),
         metric: "silhouette",
         second_metric: None,
         honest: None,
         naive: None,
+    };
+    let k = num(v, "segmentation.chosen_k").filter(|k| *k >= 2.0);
+    let Some(k) = k else { return t };
+    let subject = format!("k-means, k = {k}");
+    if let Some(s) = num(v, "segmentation.chosen_silhouette_distinct") {
+        t.honest = Some(Measure {
+            subject: subject.clone(),
+            scheme: text(v, "segmentation.silhouette_distinct_rows")
+                .unwrap_or_else(|| "distinct rows".into()),
+            value: s,
+            spread: None,
+            second: None,
+            met: s > s_t,
+        });
     }
+    if let Some(s) = num(v, "segmentation.chosen_silhouette_all") {
+        t.naive = Some(Measure {
+            subject,
+            scheme: text(v, "segmentation.silhouette_rows").unwrap_or_else(|| "all rows".into()),
+            value: s,
+            spread: None,
+            second: None,
+            met: s > s_t,
+        });
+    }
+    t
 }

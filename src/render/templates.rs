@@ -21,13 +21,31 @@ use super::format;
 pub const BUILTIN: &[(&str, &str)] = &[
     ("macros.md", include_str!("../../templates/macros.md")),
     ("eda.md", include_str!("../../templates/eda.md")),
-    ("regression.md", include_str!("../../templates/regression.md")),
-    ("classification.md", include_str!("../../templates/classification.md")),
-    ("segmentation.md", include_str!("../../templates/segmentation.md")),
+    (
+        "regression.md",
+        include_str!("../../templates/regression.md"),
+    ),
+    (
+        "classification.md",
+        include_str!("../../templates/classification.md"),
+    ),
+    (
+        "segmentation.md",
+        include_str!("../../templates/segmentation.md"),
+    ),
     ("results.md", include_str!("../../templates/results.md")),
-    ("conclusions.md", include_str!("../../templates/conclusions.md")),
-    ("architecture.md", include_str!("../../templates/architecture.md")),
-    ("report_intro.md", include_str!("../../templates/report_intro.md")),
+    (
+        "conclusions.md",
+        include_str!("../../templates/conclusions.md"),
+    ),
+    (
+        "architecture.md",
+        include_str!("../../templates/architecture.md"),
+    ),
+    (
+        "report_intro.md",
+        include_str!("../../templates/report_intro.md"),
+    ),
     ("slides.md", include_str!("../../templates/slides.md")),
     ("report.html", include_str!("../../templates/report.html")),
     ("slides.html", include_str!("../../templates/slides.html")),
@@ -63,29 +81,49 @@ pub struct TemplateSet {
 impl TemplateSet {
     /// The built-in templates only.
     pub fn builtin() -> TemplateSet {
-        let sources = BUILTIN.iter().map(|(n, s)| (n.to_string(), (s.to_string(), Origin::Builtin))).collect();
+        let sources = BUILTIN
+            .iter()
+            .map(|(n, s)| (n.to_string(), (s.to_string(), Origin::Builtin)))
+            .collect();
         TemplateSet { sources }
     }
 
     /// The built-in templates, each replaced by `dir/NAME` when that file exists.
     pub fn with_overrides(dir: &Path) -> Result<TemplateSet, RenderError> {
         let mut set = TemplateSet::builtin();
-        let io = |source: std::io::Error| RenderError::TemplateDir { path: dir.to_path_buf(), source };
-        let mut entries: Vec<PathBuf> = std::fs::read_dir(dir).map_err(io)?.map(|e| e.map(|e| e.path())).collect::<Result<_, _>>().map_err(io)?;
+        let io = |source: std::io::Error| RenderError::TemplateDir {
+            path: dir.to_path_buf(),
+            source,
+        };
+        let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
+            .map_err(io)?
+            .map(|e| e.map(|e| e.path()))
+            .collect::<Result<_, _>>()
+            .map_err(io)?;
         entries.sort();
         for path in entries {
             if !path.is_file() {
                 continue;
             }
-            let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            let name = path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
             // Hidden files and a README describing the folder are not templates.
             if name.starts_with('.') || name.eq_ignore_ascii_case("README.md") {
                 continue;
             }
             if !set.sources.contains_key(&name) {
-                return Err(RenderError::UnknownTemplate { path, known: set.names().join(", ") });
+                return Err(RenderError::UnknownTemplate {
+                    path,
+                    known: set.names().join(", "),
+                });
             }
-            let text = std::fs::read_to_string(&path).map_err(|source| RenderError::TemplateDir { path: path.clone(), source })?;
+            let text =
+                std::fs::read_to_string(&path).map_err(|source| RenderError::TemplateDir {
+                    path: path.clone(),
+                    source,
+                })?;
             set.sources.insert(name, (text, Origin::File(path)));
         }
         Ok(set)
@@ -120,28 +158,60 @@ pub struct Engine {
 }
 
 impl Engine {
-    /// Parses every template and registers filters and the `figure(name=…)` function, which
-    /// writes the Markdown image of a figure (`![caption](link)`) and fails for unknown names.
+    /// Parses every template and registers filters, the `figure(name=…)` function, which
+    /// writes the Markdown image of a figure (`![caption](link)`) and fails for unknown names,
+    /// and `has_figure(name=…)`, which tells whether the build produced a figure.
     pub fn new(set: TemplateSet, figures: &[FigureLink]) -> Result<Engine, RenderError> {
         let mut tera = Tera::default();
         // Markdown templates must not be HTML-escaped; HTML layouts are (tera's default for .html).
         tera.autoescape_on(vec![".html"]);
         format::register(&mut tera);
-        let figs: BTreeMap<String, FigureLink> = figures.iter().map(|f| (f.name.clone(), f.clone())).collect();
+        let figs: BTreeMap<String, FigureLink> = figures
+            .iter()
+            .map(|f| (f.name.clone(), f.clone()))
+            .collect();
+        let names: Vec<String> = figs.keys().cloned().collect();
+        tera.register_function("has_figure", move |args: &HashMap<String, Value>| {
+            let Some(Value::String(name)) = args.get("name") else {
+                return Err(tera::Error::msg(
+                    "function `has_figure` needs `name=\"file.svg\"`",
+                ));
+            };
+            let key = if name.ends_with(".svg") {
+                name.clone()
+            } else {
+                format!("{name}.svg")
+            };
+            Ok(Value::Bool(names.contains(&key)))
+        });
         tera.register_function("figure", move |args: &HashMap<String, Value>| {
             let Some(Value::String(name)) = args.get("name") else {
-                return Err(tera::Error::msg("function `figure` needs `name=\"file.svg\"`"));
+                return Err(tera::Error::msg(
+                    "function `figure` needs `name=\"file.svg\"`",
+                ));
             };
-            let key = if name.ends_with(".svg") { name.clone() } else { format!("{name}.svg") };
+            let key = if name.ends_with(".svg") {
+                name.clone()
+            } else {
+                format!("{name}.svg")
+            };
             match figs.get(&key) {
-                Some(f) => Ok(Value::String(format!("![{}]({})", f.caption.replace(['[', ']'], ""), f.link))),
+                Some(f) => Ok(Value::String(format!(
+                    "![{}]({})",
+                    f.caption.replace(['[', ']'], ""),
+                    f.link
+                ))),
                 None => Err(tera::Error::msg(format!(
                     "figure `{key}` is not produced by this build (figures: {})",
                     figs.keys().cloned().collect::<Vec<_>>().join(", ")
                 ))),
             }
         });
-        let pairs: Vec<(String, String)> = set.sources.iter().map(|(n, (s, _))| (n.clone(), s.clone())).collect();
+        let pairs: Vec<(String, String)> = set
+            .sources
+            .iter()
+            .map(|(n, (s, _))| (n.clone(), s.clone()))
+            .collect();
         if let Err(e) = tera.add_raw_templates(pairs) {
             return Err(describe(&set, &e, None));
         }
@@ -150,7 +220,9 @@ impl Engine {
 
     /// Renders one template.
     pub fn render(&self, name: &str, ctx: &Context) -> Result<String, RenderError> {
-        self.tera.render(name, ctx).map_err(|e| describe(&self.set, &e, Some(name)))
+        self.tera
+            .render(name, ctx)
+            .map_err(|e| describe(&self.set, &e, Some(name)))
     }
 }
 
@@ -189,7 +261,10 @@ fn parse_line(s: &str) -> Option<usize> {
 
 /// First 1-based line of `source` containing `needle` (outside `{# comments #}` is not checked).
 fn line_of(source: &str, needle: &str) -> Option<usize> {
-    source.lines().position(|l| l.contains(needle)).map(|i| i + 1)
+    source
+        .lines()
+        .position(|l| l.contains(needle))
+        .map(|i| i + 1)
 }
 
 /// Turns a tera error into a [`RenderError::Template`] naming template, line and variable.
@@ -205,32 +280,49 @@ fn describe(set: &TemplateSet, e: &tera::Error, rendering: Option<&str>) -> Rend
             }
         }
     }
-    let variable = msgs.iter().find_map(|m| backticked_after(m, "Variable ")).map(|v| v.to_string());
+    let variable = msgs
+        .iter()
+        .find_map(|m| backticked_after(m, "Variable "))
+        .map(|v| v.to_string());
     let filter = msgs
         .iter()
         .find_map(|m| quoted_after(m, "Filter call ").or_else(|| backticked_after(m, "Filter ")))
         .map(str::to_string);
-    let function = msgs.iter().find_map(|m| quoted_after(m, "Function call ")).map(str::to_string);
+    let function = msgs
+        .iter()
+        .find_map(|m| quoted_after(m, "Function call "))
+        .map(str::to_string);
     let mut line = msgs.iter().find_map(|m| parse_line(m));
     let mut origin = None;
     if let Some(t) = &template {
         if let Some((src, o)) = set.get(t) {
             origin = Some(o.clone());
             if line.is_none() {
-                let needle = variable.clone().or_else(|| filter.clone()).or_else(|| function.as_ref().map(|f| format!("{f}(")));
+                let needle = variable
+                    .clone()
+                    .or_else(|| filter.clone())
+                    .or_else(|| function.as_ref().map(|f| format!("{f}(")));
                 if let Some(n) = needle {
                     // A variable `a.b` may be written `a["b"]` or reached through a loop alias;
                     // the longest written form found wins, else its first segment.
-                    line = line_of(src, &n).or_else(|| n.split(['.', '[']).last().and_then(|last| line_of(src, last)));
+                    line = line_of(src, &n).or_else(|| {
+                        n.split(['.', '['])
+                            .last()
+                            .and_then(|last| line_of(src, last))
+                    });
                 }
             }
         }
     }
     RenderError::Template {
         template: template.unwrap_or_else(|| "?".into()),
-        origin: origin.map(|o| o.to_string()).unwrap_or_else(|| "unknown".into()),
+        origin: origin
+            .map(|o| o.to_string())
+            .unwrap_or_else(|| "unknown".into()),
         line,
-        variable: variable.or(filter.map(|f| format!("filter {f}"))).or(function.map(|f| format!("function {f}"))),
+        variable: variable
+            .or(filter.map(|f| format!("filter {f}")))
+            .or(function.map(|f| format!("function {f}"))),
         message: all,
     }
 }
@@ -241,31 +333,53 @@ mod tests {
 
     fn engine_with(name: &str, text: &str) -> Result<Engine, RenderError> {
         let mut set = TemplateSet::builtin();
-        set.sources.insert(name.to_string(), (text.to_string(), Origin::File(PathBuf::from(format!("x/{name}")))));
+        set.sources.insert(
+            name.to_string(),
+            (
+                text.to_string(),
+                Origin::File(PathBuf::from(format!("x/{name}"))),
+            ),
+        );
         Engine::new(set, &[])
     }
 
     #[test]
     fn missing_variable_names_template_line_and_variable() {
-        let e = engine_with("eda.md", "# EDA\n\nrows: {{ 1 | num }}\nbad: {{ dataset.rowz | num }}\n").unwrap();
+        let e = engine_with(
+            "eda.md",
+            "# EDA\n\nrows: {{ 1 | num }}\nbad: {{ dataset.rowz | num }}\n",
+        )
+        .unwrap();
         let ctx = Context::from_value(serde_json::json!({"dataset": {"rows": 3}})).unwrap();
         let err = e.render("eda.md", &ctx).unwrap_err();
         let msg = err.to_string();
         match &err {
-            RenderError::Template { template, line, variable, .. } => {
+            RenderError::Template {
+                template,
+                line,
+                variable,
+                ..
+            } => {
                 assert_eq!(template, "eda.md");
                 assert_eq!(*line, Some(4));
                 assert_eq!(variable.as_deref(), Some("dataset.rowz"));
             }
             other => panic!("{other:?}"),
         }
-        assert!(msg.contains("eda.md") && msg.contains("line 4") && msg.contains("dataset.rowz"), "{msg}");
+        assert!(
+            msg.contains("eda.md") && msg.contains("line 4") && msg.contains("dataset.rowz"),
+            "{msg}"
+        );
     }
 
     #[test]
     fn syntax_error_names_line() {
-        let err = engine_with("results.md", "ok\n\n{{ broken | }}\n").err().expect("parse error");
-        let RenderError::Template { template, line, .. } = &err else { panic!("{err:?}") };
+        let err = engine_with("results.md", "ok\n\n{{ broken | }}\n")
+            .err()
+            .expect("parse error");
+        let RenderError::Template { template, line, .. } = &err else {
+            panic!("{err:?}")
+        };
         assert_eq!(template, "results.md");
         assert_eq!(*line, Some(3), "{err}");
     }

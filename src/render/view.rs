@@ -32,7 +32,14 @@ pub struct CrateVersion {
 
 /// The crates this binary was built with, read from Cargo.lock by `build.rs`.
 pub fn crate_versions() -> Vec<CrateVersion> {
-    versions::CRATE_VERSIONS.iter().map(|&(name, version, kind)| CrateVersion { name, version, kind }).collect()
+    versions::CRATE_VERSIONS
+        .iter()
+        .map(|&(name, version, kind)| CrateVersion {
+            name,
+            version,
+            kind,
+        })
+        .collect()
 }
 
 /// The build's architecture facts.
@@ -96,9 +103,14 @@ pub struct View<'a> {
 
 impl<'a> View<'a> {
     /// Builds the view.
-    pub fn new(findings: &'a Findings, figures: &'a [FigureLink], stamp: Option<Stamp>) -> View<'a> {
+    pub fn new(
+        findings: &'a Findings,
+        figures: &'a [FigureLink],
+        stamp: Option<Stamp>,
+    ) -> View<'a> {
         let p = &findings.provenance;
-        let settings_toml = toml::to_string(&p.settings).unwrap_or_else(|e| format!("# settings could not be written as TOML: {e}\n"));
+        let settings_toml = toml::to_string(&p.settings)
+            .unwrap_or_else(|e| format!("# settings could not be written as TOML: {e}\n"));
         View {
             findings,
             dataset: &findings.dataset,
@@ -136,8 +148,14 @@ mod tests {
     fn versions_come_from_the_lock_file() {
         let lock = include_str!("../../Cargo.lock");
         let v = crate_versions();
-        let tera = v.iter().find(|c| c.name == "tera").expect("tera is a dependency");
-        assert!(lock.contains(&format!("name = \"tera\"\nversion = \"{}\"", tera.version)), "{tera:?}");
+        let tera = v
+            .iter()
+            .find(|c| c.name == "tera")
+            .expect("tera is a dependency");
+        assert!(
+            lock.contains(&format!("name = \"tera\"\nversion = \"{}\"", tera.version)),
+            "{tera:?}"
+        );
         assert!(v.iter().any(|c| c.name == "tempfile" && c.kind == "dev"));
         assert!(v.iter().all(|c| c.version != "unresolved"), "{v:?}");
     }
