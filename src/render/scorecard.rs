@@ -80,8 +80,12 @@ pub struct Scorecard {
 /// instead of failing the build. Thresholds come from the analyses' settings where they define
 /// them (`regression.success_r2`, …), else from the constants above.
 pub fn build(f: &Findings) -> Scorecard {
-    let v = serde_json::to_value(f).expect("findings always serialise");
-    let targets = vec![regression(&v), classification(&v), segmentation(&v)];
+    from_value(&serde_json::to_value(f).expect("findings always serialise"))
+}
+
+/// Builds the scorecard from serialised findings (the content of `findings.json`).
+pub fn from_value(v: &Value) -> Scorecard {
+    let targets = vec![regression(v), classification(v), segmentation(v)];
     let measured = targets.iter().filter(|t| t.honest.is_some()).count();
     let met = targets
         .iter()
