@@ -1,5 +1,8 @@
 //! Figures drawn with plotters from [`Findings`] (never from a refit), as deterministic SVG.
 
+pub mod classification;
+pub mod regression;
+
 use crate::findings::Findings;
 
 /// One rendered figure.
@@ -14,6 +17,9 @@ pub struct Figure {
 }
 
 /// Every figure the findings support, in a stable order.
-pub fn all(_findings: &Findings) -> Vec<Figure> {
-    Vec::new()
+pub fn all(findings: &Findings) -> Vec<Figure> {
+    let mut figures = Vec::new();
+    figures.extend(regression::figures(&findings.regression));
+    figures.extend(classification::figures(&findings.classification));
+    figures
 }
