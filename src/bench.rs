@@ -54,6 +54,7 @@ pub fn measure(
         templates: None,
         settings: settings.clone(),
         tracking: crate::tracking::Tracking::Off,
+        ..BuildOptions::default()
     };
     let outputs = pipeline::outputs(&findings, &opts)?;
     stages.push(("render (with plots)".to_string(), t.elapsed().as_secs_f64()));

@@ -14,6 +14,7 @@ pub mod ml;
 pub mod output;
 pub mod pipeline;
 pub mod plot;
+pub mod render;
 pub mod rng;
 pub mod settings;
 pub mod stats;

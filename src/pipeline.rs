@@ -11,6 +11,7 @@ use crate::features;
 use crate::findings::{FINDINGS_VERSION, Findings, RunProvenance};
 use crate::output::Outputs;
 use crate::plot;
+use crate::render::{self, RenderError, RenderOptions, Stamp};
 use crate::settings::{Settings, SettingsError};
 use crate::tracking::{self, RunRecord, TrackedRun, Tracking, TrackingError};
 
@@ -28,9 +29,9 @@ pub enum PipelineError {
     /// The settings were invalid.
     #[error(transparent)]
     Settings(#[from] SettingsError),
-    /// Rendering a report file failed.
-    #[error("rendering failed: {0}")]
-    Render(String),
+    /// Rendering the README sections, report or slides failed.
+    #[error("rendering failed")]
+    Render(#[from] RenderError),
     /// Writing an output failed.
     #[error("cannot write outputs under '{path}': {source}")]
     Write {
@@ -56,6 +57,9 @@ pub struct BuildOptions {
     pub settings: Settings,
     /// Where the run is recorded after the outputs are written (default: the local run log).
     pub tracking: Tracking,
+    /// Build date and git commit for the provenance footer; `None` (the default) keeps outputs
+    /// independent of the commit so committed outputs never go stale (see [`Stamp::from_env`]).
+    pub stamp: Option<Stamp>,
 }
 
 impl Default for BuildOptions {
@@ -67,6 +71,7 @@ impl Default for BuildOptions {
             templates: None,
             settings: Settings::default(),
             tracking: Tracking::Local(PathBuf::from(tracking::DEFAULT_LOCAL_DIR)),
+            stamp: None,
         }
     }
 }
@@ -129,12 +134,37 @@ pub fn analyze_timed(
     }
 }
 
-/// Renders every output file of a build into memory.
+/// Renders every output file of a build into memory: `findings.json`, `figures/*.svg`,
+/// `index.html` and `slides.html` under the output folder, and the README (when
+/// [`BuildOptions::readme`] names one) with its generated sections refreshed.
 pub fn outputs(findings: &Findings, opts: &BuildOptions) -> Result<Outputs, PipelineError> {
     let mut out = Outputs::default();
     out.insert(opts.out_dir.join("findings.json"), findings.to_json());
-    for fig in plot::all(findings) {
-        out.insert(opts.out_dir.join("figures").join(&fig.name), fig.svg);
+    let figures = plot::all(findings);
+    for fig in &figures {
+        out.insert(
+            opts.out_dir.join("figures").join(&fig.name),
+            fig.svg.clone(),
+        );
+    }
+    let figures_dir = opts.out_dir.join("figures");
+    let figure_base = match &opts.readme {
+        Some(readme) => render::relative_link(readme, &figures_dir),
+        None => "figures".to_string(),
+    };
+    let ropts = RenderOptions {
+        templates: opts.templates.clone(),
+        figure_base,
+        stamp: opts.stamp.clone(),
+    };
+    let rendered = render::render(findings, &figures, &ropts)?;
+    out.insert(opts.out_dir.join("index.html"), rendered.report_html);
+    out.insert(opts.out_dir.join("slides.html"), rendered.slides_html);
+    if let Some(readme) = &opts.readme {
+        out.insert(
+            readme.clone(),
+            render::splice_readme(readme, &rendered.sections)?,
+        );
     }
     Ok(out)
 }

@@ -113,6 +113,7 @@ fn renamed_reordered_table_runs_end_to_end_with_the_same_numbers() {
         templates: None,
         settings,
         tracking: Tracking::Off,
+        ..BuildOptions::default()
     };
     let renamed_run = pipeline::build(&opts, &mut |_| {}).unwrap();
     let original_opts = BuildOptions {

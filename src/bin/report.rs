@@ -156,6 +156,7 @@ fn options(a: &BuildArgs) -> Result<BuildOptions, Failure> {
         templates: a.templates.clone(),
         settings,
         tracking: Tracking::from_uri(a.tracking_uri.clone()),
+        stamp: customer_intel::render::Stamp::from_env(),
     })
 }
 

@@ -1,0 +1,124 @@
+#!/usr/bin/env bash
+# Browser test of the committed report (a stage of tests/run.sh).
+#
+# Headless Chromium (Debian's `chromium`, installed here when missing) opens report/index.html and
+# report/slides.html straight from disk and checks that:
+#   - every figure of report/figures/ is in index.html and rendered with a non-zero size;
+#   - every slide's figures render with a non-zero size when that slide is shown;
+#   - the arrow keys move between slides;
+#   - printing the deck gives one page per slide;
+#   - nothing was fetched from the network (the pages are self-contained).
+# The measuring script is injected into a probe copy under target/browser/ (the shipped pages
+# carry no test code); screenshots of the real files are saved there for people to look at:
+#   target/browser/slides-first.png, target/browser/report-top.png.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+OUT="$ROOT/target/browser"
+mkdir -p "$OUT"
+
+if ! command -v chromium >/dev/null 2>&1; then
+  if [[ $(id -u) -ne 0 ]]; then
+    echo "browser: chromium is missing and installing it needs root: apt-get install -y chromium" >&2
+    exit 1
+  fi
+  echo "browser: installing Debian's chromium"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+fi
+
+PROFILE=$(mktemp -d)
+trap 'rm -rf "$PROFILE"' EXIT
+CHROME=(chromium --headless --no-sandbox --disable-gpu --disable-background-networking
+        --disable-component-update --disable-sync --no-first-run --user-data-dir="$PROFILE"
+        --hide-scrollbars --window-size=1280,720)
+fail=0
+pass() { echo "browser: ok   $1"; }
+failed() { echo "browser: FAIL $1" >&2; fail=1; }
+
+# The probe: measures each figure's rendered box and, in the deck, walks through every slide and
+# presses ArrowRight once; writes one line "PROBE {json}" into the DOM for --dump-dom.
+PROBE='<script>
+(function () {
+  function boxes(root) {
+    return Array.prototype.map.call(root.querySelectorAll("figure.fig svg, img"), function (e) {
+      var r = e.getBoundingClientRect();
+      var f = e.closest("figure");
+      return { id: f ? f.id : (e.getAttribute("src") || "?"), w: Math.round(r.width), h: Math.round(r.height) };
+    });
+  }
+  var res = { figures: [], keyboard: null, slides: 0 };
+  var slides = document.querySelectorAll("section.slide");
+  if (window.deck && slides.length) {
+    res.slides = slides.length;
+    for (var i = 0; i < slides.length; i++) {
+      window.deck.show(i);
+      boxes(slides[i]).forEach(function (b) { b.id = "slide" + (i + 1) + ":" + b.id; res.figures.push(b); });
+    }
+    window.deck.show(0);
+    document.dispatchEvent(new KeyboardEvent("keydown", { key: "ArrowRight", bubbles: true }));
+    var after = window.deck.current();
+    document.dispatchEvent(new KeyboardEvent("keydown", { key: "ArrowLeft", bubbles: true }));
+    res.keyboard = (after === 1 && window.deck.current() === 0) ? "ok" : ("right->" + after + " left->" + window.deck.current());
+  } else {
+    res.figures = boxes(document);
+  }
+  res.external = Array.prototype.filter.call(document.querySelectorAll("[src],link[href]"), function (e) {
+    return /^(https?:)?\/\//.test(e.getAttribute("src") || e.getAttribute("href") || "");
+  }).length;
+  var pre = document.createElement("pre");
+  pre.textContent = "PROBE " + JSON.stringify(res);
+  document.body.appendChild(pre);
+})();
+</script>'
+
+probe() {  # probe PAGE -> prints the PROBE json
+  local page=$1 copy="$OUT/probe-$(basename "$1")"
+  # Insert the probe just before </body>.
+  printf '%s\n' "$PROBE" > "$OUT/probe.js.html"
+  awk -v f="$OUT/probe.js.html" '/<\/body>/ && !done { while ((getline l < f) > 0) print l; done=1 } { print }' "$page" > "$copy"
+  "${CHROME[@]}" --virtual-time-budget=3000 --dump-dom "file://$copy" 2>"$OUT/chromium-$(basename "$1").log" \
+    | grep -o 'PROBE {.*}' | head -1 | sed 's/^PROBE //'
+}
+
+# field JSON KEY: a top-level number or string value (the probe writes flat, simple JSON).
+field() { sed -n "s/.*\"$2\":\"\{0,1\}\([^,\"}]*\).*/\1/p" <<<"$1" | head -1; }
+count() { { grep -oE "$1" <<<"$2" || true; } | wc -l; }
+figures_total() { count '"w":' "$1"; }
+figures_zero() { count '"w":0,|"h":0\}' "$1"; }
+
+# --- the report ---------------------------------------------------------------------------
+expected=$( (find report/figures -name '*.svg' 2>/dev/null || true) | wc -l)
+r=$(probe report/index.html)
+if [[ -n "$r" ]]; then pass "index.html loaded and the probe ran"; else failed "index.html loaded and the probe ran"; fi
+total=$(figures_total "$r"); zero=$(figures_zero "$r")
+if [[ $expected -ge 1 && $total -eq $expected ]]; then pass "index.html shows all $expected figures of report/figures (found $total)"; else failed "index.html shows all $expected figures of report/figures (found $total)"; fi
+if [[ $zero -eq 0 ]]; then pass "index.html: every figure has a non-zero size ($zero empty)"; else failed "index.html: every figure has a non-zero size ($zero empty)"; fi
+if [[ "$(field "$r" external)" == 0 ]]; then pass "index.html loads nothing from the network"; else failed "index.html loads nothing from the network"; fi
+[[ $zero -eq 0 ]] || echo "$r" >&2
+
+# --- the slides ---------------------------------------------------------------------------
+s=$(probe report/slides.html)
+if [[ -n "$s" ]]; then pass "slides.html loaded and the probe ran"; else failed "slides.html loaded and the probe ran"; fi
+n_slides=$(field "$s" slides)
+in_deck=$(count '<figure class="fig"' "$(cat report/slides.html)")
+total=$(figures_total "$s"); zero=$(figures_zero "$s")
+if [[ $n_slides -ge 5 ]]; then pass "slides.html has $n_slides slides"; else failed "slides.html has $n_slides slides"; fi
+if [[ $in_deck -ge 1 && $total -eq $in_deck ]]; then pass "slides.html: $total of $in_deck figures measured"; else failed "slides.html: $total of $in_deck figures measured"; fi
+if [[ $zero -eq 0 ]]; then pass "slides.html: every figure has a non-zero size on its slide ($zero empty)"; else failed "slides.html: every figure has a non-zero size on its slide ($zero empty)"; fi
+if [[ "$(field "$s" keyboard)" == ok ]]; then pass "slides.html: ArrowRight/ArrowLeft move between slides ($(field "$s" keyboard))"; else failed "slides.html: ArrowRight/ArrowLeft move between slides ($(field "$s" keyboard))"; fi
+if [[ "$(field "$s" external)" == 0 ]]; then pass "slides.html loads nothing from the network"; else failed "slides.html loads nothing from the network"; fi
+[[ $zero -eq 0 ]] || echo "$s" >&2
+
+# --- printing: one slide per page -----------------------------------------------------------
+"${CHROME[@]}" --no-pdf-header-footer --print-to-pdf="$OUT/slides.pdf" "file://$ROOT/report/slides.html" 2>>"$OUT/chromium-print.log" >/dev/null
+pages=$(grep -a -c '/Type */Page\b' "$OUT/slides.pdf" || true)
+if [[ $pages -eq $n_slides ]]; then pass "printing slides.html gives one page per slide ($pages pages, $n_slides slides)"; else failed "printing slides.html gives one page per slide ($pages pages, $n_slides slides)"; fi
+
+# --- screenshots of the real files ----------------------------------------------------------
+rm -f "$OUT/slides-first.png" "$OUT/report-top.png"
+"${CHROME[@]}" --screenshot="$OUT/slides-first.png" "file://$ROOT/report/slides.html" 2>>"$OUT/chromium-shot.log" >/dev/null
+"${CHROME[@]}" --screenshot="$OUT/report-top.png" "file://$ROOT/report/index.html" 2>>"$OUT/chromium-shot.log" >/dev/null
+if [[ -s "$OUT/slides-first.png" && -s "$OUT/report-top.png" ]]; then pass "screenshots saved: $OUT/slides-first.png, $OUT/report-top.png"; else failed "screenshots saved: $OUT/slides-first.png, $OUT/report-top.png"; fi
+
+exit $fail
