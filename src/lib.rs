@@ -7,6 +7,7 @@
 
 pub mod analysis;
 pub mod data;
+pub mod display;
 pub mod features;
 pub mod findings;
 pub mod ml;
