@@ -21,6 +21,9 @@ stage() {  # stage NAME COMMAND...
 stage cargo cargo test --no-fail-fast
 # 2. The committed README sections, report and figures are what the code produces now.
 stage freshness cargo run --quiet --bin report -- check
+# 3. Every notebook executes headless with the evcxr kernel (installed when missing), prints numbers that
+#    agree with the report's findings, and its committed outputs are the ones execution produces now.
+stage notebooks bash tests/notebooks/run.sh
 
 echo "stages: ${passed} passed, ${failed} failed"
 if (( failed > 0 )); then echo "failed stages: ${failures[*]}"; exit 1; fi
