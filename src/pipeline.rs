@@ -8,7 +8,7 @@ use thiserror::Error;
 use crate::analysis;
 use crate::data::{self, DataError, Dataset};
 use crate::features;
-use crate::findings::{Findings, RunProvenance, FINDINGS_VERSION};
+use crate::findings::{FINDINGS_VERSION, Findings, RunProvenance};
 use crate::output::Outputs;
 use crate::plot;
 use crate::settings::{Settings, SettingsError};
@@ -115,20 +115,35 @@ pub struct BuildSummary {
 }
 
 /// Loads, analyses, renders and writes. Nothing is written unless every step succeeded.
-pub fn build(opts: &BuildOptions, progress: &mut dyn FnMut(&str)) -> Result<BuildSummary, PipelineError> {
+pub fn build(
+    opts: &BuildOptions,
+    progress: &mut dyn FnMut(&str),
+) -> Result<BuildSummary, PipelineError> {
     let (findings, out) = render_all(opts, progress)?;
     progress("writing outputs");
-    out.write().map_err(|source| PipelineError::Write { path: opts.out_dir.clone(), source })?;
-    Ok(BuildSummary { findings, files: out.files.keys().cloned().collect() })
+    out.write().map_err(|source| PipelineError::Write {
+        path: opts.out_dir.clone(),
+        source,
+    })?;
+    Ok(BuildSummary {
+        findings,
+        files: out.files.keys().cloned().collect(),
+    })
 }
 
 /// Renders everything in memory and lists the files on disk that differ (stale or missing).
-pub fn check(opts: &BuildOptions, progress: &mut dyn FnMut(&str)) -> Result<Vec<PathBuf>, PipelineError> {
+pub fn check(
+    opts: &BuildOptions,
+    progress: &mut dyn FnMut(&str),
+) -> Result<Vec<PathBuf>, PipelineError> {
     let (_, out) = render_all(opts, progress)?;
     Ok(out.stale())
 }
 
-fn render_all(opts: &BuildOptions, progress: &mut dyn FnMut(&str)) -> Result<(Findings, Outputs), PipelineError> {
+fn render_all(
+    opts: &BuildOptions,
+    progress: &mut dyn FnMut(&str),
+) -> Result<(Findings, Outputs), PipelineError> {
     opts.settings.check()?;
     progress("loading and validating data");
     let ds = data::load_with_roles(&opts.data, &opts.settings.roles)?;
@@ -141,5 +156,9 @@ fn render_all(opts: &BuildOptions, progress: &mut dyn FnMut(&str)) -> Result<(Fi
 
 /// Resolves a path against a base folder unless it is absolute.
 pub fn resolve(base: &Path, p: &Path) -> PathBuf {
-    if p.is_absolute() { p.to_path_buf() } else { base.join(p) }
+    if p.is_absolute() {
+        p.to_path_buf()
+    } else {
+        base.join(p)
+    }
 }

@@ -55,7 +55,11 @@ pub struct ColumnRange {
 
 impl Default for ColumnRange {
     fn default() -> Self {
-        ColumnRange { min: Some(0.0), max: None, integer: false }
+        ColumnRange {
+            min: Some(0.0),
+            max: None,
+            integer: false,
+        }
     }
 }
 
@@ -91,11 +95,46 @@ impl Default for Roles {
     fn default() -> Self {
         let s = |v: &str| v.to_string();
         let mut ranges = BTreeMap::new();
-        ranges.insert(s("age"), ColumnRange { min: Some(0.0), max: Some(120.0), integer: true });
-        ranges.insert(s("annual_income"), ColumnRange { min: Some(0.0), max: None, integer: true });
-        ranges.insert(s("purchase_amount"), ColumnRange { min: Some(0.0), max: None, integer: true });
-        ranges.insert(s("loyalty_score"), ColumnRange { min: Some(0.0), max: Some(10.0), integer: false });
-        ranges.insert(s("purchase_frequency"), ColumnRange { min: Some(0.0), max: None, integer: true });
+        ranges.insert(
+            s("age"),
+            ColumnRange {
+                min: Some(0.0),
+                max: Some(120.0),
+                integer: true,
+            },
+        );
+        ranges.insert(
+            s("annual_income"),
+            ColumnRange {
+                min: Some(0.0),
+                max: None,
+                integer: true,
+            },
+        );
+        ranges.insert(
+            s("purchase_amount"),
+            ColumnRange {
+                min: Some(0.0),
+                max: None,
+                integer: true,
+            },
+        );
+        ranges.insert(
+            s("loyalty_score"),
+            ColumnRange {
+                min: Some(0.0),
+                max: Some(10.0),
+                integer: false,
+            },
+        );
+        ranges.insert(
+            s("purchase_frequency"),
+            ColumnRange {
+                min: Some(0.0),
+                max: None,
+                integer: true,
+            },
+        );
         let mut units = BTreeMap::new();
         units.insert(s("age"), s("years"));
         units.insert(s("annual_income"), s("USD per year"));
@@ -106,11 +145,20 @@ impl Default for Roles {
             id: s("user_id"),
             id_aliases: vec![s("customer_id")],
             target: s("purchase_amount"),
-            numeric: vec![s("age"), s("annual_income"), s("loyalty_score"), s("purchase_frequency")],
+            numeric: vec![
+                s("age"),
+                s("annual_income"),
+                s("loyalty_score"),
+                s("purchase_frequency"),
+            ],
             demographic: vec![s("age"), s("annual_income")],
             category: s("region"),
             category_levels: vec![s("North"), s("South"), s("East"), s("West")],
-            label_inputs: vec![s("loyalty_score"), s("purchase_frequency"), s("purchase_amount")],
+            label_inputs: vec![
+                s("loyalty_score"),
+                s("purchase_frequency"),
+                s("purchase_amount"),
+            ],
             ranges,
             units,
         }
@@ -148,7 +196,10 @@ impl Roles {
     /// Checks that the roles are self-consistent.
     pub fn check(&self) -> Result<(), SettingsError> {
         let numeric = self.numeric_columns();
-        for (what, list) in [("demographic", &self.demographic), ("label_inputs", &self.label_inputs)] {
+        for (what, list) in [
+            ("demographic", &self.demographic),
+            ("label_inputs", &self.label_inputs),
+        ] {
             for c in list {
                 if !numeric.contains(c) {
                     return Err(SettingsError::Invalid(format!(
@@ -165,12 +216,16 @@ impl Roles {
             }
         }
         if self.category_levels.is_empty() {
-            return Err(SettingsError::Invalid("roles.category_levels is empty".into()));
+            return Err(SettingsError::Invalid(
+                "roles.category_levels is empty".into(),
+            ));
         }
         let mut seen = std::collections::BTreeSet::new();
         for c in self.required_columns() {
             if !seen.insert(c.clone()) {
-                return Err(SettingsError::Invalid(format!("column '{c}' has two roles")));
+                return Err(SettingsError::Invalid(format!(
+                    "column '{c}' has two roles"
+                )));
             }
         }
         if self.numeric.is_empty() {
@@ -243,15 +298,20 @@ impl Settings {
 
     /// Reads and checks a TOML settings file.
     pub fn load(path: &Path) -> Result<Settings, SettingsError> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|source| SettingsError::Io { path: path.to_path_buf(), source })?;
+        let text = std::fs::read_to_string(path).map_err(|source| SettingsError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
         Settings::from_toml(&text, path)
     }
 
     /// Checks cross-field consistency.
     pub fn check(&self) -> Result<(), SettingsError> {
         if self.folds < 2 {
-            return Err(SettingsError::Invalid(format!("folds must be at least 2, got {}", self.folds)));
+            return Err(SettingsError::Invalid(format!(
+                "folds must be at least 2, got {}",
+                self.folds
+            )));
         }
         if self.repeats == 0 {
             return Err(SettingsError::Invalid("repeats must be at least 1".into()));
@@ -262,6 +322,8 @@ impl Settings {
                 self.sample_cap
             )));
         }
+        self.eda.check()?;
+        self.features.check()?;
         self.roles.check()
     }
 
@@ -305,5 +367,18 @@ mod tests {
         let mut s = Settings::default();
         s.folds = 1;
         assert!(s.check().is_err());
+    }
+}
+
+#[cfg(test)]
+mod bundled_file_tests {
+    use super::*;
+
+    /// The committed settings file describes the bundled data: it must equal the defaults.
+    #[test]
+    fn committed_settings_file_equals_defaults() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/settings.toml");
+        let s = Settings::load(&path).unwrap();
+        assert_eq!(s, Settings::default());
     }
 }

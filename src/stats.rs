@@ -114,7 +114,11 @@ pub fn kurtosis(x: &[f64]) -> f64 {
 
 /// Values standardised with the given centre and scale (a scale of 0 leaves values centred).
 pub fn standardize_with(x: &[f64], centre: f64, scale: f64) -> Vec<f64> {
-    let s = if scale > 0.0 && scale.is_finite() { scale } else { 1.0 };
+    let s = if scale > 0.0 && scale.is_finite() {
+        scale
+    } else {
+        1.0
+    };
     x.iter().map(|v| (v - centre) / s).collect()
 }
 
@@ -134,7 +138,11 @@ mod tests {
     fn moments_match_reference() {
         assert_eq!(mean(&X), 5.0);
         assert!(close(variance(&X), 32.0 / 7.0, 1e-12));
-        assert!(close(skewness(&X), 0.818_487_553_356_799_7, 1e-9), "{}", skewness(&X));
+        assert!(
+            close(skewness(&X), 0.818_487_553_356_799_7, 1e-9),
+            "{}",
+            skewness(&X)
+        );
         assert!(close(kurtosis(&X), 0.940_625, 1e-9), "{}", kurtosis(&X));
     }
 
@@ -150,7 +158,15 @@ mod tests {
     fn ranks_average_ties_and_spearman() {
         assert_eq!(ranks(&[10.0, 20.0, 10.0, 30.0]), vec![1.5, 3.0, 1.5, 4.0]);
         let y = [1.0, 3.0, 2.0, 5.0, 4.0, 6.0, 8.0, 7.0];
-        assert!(close(pearson(&X, &y), 0.845_594_324_664_470_3, 1e-9), "{}", pearson(&X, &y));
-        assert!(close(spearman(&X, &y), 0.883_851_509_052_425_4, 1e-9), "{}", spearman(&X, &y));
+        assert!(
+            close(pearson(&X, &y), 0.845_594_324_664_470_3, 1e-9),
+            "{}",
+            pearson(&X, &y)
+        );
+        assert!(
+            close(spearman(&X, &y), 0.883_851_509_052_425_4, 1e-9),
+            "{}",
+            spearman(&X, &y)
+        );
     }
 }

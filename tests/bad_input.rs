@@ -22,8 +22,19 @@ fn cases() -> Vec<Case> {
         .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
         .map(|l| {
             let f: Vec<&str> = l.splitn(4, '|').collect();
-            let list = |s: &str| if s == "-" { vec![] } else { s.split(',').map(str::to_string).collect() };
-            Case { file: f[0].into(), lines: list(f[1]), columns: list(f[2]), fragment: f[3].into() }
+            let list = |s: &str| {
+                if s == "-" {
+                    vec![]
+                } else {
+                    s.split(',').map(str::to_string).collect()
+                }
+            };
+            Case {
+                file: f[0].into(),
+                lines: list(f[1]),
+                columns: list(f[2]),
+                fragment: f[3].into(),
+            }
         })
         .collect()
 }
@@ -37,7 +48,10 @@ fn run_build(data: &Path, out: &Path) -> (i32, String) {
         .arg(out)
         .output()
         .unwrap();
-    (o.status.code().unwrap_or(-1), String::from_utf8_lossy(&o.stderr).into_owned())
+    (
+        o.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
 }
 
 #[test]
@@ -47,7 +61,10 @@ fn corpus_is_large_enough_and_fully_listed() {
     for entry in std::fs::read_dir(corpus()).unwrap() {
         let name = entry.unwrap().file_name().into_string().unwrap();
         if name != "expected.txt" {
-            assert!(listed.contains(&name), "{name} has no expectation in expected.txt");
+            assert!(
+                listed.contains(&name),
+                "{name} has no expectation in expected.txt"
+            );
         }
     }
 }
@@ -91,10 +108,16 @@ fn every_malformed_file_is_rejected_with_line_column_and_rule() {
         }
     }
     // Existing outputs untouched, nothing new created.
-    assert_eq!(std::fs::read_to_string(out.join("findings.json")).unwrap(), "previous findings");
+    assert_eq!(
+        std::fs::read_to_string(out.join("findings.json")).unwrap(),
+        "previous findings"
+    );
     let mut names: Vec<_> = walk(&out);
     names.sort();
-    assert_eq!(names, vec![out.join("figures/x.svg"), out.join("findings.json")]);
+    assert_eq!(
+        names,
+        vec![out.join("figures/x.svg"), out.join("findings.json")]
+    );
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
 
@@ -102,7 +125,11 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
     let mut v = Vec::new();
     for e in std::fs::read_dir(dir).unwrap() {
         let p = e.unwrap().path();
-        if p.is_dir() { v.extend(walk(&p)) } else { v.push(p) }
+        if p.is_dir() {
+            v.extend(walk(&p))
+        } else {
+            v.push(p)
+        }
     }
     v
 }
@@ -113,7 +140,10 @@ fn missing_file_and_directory_have_their_own_messages() {
     let out = tmp.path().join("out");
     let (code, stderr) = run_build(&tmp.path().join("nope.csv"), &out);
     assert_eq!(code, 2);
-    assert!(stderr.contains("does not exist") && stderr.contains("nope.csv"), "{stderr}");
+    assert!(
+        stderr.contains("does not exist") && stderr.contains("nope.csv"),
+        "{stderr}"
+    );
     let (code, stderr) = run_build(tmp.path(), &out);
     assert_eq!(code, 2);
     assert!(stderr.contains("is a directory"), "{stderr}");
@@ -125,10 +155,18 @@ fn usage_errors_exit_2_and_help_exits_0() {
     let bin = env!("CARGO_BIN_EXE_report");
     let o = Command::new(bin).arg("--no-such-flag").output().unwrap();
     assert_eq!(o.status.code(), Some(2));
-    for args in [vec!["--help"], vec!["build", "--help"], vec!["check", "--help"], vec!["synth", "--help"]] {
+    for args in [
+        vec!["--help"],
+        vec!["build", "--help"],
+        vec!["check", "--help"],
+        vec!["synth", "--help"],
+    ] {
         let o = Command::new(bin).args(&args).output().unwrap();
         assert_eq!(o.status.code(), Some(0), "{args:?}");
-        assert!(String::from_utf8_lossy(&o.stdout).contains("Usage"), "{args:?}");
+        assert!(
+            String::from_utf8_lossy(&o.stdout).contains("Usage"),
+            "{args:?}"
+        );
     }
 }
 
@@ -137,7 +175,16 @@ fn synth_writes_a_file_that_build_loads() {
     let tmp = tempfile::tempdir().unwrap();
     let csv = tmp.path().join("s.csv");
     let o = Command::new(env!("CARGO_BIN_EXE_report"))
-        .args(["synth", "--rows", "2000", "--seed", "5", "--duplicate-rate", "0.3", "--out"])
+        .args([
+            "synth",
+            "--rows",
+            "2000",
+            "--seed",
+            "5",
+            "--duplicate-rate",
+            "0.3",
+            "--out",
+        ])
         .arg(&csv)
         .output()
         .unwrap();

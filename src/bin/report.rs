@@ -9,12 +9,17 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand};
+use customer_intel::bench;
 use customer_intel::data::{self, SynthSpec};
 use customer_intel::pipeline::{self, BuildOptions};
 use customer_intel::settings::Settings;
 
 #[derive(Parser)]
-#[command(name = "report", version, about = "Analyse a customer table and render README sections, an HTML report and slides.")]
+#[command(
+    name = "report",
+    version,
+    about = "Analyse a customer table and render README sections, an HTML report and slides."
+)]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
@@ -30,6 +35,27 @@ enum Command {
     Check(BuildArgs),
     /// Write a synthetic customer table with the bundled schema.
     Synth(SynthArgs),
+    /// Time every stage on the bundled data and on synthetic tables, with peak memory (use a release build).
+    Bench(BenchArgs),
+}
+
+#[derive(Args)]
+struct BenchArgs {
+    /// Synthetic table sizes (rows), comma-separated.
+    #[arg(long, value_delimiter = ',', default_value = "10000,100000,1000000")]
+    sizes: Vec<usize>,
+    /// Seed for the synthetic tables.
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
+    /// Bundled data file.
+    #[arg(long, default_value = pipeline::DEFAULT_DATA)]
+    data: PathBuf,
+    /// Settings file (TOML).
+    #[arg(long)]
+    settings: Option<PathBuf>,
+    /// Internal: measure one size (0 = the bundled data) and print JSON.
+    #[arg(long, hide = true)]
+    child: Option<usize>,
 }
 
 #[derive(Args, Clone)]
@@ -87,6 +113,7 @@ fn main() -> ExitCode {
         Some(Command::Build(a)) => build(a),
         Some(Command::Check(a)) => check(a),
         Some(Command::Synth(a)) => synth(a),
+        Some(Command::Bench(a)) => bench(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -116,7 +143,10 @@ fn options(a: &BuildArgs) -> Result<BuildOptions, Failure> {
     };
     Ok(BuildOptions {
         data: a.data.clone(),
-        out_dir: a.out.clone().unwrap_or_else(|| PathBuf::from(pipeline::DEFAULT_OUT)),
+        out_dir: a
+            .out
+            .clone()
+            .unwrap_or_else(|| PathBuf::from(pipeline::DEFAULT_OUT)),
         readme,
         templates: a.templates.clone(),
         settings,
@@ -150,7 +180,11 @@ fn build(a: BuildArgs) -> Result<(), Failure> {
         summary.findings.dataset.distinct_rows,
         opts.data.display()
     );
-    println!("wrote {} files under {}", summary.files.len(), opts.out_dir.display());
+    println!(
+        "wrote {} files under {}",
+        summary.files.len(),
+        opts.out_dir.display()
+    );
     println!("findings: {}", opts.out_dir.join("findings.json").display());
     Ok(())
 }
@@ -177,13 +211,45 @@ fn check(a: BuildArgs) -> Result<(), Failure> {
 
 fn synth(a: SynthArgs) -> Result<(), Failure> {
     if !(0.0..1.0).contains(&a.duplicate_rate) {
-        return Err(bad_input(anyhow::anyhow!("--duplicate-rate must be in [0, 1), got {}", a.duplicate_rate)));
+        return Err(bad_input(anyhow::anyhow!(
+            "--duplicate-rate must be in [0, 1), got {}",
+            a.duplicate_rate
+        )));
     }
-    let spec = SynthSpec { duplicate_rate: a.duplicate_rate, ..SynthSpec::default() };
+    let spec = SynthSpec {
+        duplicate_rate: a.duplicate_rate,
+        ..SynthSpec::default()
+    };
     let ds = data::synth(a.rows, a.seed, &spec);
     data::write_csv(&ds, &a.out)
         .with_context(|| format!("cannot write '{}'", a.out.display()))
         .map_err(bad_input)?;
-    println!("wrote {} synthetic customers to {}", a.rows, a.out.display());
+    println!(
+        "wrote {} synthetic customers to {}",
+        a.rows,
+        a.out.display()
+    );
+    Ok(())
+}
+
+fn bench(a: BenchArgs) -> Result<(), Failure> {
+    let settings = match &a.settings {
+        Some(p) => Settings::load(p).map_err(|e| bad_input(e.into()))?,
+        None => Settings::default(),
+    };
+    if let Some(size) = a.child {
+        let json = bench::child(size, a.seed, &a.data, &settings)
+            .map_err(|e| bad_input(anyhow::anyhow!(e)))?;
+        println!("{json}");
+        return Ok(());
+    }
+    let exe = std::env::current_exe().map_err(|e| bad_input(e.into()))?;
+    let mut extra = vec!["--data".to_string(), a.data.display().to_string()];
+    if let Some(p) = &a.settings {
+        extra.extend(["--settings".to_string(), p.display().to_string()]);
+    }
+    let results =
+        bench::run(&exe, &a.sizes, a.seed, &extra).map_err(|e| bad_input(anyhow::anyhow!(e)))?;
+    print!("{}", bench::format_table(&results));
     Ok(())
 }

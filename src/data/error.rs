@@ -24,7 +24,11 @@ pub struct Violation {
 
 impl fmt::Display for Violation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "line {}, column '{}', value '{}': {}", self.line, self.column, self.value, self.rule)
+        write!(
+            f,
+            "line {}, column '{}', value '{}': {}",
+            self.line, self.column, self.value, self.rule
+        )
     }
 }
 

@@ -8,8 +8,8 @@ use std::path::{Path, PathBuf};
 
 use polars::prelude::{CsvReadOptions, DataFrame, SerReader};
 
-use super::error::{DataError, Violation, MAX_VIOLATIONS};
-use super::{sha256_hex, Dataset, Provenance};
+use super::error::{DataError, MAX_VIOLATIONS, Violation};
+use super::{Dataset, Provenance, sha256_hex};
 use crate::settings::Roles;
 
 /// Loads and validates a CSV file with the bundled schema's roles.
@@ -27,15 +27,25 @@ pub fn load(path: &Path) -> Result<Dataset, DataError> {
 pub fn load_with_roles(path: &Path, roles: &Roles) -> Result<Dataset, DataError> {
     let meta = std::fs::metadata(path).map_err(|source| {
         if source.kind() == std::io::ErrorKind::NotFound {
-            DataError::NotFound { path: path.to_path_buf() }
+            DataError::NotFound {
+                path: path.to_path_buf(),
+            }
         } else {
-            DataError::Io { path: path.to_path_buf(), source }
+            DataError::Io {
+                path: path.to_path_buf(),
+                source,
+            }
         }
     })?;
     if meta.is_dir() {
-        return Err(DataError::IsDirectory { path: path.to_path_buf() });
+        return Err(DataError::IsDirectory {
+            path: path.to_path_buf(),
+        });
     }
-    let bytes = std::fs::read(path).map_err(|source| DataError::Io { path: path.to_path_buf(), source })?;
+    let bytes = std::fs::read(path).map_err(|source| DataError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
     parse_csv_bytes(&bytes, path, roles)
 }
 
@@ -75,8 +85,12 @@ pub fn parse_csv_bytes(bytes: &[u8], path: &Path, roles: &Roles) -> Result<Datas
         .find(|c| header.contains(c))
         .cloned();
     let mut required = roles.required_columns();
-    let mut missing: Vec<String> =
-        required.iter().skip(1).filter(|c| !header.contains(c)).cloned().collect();
+    let mut missing: Vec<String> = required
+        .iter()
+        .skip(1)
+        .filter(|c| !header.contains(c))
+        .cloned()
+        .collect();
     if id_col.is_none() {
         missing.insert(0, roles.id.clone());
     }
@@ -91,7 +105,12 @@ pub fn parse_csv_bytes(bytes: &[u8], path: &Path, roles: &Roles) -> Result<Datas
                 ),
             });
         }
-        return Err(DataError::MissingColumns { path: p(), missing, found: header, required });
+        return Err(DataError::MissingColumns {
+            path: p(),
+            missing,
+            found: header,
+            required,
+        });
     }
     let id_col = id_col.expect("checked above");
     required[0] = id_col.clone();
@@ -104,7 +123,9 @@ pub fn parse_csv_bytes(bytes: &[u8], path: &Path, roles: &Roles) -> Result<Datas
                 line: r.line,
                 column: "(record)".into(),
                 value: format!("{} fields", r.fields),
-                rule: format!("every record has {header_fields} comma-separated fields, like the header"),
+                rule: format!(
+                    "every record has {header_fields} comma-separated fields, like the header"
+                ),
             });
         }
     }
@@ -122,13 +143,16 @@ pub fn parse_csv_bytes(bytes: &[u8], path: &Path, roles: &Roles) -> Result<Datas
     let parse_text = if covered == text.len() {
         text
     } else {
-        cleaned = records.iter().map(|r| &text[r.span.0..r.span.1]).fold(String::new(), |mut acc, piece| {
-            acc.push_str(piece);
-            if !acc.ends_with('\n') {
-                acc.push('\n');
-            }
-            acc
-        });
+        cleaned = records.iter().map(|r| &text[r.span.0..r.span.1]).fold(
+            String::new(),
+            |mut acc, piece| {
+                acc.push_str(piece);
+                if !acc.ends_with('\n') {
+                    acc.push('\n');
+                }
+                acc
+            },
+        );
         cleaned.as_str()
     };
     let frame = read_strings(parse_text, path)?;
@@ -143,8 +167,14 @@ pub fn parse_csv_bytes(bytes: &[u8], path: &Path, roles: &Roles) -> Result<Datas
         });
     }
     let cell = |col: &str| -> Result<Vec<Option<String>>, DataError> {
-        let c = frame.column(col).map_err(|e| DataError::NotCsv { path: p(), detail: e.to_string() })?;
-        let s = c.str().map_err(|e| DataError::NotCsv { path: p(), detail: e.to_string() })?;
+        let c = frame.column(col).map_err(|e| DataError::NotCsv {
+            path: p(),
+            detail: e.to_string(),
+        })?;
+        let s = c.str().map_err(|e| DataError::NotCsv {
+            path: p(),
+            detail: e.to_string(),
+        })?;
         Ok(s.iter().map(|v| v.map(str::to_string)).collect())
     };
 
@@ -153,7 +183,12 @@ pub fn parse_csv_bytes(bytes: &[u8], path: &Path, roles: &Roles) -> Result<Datas
         violations.push((
             row,
             col_order,
-            Violation { line: lines[row], column: column.to_string(), value: value.to_string(), rule },
+            Violation {
+                line: lines[row],
+                column: column.to_string(),
+                value: value.to_string(),
+                rule,
+            },
         ));
     };
     let missing_rule = || "required columns have no missing values".to_string();
@@ -167,7 +202,16 @@ pub fn parse_csv_bytes(bytes: &[u8], path: &Path, roles: &Roles) -> Result<Datas
         if v.is_empty() {
             push(row, 0, &id_col, "", missing_rule());
         } else if let Some(&first) = first_seen.get(&v) {
-            push(row, 0, &id_col, &v, format!("ids are unique; '{v}' already appears on line {}", lines[first]));
+            push(
+                row,
+                0,
+                &id_col,
+                &v,
+                format!(
+                    "ids are unique; '{v}' already appears on line {}",
+                    lines[first]
+                ),
+            );
         } else {
             first_seen.insert(v.clone(), row);
         }
@@ -190,14 +234,26 @@ pub fn parse_csv_bytes(bytes: &[u8], path: &Path, roles: &Roles) -> Result<Datas
             match t.parse::<f64>() {
                 Ok(x) if x.is_finite() => {
                     if range.integer && x.fract() != 0.0 {
-                        push(row, k + 1, col, raw, format!("{col} is a whole number (45 or 45.0)"));
+                        push(
+                            row,
+                            k + 1,
+                            col,
+                            raw,
+                            format!("{col} is a whole number (45 or 45.0)"),
+                        );
                     } else if range.min.is_some_and(|m| x < m) || range.max.is_some_and(|m| x > m) {
                         push(row, k + 1, col, raw, range_rule(col, range.min, range.max));
                     }
                     values.push(x);
                 }
                 Ok(_) => {
-                    push(row, k + 1, col, raw, format!("{col} is a finite number (not NaN or infinity)"));
+                    push(
+                        row,
+                        k + 1,
+                        col,
+                        raw,
+                        format!("{col} is a finite number (not NaN or infinity)"),
+                    );
                     values.push(f64::NAN);
                 }
                 Err(_) => {
@@ -215,13 +271,21 @@ pub fn parse_csv_bytes(bytes: &[u8], path: &Path, roles: &Roles) -> Result<Datas
     for (row, v) in cell(&roles.category)?.iter().enumerate() {
         let raw = v.as_deref().unwrap_or("");
         let t = raw.trim();
-        match roles.category_levels.iter().find(|l| l.eq_ignore_ascii_case(t)) {
+        match roles
+            .category_levels
+            .iter()
+            .find(|l| l.eq_ignore_ascii_case(t))
+        {
             Some(level) => category.push(level.clone()),
             None => {
                 let rule = if t.is_empty() {
                     missing_rule()
                 } else {
-                    format!("{} is one of {}", roles.category, roles.category_levels.join(", "))
+                    format!(
+                        "{} is one of {}",
+                        roles.category,
+                        roles.category_levels.join(", ")
+                    )
                 };
                 push(row, cat_order, &roles.category, raw, rule);
                 category.push(String::new());
@@ -231,18 +295,35 @@ pub fn parse_csv_bytes(bytes: &[u8], path: &Path, roles: &Roles) -> Result<Datas
 
     if !violations.is_empty() {
         violations.sort_by_key(|(row, order, _)| (*row, *order));
-        return Err(invalid(path, violations.into_iter().map(|(_, _, v)| v).collect()));
+        return Err(invalid(
+            path,
+            violations.into_iter().map(|(_, _, v)| v).collect(),
+        ));
     }
 
     let extras: Vec<(String, Vec<String>)> = header
         .iter()
         .filter(|h| !required.contains(h))
-        .map(|h| Ok((h.clone(), cell(h)?.into_iter().map(Option::unwrap_or_default).collect())))
+        .map(|h| {
+            Ok((
+                h.clone(),
+                cell(h)?
+                    .into_iter()
+                    .map(Option::unwrap_or_default)
+                    .collect(),
+            ))
+        })
         .collect::<Result<_, DataError>>()?;
     let mut roles = roles.clone();
     roles.id = id_col;
-    let provenance = Provenance { source: path.display().to_string(), rows: lines.len(), sha256 };
-    Ok(Dataset::from_columns(roles, ids, numeric, category, extras, lines, provenance))
+    let provenance = Provenance {
+        source: path.display().to_string(),
+        rows: lines.len(),
+        sha256,
+    };
+    Ok(Dataset::from_columns(
+        roles, ids, numeric, category, extras, lines, provenance,
+    ))
 }
 
 fn range_rule(col: &str, min: Option<f64>, max: Option<f64>) -> String {
@@ -257,16 +338,27 @@ fn range_rule(col: &str, min: Option<f64>, max: Option<f64>) -> String {
 fn invalid(path: &Path, all: Vec<Violation>) -> DataError {
     let total = all.len();
     let violations = all.into_iter().take(MAX_VIOLATIONS).collect();
-    DataError::Invalid { path: path.to_path_buf(), violations, total }
+    DataError::Invalid {
+        path: path.to_path_buf(),
+        violations,
+        total,
+    }
 }
 
 fn truncate(s: &str, n: usize) -> String {
-    if s.chars().count() <= n { s.to_string() } else { s.chars().take(n).collect::<String>() + "…" }
+    if s.chars().count() <= n {
+        s.to_string()
+    } else {
+        s.chars().take(n).collect::<String>() + "…"
+    }
 }
 
 /// 1-based line number of a byte offset.
 fn line_of(bytes: &[u8], offset: usize) -> usize {
-    1 + bytes[..offset.min(bytes.len())].iter().filter(|&&b| b == b'\n').count()
+    1 + bytes[..offset.min(bytes.len())]
+        .iter()
+        .filter(|&&b| b == b'\n')
+        .count()
 }
 
 /// Where a record starts and how many fields it has.
@@ -321,9 +413,16 @@ fn scan_records(text: &str) -> Result<Vec<Record>, (usize, String)> {
             }
         }
         if quoted {
-            return Err((start, "a quoted field opened in this record is never closed".into()));
+            return Err((
+                start,
+                "a quoted field opened in this record is never closed".into(),
+            ));
         }
-        out.push(Record { line: start, fields, span: (first_byte, i) });
+        out.push(Record {
+            line: start,
+            fields,
+            span: (first_byte, i),
+        });
     }
     if out.is_empty() {
         return Err((1, "no records".into()));
@@ -333,7 +432,10 @@ fn scan_records(text: &str) -> Result<Vec<Record>, (usize, String)> {
 
 /// The header's column names, trimmed and unquoted; duplicates are an error.
 fn parse_header(text: &str, path: &Path) -> Result<Vec<String>, DataError> {
-    let first = text.lines().find(|l| !l.trim_end_matches('\r').is_empty()).unwrap_or("");
+    let first = text
+        .lines()
+        .find(|l| !l.trim_end_matches('\r').is_empty())
+        .unwrap_or("");
     let names: Vec<String> = first
         .trim_end_matches('\r')
         .split(',')
@@ -364,7 +466,10 @@ fn read_strings(text: &str, path: &Path) -> Result<DataFrame, DataError> {
         .with_raise_if_empty(false)
         .into_reader_with_file_handle(Cursor::new(text.as_bytes()))
         .finish()
-        .map_err(|e| DataError::NotCsv { path: PathBuf::from(path), detail: e.to_string() })
+        .map_err(|e| DataError::NotCsv {
+            path: PathBuf::from(path),
+            detail: e.to_string(),
+        })
 }
 
 #[cfg(test)]
@@ -375,7 +480,8 @@ mod tests {
         parse_csv_bytes(text.as_bytes(), Path::new("t.csv"), &Roles::default())
     }
 
-    const HEADER: &str = "user_id,age,annual_income,purchase_amount,loyalty_score,region,purchase_frequency";
+    const HEADER: &str =
+        "user_id,age,annual_income,purchase_amount,loyalty_score,region,purchase_frequency";
 
     #[test]
     fn scan_counts_fields_and_lines_with_quotes_and_crlf() {
@@ -400,18 +506,26 @@ mod tests {
 
     #[test]
     fn collects_every_violation_with_line_column_value_rule() {
-        let text = format!("{HEADER}\n1,abc,45000,200,4.5,North,12\n2,30,-5,200,11,Mars,12\n2,30,5,200,1,East,1.5\n");
+        let text = format!(
+            "{HEADER}\n1,abc,45000,200,4.5,North,12\n2,30,-5,200,11,Mars,12\n2,30,5,200,1,East,1.5\n"
+        );
         let err = parse(&text).unwrap_err();
         let v = err.violations();
-        let got: Vec<(usize, &str, &str)> = v.iter().map(|v| (v.line, v.column.as_str(), v.value.as_str())).collect();
-        assert_eq!(got, vec![
-            (2, "age", "abc"),
-            (3, "annual_income", "-5"),
-            (3, "loyalty_score", "11"),
-            (3, "region", "Mars"),
-            (4, "user_id", "2"),
-            (4, "purchase_frequency", "1.5"),
-        ]);
+        let got: Vec<(usize, &str, &str)> = v
+            .iter()
+            .map(|v| (v.line, v.column.as_str(), v.value.as_str()))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                (2, "age", "abc"),
+                (3, "annual_income", "-5"),
+                (3, "loyalty_score", "11"),
+                (3, "region", "Mars"),
+                (4, "user_id", "2"),
+                (4, "purchase_frequency", "1.5"),
+            ]
+        );
         let msg = err.to_string();
         assert!(msg.contains("t.csv:line 3, column 'loyalty_score', value '11': loyalty_score is between 0 and 10"), "{msg}");
         assert!(msg.contains("already appears on line 3"), "{msg}");
@@ -431,11 +545,20 @@ mod tests {
     #[test]
     fn structural_errors_have_their_own_kinds() {
         assert!(matches!(parse(""), Err(DataError::Empty { .. })));
-        assert!(matches!(parse("\u{feff}\n  \n"), Err(DataError::Empty { .. })));
+        assert!(matches!(
+            parse("\u{feff}\n  \n"),
+            Err(DataError::Empty { .. })
+        ));
         assert!(matches!(parse(HEADER), Err(DataError::NoRows { .. })));
-        assert!(matches!(parse("hello world"), Err(DataError::NotCsv { .. })));
+        assert!(matches!(
+            parse("hello world"),
+            Err(DataError::NotCsv { .. })
+        ));
         assert!(matches!(parse("a\0b"), Err(DataError::NotText { .. })));
-        assert!(matches!(parse_csv_bytes(b"a,\xff\xfe", Path::new("t"), &Roles::default()), Err(DataError::NotText { .. })));
+        assert!(matches!(
+            parse_csv_bytes(b"a,\xff\xfe", Path::new("t"), &Roles::default()),
+            Err(DataError::NotText { .. })
+        ));
         let missing = parse("user_id,age\n1,2").unwrap_err();
         assert!(matches!(missing, DataError::MissingColumns { .. }));
         assert!(missing.to_string().contains("annual_income"));
@@ -446,7 +569,9 @@ mod tests {
 
     #[test]
     fn blank_lines_are_skipped_and_line_numbers_stay_true() {
-        let text = format!("{HEADER}\n\n1,25,45000,200,4.5,North,12\r\n\r\n2,30,50000,300,5,South,14\n\n\n3,30,50000,300,5,Pluto,14\n\n");
+        let text = format!(
+            "{HEADER}\n\n1,25,45000,200,4.5,North,12\r\n\r\n2,30,50000,300,5,South,14\n\n\n3,30,50000,300,5,Pluto,14\n\n"
+        );
         let err = parse(&text).unwrap_err();
         assert_eq!(err.violations()[0].line, 8);
         let ok = parse(&text.replace("Pluto", "West")).unwrap();
@@ -457,8 +582,19 @@ mod tests {
     fn missing_values_and_nan_are_rejected() {
         let text = format!("{HEADER}\n1,,45000,200,4.5,North,12\n2,30,NaN,200,4.5,,12");
         let err = parse(&text).unwrap_err();
-        let cols: Vec<_> = err.violations().iter().map(|v| (v.line, v.column.clone())).collect();
-        assert_eq!(cols, vec![(2, "age".into()), (3, "annual_income".into()), (3, "region".into())]);
+        let cols: Vec<_> = err
+            .violations()
+            .iter()
+            .map(|v| (v.line, v.column.clone()))
+            .collect();
+        assert_eq!(
+            cols,
+            vec![
+                (2, "age".into()),
+                (3, "annual_income".into()),
+                (3, "region".into())
+            ]
+        );
         assert!(err.violations()[0].rule.contains("missing"));
         assert!(err.violations()[1].rule.contains("finite"));
     }

@@ -6,9 +6,9 @@ mod error;
 mod load;
 mod synth;
 
-pub use error::{DataError, Violation, MAX_VIOLATIONS};
+pub use error::{DataError, MAX_VIOLATIONS, Violation};
 pub use load::{load, load_with_roles, parse_csv_bytes};
-pub use synth::{synth, write_csv, SynthSpec};
+pub use synth::{SynthSpec, synth, write_csv};
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -97,7 +97,11 @@ impl Dataset {
         let n = ids.len();
         let order = roles.numeric_columns();
         for c in &order {
-            assert_eq!(numeric.get(c).map(Vec::len), Some(n), "column {c} missing or of wrong length");
+            assert_eq!(
+                numeric.get(c).map(Vec::len),
+                Some(n),
+                "column {c} missing or of wrong length"
+            );
         }
         assert_eq!(category.len(), n);
         let (groups, n_groups) = duplicate_groups(&order, &numeric, &category, n);
@@ -112,7 +116,18 @@ impl Dataset {
             cols.push(Series::new(name.as_str().into(), values).into());
         }
         let frame = DataFrame::new(n, cols).expect("columns have equal length and distinct names");
-        Dataset { roles, ids, numeric, category, extra_columns, lines, groups, n_groups, provenance, frame }
+        Dataset {
+            roles,
+            ids,
+            numeric,
+            category,
+            extra_columns,
+            lines,
+            groups,
+            n_groups,
+            provenance,
+            frame,
+        }
     }
 
     /// Number of rows.
@@ -169,7 +184,10 @@ impl Dataset {
             .iter()
             .map(|(k, v)| (k.clone(), rows.iter().map(|&i| v[i]).collect()))
             .collect();
-        let lines = rows.iter().map(|&i| self.lines.get(i).copied().unwrap_or(0)).collect();
+        let lines = rows
+            .iter()
+            .map(|&i| self.lines.get(i).copied().unwrap_or(0))
+            .collect();
         let provenance = Provenance {
             source: format!("{} (subset of {} rows)", self.provenance.source, rows.len()),
             rows: rows.len(),
@@ -212,7 +230,10 @@ fn duplicate_groups(
     let mut groups = Vec::with_capacity(n);
     for i in 0..n {
         // -0.0 and 0.0 compare equal; normalise so they also hash equal.
-        let key: Vec<u64> = order.iter().map(|c| (numeric[c][i] + 0.0).to_bits()).collect();
+        let key: Vec<u64> = order
+            .iter()
+            .map(|c| (numeric[c][i] + 0.0).to_bits())
+            .collect();
         let next = seen.len();
         let g = *seen.entry((key, category[i].as_str())).or_insert(next);
         groups.push(g);
@@ -239,7 +260,12 @@ mod tests {
         numeric.insert("loyalty_score".into(), vec![5.0, 5.0, 6.0, 5.0]);
         numeric.insert("purchase_frequency".into(), vec![3.0, 3.0, 4.0, 3.0]);
         numeric.insert("purchase_amount".into(), vec![10.0, 10.0, 20.0, 10.0]);
-        let category = vec!["North".into(), "North".into(), "East".into(), "South".into()];
+        let category = vec![
+            "North".into(),
+            "North".into(),
+            "East".into(),
+            "South".into(),
+        ];
         let ids = (1..=4).map(|i| i.to_string()).collect();
         Dataset::from_columns(
             roles,
@@ -248,7 +274,11 @@ mod tests {
             category,
             vec![],
             vec![2, 3, 4, 5],
-            Provenance { source: "t".into(), rows: 4, sha256: String::new() },
+            Provenance {
+                source: "t".into(),
+                rows: 4,
+                sha256: String::new(),
+            },
         )
     }
 
@@ -261,7 +291,10 @@ mod tests {
         assert_eq!(ds.group_sizes(), vec![2, 1, 1]);
         assert_eq!(ds.distinct_row_indices(), vec![0, 2, 3]);
         let p = ds.profile();
-        assert_eq!((p.distinct_rows, p.duplicate_rows, p.largest_group), (3, 1, 2));
+        assert_eq!(
+            (p.distinct_rows, p.duplicate_rows, p.largest_group),
+            (3, 1, 2)
+        );
         assert_eq!(ds.frame.shape(), (4, 7));
     }
 

@@ -10,7 +10,7 @@ use rand::seq::SliceRandom;
 use rand_distr::{Distribution, StandardNormal};
 use serde::{Deserialize, Serialize};
 
-use super::{sha256_hex, Dataset, Provenance};
+use super::{Dataset, Provenance, sha256_hex};
 use crate::rng;
 use crate::settings::Roles;
 
@@ -79,18 +79,38 @@ pub fn synth(rows: usize, seed: u64, spec: &SynthSpec) -> Dataset {
 pub fn synth_with_roles(rows: usize, seed: u64, spec: &SynthSpec, roles: &Roles) -> Dataset {
     let mut r = rng::stream(seed, "synth");
     let cols = roles.numeric_columns();
-    assert_eq!(spec.means.len(), cols.len(), "SynthSpec.means needs one value per numeric column");
-    assert_eq!(spec.sds.len(), cols.len(), "SynthSpec.sds needs one value per numeric column");
+    assert_eq!(
+        spec.means.len(),
+        cols.len(),
+        "SynthSpec.means needs one value per numeric column"
+    );
+    assert_eq!(
+        spec.sds.len(),
+        cols.len(),
+        "SynthSpec.sds needs one value per numeric column"
+    );
     let c = spec.correlation.clamp(0.0, 1.0);
     let idio = (1.0 - c * c).sqrt();
     let levels = &roles.category_levels;
-    let weights: Vec<f64> = (0..levels.len()).map(|i| spec.region_mix.get(i).copied().unwrap_or(0.0).max(0.0)).collect();
+    let weights: Vec<f64> = (0..levels.len())
+        .map(|i| spec.region_mix.get(i).copied().unwrap_or(0.0).max(0.0))
+        .collect();
     let wsum: f64 = weights.iter().sum::<f64>().max(f64::MIN_POSITIVE);
 
-    let n_distinct = if rows == 0 { 0 } else { ((rows as f64) * (1.0 - spec.duplicate_rate.clamp(0.0, 0.99))).ceil().max(1.0) as usize };
-    let income_idx = cols.iter().position(|c| c == "annual_income" || Some(c) == roles.demographic.get(1));
+    let n_distinct = if rows == 0 {
+        0
+    } else {
+        ((rows as f64) * (1.0 - spec.duplicate_rate.clamp(0.0, 0.99)))
+            .ceil()
+            .max(1.0) as usize
+    };
+    let income_idx = cols
+        .iter()
+        .position(|c| c == "annual_income" || Some(c) == roles.demographic.get(1));
     let target_idx = cols.iter().position(|c| c == &roles.target);
-    let age_idx = cols.iter().position(|c| Some(c) == roles.demographic.first());
+    let age_idx = cols
+        .iter()
+        .position(|c| Some(c) == roles.demographic.first());
 
     let mut numeric: Vec<Vec<f64>> = vec![Vec::with_capacity(rows); cols.len()];
     let mut category = Vec::with_capacity(rows);
@@ -120,7 +140,11 @@ pub fn synth_with_roles(rows: usize, seed: u64, spec: &SynthSpec, roles: &Roles)
         for (k, col) in cols.iter().enumerate() {
             let range = roles.range(col);
             let mut v = row[k];
-            v = if range.integer { v.round() } else { (v * 10.0).round() / 10.0 };
+            v = if range.integer {
+                v.round()
+            } else {
+                (v * 10.0).round() / 10.0
+            };
             if let Some(m) = range.min {
                 v = v.max(m);
             }
@@ -154,8 +178,20 @@ pub fn synth_with_roles(rows: usize, seed: u64, spec: &SynthSpec, roles: &Roles)
     let category: Vec<String> = order.iter().map(|&i| category[i].clone()).collect();
     let ids: Vec<String> = (1..=rows).map(|i| i.to_string()).collect();
     let lines = (2..rows + 2).collect();
-    let provenance = Provenance { source: format!("synthetic(rows={rows}, seed={seed})"), rows, sha256: String::new() };
-    let mut ds = Dataset::from_columns(roles.clone(), ids, numeric, category, vec![], lines, provenance);
+    let provenance = Provenance {
+        source: format!("synthetic(rows={rows}, seed={seed})"),
+        rows,
+        sha256: String::new(),
+    };
+    let mut ds = Dataset::from_columns(
+        roles.clone(),
+        ids,
+        numeric,
+        category,
+        vec![],
+        lines,
+        provenance,
+    );
     ds.provenance.sha256 = sha256_hex(csv_text(&ds).as_bytes());
     ds
 }
@@ -204,7 +240,10 @@ mod tests {
 
     #[test]
     fn deterministic_and_reloadable() {
-        let spec = SynthSpec { duplicate_rate: 0.5, ..SynthSpec::default() };
+        let spec = SynthSpec {
+            duplicate_rate: 0.5,
+            ..SynthSpec::default()
+        };
         let a = synth(400, 3, &spec);
         let text = csv_text(&a);
         let back = parse_csv_bytes(text.as_bytes(), Path::new("s.csv"), &Roles::default()).unwrap();
@@ -220,10 +259,24 @@ mod tests {
         let strong = synth(5000, 1, &SynthSpec::default());
         let r = pearson(strong.col("annual_income"), strong.col("purchase_amount"));
         assert!(r > 0.9, "r = {r}");
-        let weak = synth(5000, 1, &SynthSpec { correlation: 0.0, ..SynthSpec::default() });
+        let weak = synth(
+            5000,
+            1,
+            &SynthSpec {
+                correlation: 0.0,
+                ..SynthSpec::default()
+            },
+        );
         let r = pearson(weak.col("annual_income"), weak.col("purchase_amount"));
         assert!(r.abs() < 0.05, "r = {r}");
-        let east = synth(4000, 2, &SynthSpec { region_mix: vec![1.0, 1.0, 0.0, 1.0], ..SynthSpec::default() });
+        let east = synth(
+            4000,
+            2,
+            &SynthSpec {
+                region_mix: vec![1.0, 1.0, 0.0, 1.0],
+                ..SynthSpec::default()
+            },
+        );
         assert_eq!(east.category_counts()[2], ("East".to_string(), 0));
     }
 }

@@ -37,7 +37,9 @@ impl Scheme {
             Scheme::KFold => format!("shuffled {k}-fold (naive: copies can straddle folds)"),
             Scheme::GroupKFold => format!("group {k}-fold (duplicate groups kept whole)"),
             Scheme::StratifiedGroupKFold => {
-                format!("stratified group {k}-fold (duplicate groups kept whole, class share balanced)")
+                format!(
+                    "stratified group {k}-fold (duplicate groups kept whole, class share balanced)"
+                )
             }
         }
     }
@@ -118,11 +120,19 @@ pub fn group_kfold(groups: &[usize], k: usize, seed: u64) -> Result<Vec<Fold>, C
 
 /// Stratified group k-fold: like [`group_kfold`], but each group goes to the fold where adding it
 /// keeps every fold's share of each class closest to 1/k (squared deviation), then the smallest fold.
-pub fn stratified_group_kfold(groups: &[usize], labels: &[bool], k: usize, seed: u64) -> Result<Vec<Fold>, CvError> {
+pub fn stratified_group_kfold(
+    groups: &[usize],
+    labels: &[bool],
+    k: usize,
+    seed: u64,
+) -> Result<Vec<Fold>, CvError> {
     assert_eq!(groups.len(), labels.len(), "one label per row");
     let members = group_members(groups);
     check(k, members.len(), "duplicate groups")?;
-    let total = [labels.iter().filter(|&&l| !l).count() as f64, labels.iter().filter(|&&l| l).count() as f64];
+    let total = [
+        labels.iter().filter(|&&l| !l).count() as f64,
+        labels.iter().filter(|&&l| l).count() as f64,
+    ];
     let mut order: Vec<usize> = (0..members.len()).collect();
     order.shuffle(&mut rng::stream(seed, "stratified_group_kfold"));
     order.sort_by_key(|&g| std::cmp::Reverse(members[g].len()));
@@ -167,7 +177,11 @@ fn check(k: usize, units: usize, what: &'static str) -> Result<(), CvError> {
         return Err(CvError::TooFewFolds(k));
     }
     if units < k {
-        return Err(CvError::TooFewUnits { folds: k, units, what });
+        return Err(CvError::TooFewUnits {
+            folds: k,
+            units,
+            what,
+        });
     }
     Ok(())
 }
@@ -198,7 +212,11 @@ mod tests {
     use super::*;
 
     fn groups_of(sizes: &[usize]) -> Vec<usize> {
-        sizes.iter().enumerate().flat_map(|(g, &s)| std::iter::repeat_n(g, s)).collect()
+        sizes
+            .iter()
+            .enumerate()
+            .flat_map(|(g, &s)| std::iter::repeat_n(g, s))
+            .collect()
     }
 
     fn assert_partition(folds: &[Fold], n: usize) {
@@ -210,7 +228,10 @@ mod tests {
             assert_eq!(f.train.len() + f.test.len(), n);
             assert!(f.train.iter().all(|i| !f.test.contains(i)));
         }
-        assert!(seen.iter().all(|&c| c == 1), "every row is tested exactly once");
+        assert!(
+            seen.iter().all(|&c| c == 1),
+            "every row is tested exactly once"
+        );
     }
 
     #[test]
@@ -231,13 +252,20 @@ mod tests {
         for f in &folds {
             for &i in &f.test {
                 for &j in &f.train {
-                    assert_ne!(groups[i], groups[j], "group {} straddles train and test", groups[i]);
+                    assert_ne!(
+                        groups[i], groups[j],
+                        "group {} straddles train and test",
+                        groups[i]
+                    );
                 }
             }
         }
         // Greedy balancing: no fold is more than the largest group bigger than the smallest.
         let sizes: Vec<_> = folds.iter().map(|f| f.test.len()).collect();
-        assert!(sizes.iter().max().unwrap() - sizes.iter().min().unwrap() <= 14, "{sizes:?}");
+        assert!(
+            sizes.iter().max().unwrap() - sizes.iter().min().unwrap() <= 14,
+            "{sizes:?}"
+        );
     }
 
     #[test]
@@ -251,14 +279,22 @@ mod tests {
             let pos = f.test.iter().filter(|&&i| labels[i]).count();
             assert_eq!(pos, 6, "each fold holds a fifth of the 30 positives");
             assert_eq!(f.test.len(), 24);
-            let test_groups: std::collections::BTreeSet<_> = f.test.iter().map(|&i| groups[i]).collect();
+            let test_groups: std::collections::BTreeSet<_> =
+                f.test.iter().map(|&i| groups[i]).collect();
             assert!(f.train.iter().all(|i| !test_groups.contains(&groups[*i])));
         }
     }
 
     #[test]
     fn too_few_units_is_an_error() {
-        assert_eq!(group_kfold(&[0, 0, 1, 1], 3, 0), Err(CvError::TooFewUnits { folds: 3, units: 2, what: "duplicate groups" }));
+        assert_eq!(
+            group_kfold(&[0, 0, 1, 1], 3, 0),
+            Err(CvError::TooFewUnits {
+                folds: 3,
+                units: 2,
+                what: "duplicate groups"
+            })
+        );
         assert_eq!(kfold(10, 1, 0), Err(CvError::TooFewFolds(1)));
     }
 }

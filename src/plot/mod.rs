@@ -2,6 +2,8 @@
 
 use crate::findings::Findings;
 
+pub mod eda;
+
 /// One rendered figure.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Figure {
@@ -14,6 +16,8 @@ pub struct Figure {
 }
 
 /// Every figure the findings support, in a stable order.
-pub fn all(_findings: &Findings) -> Vec<Figure> {
-    Vec::new()
+pub fn all(findings: &Findings) -> Vec<Figure> {
+    let mut figures = Vec::new();
+    figures.extend(eda::figures(findings));
+    figures
 }

@@ -1,0 +1,249 @@
+//! The benchmark behind `report bench`: times every pipeline stage on the bundled data and on
+//! synthetic tables of growing size, with peak memory, and checks that time grows no faster than
+//! linearly in rows. Each size runs in its own child process so peak memory is per size.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use serde::{Deserialize, Serialize};
+
+use crate::analysis;
+use crate::data::{self, SynthSpec};
+use crate::features;
+use crate::findings::{FINDINGS_VERSION, Findings, RunProvenance};
+use crate::pipeline::{self, BuildOptions};
+use crate::settings::Settings;
+
+/// Timings of one table size.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SizeResult {
+    /// Label: "bundled" or the row count.
+    pub label: String,
+    /// Rows in the table.
+    pub rows: usize,
+    /// (stage, seconds), in pipeline order.
+    pub stages: Vec<(String, f64)>,
+    /// Seconds for everything, end to end.
+    pub total: f64,
+    /// Peak resident memory of the process, in MiB (Linux VmHWM; 0 where unavailable).
+    pub peak_mib: f64,
+}
+
+/// Runs every stage once on `csv` (already on disk) and returns the timings.
+pub fn measure(
+    csv: &Path,
+    label: &str,
+    settings: &Settings,
+    out_dir: &Path,
+) -> Result<SizeResult, pipeline::PipelineError> {
+    let mut stages = Vec::new();
+    let t_all = Instant::now();
+    let mut timed =
+        |name: &str, t: Instant| stages.push((name.to_string(), t.elapsed().as_secs_f64()));
+
+    let t = Instant::now();
+    let ds = data::load_with_roles(csv, &settings.roles)?;
+    timed("load and validate", t);
+    let t = Instant::now();
+    let eda = analysis::eda::run(&ds, settings);
+    let feats = features::run(&ds, settings);
+    timed("eda and features", t);
+    let t = Instant::now();
+    let regression = analysis::regression::run(&ds, settings);
+    timed("regression", t);
+    let t = Instant::now();
+    let classification = analysis::classification::run(&ds, settings);
+    timed("classification", t);
+    let t = Instant::now();
+    let segmentation = analysis::segmentation::run(&ds, settings);
+    timed("segmentation", t);
+    let t = Instant::now();
+    let robustness = analysis::robustness::run(&ds, settings);
+    timed("robustness", t);
+    let t = Instant::now();
+    let drift = analysis::drift::run(&ds, settings);
+    timed("drift", t);
+    let findings = Findings {
+        findings_version: FINDINGS_VERSION,
+        provenance: RunProvenance {
+            data: ds.provenance.clone(),
+            crate_version: env!("CARGO_PKG_VERSION").to_string(),
+            seed: settings.seed,
+            settings: settings.clone(),
+        },
+        dataset: ds.profile(),
+        eda,
+        features: feats,
+        regression,
+        classification,
+        segmentation,
+        robustness,
+        drift,
+    };
+    let t = Instant::now();
+    let figures = crate::plot::all(&findings);
+    timed("plots", t);
+    drop(figures);
+    let t = Instant::now();
+    let opts = BuildOptions {
+        data: csv.to_path_buf(),
+        out_dir: out_dir.to_path_buf(),
+        readme: None,
+        templates: None,
+        settings: settings.clone(),
+    };
+    let outputs = pipeline::outputs(&findings, &opts)?;
+    timed("render (with plots)", t);
+    drop(outputs);
+    Ok(SizeResult {
+        label: label.to_string(),
+        rows: ds.n_rows(),
+        stages,
+        total: t_all.elapsed().as_secs_f64(),
+        peak_mib: peak_mib(),
+    })
+}
+
+/// Writes a synthetic table of `rows` customers (25% duplicates, like a real export) to `path`.
+pub fn write_synthetic(rows: usize, seed: u64, path: &Path) -> std::io::Result<()> {
+    let spec = SynthSpec {
+        duplicate_rate: 0.25,
+        ..SynthSpec::default()
+    };
+    data::write_csv(&data::synth(rows, seed, &spec), path)
+}
+
+/// Peak resident set size of this process in MiB (Linux), or 0.
+pub fn peak_mib() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| {
+                l.split_whitespace()
+                    .nth(1)
+                    .and_then(|kb| kb.parse::<f64>().ok())
+            })
+        })
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
+/// The benchmark table as aligned text, with the growth ratio between the two largest sizes.
+pub fn format_table(results: &[SizeResult]) -> String {
+    let mut s = String::new();
+    let stages: Vec<String> = results
+        .first()
+        .map(|r| r.stages.iter().map(|(n, _)| n.clone()).collect())
+        .unwrap_or_default();
+    s.push_str(&format!("{:<20}", "stage (seconds)"));
+    for r in results {
+        s.push_str(&format!("{:>14}", r.label));
+    }
+    s.push('\n');
+    for (i, name) in stages.iter().enumerate() {
+        s.push_str(&format!("{name:<20}"));
+        for r in results {
+            s.push_str(&format!(
+                "{:>14.4}",
+                r.stages.get(i).map_or(f64::NAN, |x| x.1)
+            ));
+        }
+        s.push('\n');
+    }
+    s.push_str(&format!("{:<20}", "total"));
+    for r in results {
+        s.push_str(&format!("{:>14.4}", r.total));
+    }
+    s.push('\n');
+    s.push_str(&format!("{:<20}", "peak memory (MiB)"));
+    for r in results {
+        s.push_str(&format!("{:>14.0}", r.peak_mib));
+    }
+    s.push('\n');
+    let synth: Vec<&SizeResult> = results.iter().filter(|r| r.label != "bundled").collect();
+    if synth.len() >= 2 {
+        let (a, b) = (synth[synth.len() - 2], synth[synth.len() - 1]);
+        let rows_ratio = b.rows as f64 / a.rows as f64;
+        s.push_str(&format!(
+            "growth {} → {} rows (linear would be ×{:.1}):\n",
+            a.rows, b.rows, rows_ratio
+        ));
+        for (i, name) in stages.iter().enumerate() {
+            let ratio = b.stages[i].1 / a.stages[i].1.max(1e-9);
+            let verdict = if ratio <= rows_ratio * 1.5 {
+                "ok"
+            } else {
+                "SUPERLINEAR"
+            };
+            s.push_str(&format!("  {name:<20} ×{ratio:>7.1}  {verdict}\n"));
+        }
+    }
+    s
+}
+
+/// Where the benchmark keeps its synthetic files.
+pub fn scratch_dir() -> PathBuf {
+    std::env::temp_dir().join(format!("customer-intel-bench-{}", std::process::id()))
+}
+
+/// Measures one size in this process and returns it as JSON (what a child process prints).
+/// `size` 0 means the bundled data file `bundled`.
+pub fn child(
+    size: usize,
+    seed: u64,
+    bundled: &Path,
+    settings: &Settings,
+) -> Result<String, String> {
+    let dir = scratch_dir();
+    std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    let (csv, label) = if size == 0 {
+        (bundled.to_path_buf(), "bundled".to_string())
+    } else {
+        let p = dir.join(format!("synthetic-{size}.csv"));
+        write_synthetic(size, seed, &p)
+            .map_err(|e| format!("cannot write {}: {e}", p.display()))?;
+        (p, size.to_string())
+    };
+    let result = measure(&csv, &label, settings, &dir.join("out"));
+    let _ = std::fs::remove_dir_all(&dir);
+    let r = result.map_err(|e| e.to_string())?;
+    Ok(serde_json::to_string(&r).expect("serialisable"))
+}
+
+/// Runs the bundled data and each synthetic size in a child process of `exe` (the `report`
+/// binary, called as `exe bench --child SIZE`) and collects the results.
+pub fn run(
+    exe: &Path,
+    sizes: &[usize],
+    seed: u64,
+    extra_args: &[String],
+) -> Result<Vec<SizeResult>, String> {
+    let mut out = Vec::new();
+    for &size in std::iter::once(&0).chain(sizes) {
+        let o = std::process::Command::new(exe)
+            .args([
+                "bench",
+                "--child",
+                &size.to_string(),
+                "--seed",
+                &seed.to_string(),
+            ])
+            .args(extra_args)
+            .output()
+            .map_err(|e| format!("cannot start {}: {e}", exe.display()))?;
+        if !o.status.success() {
+            return Err(format!(
+                "benchmark of size {} failed: {}",
+                if size == 0 {
+                    "bundled".to_string()
+                } else {
+                    size.to_string()
+                },
+                String::from_utf8_lossy(&o.stderr).trim()
+            ));
+        }
+        let r: SizeResult =
+            serde_json::from_slice(&o.stdout).map_err(|e| format!("bad child output: {e}"))?;
+        out.push(r);
+    }
+    Ok(out)
+}
