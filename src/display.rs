@@ -16,12 +16,15 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::analysis::{
-    classification::ClassificationFindings, drift::DriftFindings, eda::EdaFindings,
-    regression::RegressionFindings, robustness::RobustnessFindings,
-    segmentation::SegmentationFindings,
+    classification::{ClassificationFindings, ClassificationSettings},
+    drift::{DriftFindings, DriftSettings},
+    eda::{EdaFindings, EdaSettings},
+    regression::{RegressionFindings, RegressionSettings},
+    robustness::{RobustnessFindings, RobustnessSettings},
+    segmentation::{SegmentationFindings, SegmentationSettings},
 };
 use crate::data::DatasetProfile;
-use crate::features::FeatureFindings;
+use crate::features::{FeatureFindings, FeatureSettings};
 use crate::findings::Findings;
 use crate::plot::{self, Figure};
 use crate::settings::Settings;
@@ -82,8 +85,7 @@ fn emit(parts: &[(&str, &str)]) {
 /// assert!(t.text.contains("ridge"));
 /// ```
 pub fn table<T: Serialize + ?Sized>(title: &str, value: &T) -> Html {
-    let value = serde_json::to_value(value).expect("findings always serialise");
-    let node = Node::from_value(&value);
+    let node = Node::from_tree(&Tree::of(value));
     let mut html = String::new();
     let _ = write!(
         html,
@@ -187,41 +189,127 @@ enum Node {
     },
 }
 
-fn scalar(v: &Value) -> Option<String> {
+/// A serialised value that keeps struct fields in declaration order (`serde_json::Value` sorts
+/// them by name, which would scramble every table's columns).
+enum Tree {
+    Null,
+    Bool(bool),
+    Int(i128),
+    Float(f64),
+    Str(String),
+    List(Vec<Tree>),
+    Map(Vec<(String, Tree)>),
+}
+
+impl<'de> serde::Deserialize<'de> for Tree {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Tree, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Tree;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("any JSON value")
+            }
+            fn visit_unit<E>(self) -> Result<Tree, E> {
+                Ok(Tree::Null)
+            }
+            fn visit_none<E>(self) -> Result<Tree, E> {
+                Ok(Tree::Null)
+            }
+            fn visit_bool<E>(self, b: bool) -> Result<Tree, E> {
+                Ok(Tree::Bool(b))
+            }
+            fn visit_i64<E>(self, i: i64) -> Result<Tree, E> {
+                Ok(Tree::Int(i.into()))
+            }
+            fn visit_u64<E>(self, u: u64) -> Result<Tree, E> {
+                Ok(Tree::Int(u.into()))
+            }
+            fn visit_f64<E>(self, x: f64) -> Result<Tree, E> {
+                Ok(Tree::Float(x))
+            }
+            fn visit_str<E>(self, s: &str) -> Result<Tree, E> {
+                Ok(Tree::Str(s.to_string()))
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Tree, A::Error> {
+                let mut items = Vec::new();
+                while let Some(x) = seq.next_element()? {
+                    items.push(x);
+                }
+                Ok(Tree::List(items))
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Tree, A::Error> {
+                let mut fields = Vec::new();
+                while let Some((k, v)) = map.next_entry::<String, Tree>()? {
+                    fields.push((k, v));
+                }
+                Ok(Tree::Map(fields))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+impl Tree {
+    fn of<T: Serialize + ?Sized>(value: &T) -> Tree {
+        let json = serde_json::to_string(value).expect("findings always serialise");
+        serde_json::from_str(&json).expect("serde_json reads what it wrote")
+    }
+
+    fn scalar(&self) -> Option<String> {
+        match self {
+            Tree::Null => Some("—".to_string()),
+            Tree::Bool(b) => Some(b.to_string()),
+            Tree::Int(i) => Some(i.to_string()),
+            Tree::Float(x) => Some(number(*x)),
+            Tree::Str(s) => Some(s.clone()),
+            _ => None,
+        }
+    }
+
+    fn get(&self, key: &str) -> Option<&Tree> {
+        match self {
+            Tree::Map(fields) => fields.iter().find(|(k, _)| k == key).map(|(_, v)| v),
+            _ => None,
+        }
+    }
+}
+
+/// A JSON scalar as text, for list selectors in [`lookup`].
+fn value_scalar(v: &Value) -> Option<String> {
     match v {
-        Value::Null => Some("—".to_string()),
         Value::Bool(b) => Some(b.to_string()),
-        Value::Number(n) => Some(match (n.as_i64(), n.as_u64()) {
-            (Some(i), _) => i.to_string(),
-            (None, Some(u)) => u.to_string(),
-            _ => number(n.as_f64().unwrap_or(f64::NAN)),
-        }),
+        Value::Number(n) => Some(n.to_string()),
         Value::String(s) => Some(s.clone()),
         _ => None,
     }
 }
 
 impl Node {
-    fn from_value(v: &Value) -> Node {
-        if let Some(s) = scalar(v) {
+    fn from_tree(t: &Tree) -> Node {
+        if let Some(s) = t.scalar() {
             return Node::Scalar(s);
         }
-        match v {
-            Value::Object(map) => Node::Record(
-                map.iter()
-                    .map(|(k, v)| (k.clone(), Node::from_value(v)))
+        match t {
+            Tree::Map(fields) => Node::Record(
+                fields
+                    .iter()
+                    .map(|(k, v)| (k.clone(), Node::from_tree(v)))
                     .collect(),
             ),
-            Value::Array(items) => Node::from_array(items),
+            Tree::List(items) => Node::from_list(items),
             _ => unreachable!("scalars handled above"),
         }
     }
 
-    fn from_array(items: &[Value]) -> Node {
+    fn from_list(items: &[Tree]) -> Node {
         if items.is_empty() {
             return Node::Scalar("(none)".to_string());
         }
-        if let Some(cells) = items.iter().map(scalar).collect::<Option<Vec<String>>>() {
+        if let Some(cells) = items
+            .iter()
+            .map(Tree::scalar)
+            .collect::<Option<Vec<String>>>()
+        {
             let shown = if cells.len() > MAX_LIST {
                 let mut s = cells[..MAX_LIST - 2].join(", ");
                 let _ = write!(s, ", … ({} values)", cells.len());
@@ -232,12 +320,13 @@ impl Node {
             return Node::Scalar(format!("[{shown}]"));
         }
         // A list of records sharing one set of fields becomes a grid.
-        if let Some(first) = items[0].as_object() {
-            let keys: Vec<&String> = first.keys().collect();
-            let same = items.iter().all(|it| {
-                it.as_object().is_some_and(|o| {
-                    o.len() == keys.len() && keys.iter().all(|k| o.contains_key(*k))
-                })
+        if let Tree::Map(first) = &items[0] {
+            let keys: Vec<&str> = first.iter().map(|(k, _)| k.as_str()).collect();
+            let same = items.iter().all(|it| match it {
+                Tree::Map(f) => {
+                    f.len() == keys.len() && f.iter().zip(&keys).all(|((k, _), want)| k == want)
+                }
+                _ => false,
             });
             if same {
                 return Node::Grid {
@@ -246,7 +335,7 @@ impl Node {
                         .iter()
                         .map(|it| {
                             keys.iter()
-                                .map(|k| Node::from_value(&it[k.as_str()]))
+                                .map(|k| Node::from_tree(it.get(k).expect("checked")))
                                 .collect()
                         })
                         .collect(),
@@ -254,22 +343,19 @@ impl Node {
             }
         }
         // A list of equally long tuples (serialised as arrays) becomes a grid without names.
-        if let Some(first) = items[0].as_array() {
+        if let Tree::List(first) = &items[0] {
             let n = first.len();
             if items
                 .iter()
-                .all(|it| it.as_array().is_some_and(|a| a.len() == n))
+                .all(|it| matches!(it, Tree::List(a) if a.len() == n))
             {
                 return Node::Grid {
                     header: Vec::new(),
                     rows: items
                         .iter()
-                        .map(|it| {
-                            it.as_array()
-                                .expect("checked")
-                                .iter()
-                                .map(Node::from_value)
-                                .collect()
+                        .map(|it| match it {
+                            Tree::List(a) => a.iter().map(Node::from_tree).collect(),
+                            _ => unreachable!("checked"),
                         })
                         .collect(),
                 };
@@ -279,7 +365,7 @@ impl Node {
             items
                 .iter()
                 .enumerate()
-                .map(|(i, v)| (format!("[{i}]"), Node::from_value(v)))
+                .map(|(i, v)| (format!("[{i}]"), Node::from_tree(v)))
                 .collect(),
         )
     }
@@ -513,7 +599,7 @@ pub fn lookup<'a>(root: &'a Value, path: &str) -> Option<&'a Value> {
             cur = match sel.split_once('=') {
                 Some((k, want)) => items
                     .iter()
-                    .find(|it| it.get(k).and_then(scalar).is_some_and(|s| s == want))?,
+                    .find(|it| it.get(k).and_then(value_scalar).is_some_and(|s| s == want))?,
                 None => items.get(sel.parse::<usize>().ok()?)?,
             };
         }
@@ -570,6 +656,13 @@ display_as_table! {
     SegmentationFindings => "Segmentation",
     RobustnessFindings => "Robustness to noise",
     DriftFindings => "Drift and retraining",
+    EdaSettings => "EDA settings",
+    FeatureSettings => "Feature settings",
+    RegressionSettings => "Regression settings",
+    ClassificationSettings => "Classification settings",
+    SegmentationSettings => "Segmentation settings",
+    RobustnessSettings => "Robustness settings",
+    DriftSettings => "Drift settings",
 }
 
 #[cfg(test)]
@@ -595,6 +688,29 @@ mod tests {
         assert!(t.html.contains("<td>—</td>"));
         assert!(t.text.contains("rows: 238"));
         assert!(t.text.contains("  ols   0.1235"), "{}", t.text);
+    }
+
+    #[test]
+    fn struct_fields_keep_their_declared_order() {
+        #[derive(Serialize)]
+        struct Row {
+            zeta: u8,
+            alpha: f64,
+        }
+        let t = table(
+            "Rows",
+            &[Row {
+                zeta: 1,
+                alpha: 2.5,
+            }],
+        );
+        assert!(
+            t.html
+                .contains("<thead><tr><th>zeta</th><th>alpha</th></tr></thead>"),
+            "{}",
+            t.html
+        );
+        assert!(t.text.ends_with("zeta  alpha\n1     2.5"), "{}", t.text);
     }
 
     #[test]
