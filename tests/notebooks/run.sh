@@ -39,7 +39,8 @@ if [[ ! -x "$VENV/bin/jupyter" || "$(cat "$VENV/.requirements.sha256" 2>/dev/nul
 fi
 
 # 3. The `rust` kernel registration.
-if ! "$VENV/bin/jupyter" kernelspec list --json 2>/dev/null | grep -q '"rust"'; then
+kernels=$("$VENV/bin/jupyter" kernelspec list --json 2>/dev/null)
+if [[ "$kernels" != *'"rust"'* ]]; then
   evcxr_jupyter --install
 fi
 
