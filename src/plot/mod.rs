@@ -1,5 +1,7 @@
 //! Figures drawn with plotters from [`Findings`] (never from a refit), as deterministic SVG.
 
+pub mod classification;
+
 use crate::findings::Findings;
 
 pub mod eda;
@@ -19,5 +21,6 @@ pub struct Figure {
 pub fn all(findings: &Findings) -> Vec<Figure> {
     let mut figures = Vec::new();
     figures.extend(eda::figures(findings));
+    figures.extend(classification::figures(&findings.classification));
     figures
 }
