@@ -39,6 +39,10 @@ pub struct SynthSpec {
     pub means: Vec<f64>,
     /// Standard deviations of the numeric columns in the same order.
     pub sds: Vec<f64>,
+    /// Number of well-separated blobs (0 = off, the default). When > 0 each customer's latent
+    /// factor is drawn around one of this many centres, 2 latent sds apart, with sd 0.25 around
+    /// its centre, instead of from one standard normal: a known number of segments for tests.
+    pub clusters: usize,
 }
 
 impl Default for SynthSpec {
@@ -54,6 +58,7 @@ impl Default for SynthSpec {
             // age, annual_income, loyalty_score, purchase_frequency, purchase_amount
             means: vec![38.7, 57_400.0, 6.8, 19.8, 425.6],
             sds: vec![9.4, 11_400.0, 1.9, 4.6, 140.0],
+            clusters: 0,
         }
     }
 }
@@ -117,6 +122,12 @@ pub fn synth_with_roles(rows: usize, seed: u64, spec: &SynthSpec, roles: &Roles)
     for _ in 0..n_distinct {
         let young = r.r#gen::<f64>() < spec.young_share;
         let z: f64 = StandardNormal.sample(&mut r);
+        let z = if spec.clusters > 0 {
+            let centre = r.gen_range(0..spec.clusters) as f64 - (spec.clusters - 1) as f64 / 2.0;
+            2.0 * centre + 0.25 * z
+        } else {
+            z
+        };
         let z = if young { z.min(0.0) - 1.5 } else { z };
         let mut row: Vec<f64> = (0..cols.len())
             .map(|k| {

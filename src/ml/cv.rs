@@ -114,7 +114,7 @@ pub fn group_kfold(groups: &[usize], k: usize, seed: u64) -> Result<Vec<Fold>, C
         sizes[f] += members[g].len();
         fold_of_group[g] = f;
     }
-    let assign: Vec<usize> = groups.iter().map(|&g| fold_of_group[g]).collect();
+    let assign: Vec<usize> = dense_groups(&members, groups.len()).iter().map(|&g| fold_of_group[g]).collect();
     Ok(folds_from_assignment(&assign, k))
 }
 
@@ -168,7 +168,7 @@ pub fn stratified_group_kfold(
         counts[f][1] += add[1];
         fold_of_group[g] = f;
     }
-    let assign: Vec<usize> = groups.iter().map(|&g| fold_of_group[g]).collect();
+    let assign: Vec<usize> = dense_groups(&members, groups.len()).iter().map(|&g| fold_of_group[g]).collect();
     Ok(folds_from_assignment(&assign, k))
 }
 
@@ -186,7 +186,9 @@ fn check(k: usize, units: usize, what: &'static str) -> Result<(), CvError> {
     Ok(())
 }
 
-/// Row indices per group id (group ids are 0..n_groups).
+/// Row indices per group. Group ids need not be contiguous (a training fold's rows carry the
+/// ids of a subset of groups); groups are numbered densely in ascending id order, which is the
+/// identity for ids 0..n_groups.
 fn group_members(groups: &[usize]) -> Vec<Vec<usize>> {
     let n_groups = groups.iter().max().map_or(0, |m| m + 1);
     let mut members = vec![Vec::new(); n_groups];
@@ -194,8 +196,18 @@ fn group_members(groups: &[usize]) -> Vec<Vec<usize>> {
         members[g].push(i);
     }
     members.retain(|m| !m.is_empty());
-    // Re-number is unnecessary for callers: we only use members by position.
     members
+}
+
+/// The dense group number of every row, matching [`group_members`]' positions.
+fn dense_groups(members: &[Vec<usize>], n: usize) -> Vec<usize> {
+    let mut dense = vec![0; n];
+    for (g, m) in members.iter().enumerate() {
+        for &i in m {
+            dense[i] = g;
+        }
+    }
+    dense
 }
 
 fn folds_from_assignment(assign: &[usize], k: usize) -> Vec<Fold> {
@@ -282,6 +294,19 @@ mod tests {
             let test_groups: std::collections::BTreeSet<_> =
                 f.test.iter().map(|&i| groups[i]).collect();
             assert!(f.train.iter().all(|i| !test_groups.contains(&groups[*i])));
+        }
+    }
+
+    #[test]
+    fn sparse_group_ids_are_accepted() {
+        // The groups of a training fold: ids with gaps, as inner CV sees them.
+        let groups = vec![7, 7, 2, 9, 9, 9, 4, 2, 11, 4];
+        let labels: Vec<bool> = groups.iter().map(|g| g % 2 == 0).collect();
+        for folds in [group_kfold(&groups, 3, 1).unwrap(), stratified_group_kfold(&groups, &labels, 3, 1).unwrap()] {
+            assert_partition(&folds, groups.len());
+            for f in &folds {
+                assert!(f.test.iter().all(|&i| f.train.iter().all(|&j| groups[i] != groups[j])));
+            }
         }
     }
 

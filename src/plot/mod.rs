@@ -1,6 +1,8 @@
 //! Figures drawn with plotters from [`Findings`] (never from a refit), as deterministic SVG.
 
 pub mod classification;
+pub mod regression;
+pub mod segmentation;
 
 use crate::findings::Findings;
 
@@ -21,6 +23,8 @@ pub struct Figure {
 pub fn all(findings: &Findings) -> Vec<Figure> {
     let mut figures = Vec::new();
     figures.extend(eda::figures(findings));
+    figures.extend(regression::figures(&findings.regression));
     figures.extend(classification::figures(&findings.classification));
+    figures.extend(segmentation::figures(&findings.segmentation));
     figures
 }

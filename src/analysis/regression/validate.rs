@@ -1,0 +1,181 @@
+//! Cross-validation of one model on one design: outer folds by scheme and repeat, the penalty
+//! of Ridge and Lasso chosen by an inner group-aware CV on each outer training fold, and
+//! per-fold R², RMSE and MAE with the out-of-fold predictions of the first repeat.
+
+use crate::ml::cv::{self, Fold, Scheme};
+use crate::ml::metrics;
+use crate::ml::regressors::{self, FitOptions, Fitted, Matrix, ModelKind};
+use crate::rng;
+use crate::settings::Settings;
+
+use super::RegressionError;
+
+/// Per-fold scores of one cross-validation, all repeats, and repeat 0's out-of-fold predictions.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct CvRun {
+    /// R² per fold (repeat-major).
+    pub r2: Vec<f64>,
+    /// RMSE per fold.
+    pub rmse: Vec<f64>,
+    /// MAE per fold.
+    pub mae: Vec<f64>,
+    /// Out-of-fold prediction of every row in repeat 0.
+    pub oof: Vec<f64>,
+    /// Penalty chosen on each outer training fold (penalised models only).
+    pub penalties: Vec<f64>,
+}
+
+/// The outer folds of `repeat`: seeded by `child_seed(settings.seed, repeat)`, so every model
+/// and feature set is scored on the same folds (paired comparisons).
+pub(crate) fn outer_folds(
+    groups: &[usize],
+    scheme: Scheme,
+    settings: &Settings,
+    repeat: usize,
+) -> Result<Vec<Fold>, RegressionError> {
+    Ok(cv::split(
+        scheme,
+        groups,
+        None,
+        settings.folds,
+        rng::child_seed(settings.seed, repeat as u64),
+    )?)
+}
+
+/// Runs `predict(fold, seed)` on every outer fold of every repeat and scores its test-row
+/// predictions. `predict` sees only the fold's row lists; what it trains on is its business,
+/// which lets tests spy on the rows each prediction was allowed to learn from.
+pub(crate) fn run_folds(
+    y: &[f64],
+    groups: &[usize],
+    scheme: Scheme,
+    settings: &Settings,
+    predict: &mut dyn FnMut(&Fold, u64) -> Result<(Vec<f64>, Option<f64>), RegressionError>,
+) -> Result<CvRun, RegressionError> {
+    let mut run = CvRun {
+        r2: vec![],
+        rmse: vec![],
+        mae: vec![],
+        oof: vec![f64::NAN; y.len()],
+        penalties: vec![],
+    };
+    for repeat in 0..settings.repeats {
+        let folds = outer_folds(groups, scheme, settings, repeat)?;
+        let seed = rng::child_seed(settings.seed, repeat as u64);
+        for (f, fold) in folds.iter().enumerate() {
+            let (pred, penalty) = predict(fold, rng::child_seed(seed, 1 + f as u64))?;
+            let actual: Vec<f64> = fold.test.iter().map(|&i| y[i]).collect();
+            run.r2.push(metrics::r2(&actual, &pred));
+            run.rmse.push(metrics::rmse(&actual, &pred));
+            run.mae.push(metrics::mae(&actual, &pred));
+            run.penalties.extend(penalty);
+            if repeat == 0 {
+                for (&i, p) in fold.test.iter().zip(pred) {
+                    run.oof[i] = p;
+                }
+            }
+        }
+    }
+    Ok(run)
+}
+
+/// Cross-validates `model` on predictors `x` (one row per dataset row).
+pub(crate) fn cross_validate(
+    model: ModelKind,
+    x: &Matrix,
+    y: &[f64],
+    groups: &[usize],
+    scheme: Scheme,
+    settings: &Settings,
+) -> Result<CvRun, RegressionError> {
+    run_folds(y, groups, scheme, settings, &mut |fold, seed| {
+        let (fitted, penalty) = fit_in_fold(model, x, y, groups, &fold.train, settings, seed)?;
+        Ok((fitted.predict(&x.select_rows(&fold.test)), penalty))
+    })
+}
+
+/// Fits `model` on the `train` rows only; a penalised model first chooses its penalty by an
+/// inner group-aware CV on those same rows.
+pub(crate) fn fit_in_fold(
+    model: ModelKind,
+    x: &Matrix,
+    y: &[f64],
+    groups: &[usize],
+    train: &[usize],
+    settings: &Settings,
+    seed: u64,
+) -> Result<(Fitted, Option<f64>), RegressionError> {
+    let xt = x.select_rows(train);
+    let yt: Vec<f64> = train.iter().map(|&i| y[i]).collect();
+    let gt: Vec<usize> = train.iter().map(|&i| groups[i]).collect();
+    let penalty = if model.is_penalised() {
+        Some(choose_penalty(model, &xt, &yt, &gt, settings, seed)?)
+    } else {
+        None
+    };
+    let opts = FitOptions {
+        penalty: penalty.unwrap_or(0.0),
+        forest: settings.regression.forest.clone(),
+        max_iterations: settings.regression.max_iterations,
+        seed,
+    };
+    Ok((regressors::fit(model, &xt, &yt, &opts)?, penalty))
+}
+
+/// The grid penalty with the smallest pooled squared error over an inner group k-fold of the
+/// given rows (`inner_folds`, fewer if there are fewer groups). Ties go to the larger penalty.
+pub(crate) fn choose_penalty(
+    model: ModelKind,
+    x: &Matrix,
+    y: &[f64],
+    groups: &[usize],
+    settings: &Settings,
+    seed: u64,
+) -> Result<f64, RegressionError> {
+    let rs = &settings.regression;
+    let distinct = groups
+        .iter()
+        .collect::<std::collections::BTreeSet<_>>()
+        .len();
+    let k = rs.inner_folds.min(distinct);
+    let folds = cv::split(
+        Scheme::GroupKFold,
+        groups,
+        None,
+        k,
+        rng::child_seed(seed, 0x1a2e),
+    )?;
+    let splits: Vec<(Matrix, Vec<f64>, Matrix, Vec<f64>)> = folds
+        .iter()
+        .map(|f| {
+            (
+                x.select_rows(&f.train),
+                f.train.iter().map(|&i| y[i]).collect(),
+                x.select_rows(&f.test),
+                f.test.iter().map(|&i| y[i]).collect(),
+            )
+        })
+        .collect();
+    let mut best = (f64::INFINITY, f64::NAN);
+    for &penalty in &rs.penalty_grid {
+        let opts = FitOptions {
+            penalty,
+            forest: rs.forest.clone(),
+            max_iterations: rs.max_iterations,
+            seed,
+        };
+        let mut sse = 0.0;
+        for (xt, yt, xv, yv) in &splits {
+            let pred = regressors::fit(model, xt, yt, &opts)?.predict(xv);
+            sse += yv
+                .iter()
+                .zip(pred)
+                .map(|(a, p)| (a - p).powi(2))
+                .sum::<f64>();
+        }
+        if sse <= best.0 {
+            best = (sse, penalty);
+        }
+    }
+    Ok(best.1)
+}

@@ -1,0 +1,371 @@
+//! Model fitting for segmentation: the standardised feature matrix, seeded k-means and Gaussian
+//! mixtures from linfa-clustering, the mixture's log-likelihood and BIC, and a 2-D PCA from
+//! linfa-reduction. Everything here is deterministic given its random stream.
+
+use linfa::DatasetBase;
+use linfa::traits::{Fit, Predict};
+use linfa_clustering::{GaussianMixtureModel, KMeans};
+use linfa_reduction::Pca;
+use ndarray::{Array2, Axis};
+
+use super::{SegmentationError, SegmentationSettings};
+use crate::data::Dataset;
+use crate::ml::cluster_metrics;
+use crate::rng::Rng;
+use crate::stats;
+
+/// The standardised feature matrix and what is needed to map back to original units.
+#[derive(Debug, Clone)]
+pub(crate) struct Features {
+    /// Feature (column) names, in order.
+    pub names: Vec<String>,
+    /// Row-major z-scores, one row per customer.
+    pub rows: Vec<Vec<f64>>,
+    /// Column means used for centring.
+    pub means: Vec<f64>,
+    /// Column standard deviations (n − 1) used for scaling.
+    pub sds: Vec<f64>,
+}
+
+/// The features the settings ask for: the listed columns, or every numeric role column
+/// (features, then the target) when the list is empty.
+pub(crate) fn feature_names(ds: &Dataset, s: &SegmentationSettings) -> Vec<String> {
+    if s.features.is_empty() {
+        ds.roles.numeric_columns()
+    } else {
+        s.features.clone()
+    }
+}
+
+/// Builds the z-scored feature matrix (mean and n − 1 standard deviation of all rows).
+pub(crate) fn features(
+    ds: &Dataset,
+    s: &SegmentationSettings,
+) -> Result<Features, SegmentationError> {
+    let names = feature_names(ds, s);
+    if names.is_empty() {
+        return Err(SegmentationError::NoFeatures);
+    }
+    let mut cols = Vec::with_capacity(names.len());
+    let (mut means, mut sds) = (Vec::new(), Vec::new());
+    for name in &names {
+        let col = ds
+            .numeric
+            .get(name)
+            .ok_or_else(|| SegmentationError::UnknownFeature(name.clone()))?;
+        let (m, sd) = (stats::mean(col), stats::sd(col));
+        if !(sd > 0.0) {
+            return Err(SegmentationError::ConstantFeature(name.clone()));
+        }
+        cols.push(stats::standardize_with(col, m, sd));
+        means.push(m);
+        sds.push(sd);
+    }
+    let rows = (0..ds.n_rows())
+        .map(|i| cols.iter().map(|c| c[i]).collect())
+        .collect();
+    Ok(Features {
+        names,
+        rows,
+        means,
+        sds,
+    })
+}
+
+/// Row-major rows to an ndarray matrix.
+pub(crate) fn to_matrix(rows: &[Vec<f64>]) -> Array2<f64> {
+    let d = rows.first().map_or(0, Vec::len);
+    let flat: Vec<f64> = rows.iter().flatten().copied().collect();
+    Array2::from_shape_vec((rows.len(), d), flat).expect("rows have equal length")
+}
+
+/// A fitted k-means partition with canonical labels.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Partition {
+    /// Cluster per row, `0..k`, ordered by ascending centroid on the ordering feature.
+    pub labels: Vec<usize>,
+    /// Centroids in standardised units, in label order.
+    pub centroids: Vec<Vec<f64>>,
+}
+
+/// Fits k-means (linfa-clustering: k-means++ initialisation, `n_init` runs keeping the lowest
+/// inertia) and assigns every row of `x` to its nearest final centroid. Labels are renumbered by
+/// ascending centroid value on feature `order_by` (ties: the next features), so the same partition
+/// always gets the same labels.
+pub(crate) fn kmeans(
+    x: &Array2<f64>,
+    k: usize,
+    s: &SegmentationSettings,
+    rng: Rng,
+    order_by: usize,
+) -> Result<Partition, SegmentationError> {
+    let model = KMeans::params_with_rng(k, rng)
+        .n_runs(s.n_init)
+        .tolerance(s.tolerance)
+        .max_n_iterations(s.max_iterations)
+        .fit(&DatasetBase::from(x.clone()))
+        .map_err(|e| SegmentationError::Fit(format!("k-means with k = {k}: {e}")))?;
+    let centroids: Vec<Vec<f64>> = model.centroids().outer_iter().map(|r| r.to_vec()).collect();
+    let labels = nearest(x, &centroids);
+    Ok(canonical(labels, &centroids, order_by))
+}
+
+/// [`nearest`] for row-major rows.
+pub(crate) fn nearest_rows(rows: &[Vec<f64>], centroids: &[Vec<f64>]) -> Vec<usize> {
+    rows.iter().map(|r| nearest_one(r, centroids)).collect()
+}
+
+fn nearest_one(row: &[f64], centroids: &[Vec<f64>]) -> usize {
+    let mut best = (0, f64::INFINITY);
+    for (j, c) in centroids.iter().enumerate() {
+        let d = cluster_metrics::sq_dist(row, c);
+        if d < best.1 {
+            best = (j, d);
+        }
+    }
+    best.0
+}
+
+/// Index of the nearest centroid (squared Euclidean; first on ties) for every row of `x`.
+pub(crate) fn nearest(x: &Array2<f64>, centroids: &[Vec<f64>]) -> Vec<usize> {
+    x.axis_iter(Axis(0))
+        .map(|row| nearest_one(&row.to_vec(), centroids))
+        .collect()
+}
+
+/// Drops empty clusters and renumbers the rest by ascending centroid on `order_by`.
+fn canonical(labels: Vec<usize>, centroids: &[Vec<f64>], order_by: usize) -> Partition {
+    let sizes = cluster_metrics::cluster_sizes(&labels);
+    let mut live: Vec<usize> = (0..centroids.len())
+        .filter(|&j| sizes.get(j).copied().unwrap_or(0) > 0)
+        .collect();
+    live.sort_by(|&a, &b| {
+        let key = |j: usize| {
+            let c = &centroids[j];
+            std::iter::once(c[order_by])
+                .chain(c.iter().copied())
+                .collect::<Vec<f64>>()
+        };
+        key(a)
+            .partial_cmp(&key(b))
+            .unwrap_or(std::cmp::Ordering::Equal)
+    });
+    let mut rename = vec![usize::MAX; centroids.len()];
+    for (new, &old) in live.iter().enumerate() {
+        rename[old] = new;
+    }
+    Partition {
+        labels: labels.iter().map(|&l| rename[l]).collect(),
+        centroids: live.iter().map(|&j| centroids[j].clone()).collect(),
+    }
+}
+
+/// One fitted Gaussian mixture: hard labels, log-likelihood and BIC.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct MixtureFit {
+    /// Most probable component per row.
+    pub labels: Vec<usize>,
+    /// Total log-likelihood of the rows under the mixture.
+    pub log_likelihood: f64,
+    /// Number of free parameters (full covariances).
+    pub n_parameters: usize,
+    /// Bayesian information criterion, `−2 log L + p ln n` (lower is better).
+    pub bic: f64,
+}
+
+/// Free parameters of a `k`-component, `d`-dimensional full-covariance mixture:
+/// `k − 1` weights, `k·d` means and `k·d(d+1)/2` covariances (as scikit-learn counts them).
+pub(crate) fn mixture_parameters(k: usize, d: usize) -> usize {
+    (k - 1) + k * d + k * d * (d + 1) / 2
+}
+
+/// Fits a full-covariance Gaussian mixture (linfa-clustering, initialised by its own seeded
+/// k-means) and computes its log-likelihood and BIC. Linfa reports a non-converged EM run, an
+/// emptied component or a non-positive-definite covariance as an error; that error is returned.
+pub(crate) fn mixture(
+    x: &Array2<f64>,
+    k: usize,
+    s: &SegmentationSettings,
+    rng: Rng,
+) -> Result<MixtureFit, String> {
+    let model = GaussianMixtureModel::params_with_rng(k, rng)
+        .reg_covariance(s.gmm_reg_covar)
+        .tolerance(s.gmm_tolerance)
+        .max_n_iterations(s.gmm_max_iterations)
+        .fit(&DatasetBase::from(x.clone()))
+        .map_err(|e| e.to_string())?;
+    let labels: Vec<usize> = model.predict(x).to_vec();
+    let weights = model.weights().to_vec();
+    let means: Vec<Vec<f64>> = model.means().outer_iter().map(|r| r.to_vec()).collect();
+    let covs: Vec<Vec<Vec<f64>>> = model
+        .covariances()
+        .outer_iter()
+        .map(|c| c.outer_iter().map(|r| r.to_vec()).collect())
+        .collect();
+    let log_likelihood = mixture_log_likelihood(x, &weights, &means, &covs)
+        .ok_or_else(|| format!("k = {k}: a fitted covariance is not positive definite"))?;
+    let n_parameters = mixture_parameters(k, x.ncols());
+    let bic = -2.0 * log_likelihood + n_parameters as f64 * (x.nrows() as f64).ln();
+    Ok(MixtureFit {
+        labels,
+        log_likelihood,
+        n_parameters,
+        bic,
+    })
+}
+
+/// Lower Cholesky factor of a small symmetric positive-definite matrix (`None` if it is not).
+fn cholesky(a: &[Vec<f64>]) -> Option<Vec<Vec<f64>>> {
+    let d = a.len();
+    let mut l = vec![vec![0.0; d]; d];
+    for i in 0..d {
+        for j in 0..=i {
+            let s: f64 = a[i][j] - (0..j).map(|m| l[i][m] * l[j][m]).sum::<f64>();
+            if i == j {
+                if !(s > 0.0) {
+                    return None;
+                }
+                l[i][i] = s.sqrt();
+            } else {
+                l[i][j] = s / l[j][j];
+            }
+        }
+    }
+    Some(l)
+}
+
+/// `Σ_i log Σ_k w_k N(x_i | μ_k, Σ_k)`, evaluated with log-sum-exp (`None` if a covariance is
+/// not positive definite).
+pub(crate) fn mixture_log_likelihood(
+    x: &Array2<f64>,
+    weights: &[f64],
+    means: &[Vec<f64>],
+    covs: &[Vec<Vec<f64>>],
+) -> Option<f64> {
+    let d = x.ncols();
+    let chol: Vec<Vec<Vec<f64>>> = covs.iter().map(|c| cholesky(c)).collect::<Option<_>>()?;
+    let log_norm: Vec<f64> = chol
+        .iter()
+        .zip(weights)
+        .map(|(l, w)| {
+            let log_det: f64 = (0..d).map(|i| 2.0 * l[i][i].ln()).sum();
+            w.ln() - 0.5 * (d as f64 * (2.0 * std::f64::consts::PI).ln() + log_det)
+        })
+        .collect();
+    let mut total = 0.0;
+    let mut z = vec![0.0; d];
+    let mut terms = vec![0.0; weights.len()];
+    for row in x.outer_iter() {
+        for (k, l) in chol.iter().enumerate() {
+            // Solve L z = x − μ by forward substitution; the Mahalanobis distance is |z|².
+            for i in 0..d {
+                let s: f64 = row[i] - means[k][i] - (0..i).map(|m| l[i][m] * z[m]).sum::<f64>();
+                z[i] = s / l[i][i];
+            }
+            terms[k] = log_norm[k] - 0.5 * z.iter().map(|v| v * v).sum::<f64>();
+        }
+        let m = terms.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        total += m + terms.iter().map(|t| (t - m).exp()).sum::<f64>().ln();
+    }
+    Some(total)
+}
+
+/// A 2-D principal-component projection.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Projection {
+    /// PC1/PC2 scores of the rows shown.
+    pub scores: Vec<[f64; 2]>,
+    /// PC1/PC2 coordinates of the centroids.
+    pub centroids: Vec<[f64; 2]>,
+    /// Share of the total variance of the standardised features (on the fit rows) carried by
+    /// PC1 and PC2.
+    pub variance_share: [f64; 2],
+    /// The two components' loadings (one value per feature).
+    pub loadings: [Vec<f64>; 2],
+}
+
+/// Fits a 2-component PCA (linfa-reduction) on the standardised fit rows and projects the rows
+/// shown and the centroids. The variance shares are computed here (score variance ÷ total
+/// feature variance) because linfa's ratio is relative to the retained components only. Each
+/// component's sign is fixed so that its loading on feature `orient_by` is non-negative
+/// (readability; PCA signs are arbitrary).
+pub(crate) fn pca(
+    x_fit: &Array2<f64>,
+    x_show: &Array2<f64>,
+    centroids: &[Vec<f64>],
+    orient_by: usize,
+) -> Result<Projection, SegmentationError> {
+    let model = Pca::params(2)
+        .fit(&DatasetBase::from(x_fit.clone()))
+        .map_err(|e| SegmentationError::Fit(format!("PCA: {e}")))?;
+    let comps = model.components();
+    let flip: Vec<f64> = (0..2)
+        .map(|c| {
+            if comps[[c, orient_by]] < 0.0 {
+                -1.0
+            } else {
+                1.0
+            }
+        })
+        .collect();
+    let project = |x: &Array2<f64>| -> Vec<[f64; 2]> {
+        let proj: Array2<f64> = model.predict(x);
+        proj.outer_iter()
+            .map(|r| [flip[0] * r[0], flip[1] * r[1]])
+            .collect()
+    };
+    let fit_scores = project(x_fit);
+    let total: f64 = x_fit
+        .axis_iter(Axis(1))
+        .map(|c| stats::variance(&c.to_vec()))
+        .sum();
+    let share =
+        |c: usize| stats::variance(&fit_scores.iter().map(|s| s[c]).collect::<Vec<_>>()) / total;
+    let variance_share = [share(0), share(1)];
+    let loadings = [
+        comps.row(0).iter().map(|v| flip[0] * v).collect(),
+        comps.row(1).iter().map(|v| flip[1] * v).collect(),
+    ];
+    Ok(Projection {
+        scores: project(x_show),
+        centroids: project(&to_matrix(centroids)),
+        variance_share,
+        loadings,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mixture_log_likelihood_matches_scipy() {
+        // Two 2-D components; reference: scipy.stats.multivariate_normal.logpdf summed with
+        // scipy.special.logsumexp (scipy 1.x in /work/refenv) on the same arrays.
+        let x = to_matrix(&[vec![0.0, 0.0], vec![1.0, 2.0], vec![-1.5, 0.5]]);
+        let weights = [0.3, 0.7];
+        let means = [vec![0.0, 0.5], vec![1.0, 1.0]];
+        let covs = [
+            vec![vec![1.0, 0.3], vec![0.3, 2.0]],
+            vec![vec![0.5, 0.0], vec![0.0, 0.8]],
+        ];
+        let ll = mixture_log_likelihood(&x, &weights, &means, &covs).unwrap();
+        assert!((ll - SCIPY_LL).abs() < 1e-10, "{ll}");
+        assert!(
+            mixture_log_likelihood(
+                &x,
+                &weights,
+                &means,
+                &[covs[0].clone(), vec![vec![0.0; 2]; 2]]
+            )
+            .is_none()
+        );
+    }
+    const SCIPY_LL: f64 = -9.438333328805388;
+
+    #[test]
+    fn mixture_parameter_count_matches_sklearn() {
+        // sklearn GaussianMixture(covariance_type="full")._n_parameters() for k = 3, d = 5.
+        assert_eq!(mixture_parameters(3, 5), 62);
+    }
+}

@@ -1,0 +1,408 @@
+//! Internal and external cluster-validity measures (silhouette, Davies–Bouldin,
+//! Calinski–Harabasz, adjusted Rand index) and elbow (knee) detection on a score curve.
+//!
+//! No maintained Rust crate of the pinned stack offers these, so they are written here and tested
+//! against scikit-learn's values on small fixed inputs. Points are rows (`&[Vec<f64>]`), labels are
+//! cluster indices `0..k`; a label that never occurs is an empty cluster and is skipped. Distances
+//! are Euclidean. Definitions follow scikit-learn's `sklearn.metrics` where one exists, including its
+//! conventions for degenerate inputs (noted per function).
+
+/// Squared Euclidean distance between two points of equal length.
+pub fn sq_dist(a: &[f64], b: &[f64]) -> f64 {
+    a.iter().zip(b).map(|(x, y)| (x - y) * (x - y)).sum()
+}
+
+/// Euclidean distance between two points of equal length.
+pub fn dist(a: &[f64], b: &[f64]) -> f64 {
+    sq_dist(a, b).sqrt()
+}
+
+/// Number of cluster slots: one more than the largest label (0 for no points).
+fn n_slots(labels: &[usize]) -> usize {
+    labels.iter().max().map_or(0, |m| m + 1)
+}
+
+/// Points per label, indexed by label (`0..=max label`).
+pub fn cluster_sizes(labels: &[usize]) -> Vec<usize> {
+    let mut sizes = vec![0; n_slots(labels)];
+    for &l in labels {
+        sizes[l] += 1;
+    }
+    sizes
+}
+
+/// Number of non-empty clusters.
+fn n_clusters(labels: &[usize]) -> usize {
+    cluster_sizes(labels).iter().filter(|&&s| s > 0).count()
+}
+
+/// Mean of the points of each label (an empty label gets an empty vector).
+pub fn centroids(x: &[Vec<f64>], labels: &[usize]) -> Vec<Vec<f64>> {
+    assert_eq!(x.len(), labels.len(), "one label per point");
+    let d = x.first().map_or(0, Vec::len);
+    let sizes = cluster_sizes(labels);
+    let mut c = vec![vec![0.0; d]; sizes.len()];
+    for (p, &l) in x.iter().zip(labels) {
+        for (acc, v) in c[l].iter_mut().zip(p) {
+            *acc += v;
+        }
+    }
+    for (row, &s) in c.iter_mut().zip(&sizes) {
+        if s == 0 {
+            row.clear();
+        } else {
+            row.iter_mut().for_each(|v| *v /= s as f64);
+        }
+    }
+    c
+}
+
+/// Within-cluster sum of squared distances to each cluster's own mean (k-means inertia).
+pub fn inertia(x: &[Vec<f64>], labels: &[usize]) -> f64 {
+    let c = centroids(x, labels);
+    x.iter().zip(labels).map(|(p, &l)| sq_dist(p, &c[l])).sum()
+}
+
+/// Silhouette value of every point: `(b − a) / max(a, b)`, where `a` is the mean distance to the
+/// other points of its cluster and `b` the smallest mean distance to the points of another cluster.
+///
+/// Quadratic in the number of points. A point alone in its cluster gets 0 (scikit-learn's
+/// `silhouette_samples` convention). Needs at least two non-empty clusters (otherwise all 0).
+pub fn silhouette_samples(x: &[Vec<f64>], labels: &[usize]) -> Vec<f64> {
+    silhouette_samples_many(x, &[labels])
+        .pop()
+        .expect("one labelling in, one out")
+}
+
+/// [`silhouette_samples`] for several labellings of the same points at once: each pairwise
+/// distance is computed once and shared, so scoring k = 2..10 costs about one silhouette.
+pub fn silhouette_samples_many(x: &[Vec<f64>], labellings: &[&[usize]]) -> Vec<Vec<f64>> {
+    let n = x.len();
+    for l in labellings {
+        assert_eq!(l.len(), n, "one label per point");
+    }
+    let sizes: Vec<Vec<usize>> = labellings.iter().map(|l| cluster_sizes(l)).collect();
+    // Per labelling, the sum of distances from each point to every cluster (row-major n × slots),
+    // filled from the upper triangle of the distance matrix.
+    let mut sums: Vec<Vec<f64>> = sizes.iter().map(|s| vec![0.0; n * s.len()]).collect();
+    for i in 0..n {
+        for j in (i + 1)..n {
+            let d = dist(&x[i], &x[j]);
+            for ((l, s), sz) in labellings.iter().zip(sums.iter_mut()).zip(&sizes) {
+                let slots = sz.len();
+                s[i * slots + l[j]] += d;
+                s[j * slots + l[i]] += d;
+            }
+        }
+    }
+    labellings
+        .iter()
+        .zip(&sums)
+        .zip(&sizes)
+        .map(|((labels, sums), sizes)| {
+            if sizes.iter().filter(|&&s| s > 0).count() < 2 {
+                return vec![0.0; n];
+            }
+            let slots = sizes.len();
+            (0..n)
+                .map(|i| {
+                    let own = labels[i];
+                    if sizes[own] < 2 {
+                        return 0.0;
+                    }
+                    let a = sums[i * slots + own] / (sizes[own] - 1) as f64;
+                    let b = (0..slots)
+                        .filter(|&c| c != own && sizes[c] > 0)
+                        .map(|c| sums[i * slots + c] / sizes[c] as f64)
+                        .fold(f64::INFINITY, f64::min);
+                    let m = a.max(b);
+                    if m > 0.0 { (b - a) / m } else { 0.0 }
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// Mean of a list of silhouette values (0 for none).
+pub fn mean_silhouette(samples: &[f64]) -> f64 {
+    if samples.is_empty() {
+        0.0
+    } else {
+        samples.iter().sum::<f64>() / samples.len() as f64
+    }
+}
+
+/// Mean silhouette value over all points (scikit-learn `silhouette_score`); in [−1, 1].
+pub fn silhouette_score(x: &[Vec<f64>], labels: &[usize]) -> f64 {
+    mean_silhouette(&silhouette_samples(x, labels))
+}
+
+/// Davies–Bouldin index: the mean over clusters of the worst ratio
+/// `(s_i + s_j) / d(c_i, c_j)`, with `s` the mean distance of a cluster's points to its centroid.
+/// Lower is better; 0 when all centroids coincide (scikit-learn's convention).
+pub fn davies_bouldin(x: &[Vec<f64>], labels: &[usize]) -> f64 {
+    let c = centroids(x, labels);
+    let sizes = cluster_sizes(labels);
+    let mut scatter = vec![0.0; c.len()];
+    for (p, &l) in x.iter().zip(labels) {
+        scatter[l] += dist(p, &c[l]);
+    }
+    let live: Vec<usize> = (0..c.len()).filter(|&i| sizes[i] > 0).collect();
+    for &i in &live {
+        scatter[i] /= sizes[i] as f64;
+    }
+    if live.len() < 2 {
+        return 0.0;
+    }
+    let mut any_apart = false;
+    let mut total = 0.0;
+    for &i in &live {
+        let mut worst: f64 = 0.0;
+        for &j in &live {
+            if i == j {
+                continue;
+            }
+            let d = dist(&c[i], &c[j]);
+            if d > 0.0 {
+                any_apart = true;
+                worst = worst.max((scatter[i] + scatter[j]) / d);
+            } else {
+                worst = f64::INFINITY;
+            }
+        }
+        total += worst;
+    }
+    if any_apart {
+        total / live.len() as f64
+    } else {
+        0.0
+    }
+}
+
+/// Calinski–Harabasz index (variance-ratio criterion):
+/// `[B / (k − 1)] / [W / (n − k)]` with `B` the between-cluster and `W` the within-cluster sum of
+/// squares. Higher is better; 1 when `W` is 0 (scikit-learn's convention).
+pub fn calinski_harabasz(x: &[Vec<f64>], labels: &[usize]) -> f64 {
+    let n = x.len();
+    let k = n_clusters(labels);
+    if n == 0 || k < 2 || n <= k {
+        return 0.0;
+    }
+    let d = x[0].len();
+    let mut mean = vec![0.0; d];
+    for p in x {
+        for (m, v) in mean.iter_mut().zip(p) {
+            *m += v / n as f64;
+        }
+    }
+    let c = centroids(x, labels);
+    let sizes = cluster_sizes(labels);
+    let between: f64 = c
+        .iter()
+        .zip(&sizes)
+        .filter(|(_, s)| **s > 0)
+        .map(|(ci, &s)| s as f64 * sq_dist(ci, &mean))
+        .sum();
+    let within: f64 = x.iter().zip(labels).map(|(p, &l)| sq_dist(p, &c[l])).sum();
+    if within == 0.0 {
+        1.0
+    } else {
+        between * (n - k) as f64 / (within * (k - 1) as f64)
+    }
+}
+
+fn pairs(m: usize) -> f64 {
+    let m = m as f64;
+    m * (m - 1.0) / 2.0
+}
+
+/// Adjusted Rand index between two labellings of the same points (Hubert & Arabie 1985): the Rand
+/// index corrected for the agreement expected by chance. 1 for identical partitions (up to
+/// renaming), about 0 for independent ones, negative for worse than chance. When both labellings
+/// are trivial (one cluster, or all singletons) the result is 1, as in scikit-learn.
+pub fn adjusted_rand_index(a: &[usize], b: &[usize]) -> f64 {
+    assert_eq!(
+        a.len(),
+        b.len(),
+        "both labellings must cover the same points"
+    );
+    let n = a.len();
+    let (ra, rb) = (n_slots(a), n_slots(b));
+    let mut table = vec![0usize; ra * rb];
+    for (&i, &j) in a.iter().zip(b) {
+        table[i * rb + j] += 1;
+    }
+    let sum_cells: f64 = table.iter().map(|&c| pairs(c)).sum();
+    let sum_a: f64 = cluster_sizes(a).iter().map(|&c| pairs(c)).sum();
+    let sum_b: f64 = cluster_sizes(b).iter().map(|&c| pairs(c)).sum();
+    let total = pairs(n);
+    if total == 0.0 {
+        return 1.0;
+    }
+    let expected = sum_a * sum_b / total;
+    let max = 0.5 * (sum_a + sum_b);
+    if max == expected {
+        return 1.0;
+    }
+    (sum_cells - expected) / (max - expected)
+}
+
+/// The knee (elbow) of a decreasing, convex curve such as inertia against k: the index of the point
+/// farthest below the straight line joining the first and last points, after both axes are scaled
+/// to [0, 1]. This is the maximum of the Kneedle difference curve (Satopää et al. 2011) without its
+/// sensitivity threshold. `None` with fewer than three points or when no interior point lies below
+/// the chord (no bend).
+pub fn knee(xs: &[f64], ys: &[f64]) -> Option<usize> {
+    assert_eq!(xs.len(), ys.len(), "one y per x");
+    if xs.len() < 3 {
+        return None;
+    }
+    let span = |v: &[f64]| {
+        let lo = v.iter().copied().fold(f64::INFINITY, f64::min);
+        let hi = v.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        (lo, (hi - lo).max(f64::MIN_POSITIVE))
+    };
+    let (xlo, xw) = span(xs);
+    let (ylo, yw) = span(ys);
+    let xn: Vec<f64> = xs.iter().map(|v| (v - xlo) / xw).collect();
+    let yn: Vec<f64> = ys.iter().map(|v| (v - ylo) / yw).collect();
+    let last = xs.len() - 1;
+    let (x0, y0, x1, y1) = (xn[0], yn[0], xn[last], yn[last]);
+    // Signed distance below the chord (positive when the curve sags under it); the constant norm
+    // of the chord does not change the arg max.
+    let below = |i: usize| (y1 - y0) * xn[i] - (x1 - x0) * yn[i] + x1 * y0 - y1 * x0;
+    let sign = if (y1 - y0) * (x1 - x0) < 0.0 {
+        1.0
+    } else {
+        -1.0
+    };
+    let mut best = None;
+    let mut best_d = 1e-12;
+    for i in 1..last {
+        let d = sign * below(i);
+        if d > best_d {
+            best_d = d;
+            best = Some(i);
+        }
+    }
+    best
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Ten 2-D points in three loose groups, and two labellings of them.
+    fn points() -> Vec<Vec<f64>> {
+        [
+            [0.0, 0.0],
+            [0.5, 0.2],
+            [0.1, 0.9],
+            [4.0, 4.2],
+            [4.5, 3.9],
+            [3.8, 5.0],
+            [9.0, 0.5],
+            [8.7, 1.1],
+            [9.4, 0.0],
+            [5.0, 1.0],
+        ]
+        .iter()
+        .map(|p| p.to_vec())
+        .collect()
+    }
+    const LABELS: [usize; 10] = [0, 0, 0, 1, 1, 1, 2, 2, 2, 1];
+    const OTHER: [usize; 10] = [0, 0, 1, 1, 1, 1, 2, 2, 0, 2];
+
+    // Reference values: scikit-learn 1.9.1 (sklearn.metrics.silhouette_score, silhouette_samples,
+    // davies_bouldin_score, calinski_harabasz_score, adjusted_rand_score) on the same arrays,
+    // computed with /work/refenv/bin/python and pasted here.
+    const SK_SILHOUETTE: f64 = 0.7327691742196725;
+    const SK_SILHOUETTE_OTHER: f64 = 0.1650219523991976;
+    const SK_SAMPLES: [f64; 10] = [
+        0.875157219838076,
+        0.8728942852995875,
+        0.8358643936765688,
+        0.7065853143224918,
+        0.7112979633452516,
+        0.6423489843798499,
+        0.8848270337344729,
+        0.8086752970098012,
+        0.8452303196651255,
+        0.1448109309254986,
+    ];
+    const SK_DB: f64 = 0.33387076900888696;
+    const SK_CH: f64 = 42.77027498908774;
+    const SK_ARI: f64 = 0.20454545454545456;
+    const SK_ARI_2: f64 = -0.36363636363636365;
+
+    fn close(a: f64, b: f64) {
+        assert!((a - b).abs() < 1e-10, "{a} vs {b}");
+    }
+
+    #[test]
+    fn silhouette_matches_sklearn() {
+        let x = points();
+        close(silhouette_score(&x, &LABELS), SK_SILHOUETTE);
+        close(silhouette_score(&x, &OTHER), SK_SILHOUETTE_OTHER);
+        for (a, b) in silhouette_samples(&x, &LABELS).iter().zip(SK_SAMPLES) {
+            close(*a, b);
+        }
+    }
+
+    #[test]
+    fn many_labellings_at_once_equal_one_at_a_time() {
+        let x = points();
+        let many = silhouette_samples_many(&x, &[&LABELS, &OTHER, &[0; 10]]);
+        assert_eq!(many[0], silhouette_samples(&x, &LABELS));
+        assert_eq!(many[1], silhouette_samples(&x, &OTHER));
+        assert_eq!(many[2], vec![0.0; 10]);
+    }
+
+    #[test]
+    fn silhouette_of_a_singleton_is_zero() {
+        let x = points();
+        let mut l = LABELS;
+        l[9] = 3;
+        assert_eq!(silhouette_samples(&x, &l)[9], 0.0);
+        assert_eq!(silhouette_score(&x, &[0; 10]), 0.0);
+    }
+
+    #[test]
+    fn davies_bouldin_and_calinski_harabasz_match_sklearn() {
+        let x = points();
+        close(davies_bouldin(&x, &LABELS), SK_DB);
+        close(calinski_harabasz(&x, &LABELS), SK_CH);
+    }
+
+    #[test]
+    fn adjusted_rand_matches_sklearn() {
+        close(adjusted_rand_index(&LABELS, &OTHER), SK_ARI);
+        // Renaming clusters does not matter.
+        let renamed: Vec<usize> = LABELS.iter().map(|l| (l + 1) % 3).collect();
+        close(adjusted_rand_index(&LABELS, &renamed), 1.0);
+        close(
+            adjusted_rand_index(&[0, 0, 1, 1, 2, 2], &[0, 1, 0, 1, 0, 1]),
+            SK_ARI_2,
+        );
+        close(adjusted_rand_index(&[0, 0, 0], &[1, 1, 1]), 1.0);
+    }
+
+    #[test]
+    fn inertia_and_centroids() {
+        let x = vec![vec![0.0, 0.0], vec![2.0, 0.0], vec![10.0, 10.0]];
+        let l = [0, 0, 1];
+        assert_eq!(centroids(&x, &l), vec![vec![1.0, 0.0], vec![10.0, 10.0]]);
+        close(inertia(&x, &l), 2.0);
+    }
+
+    #[test]
+    fn knee_of_an_elbow_curve() {
+        let k = [2.0, 3.0, 4.0, 5.0, 6.0, 7.0];
+        // Steep until k = 4, flat after: normalised distances below the chord peak at k = 4.
+        let y = [100.0, 50.0, 20.0, 17.0, 15.0, 14.0];
+        assert_eq!(knee(&k, &y), Some(2));
+        // A straight line has no knee.
+        assert_eq!(knee(&k, &[6.0, 5.0, 4.0, 3.0, 2.0, 1.0]), None);
+        assert_eq!(knee(&k[..2], &y[..2]), None);
+    }
+}

@@ -1,0 +1,454 @@
+//! Regression model wrappers over plain row-major matrices: the mean baseline, ordinary least
+//! squares (linfa-linear), Ridge and Lasso (linfa-elasticnet) and a random forest (smartcore).
+//!
+//! Linear models standardise predictors *and* the target with statistics of the rows they are
+//! fitted on (so inside a cross-validation training fold only), which makes one penalty grid
+//! meaningful for any target unit. It also matters for correctness: linfa-elasticnet centres the
+//! target but not the predictors, so its intercept is only right for centred predictors.
+//!
+//! linfa 0.8 has no regression trees (linfa-trees and linfa-ensemble only classify), so the
+//! random forest comes from smartcore 0.7's `RandomForestRegressor`, a maintained
+//! implementation, rather than a hand-written forest.
+
+use linfa::traits::Fit;
+use linfa_elasticnet::ElasticNet;
+use linfa_linear::LinearRegression;
+use ndarray::{Array1, Array2};
+use serde::{Deserialize, Serialize};
+use smartcore::ensemble::random_forest_regressor::{
+    RandomForestRegressor, RandomForestRegressorParameters,
+};
+use smartcore::linalg::basic::matrix::DenseMatrix;
+use thiserror::Error;
+
+use crate::stats;
+
+/// A dense row-major matrix of predictors.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Matrix {
+    /// Number of rows.
+    pub rows: usize,
+    /// Number of columns.
+    pub cols: usize,
+    /// Values, row after row.
+    pub data: Vec<f64>,
+}
+
+impl Matrix {
+    /// A matrix from row-major values; panics if the length is not `rows × cols`.
+    pub fn new(rows: usize, cols: usize, data: Vec<f64>) -> Matrix {
+        assert_eq!(data.len(), rows * cols, "matrix data has the wrong length");
+        Matrix { rows, cols, data }
+    }
+
+    /// The value at row `i`, column `j`.
+    pub fn get(&self, i: usize, j: usize) -> f64 {
+        self.data[i * self.cols + j]
+    }
+
+    /// One row.
+    pub fn row(&self, i: usize) -> &[f64] {
+        &self.data[i * self.cols..(i + 1) * self.cols]
+    }
+
+    /// One column, copied.
+    pub fn column(&self, j: usize) -> Vec<f64> {
+        (0..self.rows).map(|i| self.get(i, j)).collect()
+    }
+
+    /// The given rows (repeats allowed), in order.
+    pub fn select_rows(&self, rows: &[usize]) -> Matrix {
+        let mut data = Vec::with_capacity(rows.len() * self.cols);
+        for &i in rows {
+            data.extend_from_slice(self.row(i));
+        }
+        Matrix::new(rows.len(), self.cols, data)
+    }
+}
+
+/// The regression models compared by the spend analysis.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ModelKind {
+    /// Predicts the training mean: the floor every model must beat.
+    Mean,
+    /// Ordinary least squares (linfa-linear).
+    Ols,
+    /// L2-penalised least squares (linfa-elasticnet, l1_ratio 0).
+    Ridge,
+    /// L1-penalised least squares (linfa-elasticnet, l1_ratio 1).
+    Lasso,
+    /// Random forest of regression trees (smartcore).
+    RandomForest,
+}
+
+impl ModelKind {
+    /// Every model, simplest first (the order also breaks ties in model selection).
+    pub const ALL: [ModelKind; 5] = [
+        ModelKind::Mean,
+        ModelKind::Ols,
+        ModelKind::Ridge,
+        ModelKind::Lasso,
+        ModelKind::RandomForest,
+    ];
+
+    /// Whether the model has a penalty chosen by inner cross-validation.
+    pub fn is_penalised(self) -> bool {
+        matches!(self, ModelKind::Ridge | ModelKind::Lasso)
+    }
+
+    /// Short display name.
+    pub fn label(self) -> &'static str {
+        match self {
+            ModelKind::Mean => "mean baseline",
+            ModelKind::Ols => "OLS",
+            ModelKind::Ridge => "Ridge",
+            ModelKind::Lasso => "Lasso",
+            ModelKind::RandomForest => "random forest",
+        }
+    }
+}
+
+/// Hyper-parameters of the random forest.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ForestParams {
+    /// Number of trees.
+    pub trees: usize,
+    /// Maximum tree depth; 0 grows until leaves are pure or too small.
+    pub max_depth: u16,
+    /// Minimum rows in a leaf.
+    pub min_samples_leaf: usize,
+    /// Predictors tried at each split as a share of all predictors (rounded up, at least one).
+    pub max_features_share: f64,
+}
+
+impl Default for ForestParams {
+    fn default() -> Self {
+        ForestParams {
+            trees: 60,
+            max_depth: 10,
+            min_samples_leaf: 2,
+            max_features_share: 1.0 / 3.0,
+        }
+    }
+}
+
+/// How to fit one model.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FitOptions {
+    /// Penalty of Ridge or Lasso in linfa's parametrisation on standardised data
+    /// (objective `1/(2n)·‖y − Xw‖² + penalty·(l1·‖w‖₁ + (1 − l1)/2·‖w‖²)`); ignored otherwise.
+    pub penalty: f64,
+    /// Random-forest settings; ignored by other models.
+    pub forest: ForestParams,
+    /// Coordinate-descent sweeps allowed to Ridge and Lasso (linfa's `max_iterations`).
+    pub max_iterations: u32,
+    /// Seed of the forest's bootstrap and split sampling.
+    pub seed: u64,
+}
+
+/// A model could not be fitted.
+#[derive(Debug, Clone, PartialEq, Error)]
+pub enum FitError {
+    /// No training rows, or predictors and target of different lengths.
+    #[error("cannot fit on {rows} rows with {targets} targets")]
+    BadShape {
+        /// Rows of the predictor matrix.
+        rows: usize,
+        /// Length of the target.
+        targets: usize,
+    },
+    /// The underlying library refused.
+    #[error("{model:?} fit failed: {message}")]
+    Library {
+        /// The model.
+        model: ModelKind,
+        /// The library's message.
+        message: String,
+    },
+}
+
+/// Column means and scales fitted on training rows. Columns constant in the training rows
+/// (scale 0) are dropped, since no coefficient can be estimated for them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Standardizer {
+    /// Mean of each input column.
+    pub mean: Vec<f64>,
+    /// Sample standard deviation (n − 1) of each input column.
+    pub scale: Vec<f64>,
+    /// Input columns kept (non-constant), ascending.
+    pub keep: Vec<usize>,
+}
+
+impl Standardizer {
+    /// Fits on the rows of `x`.
+    pub fn fit(x: &Matrix) -> Standardizer {
+        let mut mean = Vec::with_capacity(x.cols);
+        let mut scale = Vec::with_capacity(x.cols);
+        let mut keep = Vec::new();
+        for j in 0..x.cols {
+            let c = x.column(j);
+            let s = if c.len() < 2 { 0.0 } else { stats::sd(&c) };
+            mean.push(stats::mean(&c));
+            scale.push(s);
+            if s > 1e-12 * (1.0 + mean[j].abs()) {
+                keep.push(j);
+            }
+        }
+        Standardizer { mean, scale, keep }
+    }
+
+    /// Standardises the kept columns of `x` as an ndarray matrix.
+    pub fn transform(&self, x: &Matrix) -> Array2<f64> {
+        Array2::from_shape_fn((x.rows, self.keep.len()), |(i, k)| {
+            let j = self.keep[k];
+            (x.get(i, j) - self.mean[j]) / self.scale[j]
+        })
+    }
+}
+
+/// A fitted regression model.
+#[derive(Debug)]
+pub enum Fitted {
+    /// Predicts a constant.
+    Mean(f64),
+    /// A linear model on standardised predictors and target.
+    Linear(LinearFit),
+    /// A random forest on raw predictors (trees do not need scaling).
+    Forest(Box<RandomForestRegressor<f64, f64, DenseMatrix<f64>, Vec<f64>>>),
+}
+
+/// A linear model fitted on standardised predictors and target.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LinearFit {
+    /// Predictor standardisation (training rows).
+    pub x_scaler: Standardizer,
+    /// Training mean of the target.
+    pub y_mean: f64,
+    /// Training standard deviation of the target (1 if constant).
+    pub y_scale: f64,
+    /// Coefficients on the kept standardised predictors, in standardised-target units.
+    pub coef: Vec<f64>,
+    /// Intercept in standardised-target units.
+    pub intercept: f64,
+}
+
+impl LinearFit {
+    /// Coefficient of every input column in target units per one *raw* unit of the predictor;
+    /// NaN for columns dropped as constant.
+    pub fn coef_raw(&self) -> Vec<f64> {
+        let mut out = vec![f64::NAN; self.x_scaler.mean.len()];
+        for (k, &j) in self.x_scaler.keep.iter().enumerate() {
+            out[j] = self.coef[k] * self.y_scale / self.x_scaler.scale[j];
+        }
+        out
+    }
+
+    /// Intercept in target units for raw predictors.
+    pub fn intercept_raw(&self) -> f64 {
+        let shift: f64 = self
+            .x_scaler
+            .keep
+            .iter()
+            .enumerate()
+            .map(|(k, &j)| self.coef[k] * self.x_scaler.mean[j] / self.x_scaler.scale[j])
+            .sum();
+        self.y_mean + self.y_scale * (self.intercept - shift)
+    }
+}
+
+impl Fitted {
+    /// Predicts the target for every row of `x` (same columns as in training).
+    pub fn predict(&self, x: &Matrix) -> Vec<f64> {
+        match self {
+            Fitted::Mean(m) => vec![*m; x.rows],
+            Fitted::Linear(l) => {
+                let z = l.x_scaler.transform(x);
+                let w = Array1::from(l.coef.clone());
+                z.dot(&w)
+                    .iter()
+                    .map(|v| l.y_mean + l.y_scale * (v + l.intercept))
+                    .collect()
+            }
+            Fitted::Forest(f) => {
+                let m = DenseMatrix::new(x.rows, x.cols, x.data.clone(), false)
+                    .expect("shape checked by Matrix");
+                f.predict(&m).expect("a fitted forest predicts")
+            }
+        }
+    }
+
+    /// The linear part, if the model is linear.
+    pub fn linear(&self) -> Option<&LinearFit> {
+        match self {
+            Fitted::Linear(l) => Some(l),
+            _ => None,
+        }
+    }
+}
+
+/// Fits `kind` on predictors `x` and target `y`.
+pub fn fit(kind: ModelKind, x: &Matrix, y: &[f64], opts: &FitOptions) -> Result<Fitted, FitError> {
+    if x.rows == 0 || x.rows != y.len() {
+        return Err(FitError::BadShape {
+            rows: x.rows,
+            targets: y.len(),
+        });
+    }
+    let lib = |message: String| FitError::Library {
+        model: kind,
+        message,
+    };
+    match kind {
+        ModelKind::Mean => Ok(Fitted::Mean(stats::mean(y))),
+        ModelKind::Ols | ModelKind::Ridge | ModelKind::Lasso => {
+            let x_scaler = Standardizer::fit(x);
+            let y_mean = stats::mean(y);
+            let s = if y.len() < 2 { 0.0 } else { stats::sd(y) };
+            let y_scale = if s > 0.0 { s } else { 1.0 };
+            let z = x_scaler.transform(x);
+            let t = Array1::from_iter(y.iter().map(|v| (v - y_mean) / y_scale));
+            if x_scaler.keep.is_empty() {
+                return Ok(Fitted::Linear(LinearFit {
+                    x_scaler,
+                    y_mean,
+                    y_scale,
+                    coef: vec![],
+                    intercept: 0.0,
+                }));
+            }
+            let data = linfa::Dataset::new(z, t);
+            let (coef, intercept) = match kind {
+                ModelKind::Ols => {
+                    let m = LinearRegression::new()
+                        .fit(&data)
+                        .map_err(|e| lib(e.to_string()))?;
+                    (m.params().to_vec(), m.intercept())
+                }
+                _ => {
+                    let l1 = if kind == ModelKind::Lasso { 1.0 } else { 0.0 };
+                    let m = ElasticNet::params()
+                        .l1_ratio(l1)
+                        .penalty(opts.penalty)
+                        .max_iterations(opts.max_iterations.max(1))
+                        .fit(&data)
+                        .map_err(|e| lib(e.to_string()))?;
+                    (m.hyperplane().to_vec(), m.intercept())
+                }
+            };
+            if coef.iter().any(|c| !c.is_finite()) || !intercept.is_finite() {
+                return Err(lib("non-finite coefficients".into()));
+            }
+            Ok(Fitted::Linear(LinearFit {
+                x_scaler,
+                y_mean,
+                y_scale,
+                coef,
+                intercept,
+            }))
+        }
+        ModelKind::RandomForest => {
+            let p = &opts.forest;
+            let m =
+                ((x.cols as f64 * p.max_features_share).ceil() as usize).clamp(1, x.cols.max(1));
+            let mut params = RandomForestRegressorParameters::default()
+                .with_n_trees(p.trees.max(1))
+                .with_min_samples_leaf(p.min_samples_leaf.max(1))
+                .with_m(m)
+                .with_seed(opts.seed);
+            if p.max_depth > 0 {
+                params = params.with_max_depth(p.max_depth);
+            }
+            let xm = DenseMatrix::new(x.rows, x.cols, x.data.clone(), false)
+                .map_err(|e| lib(e.to_string()))?;
+            let f = RandomForestRegressor::fit(&xm, &y.to_vec(), params)
+                .map_err(|e| lib(e.to_string()))?;
+            Ok(Fitted::Forest(Box::new(f)))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn opts(penalty: f64) -> FitOptions {
+        FitOptions {
+            penalty,
+            forest: ForestParams::default(),
+            max_iterations: 1000,
+            seed: 7,
+        }
+    }
+
+    // A fixed 8×3 problem. Reference: numpy 2.4.6 `np.linalg.lstsq(np.hstack([X, ones]), y)`
+    // gives coefficients [1.069689527621128, 0.6957886119701644, 0.8361682129646469] and
+    // intercept 1.5082696622400078.
+    fn problem() -> (Matrix, Vec<f64>) {
+        let rows = [
+            [1.0, 2.0, 0.5],
+            [2.0, 1.0, 1.5],
+            [3.0, 4.0, -1.0],
+            [4.0, 3.0, 2.0],
+            [5.0, 6.5, 0.0],
+            [6.0, 5.0, 1.0],
+            [7.0, 8.0, 3.0],
+            [8.0, 7.5, -2.0],
+        ];
+        let x = Matrix::new(8, 3, rows.iter().flatten().copied().collect());
+        (x, vec![4.0, 5.5, 7.0, 10.0, 11.5, 12.0, 17.0, 13.5])
+    }
+
+    #[test]
+    fn ols_matches_numpy_lstsq() {
+        let (x, y) = problem();
+        let f = fit(ModelKind::Ols, &x, &y, &opts(0.0)).unwrap();
+        let l = f.linear().unwrap();
+        let want = [1.069689527621128, 0.6957886119701644, 0.8361682129646469];
+        for (c, w) in l.coef_raw().iter().zip(want) {
+            assert!((c - w).abs() < 1e-9, "{c} vs {w}");
+        }
+        assert!((l.intercept_raw() - 1.5082696622400078).abs() < 1e-9);
+        // Predictions agree with the raw-unit equation.
+        let p = f.predict(&x);
+        let manual = 1.5082696622400078 + want[0] * 4.0 + want[1] * 3.0 + want[2] * 2.0;
+        assert!((p[3] - manual).abs() < 1e-8);
+    }
+
+    #[test]
+    fn ridge_shrinks_and_tiny_penalty_approaches_ols() {
+        let (x, y) = problem();
+        let norm = |f: &Fitted| f.linear().unwrap().coef.iter().map(|c| c * c).sum::<f64>();
+        let ols = fit(ModelKind::Ols, &x, &y, &opts(0.0)).unwrap();
+        let weak = fit(ModelKind::Ridge, &x, &y, &opts(1e-6)).unwrap();
+        let strong = fit(ModelKind::Ridge, &x, &y, &opts(1.0)).unwrap();
+        assert!(norm(&strong) < norm(&weak));
+        for (a, b) in ols.predict(&x).iter().zip(weak.predict(&x)) {
+            assert!((a - b).abs() < 1e-2, "{a} vs {b}");
+        }
+    }
+
+    #[test]
+    fn constant_columns_are_dropped_not_fatal() {
+        let x = Matrix::new(4, 2, vec![1.0, 5.0, 2.0, 5.0, 3.0, 5.0, 4.0, 5.0]);
+        let y = [2.0, 4.0, 6.0, 8.0];
+        let f = fit(ModelKind::Ols, &x, &y, &opts(0.0)).unwrap();
+        let c = f.linear().unwrap().coef_raw();
+        assert!((c[0] - 2.0).abs() < 1e-9 && c[1].is_nan());
+        assert!((f.predict(&x)[2] - 6.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn forest_is_seeded_and_fits() {
+        let (x, y) = problem();
+        let a = fit(ModelKind::RandomForest, &x, &y, &opts(0.0))
+            .unwrap()
+            .predict(&x);
+        let b = fit(ModelKind::RandomForest, &x, &y, &opts(0.0))
+            .unwrap()
+            .predict(&x);
+        assert_eq!(a, b);
+        assert!(crate::ml::metrics::r2(&y, &a) > 0.5);
+    }
+}
