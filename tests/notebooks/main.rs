@@ -34,7 +34,8 @@ fn notebooks_in(dir: &Path) -> Vec<PathBuf> {
 }
 
 fn read_json(p: &Path) -> Value {
-    let text = std::fs::read_to_string(p).unwrap_or_else(|e| panic!("cannot read {}: {e}", p.display()));
+    let text =
+        std::fs::read_to_string(p).unwrap_or_else(|e| panic!("cannot read {}: {e}", p.display()));
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{} is not valid JSON: {e}", p.display()))
 }
 
@@ -58,8 +59,16 @@ fn checked_notebooks() -> Vec<PathBuf> {
     match std::env::var_os("NOTEBOOKS_EXECUTED") {
         Some(dir) => {
             let executed = notebooks_in(Path::new(&dir));
-            let names = |v: &[PathBuf]| v.iter().map(|p| p.file_name().unwrap().to_owned()).collect::<Vec<_>>();
-            assert_eq!(names(&executed), names(&committed), "every committed notebook must have been executed");
+            let names = |v: &[PathBuf]| {
+                v.iter()
+                    .map(|p| p.file_name().unwrap().to_owned())
+                    .collect::<Vec<_>>()
+            };
+            assert_eq!(
+                names(&executed),
+                names(&committed),
+                "every committed notebook must have been executed"
+            );
             executed
         }
         None => committed,
@@ -69,8 +78,10 @@ fn checked_notebooks() -> Vec<PathBuf> {
 #[test]
 fn notebook_numbers_match_the_report() {
     let settings = Settings::default();
-    let ds = data::load_with_roles(&root().join(DEFAULT_DATA), &settings.roles).expect("bundled data loads");
-    let findings = serde_json::to_value(pipeline::analyze(&ds, &settings)).expect("findings serialise");
+    let ds = data::load_with_roles(&root().join(DEFAULT_DATA), &settings.roles)
+        .expect("bundled data loads");
+    let findings =
+        serde_json::to_value(pipeline::analyze(&ds, &settings)).expect("findings serialise");
     let mut problems = Vec::new();
     for path in checked_notebooks() {
         let name = path.file_name().unwrap().to_string_lossy().into_owned();
@@ -79,22 +90,30 @@ fn notebook_numbers_match_the_report() {
         for (i, cell) in cells(&nb).iter().enumerate() {
             for out in cell["outputs"].as_array().map(Vec::as_slice).unwrap_or(&[]) {
                 if out["output_type"] == "error" {
-                    problems.push(format!("{name} cell {i}: saved an error: {}", joined(&out["evalue"])));
+                    problems.push(format!(
+                        "{name} cell {i}: saved an error: {}",
+                        joined(&out["evalue"])
+                    ));
                 }
                 if out["output_type"] != "stream" {
                     continue;
                 }
-                for line in joined(&out["text"]).lines().filter(|l| l.starts_with("CHECK ")) {
+                for line in joined(&out["text"])
+                    .lines()
+                    .filter(|l| l.starts_with("CHECK "))
+                {
                     checks += 1;
                     let Some((key, got)) = parse_check_line(line) else {
                         problems.push(format!("{name} cell {i}: malformed line `{line}`"));
                         continue;
                     };
                     match lookup(&findings, &key) {
-                        None => problems.push(format!("{name}: `{key}` is not a path in findings.json")),
-                        Some(want) if !agree(&got, want, TOL) => {
-                            problems.push(format!("{name}: {key} is {got} in the notebook but {want} in the report"))
+                        None => {
+                            problems.push(format!("{name}: `{key}` is not a path in findings.json"))
                         }
+                        Some(want) if !agree(&got, want, TOL) => problems.push(format!(
+                            "{name}: {key} is {got} in the notebook but {want} in the report"
+                        )),
                         Some(_) => {}
                     }
                 }
@@ -104,7 +123,11 @@ fn notebook_numbers_match_the_report() {
             problems.push(format!("{name}: printed no CHECK lines (was it executed?)"));
         }
     }
-    assert!(problems.is_empty(), "notebooks disagree with the report:\n  {}", problems.join("\n  "));
+    assert!(
+        problems.is_empty(),
+        "notebooks disagree with the report:\n  {}",
+        problems.join("\n  ")
+    );
 }
 
 /// A cell reduced to what a reader sees: kind, source and outputs (no timing metadata).
@@ -136,11 +159,13 @@ fn committed_outputs_are_what_execution_produces() {
         let committed = root().join("notebooks").join(&name);
         let (a, b) = (read_json(&executed), read_json(&committed));
         let (ca, cb) = (cells(&a), cells(&b));
-        let first_diff = (0..ca.len().max(cb.len())).find(|&i| {
-            ca.get(i).map(visible) != cb.get(i).map(visible)
-        });
+        let first_diff =
+            (0..ca.len().max(cb.len())).find(|&i| ca.get(i).map(visible) != cb.get(i).map(visible));
         if let Some(i) = first_diff {
-            stale.push(format!("{} (first difference in cell {i})", name.to_string_lossy()));
+            stale.push(format!(
+                "{} (first difference in cell {i})",
+                name.to_string_lossy()
+            ));
         }
     }
     assert!(
