@@ -8,6 +8,7 @@
 pub mod analysis;
 pub mod bench;
 pub mod data;
+pub mod display;
 pub mod features;
 pub mod findings;
 pub mod ml;

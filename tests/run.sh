@@ -23,10 +23,13 @@ stage cargo cargo test --no-fail-fast
 stage freshness cargo run --quiet --bin report -- check
 # 3. Experiment tracking against a real MLflow server (installs MLflow into .venv/ when missing).
 stage mlflow bash tests/mlflow_test.sh
-# 3. Headless Chromium opens the committed report and slides from disk: every figure renders with a
+# 4. Headless Chromium opens the committed report and slides from disk: every figure renders with a
 #    non-zero size, keys move between slides, printing gives one slide per page; screenshots land in
 #    target/browser/ (installs Debian's chromium when missing).
 stage browser bash tests/browser.sh
+# 5. Every notebook executes headless with the evcxr kernel (installed when missing), prints numbers that
+#    agree with the report's findings, and its committed outputs are the ones execution produces now.
+stage notebooks bash tests/notebooks/run.sh
 
 echo "stages: ${passed} passed, ${failed} failed"
 if (( failed > 0 )); then echo "failed stages: ${failures[*]}"; exit 1; fi
