@@ -49,8 +49,8 @@ sys.exit(f"{url} did not answer within {limit:.0f} s")
 EOF
 }
 
-cargo build --quiet --bin report
-REPORT="${CARGO_TARGET_DIR:-$ROOT/target}/debug/report"
+cargo build --release --quiet --bin report
+REPORT="${CARGO_TARGET_DIR:-$ROOT/target}/release/report"
 
 PORT=$(free_port)
 URI="http://127.0.0.1:$PORT"

@@ -18,9 +18,9 @@ stage() {  # stage NAME COMMAND...
 }
 
 # 1. Unit, integration and doc tests of the crate (includes the malformed-CSV corpus).
-stage cargo cargo test --no-fail-fast
+stage cargo cargo test --release --no-fail-fast
 # 2. The committed README sections, report and figures are what the code produces now.
-stage freshness cargo run --quiet --bin report -- check
+stage freshness cargo run --release --quiet --bin report -- check
 # 3. Experiment tracking against a real MLflow server (installs MLflow into .venv/ when missing).
 stage mlflow bash tests/mlflow_test.sh
 # 4. Headless Chromium opens the committed report and slides from disk: every figure renders with a

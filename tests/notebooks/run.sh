@@ -69,7 +69,7 @@ echo "all notebooks executed in $((SECONDS - t_all)) s"
 if [[ $MODE == update ]]; then
   cp "$OUT"/*.ipynb "$ROOT/notebooks/"
   echo "updated notebooks/ with the executed outputs"
-  cargo test --quiet --test notebooks
+  cargo test --release --quiet --test notebooks
 else
-  NOTEBOOKS_EXECUTED="$OUT" cargo test --quiet --test notebooks
+  NOTEBOOKS_EXECUTED="$OUT" cargo test --release --quiet --test notebooks
 fi
