@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Integration test of experiment tracking against a real MLflow tracking server.
 #
-# Installs MLflow (pinned) into the project's git-ignored .venv/ unless it is already there,
+# Installs MLflow (pinned) into the project's git-ignored .venv-mlflow/ unless it is already there,
 # starts `mlflow server` on 127.0.0.1 (free port, SQLite backend and artifact store in a temporary
 # folder), runs `report build --tracking-uri` twice (the second run reuses the experiment), and
 # asserts through MLflow's own Python client that the runs exist with the expected params,
@@ -13,7 +13,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 MLFLOW_VERSION=3.17.2
-VENV="$ROOT/.venv"
+VENV="$ROOT/.venv-mlflow"
 PY="$VENV/bin/python"
 
 if ! "$PY" -c "import mlflow, sys; sys.exit(mlflow.__version__ != '$MLFLOW_VERSION')" 2>/dev/null; then

@@ -21,7 +21,7 @@ stage() {  # stage NAME COMMAND...
 stage cargo cargo test --release --no-fail-fast
 # 2. The committed README sections, report and figures are what the code produces now.
 stage freshness cargo run --release --quiet --bin report -- check
-# 3. Experiment tracking against a real MLflow server (installs MLflow into .venv/ when missing).
+# 3. Experiment tracking against a real MLflow server (installs MLflow into .venv-mlflow/ when missing).
 stage mlflow bash tests/mlflow_test.sh
 # 4. Headless Chromium opens the committed report and slides from disk: every figure renders with a
 #    non-zero size, keys move between slides, printing gives one slide per page; screenshots land in
