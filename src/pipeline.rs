@@ -109,7 +109,8 @@ pub fn analyze_timed(
     let segmentation = analysis::segmentation::run(ds, settings);
     stage("segmentation", t);
     let t = std::time::Instant::now();
-    let upstream = analysis::robustness::Upstream::from_findings(&regression, &classification, &segmentation);
+    let upstream =
+        analysis::robustness::Upstream::from_findings(&regression, &classification, &segmentation);
     let robustness = analysis::robustness::run(ds, settings, &upstream);
     stage("robustness", t);
     let t = std::time::Instant::now();

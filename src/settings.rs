@@ -324,7 +324,9 @@ impl Settings {
         }
         self.eda.check()?;
         self.features.check()?;
-        self.drift.check(self.folds).map_err(SettingsError::Invalid)?;
+        self.drift
+            .check(self.folds)
+            .map_err(SettingsError::Invalid)?;
         self.robustness.check().map_err(SettingsError::Invalid)?;
         self.roles.check()
     }

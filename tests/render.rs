@@ -337,7 +337,15 @@ fn report_and_slides_are_self_contained() {
         let html = std::fs::read_to_string(o.out_dir.join(page)).unwrap();
         assert!(html.starts_with("<!DOCTYPE html>"));
         // Nothing that a browser would fetch (text may mention a URL, e.g. a tracking server).
-        for needle in ["src=\"http", "href=\"http", "href=\"//", "<link ", " src=", "url(http", "@import"] {
+        for needle in [
+            "src=\"http",
+            "href=\"http",
+            "href=\"//",
+            "<link ",
+            " src=",
+            "url(http",
+            "@import",
+        ] {
             assert!(!html.contains(needle), "{page} contains {needle:?}");
         }
     }

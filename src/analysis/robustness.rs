@@ -315,7 +315,8 @@ impl Upstream {
         Upstream {
             regressor: regression.best.model.zip(regression.best.feature_set),
             classifier: classification.best.as_ref().map(|b| (b.model, b.smote)),
-            k: (segmentation.skipped.is_none() && segmentation.chosen_k >= 2).then_some(segmentation.chosen_k),
+            k: (segmentation.skipped.is_none() && segmentation.chosen_k >= 2)
+                .then_some(segmentation.chosen_k),
         }
     }
 }
@@ -348,7 +349,8 @@ pub fn run(ds: &Dataset, settings: &Settings, upstream: &Upstream) -> Robustness
     let group = Scheme::GroupKFold.describe(folds);
     let r2 = move |model: ModelKind, set: FeatureSet| {
         move |d: &Dataset| {
-            regression::cv_r2(d, sweep_settings, model, set, Scheme::GroupKFold).map_or(f64::NAN, |s| s.mean)
+            regression::cv_r2(d, sweep_settings, model, set, Scheme::GroupKFold)
+                .map_or(f64::NAN, |s| s.mean)
         }
     };
     let mut scorers: Vec<Scorer> = vec![Scorer {
@@ -361,11 +363,16 @@ pub fn run(ds: &Dataset, settings: &Settings, upstream: &Upstream) -> Robustness
     match upstream.regressor {
         Some((model, set)) => scorers.push(Scorer {
             score: "best_regressor_r2".into(),
-            model: format!("{} on the {} features (best spend model)", model.label(), set.label()),
+            model: format!(
+                "{} on the {} features (best spend model)",
+                model.label(),
+                set.label()
+            ),
             measured_by: format!("mean test-fold R², {group}, {repeats} repeat(s)"),
             eval: Box::new(r2(model, set)),
         }),
-        None => missing.push("best_regressor_r2: the regression analysis named no best model".to_string()),
+        None => missing
+            .push("best_regressor_r2: the regression analysis named no best model".to_string()),
     }
     match upstream.classifier {
         Some((model, smote)) => scorers.push(Scorer {
@@ -435,7 +442,15 @@ mod tests {
         let ols_r2 = |d: &Dataset| {
             let mut st = Settings::default();
             st.repeats = 2;
-            regression::cv_r2(d, &st, ModelKind::Ols, FeatureSet::Behavioural, Scheme::GroupKFold).unwrap().mean
+            regression::cv_r2(
+                d,
+                &st,
+                ModelKind::Ols,
+                FeatureSet::Behavioural,
+                Scheme::GroupKFold,
+            )
+            .unwrap()
+            .mean
         };
         assert!((ols_r2(&ds) - 1.0).abs() < 1e-9);
         // A target unrelated to the features: out-of-fold R² at or below zero.

@@ -199,7 +199,8 @@ fn build(a: BuildArgs) -> Result<(), Failure> {
         Err(e) => {
             return Err(Failure {
                 code: 3,
-                error: anyhow::Error::new(e).context("the report was written, but recording the run failed"),
+                error: anyhow::Error::new(e)
+                    .context("the report was written, but recording the run failed"),
             });
         }
     }

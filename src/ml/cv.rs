@@ -114,7 +114,10 @@ pub fn group_kfold(groups: &[usize], k: usize, seed: u64) -> Result<Vec<Fold>, C
         sizes[f] += members[g].len();
         fold_of_group[g] = f;
     }
-    let assign: Vec<usize> = dense_groups(&members, groups.len()).iter().map(|&g| fold_of_group[g]).collect();
+    let assign: Vec<usize> = dense_groups(&members, groups.len())
+        .iter()
+        .map(|&g| fold_of_group[g])
+        .collect();
     Ok(folds_from_assignment(&assign, k))
 }
 
@@ -168,7 +171,10 @@ pub fn stratified_group_kfold(
         counts[f][1] += add[1];
         fold_of_group[g] = f;
     }
-    let assign: Vec<usize> = dense_groups(&members, groups.len()).iter().map(|&g| fold_of_group[g]).collect();
+    let assign: Vec<usize> = dense_groups(&members, groups.len())
+        .iter()
+        .map(|&g| fold_of_group[g])
+        .collect();
     Ok(folds_from_assignment(&assign, k))
 }
 
@@ -302,10 +308,17 @@ mod tests {
         // The groups of a training fold: ids with gaps, as inner CV sees them.
         let groups = vec![7, 7, 2, 9, 9, 9, 4, 2, 11, 4];
         let labels: Vec<bool> = groups.iter().map(|g| g % 2 == 0).collect();
-        for folds in [group_kfold(&groups, 3, 1).unwrap(), stratified_group_kfold(&groups, &labels, 3, 1).unwrap()] {
+        for folds in [
+            group_kfold(&groups, 3, 1).unwrap(),
+            stratified_group_kfold(&groups, &labels, 3, 1).unwrap(),
+        ] {
             assert_partition(&folds, groups.len());
             for f in &folds {
-                assert!(f.test.iter().all(|&i| f.train.iter().all(|&j| groups[i] != groups[j])));
+                assert!(
+                    f.test
+                        .iter()
+                        .all(|&i| f.train.iter().all(|&j| groups[i] != groups[j]))
+                );
             }
         }
     }
