@@ -231,6 +231,12 @@ fn render_all(
     Ok((findings, out))
 }
 
+/// Loads and validates the input table only (no analysis), returning its profile.
+pub fn validate(opts: &BuildOptions) -> Result<crate::data::DatasetProfile, PipelineError> {
+    opts.settings.check()?;
+    Ok(data::load_with_roles(&opts.data, &opts.settings.roles)?.profile())
+}
+
 /// Resolves a path against a base folder unless it is absolute.
 pub fn resolve(base: &Path, p: &Path) -> PathBuf {
     if p.is_absolute() {

@@ -192,4 +192,28 @@ fn synth_writes_a_file_that_build_loads() {
     let ds = customer_intel::data::load(&csv).unwrap();
     assert_eq!(ds.n_rows(), 2000);
     assert_eq!(ds.n_groups, 1400);
+    let o = Command::new(env!("CARGO_BIN_EXE_report"))
+        .args(["validate", "--data"])
+        .arg(&csv)
+        .output()
+        .unwrap();
+    assert!(o.status.success());
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains("2000 rows, 1400 distinct"),
+        "{}",
+        String::from_utf8_lossy(&o.stdout)
+    );
+}
+
+#[test]
+fn validate_rejects_bad_files_like_build() {
+    let o = Command::new(env!("CARGO_BIN_EXE_report"))
+        .args(["validate", "--data"])
+        .arg(corpus().join("loyalty_11.csv"))
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("line 5, column 'loyalty_score', value '11'")
+    );
 }

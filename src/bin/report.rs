@@ -34,6 +34,8 @@ enum Command {
     Build(BuildArgs),
     /// Render everything in memory and exit 1 naming each committed output that is stale.
     Check(BuildArgs),
+    /// Load and validate a table without analysing it; print its profile (rows, duplicates, categories).
+    Validate(BuildArgs),
     /// Write a synthetic customer table with the bundled schema.
     Synth(SynthArgs),
     /// Time every stage on the bundled data and on synthetic tables, with peak memory (use a release build).
@@ -117,6 +119,7 @@ fn main() -> ExitCode {
         None => build(cli.build),
         Some(Command::Build(a)) => build(a),
         Some(Command::Check(a)) => check(a),
+        Some(Command::Validate(a)) => validate(a),
         Some(Command::Synth(a)) => synth(a),
         Some(Command::Bench(a)) => bench(a),
     };
@@ -269,5 +272,23 @@ fn bench(a: BenchArgs) -> Result<(), Failure> {
     let results =
         bench::run(&exe, &a.sizes, a.seed, &extra).map_err(|e| bad_input(anyhow::anyhow!(e)))?;
     print!("{}", bench::format_table(&results));
+    Ok(())
+}
+
+fn validate(a: BuildArgs) -> Result<(), Failure> {
+    let opts = options(&a)?;
+    let p = pipeline::validate(&opts)
+        .with_context(|| format!("report validate on '{}' failed", opts.data.display()))
+        .map_err(bad_input)?;
+    println!(
+        "{} is valid: {} rows, {} distinct ignoring the id, largest duplicate group {}",
+        opts.data.display(),
+        p.rows,
+        p.distinct_rows,
+        p.largest_group
+    );
+    for (level, n) in &p.category_counts {
+        println!("  {level}: {n} rows");
+    }
     Ok(())
 }

@@ -12,15 +12,16 @@ use crate::findings::Findings;
 
 const WIDTH: u32 = 720;
 const FONT: &str = "sans-serif";
+/// The first eight colours of the shared palette (enough for every series drawn here).
 const COLORS: [RGBColor; 8] = [
-    RGBColor(31, 119, 180),
-    RGBColor(255, 127, 14),
-    RGBColor(44, 160, 44),
-    RGBColor(214, 39, 40),
-    RGBColor(148, 103, 189),
-    RGBColor(140, 86, 75),
-    RGBColor(227, 119, 194),
-    RGBColor(127, 127, 127),
+    super::TABLEAU10[0],
+    super::TABLEAU10[1],
+    super::TABLEAU10[2],
+    super::TABLEAU10[3],
+    super::TABLEAU10[4],
+    super::TABLEAU10[5],
+    super::TABLEAU10[6],
+    super::TABLEAU10[7],
 ];
 
 /// One line of a panel.

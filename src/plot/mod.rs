@@ -6,7 +6,24 @@ pub mod mlops;
 pub mod regression;
 pub mod segmentation;
 
+use plotters::style::RGBColor;
+
 use crate::findings::Findings;
+
+/// The Tableau 10 palette, distinguishable in print and by most colour-blind readers; shared by
+/// the figures that colour series or clusters by index.
+pub const TABLEAU10: [RGBColor; 10] = [
+    RGBColor(31, 119, 180),
+    RGBColor(255, 127, 14),
+    RGBColor(44, 160, 44),
+    RGBColor(214, 39, 40),
+    RGBColor(148, 103, 189),
+    RGBColor(140, 86, 75),
+    RGBColor(227, 119, 194),
+    RGBColor(127, 127, 127),
+    RGBColor(188, 189, 34),
+    RGBColor(23, 190, 207),
+];
 
 /// One rendered figure.
 #[derive(Debug, Clone, PartialEq)]

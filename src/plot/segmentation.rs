@@ -18,19 +18,8 @@ type DrawResult = Result<(), Box<dyn std::error::Error>>;
 type Area<'b> = DrawingArea<SVGBackend<'b>, Shift>;
 type Chart<'a, 'b> = ChartContext<'a, SVGBackend<'b>, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
 
-/// Cluster colours (Tableau 10, distinguishable in print and by most colour-blind readers).
-const PALETTE: [RGBColor; 10] = [
-    RGBColor(31, 119, 180),
-    RGBColor(255, 127, 14),
-    RGBColor(44, 160, 44),
-    RGBColor(214, 39, 40),
-    RGBColor(148, 103, 189),
-    RGBColor(140, 86, 75),
-    RGBColor(227, 119, 194),
-    RGBColor(127, 127, 127),
-    RGBColor(188, 189, 34),
-    RGBColor(23, 190, 207),
-];
+/// Cluster colours: the shared Tableau 10 palette.
+const PALETTE: [RGBColor; 10] = super::TABLEAU10;
 
 fn colour(i: usize) -> RGBColor {
     PALETTE[i % PALETTE.len()]
