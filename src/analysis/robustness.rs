@@ -355,7 +355,7 @@ pub fn run(ds: &Dataset, settings: &Settings, upstream: &Upstream) -> Robustness
     };
     let mut scorers: Vec<Scorer> = vec![Scorer {
         score: "ols_r2".into(),
-        model: "OLS on the behavioural features".into(),
+        model: "OLS, behavioural features".into(),
         measured_by: format!("mean test-fold R², {group}, {repeats} repeat(s)"),
         eval: Box::new(r2(ModelKind::Ols, FeatureSet::Behavioural)),
     }];
@@ -363,11 +363,7 @@ pub fn run(ds: &Dataset, settings: &Settings, upstream: &Upstream) -> Robustness
     match upstream.regressor {
         Some((model, set)) => scorers.push(Scorer {
             score: "best_regressor_r2".into(),
-            model: format!(
-                "{} on the {} features (best spend model)",
-                model.label(),
-                set.label()
-            ),
+            model: format!("{}, {} (best spend model)", model.label(), set.label()),
             measured_by: format!("mean test-fold R², {group}, {repeats} repeat(s)"),
             eval: Box::new(r2(model, set)),
         }),
@@ -377,7 +373,7 @@ pub fn run(ds: &Dataset, settings: &Settings, upstream: &Upstream) -> Robustness
     match upstream.classifier {
         Some((model, smote)) => scorers.push(Scorer {
             score: "best_classifier_f1".into(),
-            model: format!("{}{} on the honest features (best growth model)", model.name(), if smote { " + SMOTE" } else { "" }),
+            model: format!("{}{} (best growth model)", model.name(), if smote { " + SMOTE" } else { "" }),
             measured_by: format!(
                 "F1 at the training-fold threshold, {}, {repeats} repeat(s); the label is recomputed from the noisy columns",
                 Scheme::StratifiedGroupKFold.describe(folds)
@@ -391,7 +387,7 @@ pub fn run(ds: &Dataset, settings: &Settings, upstream: &Upstream) -> Robustness
     match upstream.k {
         Some(k) => scorers.push(Scorer {
             score: "silhouette".into(),
-            model: format!("k-means with the chosen k = {k}"),
+            model: format!("k-means, chosen k = {k}"),
             measured_by: "silhouette on all rows of the refitted segmentation (seeded)".into(),
             eval: Box::new(move |d: &Dataset| segmentation::silhouette_at(d, sweep_settings, k)),
         }),

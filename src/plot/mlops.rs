@@ -315,7 +315,14 @@ pub fn noise_curves(r: &RobustnessFindings) -> Option<Figure> {
                 .find(|c| c.score == *s)
                 .map(|c| c.model.as_str())
                 .unwrap_or("");
-            format!("{s} — {model}")
+            let metric = if s.ends_with("_r2") {
+                "R²"
+            } else if s.ends_with("_f1") {
+                "F1"
+            } else {
+                s
+            };
+            format!("{metric}: {model}")
         })
         .collect();
     let panels: Vec<Panel> = scores
