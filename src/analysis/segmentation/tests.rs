@@ -1,3 +1,4 @@
+//! Tests of the segmentation analysis: metrics on bundled and synthetic data, the k rule, stability, determinism.
 use super::*;
 use crate::data::{self, SynthSpec};
 
