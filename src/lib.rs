@@ -13,6 +13,7 @@ pub mod features;
 pub mod findings;
 pub mod ml;
 pub mod output;
+pub mod par;
 pub mod pipeline;
 pub mod plot;
 pub mod render;

@@ -94,28 +94,43 @@ pub fn analyze_timed(
     settings: &Settings,
     timed: &mut dyn FnMut(&str, std::time::Duration),
 ) -> Findings {
-    let mut stage = |name: &str, t: std::time::Instant| timed(name, t.elapsed());
-    let t = std::time::Instant::now();
-    let eda = analysis::eda::run(ds, settings);
-    let features = features::run(ds, settings);
-    stage("eda and features", t);
-    let t = std::time::Instant::now();
-    let regression = analysis::regression::run(ds, settings);
-    stage("regression", t);
-    let t = std::time::Instant::now();
-    let classification = analysis::classification::run(ds, settings);
-    stage("classification", t);
-    let t = std::time::Instant::now();
-    let segmentation = analysis::segmentation::run(ds, settings);
-    stage("segmentation", t);
-    let t = std::time::Instant::now();
+    // Two independent halves run side by side (regression is the largest single analysis);
+    // each analysis is seeded on its own, so the findings do not depend on the threads.
+    // Stage times are each analysis' own elapsed time.
+    fn clock<R>(f: impl FnOnce() -> R) -> (R, std::time::Duration) {
+        let t = std::time::Instant::now();
+        let r = f();
+        (r, t.elapsed())
+    }
+    let ((regression, t_reg), (eda_features, classification, segmentation, drift)) =
+        crate::par::join(
+            || clock(|| analysis::regression::run(ds, settings)),
+            || {
+                (
+                    clock(|| {
+                        (
+                            analysis::eda::run(ds, settings),
+                            features::run(ds, settings),
+                        )
+                    }),
+                    clock(|| analysis::classification::run(ds, settings)),
+                    clock(|| analysis::segmentation::run(ds, settings)),
+                    clock(|| analysis::drift::run(ds, settings)),
+                )
+            },
+        );
+    let (((eda, features), t_eda), (classification, t_cls), (segmentation, t_seg)) =
+        (eda_features, classification, segmentation);
+    timed("eda and features", t_eda);
+    timed("regression", t_reg);
+    timed("classification", t_cls);
+    timed("segmentation", t_seg);
     let upstream =
         analysis::robustness::Upstream::from_findings(&regression, &classification, &segmentation);
-    let robustness = analysis::robustness::run(ds, settings, &upstream);
-    stage("robustness", t);
-    let t = std::time::Instant::now();
-    let drift = analysis::drift::run(ds, settings);
-    stage("drift", t);
+    let (robustness, t_rob) = clock(|| analysis::robustness::run(ds, settings, &upstream));
+    timed("robustness", t_rob);
+    let (drift, t_drift) = drift;
+    timed("drift", t_drift);
     Findings {
         findings_version: FINDINGS_VERSION,
         provenance: RunProvenance {

@@ -205,7 +205,7 @@ pub struct Scorer<'a> {
     /// How it is measured.
     pub measured_by: String,
     /// Scores one (noisy) dataset; NaN when it cannot.
-    pub eval: Box<dyn Fn(&Dataset) -> f64 + 'a>,
+    pub eval: Box<dyn Fn(&Dataset) -> f64 + Sync + 'a>,
 }
 
 fn point(level: f64, scores: &[f64]) -> NoisePoint {
@@ -246,14 +246,41 @@ pub fn sweep(
         .cloned()
         .collect();
     let target = vec![ds.roles.target.clone()];
-    let clean: Vec<f64> = scorers.iter().map(|s| (s.eval)(ds)).collect();
+    // Every noisy table (noise target × level above 0 × draw) is an independent, seeded task;
+    // the tasks run in parallel and come back in order.
+    // The first task (None) scores the clean table.
+    let tasks: Vec<Option<(NoiseOn, f64, usize)>> = std::iter::once(None)
+        .chain(NoiseOn::ALL.iter().flat_map(|&on| {
+            cfg.levels
+                .iter()
+                .filter(|&&l| l != 0.0)
+                .flat_map(move |&level| (0..cfg.repeats).map(move |rep| Some((on, level, rep))))
+        }))
+        .collect();
+    let mut scored = crate::par::map(&tasks, |task| {
+        let noisy;
+        let table = match *task {
+            None => ds,
+            Some((on, level, rep)) => {
+                let cols = if on == NoiseOn::Features {
+                    &features
+                } else {
+                    &target
+                };
+                let label = format!("robustness/{}/{level}/{rep}", on.name());
+                noisy = with_noise(ds, cols, level, seed, &label);
+                &noisy
+            }
+        };
+        scorers
+            .iter()
+            .map(|s| (s.eval)(table))
+            .collect::<Vec<f64>>()
+    })
+    .into_iter();
+    let clean: Vec<f64> = scored.next().expect("the clean table was scored");
     let mut curves: Vec<NoiseCurve> = Vec::new();
     for on in NoiseOn::ALL {
-        let cols = if on == NoiseOn::Features {
-            &features
-        } else {
-            &target
-        };
         // scores[level][scorer] = values over repeats
         let mut per_level: Vec<Vec<Vec<f64>>> = Vec::new();
         for &level in &cfg.levels {
@@ -262,11 +289,10 @@ pub fn sweep(
                 continue;
             }
             let mut vals = vec![Vec::with_capacity(cfg.repeats); scorers.len()];
-            for rep in 0..cfg.repeats {
-                let label = format!("robustness/{}/{level}/{rep}", on.name());
-                let noisy = with_noise(ds, cols, level, seed, &label);
-                for (k, s) in scorers.iter().enumerate() {
-                    vals[k].push((s.eval)(&noisy));
+            for _ in 0..cfg.repeats {
+                let draw = scored.next().expect("one result per task");
+                for (k, v) in draw.into_iter().enumerate() {
+                    vals[k].push(v);
                 }
             }
             per_level.push(vals);

@@ -12,8 +12,9 @@
 
 use linfa::traits::Fit;
 use linfa_elasticnet::ElasticNet;
+use linfa_linalg::eigh::Eigh;
 use linfa_linear::LinearRegression;
-use ndarray::{Array1, Array2};
+use ndarray::{Array1, Array2, ShapeBuilder};
 use serde::{Deserialize, Serialize};
 use smartcore::ensemble::random_forest_regressor::{
     RandomForestRegressor, RandomForestRegressorParameters,
@@ -22,6 +23,10 @@ use smartcore::linalg::basic::matrix::DenseMatrix;
 use thiserror::Error;
 
 use crate::stats;
+
+/// Coordinate-descent sweeps of a Ridge fit on the principal axes: the first is exact up to
+/// rounding (the columns are orthogonal), the others only confirm it.
+const RIDGE_SWEEPS: u32 = 3;
 
 /// A dense row-major matrix of predictors.
 #[derive(Debug, Clone, PartialEq)]
@@ -199,9 +204,10 @@ impl Standardizer {
         Standardizer { mean, scale, keep }
     }
 
-    /// Standardises the kept columns of `x` as an ndarray matrix.
+    /// Standardises the kept columns of `x` as an ndarray matrix. The result is column-major,
+    /// so that coordinate descent, which walks one column at a time, reads contiguous memory.
     pub fn transform(&self, x: &Matrix) -> Array2<f64> {
-        Array2::from_shape_fn((x.rows, self.keep.len()), |(i, k)| {
+        Array2::from_shape_fn((x.rows, self.keep.len()).f(), |(i, k)| {
             let j = self.keep[k];
             (x.get(i, j) - self.mean[j]) / self.scale[j]
         })
@@ -326,10 +332,33 @@ pub fn fit(kind: ModelKind, x: &Matrix, y: &[f64], opts: &FitOptions) -> Result<
                         .map_err(|e| lib(e.to_string()))?;
                     (m.params().to_vec(), m.intercept())
                 }
+                ModelKind::Ridge => {
+                    // Ridge is unchanged by rotating the predictors: on the principal axes
+                    // Q = Z·V (V the eigenvectors of ZᵀZ) the columns are orthogonal, so
+                    // linfa's coordinate descent is exact after one sweep instead of crawling
+                    // along the near-collinear directions; the coefficients rotate back as V·u.
+                    let z = data.records();
+                    let (_, v) = z
+                        .t()
+                        .dot(z)
+                        .eigh()
+                        .map_err(|e| lib(format!("eigendecomposition: {e}")))?;
+                    let q = z.dot(&v);
+                    let mut rotated = Array2::zeros(q.raw_dim().f());
+                    rotated.assign(&q);
+                    // linfa 0.8.1's stopping test is a duality gap that, with l1_ratio 0,
+                    // equals the primal objective and never falls below the tolerance, so a
+                    // Ridge fit always runs its whole sweep budget: cap it, since on orthogonal
+                    // columns the first sweep is already the solution.
+                    let m = ElasticNet::ridge()
+                        .penalty(opts.penalty)
+                        .max_iterations(opts.max_iterations.clamp(1, RIDGE_SWEEPS))
+                        .fit(&linfa::Dataset::new(rotated, data.targets().clone()))
+                        .map_err(|e| lib(e.to_string()))?;
+                    (v.dot(m.hyperplane()).to_vec(), m.intercept())
+                }
                 _ => {
-                    let l1 = if kind == ModelKind::Lasso { 1.0 } else { 0.0 };
-                    let m = ElasticNet::params()
-                        .l1_ratio(l1)
+                    let m = ElasticNet::lasso()
                         .penalty(opts.penalty)
                         .max_iterations(opts.max_iterations.max(1))
                         .fit(&data)
@@ -426,6 +455,33 @@ mod tests {
         assert!(norm(&strong) < norm(&weak));
         for (a, b) in ols.predict(&x).iter().zip(weak.predict(&x)) {
             assert!((a - b).abs() < 1e-2, "{a} vs {b}");
+        }
+    }
+
+    // Reference: numpy 2.4.6, Z and t standardised with ddof=1, w = solve(ZᵀZ + n·λ·I, Zᵀt)
+    // rescaled to raw units (sklearn 1.x `Ridge(alpha=n·λ)` on Z, t gives the same w).
+    #[test]
+    fn ridge_matches_the_closed_form() {
+        let (x, y) = problem();
+        let cases = [
+            (
+                0.1,
+                [0.929385610539855, 0.7240870012821035, 0.7362422081831158],
+                2.0712109915264767,
+            ),
+            (
+                1.0,
+                [0.5679456906729636, 0.5030732451877602, 0.32934732269237543],
+                4.974188556295538,
+            ),
+        ];
+        for (penalty, want, intercept) in cases {
+            let f = fit(ModelKind::Ridge, &x, &y, &opts(penalty)).unwrap();
+            let l = f.linear().unwrap();
+            for (c, w) in l.coef_raw().iter().zip(want) {
+                assert!((c - w).abs() < 1e-9, "penalty {penalty}: {c} vs {w}");
+            }
+            assert!((l.intercept_raw() - intercept).abs() < 1e-9);
         }
     }
 
