@@ -2,17 +2,19 @@
 //! with duplicate groups and provenance, and the typed errors that name file, line, column,
 //! value and rule.
 
+mod chunks;
 mod error;
 mod load;
 mod synth;
 
 pub use error::{DataError, MAX_VIOLATIONS, Violation};
-pub use load::{load, load_with_roles, parse_csv_bytes};
+pub use chunks::{ChunkSummary, Chunks, chunks, for_each_chunk};
+pub use load::{load, load_with_roles, parse_csv_bytes, parse_csv_bytes_precise};
 pub use synth::{SynthSpec, csv_text, synth, synth_with_roles, write_csv};
 
 use std::collections::{BTreeMap, HashMap};
 
-use polars::prelude::{Column, DataFrame, NamedFrom, Series};
+use polars::prelude::{Column, DataFrame, NamedFrom, PlHashMap, PlRandomState, Series};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
@@ -32,8 +34,9 @@ pub struct Provenance {
 /// A validated customer table.
 ///
 /// Columns are addressed by the names given in [`Roles`]. Numeric columns are stored as `f64`
-/// (the polars frame holds the same data for frame-level work), the category column as its
-/// canonical level names (for example `East`, whatever case or padding the file used).
+/// ([`Dataset::frame`] builds a polars frame of the same data for frame-level work), the
+/// category column as its canonical level names (for example `East`, whatever case or padding
+/// the file used).
 #[derive(Debug, Clone)]
 pub struct Dataset {
     /// The column roles the table was validated against.
@@ -55,8 +58,8 @@ pub struct Dataset {
     pub n_groups: usize,
     /// Where the data came from.
     pub provenance: Provenance,
-    /// The typed table: id (string), numeric columns (f64), category (string), extra columns (string).
-    pub frame: DataFrame,
+    /// The values of the columns without a role, by name, in file order (empty cells as "").
+    pub extras: Vec<(String, Vec<String>)>,
 }
 
 /// A compact, serialisable description of a dataset for `findings.json`.
@@ -105,17 +108,7 @@ impl Dataset {
         }
         assert_eq!(category.len(), n);
         let (groups, n_groups) = duplicate_groups(&order, &numeric, &category, n);
-        let mut cols: Vec<Column> = Vec::with_capacity(order.len() + 2 + extras.len());
-        cols.push(Series::new(roles.id.as_str().into(), &ids).into());
-        for c in &order {
-            cols.push(Series::new(c.as_str().into(), &numeric[c]).into());
-        }
-        cols.push(Series::new(roles.category.as_str().into(), &category).into());
         let extra_columns = extras.iter().map(|(name, _)| name.clone()).collect();
-        for (name, values) in &extras {
-            cols.push(Series::new(name.as_str().into(), values).into());
-        }
-        let frame = DataFrame::new(n, cols).expect("columns have equal length and distinct names");
         Dataset {
             roles,
             ids,
@@ -126,8 +119,25 @@ impl Dataset {
             groups,
             n_groups,
             provenance,
-            frame,
+            extras,
         }
+    }
+
+    /// The table as a polars frame: id (string), numeric role columns (f64), category (string),
+    /// then the extra columns (string). Built on demand (it copies every column), so a loaded
+    /// table does not hold its data twice.
+    pub fn frame(&self) -> DataFrame {
+        let order = self.roles.numeric_columns();
+        let mut cols: Vec<Column> = Vec::with_capacity(order.len() + 2 + self.extras.len());
+        cols.push(Series::new(self.roles.id.as_str().into(), &self.ids).into());
+        for c in &order {
+            cols.push(Series::new(c.as_str().into(), self.col(c)).into());
+        }
+        cols.push(Series::new(self.roles.category.as_str().into(), &self.category).into());
+        for (name, values) in &self.extras {
+            cols.push(Series::new(name.as_str().into(), values).into());
+        }
+        DataFrame::new(self.n_rows(), cols).expect("columns have equal length and distinct names")
     }
 
     /// Number of rows.
@@ -220,26 +230,51 @@ impl Dataset {
 }
 
 /// Assigns each row a group id shared by rows equal on every numeric role column and the category.
+///
+/// Rows are hashed into one `u64` each; a row joins the group of the first row with the same
+/// hash only if the two are really equal, and the rare hash collision of unequal rows falls back
+/// to an exact map, so the result is exact.
 fn duplicate_groups(
     order: &[String],
     numeric: &BTreeMap<String, Vec<f64>>,
     category: &[String],
     n: usize,
 ) -> (Vec<usize>, usize) {
-    let mut seen: HashMap<(Vec<u64>, &str), usize> = HashMap::with_capacity(n);
+    use std::hash::{BuildHasher, Hash, Hasher};
+    let cols: Vec<&[f64]> = order.iter().map(|c| numeric[c].as_slice()).collect();
+    // -0.0 and 0.0 compare equal; normalise so they also hash equal.
+    let bits = |c: &[f64], i: usize| (c[i] + 0.0).to_bits();
+    let same = |i: usize, j: usize| {
+        category[i] == category[j] && cols.iter().all(|c| bits(c, i) == bits(c, j))
+    };
+    let state = PlRandomState::default();
+    let mut by_hash: PlHashMap<u64, usize> = PlHashMap::with_capacity_and_hasher(n, state.clone());
+    let mut collided: HashMap<(Vec<u64>, &str), usize> = HashMap::new();
+    let mut first_row: Vec<usize> = Vec::new();
     let mut groups = Vec::with_capacity(n);
     for i in 0..n {
-        // -0.0 and 0.0 compare equal; normalise so they also hash equal.
-        let key: Vec<u64> = order
-            .iter()
-            .map(|c| (numeric[c][i] + 0.0).to_bits())
-            .collect();
-        let next = seen.len();
-        let g = *seen.entry((key, category[i].as_str())).or_insert(next);
+        let mut h = state.build_hasher();
+        for c in &cols {
+            bits(c, i).hash(&mut h);
+        }
+        category[i].hash(&mut h);
+        let next = first_row.len();
+        let g = *by_hash.entry(h.finish()).or_insert(next);
+        let g = if g == next {
+            first_row.push(i);
+            next
+        } else if same(i, first_row[g]) {
+            g
+        } else {
+            let key = (cols.iter().map(|c| bits(c, i)).collect(), category[i].as_str());
+            *collided.entry(key).or_insert_with(|| {
+                first_row.push(i);
+                next
+            })
+        };
         groups.push(g);
     }
-    let n_groups = seen.len();
-    (groups, n_groups)
+    (groups, first_row.len())
 }
 
 /// SHA-256 of bytes as lowercase hex.
@@ -295,7 +330,7 @@ mod tests {
             (p.distinct_rows, p.duplicate_rows, p.largest_group),
             (3, 1, 2)
         );
-        assert_eq!(ds.frame.shape(), (4, 7));
+        assert_eq!(ds.frame().shape(), (4, 7));
     }
 
     #[test]

@@ -1,0 +1,393 @@
+//! Chunked reading: a CSV file validated and handed over a bounded number of rows at a time, so
+//! a caller (for example scoring a million customers) never holds the whole table.
+//!
+//! Every chunk is validated with the same rules and messages as [`super::load`], and every line
+//! number (in [`Dataset::lines`] and in errors) is the line of the whole file. Differences from a
+//! whole-file load, by design:
+//! - duplicate groups ([`Dataset::groups`]) are computed within a chunk;
+//! - ids must be unique across the whole file: a repeat of an id from an earlier chunk is a
+//!   violation naming the earlier line, checked once the chunk's own cells are valid (this keeps
+//!   one id and one line number per row seen so far);
+//! - reading stops at the first chunk that breaks a rule; its error lists that chunk's violations
+//!   (a whole-file load lists the file's first [`super::MAX_VIOLATIONS`]);
+//! - a chunk's [`Provenance::sha256`] is empty: the file's hash is known once it is read to the
+//!   end ([`Chunks::sha256`], [`ChunkSummary::sha256`]).
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+
+use super::error::{DataError, MAX_VIOLATIONS, Violation};
+use super::load::{Path_, check_file, parse_impl};
+use super::{Dataset, Provenance};
+use crate::settings::Roles;
+
+/// What [`for_each_chunk`] read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChunkSummary {
+    /// Data rows in the file.
+    pub rows: usize,
+    /// Chunks handed to the callback.
+    pub chunks: usize,
+    /// SHA-256 of the file's bytes, lowercase hex (equal to a whole-file load's provenance hash).
+    pub sha256: String,
+}
+
+/// Reads `path` in chunks of at most `rows_per_chunk` data rows (at least 1), validating each
+/// with the same rules as [`super::load_with_roles`], and calls `f` on every chunk in file order.
+///
+/// Returns the first error (file errors, or the first chunk that breaks a rule, with absolute
+/// line numbers); chunks before it have already been handed to `f`. See the module notes for how
+/// chunks differ from a whole-file load (groups are per chunk, ids unique across the file).
+///
+/// ```
+/// use customer_intel::{data, settings::Roles};
+/// let path = std::path::Path::new("data/customer_purchasing_behaviors.csv");
+/// let mut rows = 0;
+/// let summary = data::for_each_chunk(path, &Roles::default(), 100, |chunk| rows += chunk.n_rows()).unwrap();
+/// assert_eq!((rows, summary.rows, summary.chunks), (238, 238, 3));
+/// ```
+pub fn for_each_chunk(
+    path: &Path,
+    roles: &Roles,
+    rows_per_chunk: usize,
+    mut f: impl FnMut(&Dataset),
+) -> Result<ChunkSummary, DataError> {
+    let mut chunks = chunks(path, roles, rows_per_chunk)?;
+    let mut n = 0;
+    for chunk in chunks.by_ref() {
+        f(&chunk?);
+        n += 1;
+    }
+    Ok(ChunkSummary {
+        rows: chunks.rows_read(),
+        chunks: n,
+        sha256: chunks.sha256().unwrap_or_default(),
+    })
+}
+
+/// An iterator over the validated chunks of a CSV file (see [`for_each_chunk`]); it yields at
+/// most one error, then ends.
+///
+/// ```
+/// use customer_intel::{data, settings::Roles};
+/// let path = std::path::Path::new("data/customer_purchasing_behaviors.csv");
+/// let first = data::chunks(path, &Roles::default(), 50).unwrap().next().unwrap().unwrap();
+/// assert_eq!(first.n_rows(), 50);
+/// assert_eq!(first.lines[0], 2);
+/// ```
+pub fn chunks(path: &Path, roles: &Roles, rows_per_chunk: usize) -> Result<Chunks, DataError> {
+    check_file(path)?;
+    let file = File::open(path).map_err(|source| DataError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    Ok(Chunks {
+        reader: BufReader::with_capacity(1 << 20, file),
+        path: path.to_path_buf(),
+        roles: roles.clone(),
+        rows_per_chunk: rows_per_chunk.max(1),
+        header: None,
+        next_line: 1,
+        seen_ids: HashMap::new(),
+        hasher: Some(Sha256::new()),
+        sha256: None,
+        rows: 0,
+        done: false,
+    })
+}
+
+/// The chunk iterator made by [`chunks`].
+pub struct Chunks {
+    reader: BufReader<File>,
+    path: PathBuf,
+    roles: Roles,
+    rows_per_chunk: usize,
+    /// The header line (BOM removed, ending in a newline), once read.
+    header: Option<Vec<u8>>,
+    /// 1-based number of the next line to be read.
+    next_line: usize,
+    /// Every id seen so far, with the line it appeared on.
+    seen_ids: HashMap<String, usize>,
+    hasher: Option<Sha256>,
+    sha256: Option<String>,
+    rows: usize,
+    done: bool,
+}
+
+impl Chunks {
+    /// Data rows handed out so far.
+    pub fn rows_read(&self) -> usize {
+        self.rows
+    }
+
+    /// SHA-256 of the file's bytes once the iterator has read it to the end (`None` before).
+    pub fn sha256(&self) -> Option<String> {
+        self.sha256.clone()
+    }
+
+    fn io_error(&self, source: std::io::Error) -> DataError {
+        DataError::Io {
+            path: self.path.clone(),
+            source,
+        }
+    }
+
+    /// Reads the text of the next chunk: (bytes to parse, line offset, data records in it).
+    /// The first chunk is the file's beginning (blank lines, header, rows); later chunks are the
+    /// header followed by their own lines.
+    fn read_chunk(&mut self) -> Result<(Vec<u8>, usize, usize), DataError> {
+        let first = self.header.is_none();
+        let mut text = match &self.header {
+            Some(h) => h.clone(),
+            None => Vec::new(),
+        };
+        let offset = if first { 0 } else { self.next_line - 2 };
+        let (mut records, mut quoted) = (0usize, false);
+        let mut line = Vec::new();
+        loop {
+            line.clear();
+            let got = self
+                .reader
+                .read_until(b'\n', &mut line)
+                .map_err(|e| self.io_error(e))?;
+            if got == 0 {
+                break;
+            }
+            if let Some(h) = self.hasher.as_mut() {
+                h.update(&line);
+            }
+            self.next_line += 1;
+            let blank = matches!(line.as_slice(), b"\n" | b"\r\n" | b"\r");
+            if !quoted && !blank {
+                if self.header.is_none() {
+                    let h = line.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&line);
+                    let mut h = h.to_vec();
+                    if !h.ends_with(b"\n") {
+                        h.push(b'\n');
+                    }
+                    self.header = Some(h);
+                } else {
+                    records += 1;
+                }
+            }
+            if line.iter().filter(|&&b| b == b'"').count() % 2 == 1 {
+                quoted = !quoted;
+            }
+            text.extend_from_slice(&line);
+            if !quoted && records == self.rows_per_chunk {
+                break;
+            }
+        }
+        Ok((text, offset, records))
+    }
+}
+
+impl Iterator for Chunks {
+    type Item = Result<Dataset, DataError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.done {
+            return None;
+        }
+        let first = self.header.is_none();
+        let result = self.read_chunk().and_then(|(text, offset, records)| {
+            if records == 0 && !first {
+                return Ok(None);
+            }
+            let ds = parse_impl(
+                &text,
+                &self.path,
+                &self.roles,
+                offset,
+                String::new(),
+                Path_::Auto,
+            )?;
+            self.check_ids(&ds)?;
+            Ok(Some(ds))
+        });
+        match result {
+            Ok(Some(mut ds)) => {
+                self.rows += ds.n_rows();
+                ds.provenance = Provenance {
+                    source: self.path.display().to_string(),
+                    rows: ds.n_rows(),
+                    sha256: String::new(),
+                };
+                Some(Ok(ds))
+            }
+            Ok(None) => {
+                self.done = true;
+                self.sha256 = self
+                    .hasher
+                    .take()
+                    .map(|h| h.finalize().iter().map(|b| format!("{b:02x}")).collect());
+                None
+            }
+            Err(e) => {
+                self.done = true;
+                Some(Err(e))
+            }
+        }
+    }
+}
+
+impl Chunks {
+    /// Ids must be unique across chunks: repeats of earlier chunks' ids are violations.
+    fn check_ids(&mut self, ds: &Dataset) -> Result<(), DataError> {
+        let mut violations = Vec::new();
+        for (id, &line) in ds.ids.iter().zip(&ds.lines) {
+            if let Some(&first) = self.seen_ids.get(id) {
+                violations.push(Violation {
+                    line,
+                    column: ds.roles.id.clone(),
+                    value: id.clone(),
+                    rule: format!("ids are unique; '{id}' already appears on line {first}"),
+                });
+            }
+        }
+        if !violations.is_empty() {
+            let total = violations.len();
+            violations.truncate(MAX_VIOLATIONS);
+            return Err(DataError::Invalid {
+                path: self.path.clone(),
+                violations,
+                total,
+            });
+        }
+        self.seen_ids
+            .extend(ds.ids.iter().cloned().zip(ds.lines.iter().copied()));
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::{SynthSpec, csv_text, load_with_roles, synth};
+
+    fn write(name: &str, text: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("ci-chunks-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let p = dir.join(name);
+        std::fs::write(&p, text).unwrap();
+        p
+    }
+
+    fn all_chunks(path: &Path, n: usize) -> Result<Vec<Dataset>, DataError> {
+        chunks(path, &Roles::default(), n)?.collect()
+    }
+
+    #[test]
+    fn concatenated_chunks_equal_the_whole_file() {
+        let spec = SynthSpec {
+            duplicate_rate: 0.25,
+            ..SynthSpec::default()
+        };
+        // Blank lines, CRLF and a quoted extra column with an embedded newline move line numbers.
+        let mut text = csv_text(&synth(1000, 3, &spec)).replace('\n', "\r\n");
+        text = text.replacen("\r\n", ",note\r\n", 1);
+        let mut out = String::new();
+        for (i, l) in text.split_inclusive("\r\n").enumerate() {
+            if i == 0 {
+                out.push_str(l);
+                continue;
+            }
+            let body = l.trim_end_matches("\r\n");
+            if i % 97 == 0 {
+                out.push_str(&format!("{body},\"two\nlines\"\r\n\r\n"));
+            } else {
+                out.push_str(&format!("{body},x{i}\r\n"));
+            }
+        }
+        let path = write("whole.csv", &out);
+        let whole = load_with_roles(&path, &Roles::default()).unwrap();
+        for n in [1, 7, 128, 999, 1000, 5000] {
+            let parts = all_chunks(&path, n).unwrap();
+            assert_eq!(parts.len(), 1000usize.div_ceil(n), "chunk size {n}");
+            assert!(parts.iter().all(|c| c.n_rows() <= n));
+            let cat = |f: &dyn Fn(&Dataset) -> Vec<String>| -> Vec<String> {
+                parts.iter().flat_map(f).collect()
+            };
+            assert_eq!(cat(&|c| c.ids.clone()), whole.ids);
+            assert_eq!(cat(&|c| c.category.clone()), whole.category);
+            let lines: Vec<usize> = parts.iter().flat_map(|c| c.lines.clone()).collect();
+            assert_eq!(lines, whole.lines);
+            for col in Roles::default().numeric_columns() {
+                let v: Vec<f64> = parts.iter().flat_map(|c| c.col(&col).to_vec()).collect();
+                assert_eq!(v, whole.col(&col), "{col}");
+            }
+            let notes: Vec<String> = parts.iter().flat_map(|c| c.extras[0].1.clone()).collect();
+            assert_eq!(notes, whole.extras[0].1);
+        }
+        let mut got = 0;
+        let summary =
+            for_each_chunk(&path, &Roles::default(), 300, |c| got += c.n_rows()).unwrap();
+        assert_eq!((got, summary.rows, summary.chunks), (1000, 1000, 4));
+        assert_eq!(summary.sha256, whole.provenance.sha256);
+    }
+
+    #[test]
+    fn errors_carry_absolute_line_numbers() {
+        let ds = synth(50, 1, &SynthSpec::default());
+        let text = csv_text(&ds);
+        let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+        // Line 41 (data row 40): a negative age. Line 47 repeats the id of line 3.
+        let mut f: Vec<&str> = lines[40].split(',').collect();
+        assert_eq!(lines[0].split(',').nth(1), Some("age"));
+        f[1] = "-3";
+        lines[40] = f.join(",");
+        let id3 = lines[2].split(',').next().unwrap().to_string();
+        let rest47: Vec<&str> = lines[46].splitn(2, ',').collect();
+        lines[46] = format!("{id3},{}", rest47[1]);
+        let path = write("bad.csv", &(lines.join("\n") + "\n"));
+        let whole = load_with_roles(&path, &Roles::default()).unwrap_err();
+        assert_eq!(whole.violations()[0].line, 41);
+        assert_eq!(whole.violations()[0].column, "age");
+
+        let mut seen = Vec::new();
+        let err = chunks(&path, &Roles::default(), 10)
+            .unwrap()
+            .map(|c| c.map(|d| d.n_rows()))
+            .inspect(|r| seen.push(r.is_ok()))
+            .find_map(Result::err)
+            .unwrap();
+        // Chunks of lines 2-11, 12-21, 22-31, 32-41: the fourth fails at line 41.
+        assert_eq!(seen, vec![true, true, true, false]);
+        assert_eq!(err.violations().len(), 1);
+        assert_eq!(err.violations()[0], whole.violations()[0]);
+
+        // Fix the age: the repeat of line 3's id on line 47 is found across chunks.
+        lines[40] = text.lines().nth(40).unwrap().to_string();
+        let path = write("dup.csv", &(lines.join("\n") + "\n"));
+        let whole = load_with_roles(&path, &Roles::default()).unwrap_err();
+        let err = all_chunks(&path, 10).unwrap_err();
+        assert_eq!(err.violations(), whole.violations());
+        assert_eq!(err.violations()[0].line, 47);
+        assert!(err.violations()[0].rule.contains("already appears on line 3"));
+        assert_eq!(err.to_string(), whole.to_string());
+    }
+
+    #[test]
+    fn file_level_errors_match_the_whole_file_reader() {
+        for (name, text) in [
+            ("empty.csv", "\n \n"),
+            ("header.csv", "user_id,age,annual_income,purchase_amount,loyalty_score,region,purchase_frequency\n\n"),
+            ("nocol.csv", "user_id,age\n1,2\n"),
+            ("quote.csv", "user_id,age,annual_income,purchase_amount,loyalty_score,region,purchase_frequency\n1,2,3,4,5,North,6\n\"open,2,3,4,5,North,6\n"),
+        ] {
+            let path = write(name, text);
+            let whole = load_with_roles(&path, &Roles::default()).unwrap_err().to_string();
+            let chunked = all_chunks(&path, 1).unwrap_err().to_string();
+            assert_eq!(chunked, whole, "{name}");
+        }
+        let missing = Path::new("/nonexistent/x.csv");
+        assert!(matches!(
+            chunks(missing, &Roles::default(), 5),
+            Err(DataError::NotFound { .. })
+        ));
+    }
+}
