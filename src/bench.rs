@@ -42,6 +42,17 @@ pub fn measure(
     let findings = pipeline::analyze_timed(&ds, settings, &mut |name, d| {
         stages.push((name.to_string(), d.as_secs_f64()))
     });
+    // Full-table fits (no sample cap), the "linear models" and "k-means for one k".
+    let t = Instant::now();
+    linear_models(&ds);
+    stages.push(("linear models (all rows)".to_string(), t.elapsed().as_secs_f64()));
+    let k = findings.segmentation.chosen_k.max(2);
+    let t = Instant::now();
+    let _ = crate::analysis::segmentation::kmeans_all_rows(&ds, settings, k);
+    stages.push((
+        "k-means chosen k (all rows)".to_string(),
+        t.elapsed().as_secs_f64(),
+    ));
     let t = Instant::now();
     let figures = crate::plot::all(&findings);
     stages.push(("plots".to_string(), t.elapsed().as_secs_f64()));
@@ -66,6 +77,27 @@ pub fn measure(
         total: t_all.elapsed().as_secs_f64(),
         peak_mib: peak_mib(),
     })
+}
+
+/// Fits OLS and Ridge (penalty 0.1) on the behavioural features of every row and predicts every
+/// row: what fitting the linear spend models costs without a sample cap.
+fn linear_models(ds: &crate::data::Dataset) {
+    use crate::analysis::regression::{FeatureSet, design};
+    use crate::ml::regressors::{FitOptions, ModelKind, fit};
+    let Ok(d) = design::design(ds, FeatureSet::Behavioural) else {
+        return;
+    };
+    let opts = FitOptions {
+        penalty: 0.1,
+        forest: Default::default(),
+        max_iterations: 300,
+        seed: 0,
+    };
+    for kind in [ModelKind::Ols, ModelKind::Ridge] {
+        if let Ok(m) = fit(kind, &d.x, ds.target(), &opts) {
+            std::hint::black_box(m.predict(&d.x));
+        }
+    }
 }
 
 /// Writes a synthetic table of `rows` customers (25% duplicates, like a real export) to `path`.
@@ -93,18 +125,19 @@ pub fn peak_mib() -> f64 {
 
 /// The benchmark table as aligned text, with the growth ratio between the two largest sizes.
 pub fn format_table(results: &[SizeResult]) -> String {
+    const W: usize = 26;
     let mut s = String::new();
     let stages: Vec<String> = results
         .first()
         .map(|r| r.stages.iter().map(|(n, _)| n.clone()).collect())
         .unwrap_or_default();
-    s.push_str(&format!("{:<20}", "stage (seconds)"));
+    s.push_str(&format!("{:<W$}", "stage (seconds)"));
     for r in results {
         s.push_str(&format!("{:>14}", r.label));
     }
     s.push('\n');
     for (i, name) in stages.iter().enumerate() {
-        s.push_str(&format!("{name:<20}"));
+        s.push_str(&format!("{name:<W$}"));
         for r in results {
             s.push_str(&format!(
                 "{:>14.4}",
@@ -113,12 +146,12 @@ pub fn format_table(results: &[SizeResult]) -> String {
         }
         s.push('\n');
     }
-    s.push_str(&format!("{:<20}", "total"));
+    s.push_str(&format!("{:<W$}", "total"));
     for r in results {
         s.push_str(&format!("{:>14.4}", r.total));
     }
     s.push('\n');
-    s.push_str(&format!("{:<20}", "peak memory (MiB)"));
+    s.push_str(&format!("{:<W$}", "peak memory (MiB)"));
     for r in results {
         s.push_str(&format!("{:>14.0}", r.peak_mib));
     }
@@ -138,7 +171,7 @@ pub fn format_table(results: &[SizeResult]) -> String {
             } else {
                 "SUPERLINEAR"
             };
-            s.push_str(&format!("  {name:<20} ×{ratio:>7.1}  {verdict}\n"));
+            s.push_str(&format!("  {name:<W$} ×{ratio:>7.1}  {verdict}\n"));
         }
     }
     s

@@ -414,6 +414,10 @@ pub struct LeakInflation {
 pub struct ClassificationFindings {
     /// Set when the analysis could not run (then everything else is empty).
     pub error: Option<String>,
+    /// Present when the table exceeded `sample_cap` and everything below (label, folds, SMOTE,
+    /// models) was computed on the shared seeded sample of whole duplicate groups.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sample: Option<crate::data::SampleInfo>,
     /// The label.
     pub label: LabelSummary,
     /// How scores were measured.
@@ -1074,13 +1078,16 @@ among honest models with and without SMOTE; ties go to the higher mean ROC-AUC, 
 /// assert!(f.best.is_some());
 /// ```
 pub fn run(ds: &Dataset, settings: &Settings) -> ClassificationFindings {
-    match try_run(ds, settings) {
+    let capped = ds.capped(settings.sample_cap, settings.seed, crate::data::ANALYSIS_SAMPLE);
+    let mut f = match try_run(&capped.data, settings) {
         Ok(f) => f,
         Err(e) => ClassificationFindings {
             error: Some(e.to_string()),
             ..Default::default()
         },
-    }
+    };
+    f.sample = capped.sample;
+    f
 }
 
 fn try_run(

@@ -7,3 +7,6 @@ pub mod eda;
 pub mod regression;
 pub mod robustness;
 pub mod segmentation;
+
+#[cfg(test)]
+mod scale_tests;

@@ -148,6 +148,10 @@ pub struct RobustnessSetup {
 /// Results of the robustness analysis.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct RobustnessFindings {
+    /// Present when the table exceeded `sample_cap` and the sweep ran on the shared seeded
+    /// sample of whole duplicate groups.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sample: Option<crate::data::SampleInfo>,
     /// How the sweep was run.
     pub setup: RobustnessSetup,
     /// The curves, by score then noise target.
@@ -358,6 +362,8 @@ impl Upstream {
 /// assert!(ols.points[0].mean > ols.points[4].mean);
 /// ```
 pub fn run(ds: &Dataset, settings: &Settings, upstream: &Upstream) -> RobustnessFindings {
+    let capped = ds.capped(settings.sample_cap, settings.seed, crate::data::ANALYSIS_SAMPLE);
+    let ds: &Dataset = &capped.data;
     let cfg = &settings.robustness;
     let features: Vec<String> = ds
         .roles
@@ -420,6 +426,7 @@ pub fn run(ds: &Dataset, settings: &Settings, upstream: &Upstream) -> Robustness
         None => missing.push("silhouette: the segmentation analysis chose no k".to_string()),
     }
     RobustnessFindings {
+        sample: capped.sample.clone(),
         setup: RobustnessSetup {
             levels: cfg.levels.clone(),
             repeats: cfg.repeats,

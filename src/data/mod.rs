@@ -5,11 +5,13 @@
 mod chunks;
 mod error;
 mod load;
+mod sample;
 mod synth;
 
 pub use error::{DataError, MAX_VIOLATIONS, Violation};
 pub use chunks::{ChunkSummary, Chunks, chunks, for_each_chunk};
 pub use load::{load, load_with_roles, parse_csv_bytes, parse_csv_bytes_precise};
+pub use sample::{ANALYSIS_SAMPLE, Capped, SampleInfo};
 pub use synth::{SynthSpec, csv_text, synth, synth_with_roles, write_csv};
 
 use std::collections::{BTreeMap, HashMap};

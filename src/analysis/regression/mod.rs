@@ -24,7 +24,7 @@ use rand::seq::SliceRandom;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
-use crate::data::Dataset;
+use crate::data::{Dataset, SampleInfo};
 use crate::features::LeakageError;
 use crate::ml::cv::{CvError, Scheme};
 use crate::ml::metrics::FoldSummary;
@@ -260,13 +260,17 @@ pub struct OutOfFold {
 pub struct RegressionFindings {
     /// Set when the analysis could not run, with the reason; everything else is then empty.
     pub skipped: Option<String>,
+    /// Present when the table exceeded `sample_cap` and everything below was computed on the
+    /// shared seeded sample of whole duplicate groups ([`Dataset::capped`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sample: Option<SampleInfo>,
     /// Target column.
     pub target: String,
     /// Its unit.
     pub target_unit: String,
     /// Its standard deviation over all rows (the RMSE / sd denominator).
     pub target_sd: f64,
-    /// Rows analysed.
+    /// Rows analysed (the sample's rows when [`RegressionFindings::sample`] is set).
     pub rows: usize,
     /// Duplicate groups among them.
     pub groups: usize,
@@ -305,13 +309,17 @@ const SCHEMES: [Scheme; 2] = [Scheme::GroupKFold, Scheme::KFold];
 /// assert!(f.best.r2.mean > 0.5);
 /// ```
 pub fn run(ds: &Dataset, settings: &Settings) -> RegressionFindings {
-    try_run(ds, settings).unwrap_or_else(|e| RegressionFindings {
+    let capped = ds.capped(settings.sample_cap, settings.seed, crate::data::ANALYSIS_SAMPLE);
+    let mut f = try_run(&capped.data, settings).unwrap_or_else(|e| RegressionFindings {
         skipped: Some(e.to_string()),
         ..Default::default()
-    })
+    });
+    f.sample = capped.sample;
+    f
 }
 
-/// Runs the regression analysis, returning the first error.
+/// Runs the regression analysis on every row of `ds` (no sample cap; [`run`] applies it),
+/// returning the first error.
 pub fn try_run(ds: &Dataset, settings: &Settings) -> Result<RegressionFindings, RegressionError> {
     let rs = &settings.regression;
     rs.check()?;
@@ -463,6 +471,7 @@ pub fn try_run(ds: &Dataset, settings: &Settings) -> Result<RegressionFindings, 
 
     Ok(RegressionFindings {
         skipped: None,
+        sample: None,
         target: ds.roles.target.clone(),
         target_unit: ds.roles.unit(&ds.roles.target).to_string(),
         target_sd,

@@ -513,6 +513,30 @@ pub fn silhouette_at(ds: &Dataset, settings: &Settings, k: usize) -> f64 {
     cm::mean_silhouette(&cm::silhouette_samples_many(&pick(&f.rows, &plan.sil), &[&labels])[0])
 }
 
+/// Fits k-means with `k` clusters on every row of `ds` — no sample cap — with the analysis'
+/// features, scaling, settings and seed stream, and returns each row's cluster (labels ordered as
+/// in [`run`]). The full-table fit whose cost `report bench` reports as "k-means one k".
+///
+/// ```
+/// use customer_intel::{analysis::segmentation, data, settings::Settings};
+/// let spec = data::SynthSpec { clusters: 3, ..data::SynthSpec::default() };
+/// let ds = data::synth(600, 4, &spec);
+/// let labels = segmentation::kmeans_all_rows(&ds, &Settings::default(), 3).unwrap();
+/// assert_eq!(labels.len(), 600);
+/// assert_eq!(labels.iter().max(), Some(&2));
+/// ```
+pub fn kmeans_all_rows(
+    ds: &Dataset,
+    settings: &Settings,
+    k: usize,
+) -> Result<Vec<usize>, SegmentationError> {
+    let s = &settings.segmentation;
+    let f = fit::features(ds, s)?;
+    let x = fit::to_matrix(&f.rows);
+    let r = rng::stream(settings.seed, &kmeans_label(k));
+    Ok(fit::kmeans(&x, k, s, r, order_feature(ds, &f))?.labels)
+}
+
 /// The feature clusters are ordered by: the target if clustered on, else the first feature.
 fn order_feature(ds: &Dataset, f: &fit::Features) -> usize {
     f.names

@@ -1,0 +1,103 @@
+//! Tests of the sample cap across analyses: above `sample_cap` the costly analyses run on the
+//! shared seeded sample of whole duplicate groups, record it in their findings, and say so in
+//! the rendered report; below it nothing changes.
+
+use super::{classification, regression, robustness};
+use crate::data::{ANALYSIS_SAMPLE, SynthSpec, synth};
+use crate::settings::Settings;
+
+fn quick() -> Settings {
+    let mut s = Settings::default();
+    s.sample_cap = 150;
+    s.repeats = 1;
+    s.regression.forest.trees = 8;
+    s.classification.forest_trees = 8;
+    s.robustness.levels = vec![0.0, 0.5];
+    s.robustness.repeats = 1;
+    s
+}
+
+fn table() -> crate::data::Dataset {
+    synth(
+        400,
+        11,
+        &SynthSpec {
+            duplicate_rate: 0.25,
+            ..SynthSpec::default()
+        },
+    )
+}
+
+#[test]
+fn capped_analyses_record_the_sample_and_equal_a_run_on_it() {
+    let (ds, s) = (table(), quick());
+    let rows = ds.sample_rows(150, s.seed, ANALYSIS_SAMPLE).unwrap();
+    let sample = ds.subset(&rows);
+
+    let r = regression::run(&ds, &s);
+    let info = r.sample.clone().expect("400 rows > cap 150: a sample");
+    assert_eq!((info.rows, info.table_rows, info.cap), (rows.len(), 400, 150));
+    assert!(info.rows <= 150 && info.rows > 140, "{}", info.rows);
+    assert_eq!(info.groups, sample.n_groups);
+    assert_eq!(r.rows, rows.len());
+    assert_eq!(r.out_of_fold.actual.len(), rows.len());
+    // The capped run is exactly the uncapped analysis of the sample, and deterministic.
+    let mut direct = regression::try_run(&sample, &s).unwrap();
+    direct.sample = r.sample.clone();
+    assert_eq!(r, direct);
+    assert_eq!(r, regression::run(&ds, &s));
+
+    let c = classification::run(&ds, &s);
+    assert_eq!(c.sample, r.sample);
+    assert_eq!(c.label.rows, rows.len());
+    let mut uncapped = s.clone();
+    uncapped.sample_cap = 10_000;
+    let mut direct = classification::run(&sample, &uncapped);
+    assert!(direct.sample.is_none());
+    direct.sample = c.sample.clone();
+    // Settings only differ in the cap, which classification does not otherwise read.
+    assert_eq!(c, direct);
+
+    let up = robustness::Upstream::default();
+    let rb = robustness::run(&ds, &s, &up);
+    assert_eq!(rb.sample, r.sample);
+    let mut direct = robustness::run(&sample, &uncapped, &up);
+    direct.sample = rb.sample.clone();
+    assert_eq!(rb, direct);
+}
+
+#[test]
+fn below_the_cap_there_is_no_sample_and_the_json_has_no_sample_key() {
+    let (ds, mut s) = (table(), quick());
+    s.sample_cap = 400;
+    let r = regression::run(&ds, &s);
+    assert!(r.sample.is_none());
+    assert_eq!(r.rows, 400);
+    let json = serde_json::to_string(&r).unwrap();
+    assert!(!json.contains("\"sample\""));
+    s.sample_cap = 399;
+    let json = serde_json::to_string(&regression::run(&ds, &s)).unwrap();
+    assert!(json.contains("\"sample\":{\"rows\":"), "{}", &json[..200]);
+}
+
+#[test]
+fn the_report_states_where_a_sample_was_used() {
+    let (ds, mut s) = (table(), quick());
+    s.segmentation.k_max = 4;
+    let f = crate::pipeline::analyze(&ds, &s);
+    let opts = crate::pipeline::BuildOptions {
+        readme: None,
+        out_dir: std::path::PathBuf::from("out"),
+        tracking: crate::tracking::Tracking::Off,
+        settings: s.clone(),
+        ..Default::default()
+    };
+    let out = crate::pipeline::outputs(&f, &opts).unwrap();
+    let html = String::from_utf8_lossy(&out.files[&std::path::PathBuf::from("out/index.html")]);
+    let n = f.regression.sample.as_ref().unwrap().rows;
+    let line = format!("computed on a seeded sample of {n} of 400 rows");
+    // Regression and classification sections, and the results list (regression,
+    // classification, noise sweep): five mentions.
+    assert_eq!(html.matches(&line).count(), 5, "{line}");
+    assert!(html.contains("segmentation: models fitted on a seeded sample of 150 of 400 rows"));
+}

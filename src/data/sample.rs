@@ -1,0 +1,158 @@
+//! The one row sample every costly analysis uses on big tables: above a cap (`Settings::sample_cap`),
+//! a seeded draw of whole duplicate groups, so group-aware cross-validation still keeps copies of
+//! a customer together and the same seed always gives the same rows. [`SampleInfo`] records what
+//! was drawn, for the findings and the report.
+
+use std::borrow::Cow;
+
+use rand::seq::SliceRandom;
+use serde::Serialize;
+
+use super::Dataset;
+use crate::rng;
+
+/// The seed-stream label of the sample shared by the regression, classification and robustness
+/// analyses: with the same seed and cap they all analyse the same rows.
+pub const ANALYSIS_SAMPLE: &str = "analysis-sample";
+
+/// How an analysis sampled its rows (present in findings only when a sample was used).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SampleInfo {
+    /// Rows in the sample.
+    pub rows: usize,
+    /// Rows in the whole table.
+    pub table_rows: usize,
+    /// Duplicate groups in the sample (each kept whole).
+    pub groups: usize,
+    /// Duplicate groups in the whole table.
+    pub table_groups: usize,
+    /// The cap the sample was drawn under (`sample_cap`).
+    pub cap: usize,
+    /// How the sample was drawn, in words (names the seed stream).
+    pub method: String,
+}
+
+/// A dataset an analysis works on: the table itself (at most `cap` rows), or a sample of it.
+#[derive(Debug, Clone)]
+pub struct Capped<'a> {
+    /// The rows to analyse.
+    pub data: Cow<'a, Dataset>,
+    /// `Some` when `data` is a sample.
+    pub sample: Option<SampleInfo>,
+}
+
+impl Dataset {
+    /// Rows of a seeded sample of at most `cap` rows made of whole duplicate groups, ascending,
+    /// or `None` when the table has at most `cap` rows.
+    ///
+    /// Groups are taken in the order of a shuffle seeded by `rng::stream(seed, label)`; a group
+    /// that would overflow the cap is passed over and smaller later groups still fill the room.
+    pub fn sample_rows(&self, cap: usize, seed: u64, label: &str) -> Option<Vec<usize>> {
+        if self.n_rows() <= cap {
+            return None;
+        }
+        let sizes = self.group_sizes();
+        let mut order: Vec<usize> = (0..self.n_groups).collect();
+        order.shuffle(&mut rng::stream(seed, label));
+        let mut keep = vec![false; self.n_groups];
+        let mut room = cap;
+        for g in order {
+            if sizes[g] <= room {
+                keep[g] = true;
+                room -= sizes[g];
+                if room == 0 {
+                    break;
+                }
+            }
+        }
+        Some((0..self.n_rows()).filter(|&i| keep[self.groups[i]]).collect())
+    }
+
+    /// This dataset when it has at most `cap` rows, else a seeded sample of whole duplicate
+    /// groups of at most `cap` rows ([`Dataset::sample_rows`]) with a record of how it was drawn.
+    ///
+    /// ```
+    /// use customer_intel::data;
+    /// let spec = data::SynthSpec { duplicate_rate: 0.25, ..data::SynthSpec::default() };
+    /// let ds = data::synth(1_000, 7, &spec);
+    /// assert!(ds.capped(1_000, 42, "x").sample.is_none());
+    /// let c = ds.capped(300, 42, "x");
+    /// let s = c.sample.unwrap();
+    /// assert!(s.rows <= 300 && s.rows == c.data.n_rows() && s.table_rows == 1_000);
+    /// ```
+    pub fn capped(&self, cap: usize, seed: u64, label: &str) -> Capped<'_> {
+        match self.sample_rows(cap, seed, label) {
+            None => Capped {
+                data: Cow::Borrowed(self),
+                sample: None,
+            },
+            Some(rows) => {
+                let data = self.subset(&rows);
+                let sample = SampleInfo {
+                    rows: data.n_rows(),
+                    table_rows: self.n_rows(),
+                    groups: data.n_groups,
+                    table_groups: self.n_groups,
+                    cap,
+                    method: format!(
+                        "whole duplicate groups drawn in a seeded random order (seed stream '{label}') until {cap} rows are filled; rows keep file order"
+                    ),
+                };
+                Capped {
+                    data: Cow::Owned(data),
+                    sample: Some(sample),
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::data::{SynthSpec, synth};
+
+    #[test]
+    fn sample_keeps_groups_whole_is_seeded_and_fills_the_cap() {
+        let spec = SynthSpec {
+            duplicate_rate: 0.3,
+            ..SynthSpec::default()
+        };
+        let ds = synth(2_000, 5, &spec);
+        let a = ds.sample_rows(500, 42, "t").unwrap();
+        assert_eq!(a, ds.sample_rows(500, 42, "t").unwrap());
+        assert_ne!(a, ds.sample_rows(500, 43, "t").unwrap());
+        assert_ne!(a, ds.sample_rows(500, 42, "u").unwrap());
+        assert!(a.windows(2).all(|w| w[0] < w[1]));
+        // Groups are small (at most a handful of copies), so the cap is filled exactly or nearly.
+        let largest = ds.group_sizes().into_iter().max().unwrap();
+        assert!(a.len() <= 500 && a.len() + largest > 500, "{}", a.len());
+        // Every group in the sample is there with all its copies.
+        let sizes = ds.group_sizes();
+        let mut in_sample = vec![0; ds.n_groups];
+        for &i in &a {
+            in_sample[ds.groups[i]] += 1;
+        }
+        for (g, &k) in in_sample.iter().enumerate() {
+            assert!(k == 0 || k == sizes[g], "group {g}: {k} of {}", sizes[g]);
+        }
+        assert!(ds.sample_rows(2_000, 42, "t").is_none());
+    }
+
+    #[test]
+    fn capped_records_the_sample_and_its_groups() {
+        let spec = SynthSpec {
+            duplicate_rate: 0.3,
+            ..SynthSpec::default()
+        };
+        let ds = synth(1_500, 9, &spec);
+        let c = ds.capped(400, 1, "t");
+        let s = c.sample.clone().unwrap();
+        let rows = ds.sample_rows(400, 1, "t").unwrap();
+        assert_eq!(s.rows, rows.len());
+        assert_eq!(c.data.n_rows(), rows.len());
+        assert_eq!(c.data.ids[0], ds.ids[rows[0]]);
+        let distinct: std::collections::BTreeSet<usize> = rows.iter().map(|&i| ds.groups[i]).collect();
+        assert_eq!((s.groups, c.data.n_groups), (distinct.len(), distinct.len()));
+        assert_eq!((s.table_rows, s.table_groups, s.cap), (1_500, ds.n_groups, 400));
+    }
+}
