@@ -244,3 +244,20 @@ pub fn run(
     }
     Ok(out)
 }
+
+/// Times the streamed EDA aggregates ([`crate::analysis::eda::profiles_streamed`], chunks of
+/// 100,000 rows) on an existing CSV file and reports rows, seconds and this process' peak memory
+/// (run it in a fresh process, as `report bench --stream-eda FILE` does).
+pub fn stream_eda(path: &Path, settings: &Settings) -> Result<String, String> {
+    let t = Instant::now();
+    let p = crate::analysis::eda::profiles_streamed(path, settings, 100_000)
+        .map_err(|e| e.to_string())?;
+    Ok(format!(
+        "streamed EDA aggregates of {}: {} rows, {} numeric profiles, {:.2} s, peak memory {:.0} MiB",
+        path.display(),
+        p.rows,
+        p.numeric.len(),
+        t.elapsed().as_secs_f64(),
+        peak_mib()
+    ))
+}

@@ -771,17 +771,35 @@ fn duplicates(ds: &Dataset, settings: &Settings) -> Duplicates {
         *size_counts.entry(s).or_insert(0usize) += 1;
     }
     let es = &settings.eda;
-    let m = ((n as f64) * es.split_test_share).round() as usize;
-    let m = m.clamp(usize::from(n > 1), n.saturating_sub(1));
+    // Above sample_cap the random splits are drawn on the shared sample of whole duplicate
+    // groups (copies stay together, so the twin structure is kept); `expected` uses every row.
+    let sample = ds.sample_rows(settings.sample_cap, settings.seed, crate::data::ANALYSIS_SAMPLE);
+    let split_groups: Vec<usize> = match &sample {
+        Some(rows) => rows.iter().map(|&i| ds.groups[i]).collect(),
+        None => ds.groups.clone(),
+    };
+    let ns = split_groups.len();
+    let m_all = ((n as f64) * es.split_test_share).round() as usize;
+    let m_all = m_all.clamp(usize::from(n > 1), n.saturating_sub(1));
+    let m = ((ns as f64) * es.split_test_share).round() as usize;
+    let m = m.clamp(usize::from(ns > 1), ns.saturating_sub(1));
     let mut r = rng::stream(settings.seed, "eda.twin_split");
-    let mut order: Vec<usize> = (0..n).collect();
+    let mut order: Vec<usize> = (0..ns).collect();
     let shares: Vec<f64> = (0..es.split_repeats)
         .map(|_| {
             order.shuffle(&mut r);
             let (test, train) = order.split_at(m);
-            twinned_test_rows(&ds.groups, train, test) as f64 / m.max(1) as f64
+            twinned_test_rows(&split_groups, train, test) as f64 / m.max(1) as f64
         })
         .collect();
+    let on = match &sample {
+        Some(_) => format!(
+            ", on a seeded sample of {ns} of the {n} rows made of whole duplicate groups (stream '{}', sample_cap = {}); the expected share uses every row",
+            crate::data::ANALYSIS_SAMPLE,
+            settings.sample_cap
+        ),
+        None => String::new(),
+    };
     Duplicates {
         rows: n,
         distinct_rows: ds.n_groups,
@@ -792,16 +810,16 @@ fn duplicates(ds: &Dataset, settings: &Settings) -> Duplicates {
         group_size_counts: size_counts.into_iter().collect(),
         split: TwinShare {
             test_share: es.split_test_share,
-            test_rows: m,
+            test_rows: m_all,
             repeats: shares.len(),
             first_split: shares.first().copied().unwrap_or(f64::NAN),
             mean: stats::mean(&shares),
             min: shares.iter().copied().fold(f64::INFINITY, f64::min),
             max: shares.iter().copied().fold(f64::NEG_INFINITY, f64::max),
-            expected: expected_twin_share(&ds.groups, m),
+            expected: expected_twin_share(&ds.groups, m_all),
             method: format!(
-                "{} uniformly random row splits ({} test rows of {n}), seeded from the master seed (stream \
-                 'eda.twin_split'); a test row is twinned when a row of its duplicate group is in training",
+                "{} uniformly random row splits ({} test rows of {ns}), seeded from the master seed (stream \
+                 'eda.twin_split'); a test row is twinned when a row of its duplicate group is in training{on}",
                 shares.len(),
                 m
             ),
@@ -1225,12 +1243,12 @@ fn alerts(ds: &Dataset, settings: &Settings, f: &EdaFindings) -> Vec<Alert> {
             recommendation: format!("{} barely varies: drop it as a predictor", cat.column),
         });
     }
-    let distinct_values = {
-        let mut v: Vec<&String> = ds.category.iter().collect();
-        v.sort();
-        v.dedup();
-        v.len()
-    };
+    let distinct_values = ds
+        .category
+        .iter()
+        .map(String::as_str)
+        .collect::<std::collections::BTreeSet<&str>>()
+        .len();
     if f.rows > 1 && distinct_values as f64 / n >= es.near_unique_share {
         out.push(Alert {
             kind: AlertKind::NearUnique,
@@ -1256,4 +1274,61 @@ fn alerts(ds: &Dataset, settings: &Settings, f: &EdaFindings) -> Vec<Alert> {
     }
     out.sort_by_key(|a| (a.severity, a.kind));
     out
+}
+
+/// Column profiles of a file too big to load whole, read with [`crate::data::for_each_chunk`].
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StreamedProfiles {
+    /// Data rows read.
+    pub rows: usize,
+    /// One profile per numeric role column, exactly as [`run`] computes it on a loaded table.
+    pub numeric: Vec<NumericProfile>,
+    /// Rows per category level, in the roles' level order.
+    pub category_counts: Vec<(String, usize)>,
+    /// SHA-256 of the file.
+    pub sha256: String,
+}
+
+/// The EDA's per-column aggregates (count, mean, sd, quantiles, outliers, … and the category
+/// counts) of a CSV file, validated and read `rows_per_chunk` rows at a time, so ids, category
+/// text and the CSV text are never held for the whole table: memory is one chunk plus 8 bytes
+/// per row and numeric column (the exact quantiles need the values) plus the chunked reader's
+/// id index (one id and line per row, for file-wide uniqueness).
+///
+/// ```
+/// use customer_intel::{analysis::eda, data, settings::Settings};
+/// let path = std::path::Path::new("data/customer_purchasing_behaviors.csv");
+/// let s = Settings::default();
+/// let streamed = eda::profiles_streamed(path, &s, 100).unwrap();
+/// let whole = eda::run(&data::load(path).unwrap(), &s);
+/// assert_eq!(streamed.numeric, whole.numeric);
+/// ```
+pub fn profiles_streamed(
+    path: &std::path::Path,
+    settings: &Settings,
+    rows_per_chunk: usize,
+) -> Result<StreamedProfiles, crate::data::DataError> {
+    let roles = &settings.roles;
+    let columns = roles.numeric_columns();
+    let mut values: Vec<Vec<f64>> = vec![Vec::new(); columns.len()];
+    let mut counts = vec![0usize; roles.category_levels.len()];
+    let summary = crate::data::for_each_chunk(path, roles, rows_per_chunk, |chunk| {
+        for (v, c) in values.iter_mut().zip(&columns) {
+            v.extend_from_slice(chunk.col(c));
+        }
+        for (k, (_, n)) in chunk.category_counts().into_iter().enumerate() {
+            counts[k] += n;
+        }
+    })?;
+    let numeric = columns
+        .iter()
+        .zip(values)
+        .map(|(c, v)| profile(c, roles.unit(c), &v, settings.eda.outlier_iqr))
+        .collect();
+    Ok(StreamedProfiles {
+        rows: summary.rows,
+        numeric,
+        category_counts: roles.category_levels.iter().cloned().zip(counts).collect(),
+        sha256: summary.sha256,
+    })
 }

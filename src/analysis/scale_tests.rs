@@ -101,3 +101,36 @@ fn the_report_states_where_a_sample_was_used() {
     assert_eq!(html.matches(&line).count(), 5, "{line}");
     assert!(html.contains("segmentation: models fitted on a seeded sample of 150 of 400 rows"));
 }
+
+
+#[test]
+fn eda_twin_split_is_sampled_above_the_cap_and_its_expectation_is_not() {
+    let (ds, mut s) = (table(), quick());
+    let capped = super::eda::run(&ds, &s).duplicates;
+    s.sample_cap = 400;
+    let full = super::eda::run(&ds, &s).duplicates;
+    assert!(!full.split.method.contains("sample"));
+    assert!(capped.split.method.contains("seeded sample of"), "{}", capped.split.method);
+    // The exact expectation and the headline counts use every row either way.
+    assert_eq!(capped.split.expected, full.split.expected);
+    assert_eq!(capped.split.test_rows, full.split.test_rows);
+    assert_eq!(capped.duplicate_rows, full.duplicate_rows);
+    // The simulated share stays close to the exact expectation on the sample.
+    assert!((capped.split.mean - capped.split.expected).abs() < 0.1);
+}
+
+#[test]
+fn streamed_eda_profiles_equal_the_loaded_table_profiles() {
+    let ds = table();
+    let dir = std::env::temp_dir().join(format!("ci-scale-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("t.csv");
+    crate::data::write_csv(&ds, &path).unwrap();
+    let s = Settings::default();
+    let loaded = crate::data::load(&path).unwrap();
+    let streamed = super::eda::profiles_streamed(&path, &s, 37).unwrap();
+    assert_eq!(streamed.rows, 400);
+    assert_eq!(streamed.numeric, super::eda::run(&loaded, &s).numeric);
+    assert_eq!(streamed.category_counts, loaded.category_counts());
+    assert_eq!(streamed.sha256, loaded.provenance.sha256);
+}

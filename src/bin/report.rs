@@ -56,6 +56,10 @@ struct BenchArgs {
     /// Settings file (TOML).
     #[arg(long)]
     settings: Option<PathBuf>,
+    /// Instead of the table: time the streamed EDA aggregates of this CSV file (read in chunks)
+    /// and print rows, seconds and peak memory.
+    #[arg(long, value_name = "FILE")]
+    stream_eda: Option<PathBuf>,
     /// Internal: measure one size (0 = the bundled data) and print JSON.
     #[arg(long, hide = true)]
     child: Option<usize>,
@@ -258,6 +262,11 @@ fn bench(a: BenchArgs) -> Result<(), Failure> {
         Some(p) => Settings::load(p).map_err(|e| bad_input(e.into()))?,
         None => Settings::default(),
     };
+    if let Some(file) = &a.stream_eda {
+        let line = bench::stream_eda(file, &settings).map_err(|e| bad_input(anyhow::anyhow!(e)))?;
+        println!("{line}");
+        return Ok(());
+    }
     if let Some(size) = a.child {
         let json = bench::child(size, a.seed, &a.data, &settings)
             .map_err(|e| bad_input(anyhow::anyhow!(e)))?;
