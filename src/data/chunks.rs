@@ -13,11 +13,11 @@
 //! - a chunk's [`Provenance::sha256`] is empty: the file's hash is known once it is read to the
 //!   end ([`Chunks::sha256`], [`ChunkSummary::sha256`]).
 
-use std::collections::HashMap;
 use std::fs::File;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 
+use polars::prelude::{InitHashMaps, PlHashMap};
 use sha2::{Digest, Sha256};
 
 use super::error::{DataError, MAX_VIOLATIONS, Violation};
@@ -92,7 +92,7 @@ pub fn chunks(path: &Path, roles: &Roles, rows_per_chunk: usize) -> Result<Chunk
         rows_per_chunk: rows_per_chunk.max(1),
         header: None,
         next_line: 1,
-        seen_ids: HashMap::new(),
+        seen_ids: PlHashMap::new(),
         hasher: Some(Sha256::new()),
         sha256: None,
         rows: 0,
@@ -111,7 +111,7 @@ pub struct Chunks {
     /// 1-based number of the next line to be read.
     next_line: usize,
     /// Every id seen so far, with the line it appeared on.
-    seen_ids: HashMap<String, usize>,
+    seen_ids: PlHashMap<Box<str>, usize>,
     hasher: Option<Sha256>,
     sha256: Option<String>,
     rows: usize,
@@ -240,7 +240,7 @@ impl Chunks {
     fn check_ids(&mut self, ds: &Dataset) -> Result<(), DataError> {
         let mut violations = Vec::new();
         for (id, &line) in ds.ids.iter().zip(&ds.lines) {
-            if let Some(&first) = self.seen_ids.get(id) {
+            if let Some(&first) = self.seen_ids.get(id.as_str()) {
                 violations.push(Violation {
                     line,
                     column: ds.roles.id.clone(),
@@ -258,8 +258,12 @@ impl Chunks {
                 total,
             });
         }
-        self.seen_ids
-            .extend(ds.ids.iter().cloned().zip(ds.lines.iter().copied()));
+        self.seen_ids.extend(
+            ds.ids
+                .iter()
+                .map(|id| Box::<str>::from(id.as_str()))
+                .zip(ds.lines.iter().copied()),
+        );
         Ok(())
     }
 }
