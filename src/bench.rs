@@ -46,7 +46,10 @@ pub fn measure(
     // one k" (with the analysis' k-means++ restarts, and with a single one).
     let t = Instant::now();
     linear_models(&ds);
-    stages.push(("linear models (all rows)".to_string(), t.elapsed().as_secs_f64()));
+    stages.push((
+        "linear models (all rows)".to_string(),
+        t.elapsed().as_secs_f64(),
+    ));
     let k = findings.segmentation.chosen_k.max(2);
     let t = Instant::now();
     let _ = crate::analysis::segmentation::kmeans_all_rows(&ds, settings, k);
@@ -58,7 +61,10 @@ pub fn measure(
     one_init.segmentation.n_init = 1;
     let t = Instant::now();
     let _ = crate::analysis::segmentation::kmeans_all_rows(&ds, &one_init, k);
-    stages.push(("k-means one k, 1 init".to_string(), t.elapsed().as_secs_f64()));
+    stages.push((
+        "k-means one k, 1 init".to_string(),
+        t.elapsed().as_secs_f64(),
+    ));
     let t = Instant::now();
     let figures = crate::plot::all(&findings);
     stages.push(("plots".to_string(), t.elapsed().as_secs_f64()));

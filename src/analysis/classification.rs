@@ -1078,7 +1078,11 @@ among honest models with and without SMOTE; ties go to the higher mean ROC-AUC, 
 /// assert!(f.best.is_some());
 /// ```
 pub fn run(ds: &Dataset, settings: &Settings) -> ClassificationFindings {
-    let capped = ds.capped(settings.sample_cap, settings.seed, crate::data::ANALYSIS_SAMPLE);
+    let capped = ds.capped(
+        settings.sample_cap,
+        settings.seed,
+        crate::data::ANALYSIS_SAMPLE,
+    );
     let mut f = match try_run(&capped.data, settings) {
         Ok(f) => f,
         Err(e) => ClassificationFindings {

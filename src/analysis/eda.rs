@@ -773,7 +773,11 @@ fn duplicates(ds: &Dataset, settings: &Settings) -> Duplicates {
     let es = &settings.eda;
     // Above sample_cap the random splits are drawn on the shared sample of whole duplicate
     // groups (copies stay together, so the twin structure is kept); `expected` uses every row.
-    let sample = ds.sample_rows(settings.sample_cap, settings.seed, crate::data::ANALYSIS_SAMPLE);
+    let sample = ds.sample_rows(
+        settings.sample_cap,
+        settings.seed,
+        crate::data::ANALYSIS_SAMPLE,
+    );
     let split_groups: Vec<usize> = match &sample {
         Some(rows) => rows.iter().map(|&i| ds.groups[i]).collect(),
         None => ds.groups.clone(),

@@ -362,7 +362,11 @@ impl Upstream {
 /// assert!(ols.points[0].mean > ols.points[4].mean);
 /// ```
 pub fn run(ds: &Dataset, settings: &Settings, upstream: &Upstream) -> RobustnessFindings {
-    let capped = ds.capped(settings.sample_cap, settings.seed, crate::data::ANALYSIS_SAMPLE);
+    let capped = ds.capped(
+        settings.sample_cap,
+        settings.seed,
+        crate::data::ANALYSIS_SAMPLE,
+    );
     let ds: &Dataset = &capped.data;
     let cfg = &settings.robustness;
     let features: Vec<String> = ds

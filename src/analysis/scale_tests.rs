@@ -36,7 +36,10 @@ fn capped_analyses_record_the_sample_and_equal_a_run_on_it() {
 
     let r = regression::run(&ds, &s);
     let info = r.sample.clone().expect("400 rows > cap 150: a sample");
-    assert_eq!((info.rows, info.table_rows, info.cap), (rows.len(), 400, 150));
+    assert_eq!(
+        (info.rows, info.table_rows, info.cap),
+        (rows.len(), 400, 150)
+    );
     assert!(info.rows <= 150 && info.rows > 140, "{}", info.rows);
     assert_eq!(info.groups, sample.n_groups);
     assert_eq!(r.rows, rows.len());
@@ -100,8 +103,11 @@ fn the_report_states_where_a_sample_was_used() {
     // classification, noise sweep): five mentions.
     assert_eq!(html.matches(&line).count(), 5, "{line}");
     assert!(html.contains("segmentation: models fitted on a seeded sample of 150 of 400 rows"));
+    let slides = String::from_utf8_lossy(&out.files[&std::path::PathBuf::from("out/slides.html")]);
+    let short = format!("on a seeded sample of {n} of 400 rows");
+    // The spend and growth slides.
+    assert_eq!(slides.matches(&short).count(), 2, "{short}");
 }
-
 
 #[test]
 fn eda_twin_split_is_sampled_above_the_cap_and_its_expectation_is_not() {
@@ -110,7 +116,11 @@ fn eda_twin_split_is_sampled_above_the_cap_and_its_expectation_is_not() {
     s.sample_cap = 400;
     let full = super::eda::run(&ds, &s).duplicates;
     assert!(!full.split.method.contains("sample"));
-    assert!(capped.split.method.contains("seeded sample of"), "{}", capped.split.method);
+    assert!(
+        capped.split.method.contains("seeded sample of"),
+        "{}",
+        capped.split.method
+    );
     // The exact expectation and the headline counts use every row either way.
     assert_eq!(capped.split.expected, full.split.expected);
     assert_eq!(capped.split.test_rows, full.split.test_rows);

@@ -328,8 +328,7 @@ mod tests {
             assert_eq!(notes, whole.extras[0].1);
         }
         let mut got = 0;
-        let summary =
-            for_each_chunk(&path, &Roles::default(), 300, |c| got += c.n_rows()).unwrap();
+        let summary = for_each_chunk(&path, &Roles::default(), 300, |c| got += c.n_rows()).unwrap();
         assert_eq!((got, summary.rows, summary.chunks), (1000, 1000, 4));
         assert_eq!(summary.sha256, whole.provenance.sha256);
     }
@@ -371,7 +370,11 @@ mod tests {
         let err = all_chunks(&path, 10).unwrap_err();
         assert_eq!(err.violations(), whole.violations());
         assert_eq!(err.violations()[0].line, 47);
-        assert!(err.violations()[0].rule.contains("already appears on line 3"));
+        assert!(
+            err.violations()[0]
+                .rule
+                .contains("already appears on line 3")
+        );
         assert_eq!(err.to_string(), whole.to_string());
     }
 
@@ -379,12 +382,20 @@ mod tests {
     fn file_level_errors_match_the_whole_file_reader() {
         for (name, text) in [
             ("empty.csv", "\n \n"),
-            ("header.csv", "user_id,age,annual_income,purchase_amount,loyalty_score,region,purchase_frequency\n\n"),
+            (
+                "header.csv",
+                "user_id,age,annual_income,purchase_amount,loyalty_score,region,purchase_frequency\n\n",
+            ),
             ("nocol.csv", "user_id,age\n1,2\n"),
-            ("quote.csv", "user_id,age,annual_income,purchase_amount,loyalty_score,region,purchase_frequency\n1,2,3,4,5,North,6\n\"open,2,3,4,5,North,6\n"),
+            (
+                "quote.csv",
+                "user_id,age,annual_income,purchase_amount,loyalty_score,region,purchase_frequency\n1,2,3,4,5,North,6\n\"open,2,3,4,5,North,6\n",
+            ),
         ] {
             let path = write(name, text);
-            let whole = load_with_roles(&path, &Roles::default()).unwrap_err().to_string();
+            let whole = load_with_roles(&path, &Roles::default())
+                .unwrap_err()
+                .to_string();
             let chunked = all_chunks(&path, 1).unwrap_err().to_string();
             assert_eq!(chunked, whole, "{name}");
         }

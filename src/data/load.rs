@@ -6,7 +6,6 @@ use std::collections::{BTreeMap, HashMap};
 use std::io::Cursor;
 use std::path::{Path, PathBuf};
 
-
 use std::sync::Arc;
 
 use polars::prelude::{
@@ -425,8 +424,14 @@ fn fast_columns(
     n: usize,
 ) -> Option<Columns> {
     // Header names the precise path would trim or unquote: leave such files to it.
-    let raw_header = text.lines().find(|l| !l.trim_end_matches('\r').is_empty())?;
-    if raw_header.trim_end_matches('\r').split(',').ne(header.iter().map(String::as_str)) {
+    let raw_header = text
+        .lines()
+        .find(|l| !l.trim_end_matches('\r').is_empty())?;
+    if raw_header
+        .trim_end_matches('\r')
+        .split(',')
+        .ne(header.iter().map(String::as_str))
+    {
         return None;
     }
     let numeric_cols = roles.numeric_columns();
@@ -504,7 +509,9 @@ fn fast_columns(
         let s = frame.column(h).ok()?.str().ok()?;
         extras.push((
             h.clone(),
-            s.iter().map(|v| v.unwrap_or_default().to_string()).collect(),
+            s.iter()
+                .map(|v| v.unwrap_or_default().to_string())
+                .collect(),
         ));
     }
     Some(Columns {
@@ -861,8 +868,8 @@ mod fast_path_tests {
     fn a_broken_rule_falls_back_to_the_precise_messages() {
         let text = "user_id,age,annual_income,purchase_amount,loyalty_score,region,purchase_frequency\n\
                     1,45,45000,200,5,North,12\n2, 45 ,45000,200,5,North,12\n3,45,45000,200,12,North,12\n";
-        let err = parse_csv_bytes(text.as_bytes(), Path::new("t.csv"), &Roles::default())
-            .unwrap_err();
+        let err =
+            parse_csv_bytes(text.as_bytes(), Path::new("t.csv"), &Roles::default()).unwrap_err();
         assert_eq!(err.violations().len(), 1);
         assert_eq!(err.violations()[0].line, 4);
         assert_eq!(err.violations()[0].column, "loyalty_score");

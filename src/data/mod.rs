@@ -1,6 +1,8 @@
 //! The data layer: a validated [`Dataset`] read from CSV ([`load`]) or generated ([`synth`]),
 //! with duplicate groups and provenance, and the typed errors that name file, line, column,
-//! value and rule.
+//! value and rule. Big files can be read a chunk at a time ([`for_each_chunk`], [`chunks`]) with
+//! the same rules and whole-file line numbers, and costly analyses draw one seeded sample of
+//! whole duplicate groups above `sample_cap` ([`Dataset::capped`]).
 
 mod chunks;
 mod error;
@@ -8,8 +10,8 @@ mod load;
 mod sample;
 mod synth;
 
-pub use error::{DataError, MAX_VIOLATIONS, Violation};
 pub use chunks::{ChunkSummary, Chunks, chunks, for_each_chunk};
+pub use error::{DataError, MAX_VIOLATIONS, Violation};
 pub use load::{load, load_with_roles, parse_csv_bytes, parse_csv_bytes_precise};
 pub use sample::{ANALYSIS_SAMPLE, Capped, SampleInfo};
 pub use synth::{SynthSpec, csv_text, synth, synth_with_roles, write_csv};
@@ -268,7 +270,10 @@ fn duplicate_groups(
         } else if same(i, first_row[g]) {
             g
         } else {
-            let key = (cols.iter().map(|c| bits(c, i)).collect(), category[i].as_str());
+            let key = (
+                cols.iter().map(|c| bits(c, i)).collect(),
+                category[i].as_str(),
+            );
             *collided.entry(key).or_insert_with(|| {
                 first_row.push(i);
                 next

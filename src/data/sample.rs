@@ -65,7 +65,11 @@ impl Dataset {
                 }
             }
         }
-        Some((0..self.n_rows()).filter(|&i| keep[self.groups[i]]).collect())
+        Some(
+            (0..self.n_rows())
+                .filter(|&i| keep[self.groups[i]])
+                .collect(),
+        )
     }
 
     /// This dataset when it has at most `cap` rows, else a seeded sample of whole duplicate
@@ -151,8 +155,15 @@ mod tests {
         assert_eq!(s.rows, rows.len());
         assert_eq!(c.data.n_rows(), rows.len());
         assert_eq!(c.data.ids[0], ds.ids[rows[0]]);
-        let distinct: std::collections::BTreeSet<usize> = rows.iter().map(|&i| ds.groups[i]).collect();
-        assert_eq!((s.groups, c.data.n_groups), (distinct.len(), distinct.len()));
-        assert_eq!((s.table_rows, s.table_groups, s.cap), (1_500, ds.n_groups, 400));
+        let distinct: std::collections::BTreeSet<usize> =
+            rows.iter().map(|&i| ds.groups[i]).collect();
+        assert_eq!(
+            (s.groups, c.data.n_groups),
+            (distinct.len(), distinct.len())
+        );
+        assert_eq!(
+            (s.table_rows, s.table_groups, s.cap),
+            (1_500, ds.n_groups, 400)
+        );
     }
 }

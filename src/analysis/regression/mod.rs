@@ -309,7 +309,11 @@ const SCHEMES: [Scheme; 2] = [Scheme::GroupKFold, Scheme::KFold];
 /// assert!(f.best.r2.mean > 0.5);
 /// ```
 pub fn run(ds: &Dataset, settings: &Settings) -> RegressionFindings {
-    let capped = ds.capped(settings.sample_cap, settings.seed, crate::data::ANALYSIS_SAMPLE);
+    let capped = ds.capped(
+        settings.sample_cap,
+        settings.seed,
+        crate::data::ANALYSIS_SAMPLE,
+    );
     let mut f = try_run(&capped.data, settings).unwrap_or_else(|e| RegressionFindings {
         skipped: Some(e.to_string()),
         ..Default::default()
