@@ -838,6 +838,13 @@ mod fast_path_tests {
         let (fast, precise) = both(&bytes);
         assert_eq!(fast.n_rows(), 238);
         assert_same(&fast, &precise);
+        // And the fast path really is the one taken on a clean file.
+        let text = std::str::from_utf8(&bytes).unwrap();
+        let header = parse_header(text, Path::new("t.csv")).unwrap();
+        let roles = Roles::default();
+        assert!(fast_columns(text, &header, &roles.id, &roles, 238).is_some());
+        let bad = text.replacen(",North", ",Mars", 1);
+        assert!(fast_columns(&bad, &header, &roles.id, &roles, 238).is_none());
     }
 
     #[test]
@@ -873,5 +880,90 @@ mod fast_path_tests {
         assert_eq!(err.violations().len(), 1);
         assert_eq!(err.violations()[0].line, 4);
         assert_eq!(err.violations()[0].column, "loyalty_score");
+    }
+}
+
+#[cfg(test)]
+mod odd_cells_tests {
+    use super::*;
+
+    /// Whatever a cell holds, the fast path must end exactly as the precise path does: the same
+    /// dataset, or the same error message.
+    #[test]
+    fn odd_cells_give_the_precise_paths_result() {
+        let odd = [
+            "5",
+            "+5",
+            "-0",
+            "0.",
+            ".5",
+            "+.5",
+            "5e0",
+            "5E+0",
+            "50e-1",
+            " 5",
+            "5 ",
+            "\"5\"",
+            "\" 5 \"",
+            "0x5",
+            "5_0",
+            "1,5",
+            "5.0.0",
+            "e5",
+            ".",
+            "-",
+            "+",
+            "inf",
+            "-inf",
+            "Infinity",
+            "NaN",
+            "nan",
+            "1e400",
+            "1e-400",
+            "5f",
+            "5d",
+            "٥",
+            "５",
+            "",
+            "\"\"",
+            "NA",
+            "null",
+            "5\t",
+            "0000005",
+            "5.00000000000000000000000001",
+            "4.999999999999999999999",
+        ];
+        let header =
+            "user_id,age,annual_income,purchase_amount,loyalty_score,region,purchase_frequency";
+        for cell in odd {
+            for (col, line) in [
+                (4, format!("1,30,40000,200,{cell},North,12")),
+                (1, format!("1,{cell},40000,200,5,North,12")),
+                (5, format!("1,30,40000,200,5,{cell},12")),
+            ] {
+                let text = format!("{header}\n{line}\n2,31,41000,210,6,South,13\n");
+                let (p, r) = (Path::new("t.csv"), Roles::default());
+                let fast = parse_csv_bytes(text.as_bytes(), p, &r);
+                let precise = parse_csv_bytes_precise(text.as_bytes(), p, &r);
+                match (fast, precise) {
+                    (Ok(a), Ok(b)) => {
+                        assert_eq!(a.numeric, b.numeric, "cell {cell:?} in column {col}");
+                        assert_eq!(a.category, b.category, "cell {cell:?} in column {col}");
+                    }
+                    (Err(a), Err(b)) => {
+                        assert_eq!(
+                            a.to_string(),
+                            b.to_string(),
+                            "cell {cell:?} in column {col}"
+                        )
+                    }
+                    (a, b) => panic!(
+                        "cell {cell:?} in column {col}: fast {:?} precise {:?}",
+                        a.map(|d| d.numeric),
+                        b.map(|d| d.numeric)
+                    ),
+                }
+            }
+        }
     }
 }
