@@ -27,7 +27,8 @@ pub fn sd(x: &[f64]) -> f64 {
 /// default of R's `quantile` and numpy's `percentile`). `q` in 0..=1; NaN for an empty slice.
 pub fn quantile(x: &[f64], q: f64) -> f64 {
     let mut v = x.to_vec();
-    v.sort_by(f64::total_cmp);
+    // Values equal under total_cmp are bit-identical, so an unstable sort gives the same slice.
+    v.sort_unstable_by(f64::total_cmp);
     quantile_sorted(&v, q)
 }
 

@@ -544,7 +544,7 @@ fn sampled(x: &[f64], cap: usize, seed: u64, label: &str) -> Vec<f64> {
 /// The profile of one numeric column (statistics over finite values; Tukey fences at `k` IQR).
 pub fn profile(column: &str, unit: &str, x: &[f64], k: f64) -> NumericProfile {
     let mut v: Vec<f64> = x.iter().copied().filter(|v| v.is_finite()).collect();
-    v.sort_by(f64::total_cmp);
+    v.sort_unstable_by(f64::total_cmp);
     let (q1, median, q3) = (
         stats::quantile_sorted(&v, 0.25),
         stats::quantile_sorted(&v, 0.5),
@@ -942,7 +942,7 @@ fn box_stats(ds: &Dataset, k: f64) -> Vec<BoxStats> {
                 .filter(|&i| &ds.category[i] == level)
                 .map(|i| y[i])
                 .collect();
-            v.sort_by(f64::total_cmp);
+            v.sort_unstable_by(f64::total_cmp);
             let (q1, median, q3) = (
                 stats::quantile_sorted(&v, 0.25),
                 stats::quantile_sorted(&v, 0.5),
