@@ -662,6 +662,24 @@ pub fn merge_sparse_levels(
 /// assert!(t.categorical("region_grouped").is_some());
 /// ```
 pub fn engineer(ds: &Dataset, settings: &Settings) -> FeatureTable {
+    engineer_with(ds, settings, true)
+}
+
+/// The numeric features of [`engineer`] only (no categorical columns, no level merges): the same
+/// values, without the per-row text of the binned and grouped columns (used by the EDA's leakage
+/// alerts, which only read numbers).
+///
+/// ```
+/// use customer_intel::{data, features, settings::Settings};
+/// let ds = data::synth(200, 3, &data::SynthSpec::default());
+/// let s = Settings::default();
+/// assert_eq!(features::engineer_numeric(&ds, &s).numeric, features::engineer(&ds, &s).numeric);
+/// ```
+pub fn engineer_numeric(ds: &Dataset, settings: &Settings) -> FeatureTable {
+    engineer_with(ds, settings, false)
+}
+
+fn engineer_with(ds: &Dataset, settings: &Settings, with_categorical: bool) -> FeatureTable {
     let fs = &settings.features;
     let roles = &ds.roles;
     let mut numeric = Vec::new();
@@ -691,7 +709,9 @@ pub fn engineer(ds: &Dataset, settings: &Settings) -> FeatureTable {
                 INCOME_PERCENTILE.to_string(),
                 stats::ranks(inc).into_iter().map(|r| r / n).collect(),
             ));
-            categorical.push(binned(INCOME_BRACKET, inc, &fs.income_cuts));
+            if with_categorical {
+                categorical.push(binned(INCOME_BRACKET, inc, &fs.income_cuts));
+            }
         }
         Err(e) => skip(
             &[
@@ -702,6 +722,14 @@ pub fn engineer(ds: &Dataset, settings: &Settings) -> FeatureTable {
             ],
             &e,
         ),
+    }
+    if !with_categorical {
+        return FeatureTable {
+            numeric,
+            categorical,
+            merges: Vec::new(),
+            skipped,
+        };
     }
     match fs.column(FeatureColumn::Age, roles) {
         Ok(age) => categorical.insert(0, binned(AGE_GROUP, ds.col(&age), &fs.age_cuts)),

@@ -1041,7 +1041,7 @@ fn alerts(ds: &Dataset, settings: &Settings, f: &EdaFindings) -> Vec<Alert> {
 
     // Target leakage: engineered features derived from the target, and candidates that track it almost exactly.
     let y = ds.target();
-    let table = features::engineer(ds, settings);
+    let table = features::engineer_numeric(ds, settings);
     for (name, x) in &table.numeric {
         let sources = features::sources_of(name, roles);
         if sources.contains(&roles.target) {
