@@ -9,6 +9,7 @@ use crate::analysis;
 use crate::data::{self, DataError, Dataset};
 use crate::features;
 use crate::findings::{FINDINGS_VERSION, Findings, RunProvenance};
+use crate::models;
 use crate::output::Outputs;
 use crate::plot;
 use crate::render::{self, RenderError, RenderOptions, Stamp};
@@ -241,9 +242,33 @@ fn render_all(
     let ds = data::load_with_roles(&opts.data, &opts.settings.roles)?;
     progress("running analyses");
     let findings = analyze(&ds, &opts.settings);
+    progress("fitting the production models");
+    let models = models::fit(&ds, &opts.settings, &findings);
     progress("rendering figures and reports");
-    let out = outputs(&findings, opts)?;
+    let mut out = outputs(&findings, opts)?;
+    insert_models(&mut out, &models, &opts.out_dir);
     Ok((findings, out))
+}
+
+/// Adds the model files (or, when they could not be fitted, a note saying why) under
+/// `out_dir/models/`.
+pub fn insert_models(
+    out: &mut Outputs,
+    models: &Result<models::ProductionModels, models::ModelError>,
+    out_dir: &Path,
+) {
+    let dir = out_dir.join(models::MODELS_DIR);
+    match models {
+        Ok(m) => {
+            for (path, bytes) in m.files(&dir) {
+                out.insert(path, bytes);
+            }
+        }
+        Err(e) => out.insert(
+            dir.join(models::NOT_SAVED_FILE),
+            format!("The production models were not saved: {e}\n"),
+        ),
+    }
 }
 
 /// Loads and validates the input table only (no analysis), returning its profile.
