@@ -20,6 +20,7 @@
 //! The scoring core ([`score_dataset`]) scores any [`Dataset`], so a caller can score a large
 //! table chunk by chunk and append each chunk with [`ScoreWriter::write`].
 
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 use polars::prelude::{Column, CsvWriter, DataFrame, IntoColumn, NamedFrom, SerWriter, Series};
@@ -217,28 +218,42 @@ fn check_columns(models: &ProductionModels, dir: &Path, ds: &Dataset) -> Result<
     Ok(())
 }
 
-/// A numeric column of the table, or the predicted spend when the column is the absent target.
-fn column<'a>(ds: &'a Dataset, name: &str, predicted: Option<&'a [f64]>) -> &'a [f64] {
+/// Rows scored at a time: bounds the memory scoring adds to the table's own.
+pub const CHUNK_ROWS: usize = 1 << 16;
+
+/// A numeric column of the table over `rows`, or the predicted spend of those rows when the
+/// column is the absent target.
+fn column<'a>(
+    ds: &'a Dataset,
+    name: &str,
+    rows: &Range<usize>,
+    predicted: Option<&'a [f64]>,
+) -> &'a [f64] {
     match ds.numeric.get(name) {
-        Some(c) => c,
+        Some(c) => &c[rows.clone()],
         None => predicted.expect("only the absent target is replaced, by the predicted spend"),
     }
 }
 
-/// The encoded matrix of a model's inputs.
-fn encode(inputs: &[InputColumn], ds: &Dataset, predicted: Option<&[f64]>) -> Matrix {
-    let n = ds.n_rows();
+/// The encoded matrix of a model's inputs for `rows` of the table.
+fn encode(
+    inputs: &[InputColumn],
+    ds: &Dataset,
+    rows: &Range<usize>,
+    predicted: Option<&[f64]>,
+) -> Matrix {
+    let n = rows.len();
     let p = inputs.len();
     let mut data = vec![0.0; n * p];
     for (j, input) in inputs.iter().enumerate() {
         match input {
             InputColumn::Value(name) => {
-                for (i, v) in column(ds, name, predicted).iter().enumerate() {
+                for (i, v) in column(ds, name, rows, predicted).iter().enumerate() {
                     data[i * p + j] = *v;
                 }
             }
             InputColumn::Indicator { level, .. } => {
-                for (i, c) in ds.category.iter().enumerate() {
+                for (i, c) in ds.category[rows.clone()].iter().enumerate() {
                     data[i * p + j] = f64::from(u8::from(c == level));
                 }
             }
@@ -247,16 +262,27 @@ fn encode(inputs: &[InputColumn], ds: &Dataset, predicted: Option<&[f64]>) -> Ma
     Matrix::new(n, p, data)
 }
 
-/// Scores every row of a dataset (validated against the models' roles by the caller; see
-/// [`check_roles`]). Deterministic and row-independent, so chunks of a table score as the whole.
+/// Scores every row of a dataset (whose roles the caller has checked against the models with
+/// [`check_roles`]). Scores are row-independent and deterministic, so a table scored in chunks
+/// (see [`score_rows`]) gives the same rows as scored whole.
 pub fn score_dataset(
     models: &ProductionModels,
     dir: &Path,
     ds: &Dataset,
 ) -> Result<Scores, ScoreError> {
+    score_rows(models, dir, ds, 0..ds.n_rows())
+}
+
+/// Scores the rows `rows` of a dataset.
+pub fn score_rows(
+    models: &ProductionModels,
+    dir: &Path,
+    ds: &Dataset,
+    rows: Range<usize>,
+) -> Result<Scores, ScoreError> {
     check_columns(models, dir, ds)?;
     let spend = &models.spend;
-    let x = encode(&spend.header.inputs, ds, None);
+    let x = encode(&spend.header.inputs, ds, &rows, None);
     let predicted = spend
         .fitted
         .try_predict(&x)
@@ -269,20 +295,20 @@ pub fn score_dataset(
         predicted.iter().map(|&p| spend.interval.bounds(p)).unzip();
 
     let growth = &models.growth.classifier;
-    let xg = encode(&models.growth.header.inputs, ds, None);
-    let probability: Vec<f64> = (0..ds.n_rows())
+    let xg = encode(&models.growth.header.inputs, ds, &rows, None);
+    let probability: Vec<f64> = (0..rows.len())
         .map(|i| growth.fitted.probability(xg.row(i)))
         .collect();
     let flag = probability.iter().map(|&p| p >= growth.threshold).collect();
 
     let seg = &models.segments.segments;
-    let xs = encode(&models.segments.header.inputs, ds, Some(&predicted));
+    let xs = encode(&models.segments.header.inputs, ds, &rows, Some(&predicted));
     let mut z = Vec::with_capacity(seg.features.len());
-    let segment = (0..ds.n_rows())
+    let segment = (0..rows.len())
         .map(|i| seg.assign(xs.row(i), &mut z))
         .collect();
     Ok(Scores {
-        ids: ds.ids.clone(),
+        ids: ds.ids[rows].to_vec(),
         predicted,
         lower,
         upper,
@@ -407,15 +433,25 @@ pub fn score(opts: &ScoreOptions) -> Result<ScoreSummary, ScoreError> {
     let mut roles = opts.settings.roles.clone();
     roles.target_optional = true;
     let ds = data::load_with_roles(&opts.input, &roles)?;
-    // Chunked reading can replace this single load: score_dataset and ScoreWriter::write work
-    // on any slice of rows.
-    let scores = score_dataset(&models, &opts.models, &ds)?;
+    // The table is loaded whole; scoring and writing go chunk by chunk, so a chunked reader
+    // can later feed the same loop one chunk of rows at a time.
     let mut writer = ScoreWriter::create(&opts.out, output_columns(&models, &ds.roles.id))?;
-    writer.write(&models, &scores)?;
+    let mut flagged = 0;
+    let n = ds.n_rows();
+    for start in (0..n).step_by(CHUNK_ROWS) {
+        let scores = score_rows(
+            &models,
+            &opts.models,
+            &ds,
+            start..(start + CHUNK_ROWS).min(n),
+        )?;
+        flagged += scores.flag.iter().filter(|&&f| f).count();
+        writer.write(&models, &scores)?;
+    }
     writer.finish()?;
     Ok(ScoreSummary {
-        rows: ds.n_rows(),
-        flagged: scores.flag.iter().filter(|&&f| f).count(),
+        rows: n,
+        flagged,
         had_target: ds.has_target(),
         out: opts.out.clone(),
     })
