@@ -291,6 +291,17 @@ fn encoded_inputs(columns: &[String], roles: &Roles) -> Vec<InputColumn> {
 
 /// Fits the three production models from a dataset, the settings and the findings the
 /// analyses produced on them.
+///
+/// ```
+/// use customer_intel::{data, models, pipeline, settings::Settings};
+/// let ds = data::synth(300, 1, &data::SynthSpec::default());
+/// let settings = Settings::default();
+/// let findings = pipeline::analyze(&ds, &settings);
+/// let m = models::fit(&ds, &settings, &findings).unwrap();
+/// assert_eq!(m.spend.header.format_version, models::FORMAT_VERSION);
+/// assert_eq!(m.spend.kind, findings.regression.best.model.unwrap());
+/// assert_eq!(m.segments.segments.personas.len(), findings.segmentation.chosen_k);
+/// ```
 pub fn fit(
     ds: &Dataset,
     settings: &Settings,
