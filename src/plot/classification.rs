@@ -93,14 +93,7 @@ fn curve_chart(
                 }
             });
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::LowerRight)
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK.mix(0.3))
-            .label_font((FONT, 12))
-            .draw()
-            .expect("legend");
+        super::legend(&mut chart, SeriesLabelPosition::LowerRight).expect("legend");
         root.present().expect("svg");
     }
     svg
@@ -183,14 +176,7 @@ fn grouped_bars(
                 .label(name)
                 .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], RED.mix(0.7)));
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperRight)
-            .background_style(WHITE.mix(0.9))
-            .border_style(BLACK.mix(0.3))
-            .label_font((FONT, 12))
-            .draw()
-            .expect("legend");
+        super::legend(&mut chart, SeriesLabelPosition::UpperRight).expect("legend");
         root.present().expect("svg");
     }
     svg

@@ -6,6 +6,7 @@
 //! the same findings give the same bytes. The small helpers at the top are shared by all of them.
 
 use plotters::coord::Shift;
+use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
@@ -15,6 +16,8 @@ use crate::findings::Findings;
 
 type Area<'a> = DrawingArea<SVGBackend<'a>, Shift>;
 type DrawResult = Result<(), Box<dyn std::error::Error>>;
+/// Continuous x and y axes.
+type Plane = Cartesian2d<RangedCoordf64, RangedCoordf64>;
 
 const WIDTH: u32 = 720;
 const HEIGHT: u32 = 450;
@@ -420,60 +423,88 @@ fn duplicate_groups(f: &EdaFindings) -> String {
         .map(|(s, g)| (s * g) as f64)
         .collect();
     let top = rows.iter().copied().fold(1.0, f64::max) * 1.15;
+    let caption = format!(
+        "{} rows, {} distinct; {:.0}% of random {:.0}% test rows have a twin in training",
+        d.rows,
+        d.distinct_rows,
+        100.0 * d.split.mean,
+        100.0 * d.split.test_share
+    );
+    let axes = (
+        "duplicate-group size (copies of one row, rows)",
+        "rows in groups of that size",
+    );
     render((WIDTH, HEIGHT), |root| {
-        let k = names.len().max(1);
-        let mut chart = ChartBuilder::on(root)
-            .margin(12)
-            .caption(
-                format!(
-                    "{} rows, {} distinct; {:.0}% of random {:.0}% test rows have a twin in training",
-                    d.rows,
-                    d.distinct_rows,
-                    100.0 * d.split.mean,
-                    100.0 * d.split.test_share
-                ),
-                (FONT, 15),
-            )
-            .x_label_area_size(44)
-            .y_label_area_size(52)
-            .build_cartesian_2d(-0.5..k as f64 - 0.5, 0.0..top)?;
-        chart
-            .configure_mesh()
-            .disable_x_mesh()
-            .light_line_style(TRANSPARENT)
-            .bold_line_style(GRID)
-            .x_labels(k)
-            .x_label_formatter(&|v| category_tick(&names, *v))
-            .y_label_formatter(&|v| tick(*v))
-            .x_desc("duplicate-group size (copies of one row, rows)")
-            .y_desc("rows in groups of that size")
-            .label_style((FONT, 12))
-            .axis_desc_style((FONT, 13))
-            .draw()?;
+        let mut chart = category_chart(root, &caption, &names, top, axes)?;
         for (i, ((size, groups), r)) in d.group_size_counts.iter().zip(&rows).enumerate() {
-            let c = i as f64;
             let colour = if *size == 1 {
                 RGBColor(150, 150, 150)
             } else {
                 ACCENT
             };
-            chart.draw_series(std::iter::once(Rectangle::new(
-                [(c - 0.35, 0.0), (c + 0.35, *r)],
-                colour.filled(),
-            )))?;
             let label = if *groups == 1 {
                 "1 group".to_string()
             } else {
                 format!("{groups} groups")
             };
-            chart.draw_series(std::iter::once(Text::new(
-                label,
-                (c, *r),
-                anchored(12, BLACK, HPos::Center, VPos::Bottom),
-            )))?;
+            labelled_bar(&mut chart, i, *r, colour, label)?;
         }
         Ok(())
     })
+}
+
+/// A vertical bar chart with one named category per integer position on x, light horizontal
+/// grid lines and the given caption and axis descriptions (x, y); bars are drawn by the caller
+/// with [`labelled_bar`].
+fn category_chart<'a, 'b>(
+    root: &'a Area<'b>,
+    caption: &str,
+    names: &'a [String],
+    top: f64,
+    (x_desc, y_desc): (&str, &str),
+) -> Result<ChartContext<'a, SVGBackend<'b>, Plane>, Box<dyn std::error::Error>> {
+    let k = names.len().max(1);
+    let mut chart = ChartBuilder::on(root)
+        .margin(12)
+        .caption(caption, (FONT, 15))
+        .x_label_area_size(44)
+        .y_label_area_size(52)
+        .build_cartesian_2d(-0.5..k as f64 - 0.5, 0.0..top)?;
+    chart
+        .configure_mesh()
+        .disable_x_mesh()
+        .light_line_style(TRANSPARENT)
+        .bold_line_style(GRID)
+        .x_labels(k)
+        .x_label_formatter(&|v| category_tick(names, *v))
+        .y_label_formatter(&|v| tick(*v))
+        .x_desc(x_desc)
+        .y_desc(y_desc)
+        .label_style((FONT, 12))
+        .axis_desc_style((FONT, 13))
+        .draw()?;
+    Ok(chart)
+}
+
+/// One bar of a [`category_chart`] at category `i`, `height` tall, with `label` on top.
+fn labelled_bar(
+    chart: &mut ChartContext<'_, SVGBackend<'_>, Plane>,
+    i: usize,
+    height: f64,
+    colour: RGBColor,
+    label: String,
+) -> DrawResult {
+    let c = i as f64;
+    chart.draw_series(std::iter::once(Rectangle::new(
+        [(c - 0.35, 0.0), (c + 0.35, height)],
+        colour.filled(),
+    )))?;
+    chart.draw_series(std::iter::once(Text::new(
+        label,
+        (c, height),
+        anchored(12, BLACK, HPos::Center, VPos::Bottom),
+    )))?;
+    Ok(())
 }
 
 fn vif_bars(f: &EdaFindings, threshold: f64) -> String {
@@ -485,47 +516,19 @@ fn vif_bars(f: &EdaFindings, threshold: f64) -> String {
         .filter(|x| x.is_finite())
         .fold(threshold, f64::max)
         * 1.15;
+    let caption = format!(
+        "line: alert threshold {}; condition number of the standardised predictors {:.1}",
+        tick(threshold),
+        f.collinearity.condition_number
+    );
+    let axes = ("predictor", "variance inflation factor (1 / (1 - R²))");
     render((WIDTH, HEIGHT), |root| {
         let k = names.len().max(1);
-        let mut chart = ChartBuilder::on(root)
-            .margin(12)
-            .caption(
-                format!(
-                    "line: alert threshold {}; condition number of the standardised predictors {:.1}",
-                    tick(threshold),
-                    f.collinearity.condition_number
-                ),
-                (FONT, 15),
-            )
-            .x_label_area_size(44)
-            .y_label_area_size(52)
-            .build_cartesian_2d(-0.5..k as f64 - 0.5, 0.0..top)?;
-        chart
-            .configure_mesh()
-            .disable_x_mesh()
-            .light_line_style(TRANSPARENT)
-            .bold_line_style(GRID)
-            .x_labels(k)
-            .x_label_formatter(&|x| category_tick(&names, *x))
-            .y_label_formatter(&|x| tick(*x))
-            .x_desc("predictor")
-            .y_desc("variance inflation factor (1 / (1 - R²))")
-            .label_style((FONT, 12))
-            .axis_desc_style((FONT, 13))
-            .draw()?;
+        let mut chart = category_chart(root, &caption, &names, top, axes)?;
         for (i, x) in v.iter().enumerate() {
-            let c = i as f64;
             let colour = if x.vif >= threshold { ACCENT } else { BAR };
             let h = if x.vif.is_finite() { x.vif } else { top };
-            chart.draw_series(std::iter::once(Rectangle::new(
-                [(c - 0.35, 0.0), (c + 0.35, h)],
-                colour.filled(),
-            )))?;
-            chart.draw_series(std::iter::once(Text::new(
-                format!("{:.1}", x.vif),
-                (c, h),
-                anchored(12, BLACK, HPos::Center, VPos::Bottom),
-            )))?;
+            labelled_bar(&mut chart, i, h, colour, format!("{:.1}", x.vif))?;
         }
         chart.draw_series(std::iter::once(PathElement::new(
             vec![(-0.5, threshold), (k as f64 - 0.5, threshold)],

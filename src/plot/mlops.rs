@@ -171,14 +171,7 @@ fn draw_panel<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, p: &Panel) -> R
             }))
             .map_err(|e| err(&e))?;
     }
-    chart
-        .configure_series_labels()
-        .position(p.legend.clone())
-        .label_font((FONT, 11))
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK.mix(0.3))
-        .draw()
-        .map_err(|e| err(&e))?;
+    super::legend(&mut chart, p.legend.clone()).map_err(|e| err(&e))?;
     Ok(())
 }
 

@@ -6,7 +6,11 @@ pub mod mlops;
 pub mod regression;
 pub mod segmentation;
 
-use plotters::style::RGBColor;
+use plotters::chart::{ChartContext, SeriesLabelPosition};
+use plotters::coord::CoordTranslate;
+use plotters::drawing::DrawingAreaErrorKind;
+use plotters::prelude::{BLACK, DrawingBackend, WHITE};
+use plotters::style::{Color, RGBColor};
 
 use crate::findings::Findings;
 
@@ -24,6 +28,21 @@ pub const TABLEAU10: [RGBColor; 10] = [
     RGBColor(188, 189, 34),
     RGBColor(23, 190, 207),
 ];
+
+/// Draws the legend of a chart's labelled series in one house style (translucent white box,
+/// thin grey border, 12 px labels) at `position`.
+pub(crate) fn legend<'a, DB: DrawingBackend + 'a, CT: CoordTranslate>(
+    chart: &mut ChartContext<'a, DB, CT>,
+    position: SeriesLabelPosition,
+) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
+    chart
+        .configure_series_labels()
+        .position(position)
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK.mix(0.3))
+        .label_font(("sans-serif", 12))
+        .draw()
+}
 
 /// One rendered figure.
 #[derive(Debug, Clone, PartialEq)]

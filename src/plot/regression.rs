@@ -18,6 +18,17 @@ const GREY_: RGBColor = RGBColor(110, 110, 110);
 
 type Res = Result<(), Box<dyn std::error::Error>>;
 
+/// Tick label of a horizontal bar chart whose rows sit at y = n − 0.5, n − 1.5, …: the name of
+/// the row centred at `y`, first row on top; empty between rows.
+fn row_label(labels: &[String], y: f64) -> String {
+    let k = (y - 0.5).round();
+    if (y - 0.5 - k).abs() < 1e-6 && k >= 0.0 && (k as usize) < labels.len() {
+        labels[labels.len() - 1 - k as usize].clone()
+    } else {
+        String::new()
+    }
+}
+
 /// Every regression figure the findings support (none when the analysis was skipped).
 pub fn figures(f: &RegressionFindings) -> Vec<Figure> {
     if f.skipped.is_some() || f.scores.is_empty() {
@@ -56,8 +67,13 @@ pub fn figures(f: &RegressionFindings) -> Vec<Figure> {
         figure(
             "regression_permutation_importance.svg",
             format!(
-                "Permutation importance of the best model ({best}) on held-out group folds: mean R² drop ± sd over {} shuffles.",
-                f.importance.repeats
+                "Permutation importance of the best model ({best}) on held-out group folds: mean R² drop ± sd over {} shuffles.{}",
+                f.importance.repeats,
+                f.importance
+                    .correlated
+                    .iter()
+                    .map(|c| format!(" Shuffled jointly: {}.", c.features.join(", ")))
+                    .collect::<String>()
             ),
             |root| importance(root, f),
         ),
@@ -220,18 +236,17 @@ fn bar_panel(
         .y_label_area_size(150)
         .build_cartesian_2d(lo..hi, 0.0..n as f64)?;
     let labels: Vec<String> = rows.iter().map(|(l, _)| l.clone()).collect();
+    // Decimals from the span (one more than its order of magnitude), and no "-0.0" tick.
+    let decimals = (1.0 - (hi - lo).log10().floor()).max(0.0) as usize;
     chart
         .configure_mesh()
         .x_desc(x_desc)
-        .y_labels(n * 2 + 1)
-        .y_label_formatter(&|y: &f64| {
-            let k = (y - 0.5).round();
-            if (y - 0.5 - k).abs() < 1e-6 && k >= 0.0 && (k as usize) < labels.len() {
-                labels[labels.len() - 1 - k as usize].clone()
-            } else {
-                String::new()
-            }
+        .x_label_formatter(&|x: &f64| {
+            let x = if x.abs() < 1e-12 { 0.0 } else { *x };
+            format!("{x:.decimals$}")
         })
+        .y_labels(n * 2 + 1)
+        .y_label_formatter(&|y: &f64| row_label(&labels, *y))
         .label_style((FONT, 12))
         .disable_y_mesh()
         .draw()?;
@@ -269,12 +284,8 @@ fn bar_panel(
         let _ = k;
     }
     if !legend.is_empty() {
-        chart
-            .configure_series_labels()
-            .border_style(GREY_)
-            .background_style(WHITE.mix(0.9))
-            .label_font((FONT, 12))
-            .draw()?;
+        // Upper right: the top row is the mean baseline, whose bars stay near 0.
+        super::legend(&mut chart, SeriesLabelPosition::UpperRight)?;
     }
     Ok(())
 }
@@ -331,14 +342,7 @@ fn bootstrap(root: &DrawingArea<SVGBackend, Shift>, f: &RegressionFindings, unit
         .configure_mesh()
         .x_desc(format!("coefficient per sd of predictor{unit}"))
         .y_labels(n * 2 + 1)
-        .y_label_formatter(&|y: &f64| {
-            let k = (y - 0.5).round();
-            if (y - 0.5 - k).abs() < 1e-6 && k >= 0.0 && (k as usize) < labels.len() {
-                labels[labels.len() - 1 - k as usize].clone()
-            } else {
-                String::new()
-            }
-        })
+        .y_label_formatter(&|y: &f64| row_label(&labels, *y))
         .label_style((FONT, 12))
         .disable_y_mesh()
         .draw()?;
@@ -374,12 +378,8 @@ fn bootstrap(root: &DrawingArea<SVGBackend, Shift>, f: &RegressionFindings, unit
                 .map(|(i, c)| Circle::new((pick(c).estimate, pos(i)), 4, BLACK.filled())),
         )?;
     }
-    chart
-        .configure_series_labels()
-        .border_style(GREY_)
-        .background_style(WHITE.mix(0.9))
-        .label_font((FONT, 12))
-        .draw()?;
+    // Lower right: the region dummies' intervals sit near 0, far from the right edge.
+    super::legend(&mut chart, SeriesLabelPosition::LowerRight)?;
     Ok(())
 }
 
@@ -396,7 +396,12 @@ fn importance(root: &DrawingArea<SVGBackend, Shift>, f: &RegressionFindings) -> 
         })
         .chain(f.importance.correlated.iter().map(|c| {
             (
-                format!("{} (jointly)", c.features.join(" + ")),
+                // The names of a large cluster do not fit the label column.
+                if c.features.len() <= 2 {
+                    format!("{} (jointly)", c.features.join(" + "))
+                } else {
+                    format!("{} correlated, jointly", c.features.len())
+                },
                 vec![(c.joint_r2_drop.mean, c.joint_r2_drop.sd, ORANGE_)],
             )
         }))

@@ -63,17 +63,6 @@ fn dashed(
     DashedPathElement::new(vec![a, b], 6, 4, c.stroke_width(2))
 }
 
-/// The legend box in the chart's upper right.
-fn legend<'a, 'b: 'a>(c: &mut Chart<'a, 'b>, pos: SeriesLabelPosition) -> DrawResult {
-    c.configure_series_labels()
-        .position(pos)
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK.mix(0.4))
-        .label_font((FONT, 13))
-        .draw()?;
-    Ok(())
-}
-
 /// Axis tick text with two significant decimals at most, never "-0.0".
 fn tick(v: &f64) -> String {
     let t = format!("{v:.2}");
@@ -193,7 +182,7 @@ fn k_scores(root: &Area, f: &SegmentationFindings) -> DrawResult {
         .label(format!("knee k = {}", knee.k))
         .legend(|(x, y)| Cross::new((x + 9, y), 5, BLACK.stroke_width(2)));
     }
-    legend(&mut c, SeriesLabelPosition::UpperRight)?;
+    super::legend(&mut c, SeriesLabelPosition::UpperRight)?;
 
     let (lo, hi) = span(
         f.per_k
@@ -248,7 +237,7 @@ fn k_scores(root: &Area, f: &SegmentationFindings) -> DrawResult {
         (chosen, yhi),
         colour(3),
     )))?;
-    legend(&mut c, SeriesLabelPosition::LowerRight)?;
+    super::legend(&mut c, SeriesLabelPosition::LowerRight)?;
     Ok(())
 }
 
@@ -314,7 +303,7 @@ fn silhouette(root: &Area, f: &SegmentationFindings) -> DrawResult {
     )))?
     .label(format!("target {}", f.silhouette_target))
     .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], colour(7).stroke_width(2)));
-    legend(&mut c, SeriesLabelPosition::LowerRight)?;
+    super::legend(&mut c, SeriesLabelPosition::LowerRight)?;
     Ok(())
 }
 
@@ -369,7 +358,7 @@ fn pca(root: &Area, f: &SegmentationFindings) -> DrawResult {
     )?
     .label("centroid")
     .legend(|(x, y)| Cross::new((x + 8, y), 5, BLACK.stroke_width(2)));
-    legend(&mut c, SeriesLabelPosition::UpperLeft)?;
+    super::legend(&mut c, SeriesLabelPosition::UpperLeft)?;
     Ok(())
 }
 
@@ -445,7 +434,7 @@ fn personas(root: &Area, f: &SegmentationFindings) -> DrawResult {
         vec![(-0.5, 0.0), (d as f64 - 0.5, 0.0)],
         BLACK.stroke_width(1),
     )))?;
-    legend(&mut c, SeriesLabelPosition::UpperLeft)?;
+    super::legend(&mut c, SeriesLabelPosition::UpperLeft)?;
     Ok(())
 }
 

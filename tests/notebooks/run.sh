@@ -9,8 +9,8 @@
 #
 # Installs what is missing: evcxr_jupyter (cargo install --locked), nbconvert/nbclient in .venv/
 # (pinned in tests/notebooks/requirements.txt) and the `rust` Jupyter kernel. All notebooks share one
-# evcxr build folder (EVCXR_TMPDIR, default <cargo target dir>/evcxr), so only the first one compiles
-# polars and linfa; a second run reuses that folder and is fast.
+# evcxr build folder (notebooks/build/evcxr, set in notebooks/evcxr.toml), so only the first one
+# compiles polars and linfa; a second run reuses that folder and is fast.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$(pwd)
@@ -44,12 +44,15 @@ if [[ "$kernels" != *'"rust"'* ]]; then
   evcxr_jupyter --install
 fi
 
-# 4. Execute every notebook, one after another, into a scratch folder.
-export EVCXR_TMPDIR="${EVCXR_TMPDIR:-${CARGO_TARGET_DIR:-$ROOT/target}/evcxr}"
-mkdir -p "$EVCXR_TMPDIR"
+# 4. Execute every notebook, one after another, into a scratch folder. notebooks/evcxr.toml points
+# evcxr at one persistent build folder (notebooks/build/evcxr) shared by every kernel, and
+# notebooks/.cargo/config.toml compiles the library optimised there, so only the first notebook
+# pays for compiling polars and linfa, and the analyses run at release speed.
+BUILD="$ROOT/notebooks/build/evcxr"
+mkdir -p "$BUILD"
 # evcxr resolves the notebooks' dependencies in its own crate; seed it with our lock file so the
 # notebooks compile the same dependency versions as the report (and therefore print the same numbers).
-cp "$ROOT/Cargo.lock" "$EVCXR_TMPDIR/Cargo.lock"
+cp "$ROOT/Cargo.lock" "$BUILD/Cargo.lock"
 OUT=$(mktemp -d)
 trap 'rm -rf "$OUT"' EXIT
 t_all=$SECONDS

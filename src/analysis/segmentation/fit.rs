@@ -99,12 +99,14 @@ pub(crate) fn kmeans(
     rng: Rng,
     order_by: usize,
 ) -> Result<Partition, SegmentationError> {
-    let model = KMeans::params_with_rng(k, rng)
-        .n_runs(s.n_init)
-        .tolerance(s.tolerance)
-        .max_n_iterations(s.max_iterations)
-        .fit(&DatasetBase::from(x.clone()))
-        .map_err(|e| SegmentationError::Fit(format!("k-means with k = {k}: {e}")))?;
+    let model = crate::par::small_rayon(x.nrows(), || {
+        KMeans::params_with_rng(k, rng)
+            .n_runs(s.n_init)
+            .tolerance(s.tolerance)
+            .max_n_iterations(s.max_iterations)
+            .fit(&DatasetBase::from(x.clone()))
+    })
+    .map_err(|e| SegmentationError::Fit(format!("k-means with k = {k}: {e}")))?;
     let centroids: Vec<Vec<f64>> = model.centroids().outer_iter().map(|r| r.to_vec()).collect();
     let labels = nearest(x, &centroids);
     Ok(canonical(labels, &centroids, order_by))
@@ -188,12 +190,14 @@ pub(crate) fn mixture(
     s: &SegmentationSettings,
     rng: Rng,
 ) -> Result<MixtureFit, String> {
-    let model = GaussianMixtureModel::params_with_rng(k, rng)
-        .reg_covariance(s.gmm_reg_covar)
-        .tolerance(s.gmm_tolerance)
-        .max_n_iterations(s.gmm_max_iterations)
-        .fit(&DatasetBase::from(x.clone()))
-        .map_err(|e| e.to_string())?;
+    let model = crate::par::small_rayon(x.nrows(), || {
+        GaussianMixtureModel::params_with_rng(k, rng)
+            .reg_covariance(s.gmm_reg_covar)
+            .tolerance(s.gmm_tolerance)
+            .max_n_iterations(s.gmm_max_iterations)
+            .fit(&DatasetBase::from(x.clone()))
+    })
+    .map_err(|e| e.to_string())?;
     let labels: Vec<usize> = model.predict(x).to_vec();
     let weights = model.weights().to_vec();
     let means: Vec<Vec<f64>> = model.means().outer_iter().map(|r| r.to_vec()).collect();
