@@ -58,6 +58,14 @@ pub enum ModelError {
         /// Why.
         message: String,
     },
+    /// The last build could not fit the models and said why.
+    #[error("'{dir}' holds no models: {reason}")]
+    NotSaved {
+        /// The folder.
+        dir: PathBuf,
+        /// The build's note.
+        reason: String,
+    },
     /// The file could not be read.
     #[error("cannot read model file '{path}': {source}; run `report build` to write the models")]
     Io {
@@ -469,6 +477,12 @@ impl ProductionModels {
 
     /// Reads and checks the three files of a folder.
     pub fn load(dir: &Path) -> Result<ProductionModels, ModelError> {
+        if let Ok(reason) = std::fs::read_to_string(dir.join(NOT_SAVED_FILE)) {
+            return Err(ModelError::NotSaved {
+                dir: dir.to_path_buf(),
+                reason: reason.trim().to_string(),
+            });
+        }
         let spend: SpendModel = read(&dir.join(SPEND_FILE), "spend regressor")?;
         let growth: GrowthModel = read(&dir.join(GROWTH_FILE), "growth-potential classifier")?;
         let segments: SegmentsModel = read(&dir.join(SEGMENTS_FILE), "segmentation")?;

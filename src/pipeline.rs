@@ -211,6 +211,10 @@ pub fn build(
         path: opts.out_dir.clone(),
         source,
     })?;
+    remove_superseded_models(&out, &opts.out_dir).map_err(|source| PipelineError::Write {
+        path: opts.out_dir.clone(),
+        source,
+    })?;
     let files: Vec<PathBuf> = out.files.keys().cloned().collect();
     if opts.tracking != Tracking::Off {
         progress("recording the run");
@@ -248,6 +252,33 @@ fn render_all(
     let mut out = outputs(&findings, opts)?;
     insert_models(&mut out, &models, &opts.out_dir);
     Ok((findings, out))
+}
+
+/// Removes what an earlier build left in the models folder that this build replaced: the model
+/// files when this build could not fit models (so no stale model is ever scored with), or the
+/// note saying why when it could.
+fn remove_superseded_models(out: &Outputs, out_dir: &Path) -> std::io::Result<()> {
+    let dir = out_dir.join(models::MODELS_DIR);
+    let note = dir.join(models::NOT_SAVED_FILE);
+    let stale: Vec<PathBuf> = if out.files.contains_key(&note) {
+        [
+            models::SPEND_FILE,
+            models::GROWTH_FILE,
+            models::SEGMENTS_FILE,
+        ]
+        .iter()
+        .map(|f| dir.join(f))
+        .collect()
+    } else {
+        vec![note]
+    };
+    for p in stale {
+        match std::fs::remove_file(&p) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
+            _ => {}
+        }
+    }
+    Ok(())
 }
 
 /// Adds the model files (or, when they could not be fitted, a note saying why) under

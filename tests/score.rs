@@ -551,3 +551,32 @@ fn every_model_kind_round_trips_through_json() {
         }
     }
 }
+
+/// A table too small for the analyses to name models: the build writes a note instead of model
+/// files and removes model files an earlier build left, and scoring says why there are none.
+#[test]
+fn a_build_without_models_leaves_a_note_and_no_stale_models() {
+    let dir = scratch("not-saved");
+    let tiny = dir.join("tiny.csv");
+    data::write_csv(&data::synth(12, 3, &SynthSpec::default()), &tiny).unwrap();
+    let models_dir = dir.join("out").join(models::MODELS_DIR);
+    std::fs::create_dir_all(&models_dir).unwrap();
+    std::fs::write(models_dir.join(models::SPEND_FILE), "{}").unwrap();
+    let opts = BuildOptions {
+        data: tiny.clone(),
+        out_dir: dir.join("out"),
+        readme: None,
+        tracking: Tracking::Off,
+        ..BuildOptions::default()
+    };
+    pipeline::build(&opts, &mut |_| {}).unwrap();
+    assert!(!models_dir.join(models::SPEND_FILE).exists());
+    let note = std::fs::read_to_string(models_dir.join(models::NOT_SAVED_FILE)).unwrap();
+    assert!(note.contains("were not saved"), "{note}");
+    assert_refused(
+        &models_dir,
+        None,
+        &tiny,
+        &["holds no models", "were not saved"],
+    );
+}
