@@ -217,8 +217,20 @@ pub struct SpendModel {
     pub cv_r2: f64,
     /// The prediction interval.
     pub interval: SpendInterval,
+    /// For reading only (scoring uses `fitted`): a linear model in raw units,
+    /// `predicted = intercept + Σ coefficient × input`.
+    pub equation: Option<LinearEquation>,
     /// The fitted model (standardisation included), as the regression code holds it.
     pub fitted: Fitted,
+}
+
+/// A linear model written in the input's own units.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LinearEquation {
+    /// Intercept, target units.
+    pub intercept: f64,
+    /// Target units per unit of each encoded input (`None` for a column dropped as constant).
+    pub coefficients: Vec<(String, Option<f64>)>,
 }
 
 /// The saved growth-potential classifier.
@@ -382,6 +394,16 @@ pub fn fit(
         penalty: reg.penalty,
         cv_r2: rf.best.r2.mean,
         interval,
+        equation: reg.fitted.linear().map(|l| LinearEquation {
+            intercept: l.intercept_raw(),
+            coefficients: reg
+                .design
+                .columns
+                .iter()
+                .cloned()
+                .zip(l.coef_raw().into_iter().map(|c| c.is_finite().then_some(c)))
+                .collect(),
+        }),
         fitted: reg.fitted,
     };
 
