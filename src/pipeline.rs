@@ -246,10 +246,13 @@ fn render_all(
     let ds = data::load_with_roles(&opts.data, &opts.settings.roles)?;
     progress("running analyses");
     let findings = analyze(&ds, &opts.settings);
-    progress("fitting the production models");
-    let models = models::fit(&ds, &opts.settings, &findings);
-    progress("rendering figures and reports");
-    let mut out = outputs(&findings, opts)?;
+    progress("fitting the production models, rendering figures and reports");
+    // Independent: the models read the data and findings, rendering reads the findings.
+    let (models, out) = crate::par::join(
+        || models::fit(&ds, &opts.settings, &findings),
+        || outputs(&findings, opts),
+    );
+    let mut out = out?;
     insert_models(&mut out, &models, &opts.out_dir);
     Ok((findings, out))
 }
