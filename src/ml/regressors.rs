@@ -304,7 +304,11 @@ impl Fitted {
             Fitted::Forest(f) => {
                 let m = DenseMatrix::new(x.rows, x.cols, x.data.clone(), false)
                     .map_err(|e| e.to_string())?;
-                f.predict(&m).map_err(|e| e.to_string())
+                // A forest read from a damaged file can hold node indices that make smartcore
+                // index out of bounds: report that as an error, not a crash.
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f.predict(&m)))
+                    .map_err(|_| "the forest's trees are inconsistent".to_string())?
+                    .map_err(|e| e.to_string())
             }
         }
     }
