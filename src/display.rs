@@ -85,7 +85,11 @@ fn emit(parts: &[(&str, &str)]) {
 /// assert!(t.text.contains("ridge"));
 /// ```
 pub fn table<T: Serialize + ?Sized>(title: &str, value: &T) -> Html {
-    let node = Node::from_tree(&Tree::of(value));
+    titled(title, &Node::from_tree(&Tree::of(value)))
+}
+
+/// A node under a title, as HTML and as plain text.
+fn titled(title: &str, node: &Node) -> Html {
     let mut html = String::new();
     let _ = write!(
         html,
@@ -112,20 +116,7 @@ pub fn rows(title: &str, header: &[&str], body: &[Vec<String>]) -> Html {
             .map(|r| r.iter().map(|c| Node::Scalar(c.clone())).collect())
             .collect(),
     };
-    let mut html = String::new();
-    let _ = write!(
-        html,
-        "<div class=\"customer-intel\"><h4>{}</h4>",
-        escape(title)
-    );
-    node.html(&mut html);
-    html.push_str("</div>");
-    let mut text = format!("{title}\n");
-    node.text(&mut text, 0);
-    Html {
-        html,
-        text: text.trim_end().to_string(),
-    }
+    titled(title, &node)
 }
 
 /// Formats a number the way the tables do: integers as they are, other values with four

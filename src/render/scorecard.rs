@@ -3,7 +3,7 @@
 //! all rows), met or not. The targets are constants here, stated once:
 //!
 //! - **Spend regression**: R² > [`REG_R2`] *and* RMSE "well below" the target's standard
-//!   deviation, taken as RMSE ≤ [`REG_RMSE_RATIO`] × sd (R² > 0.80 alone allows RMSE up to
+//!   deviation, taken as RMSE < [`REG_RMSE_RATIO`] × sd (R² > 0.80 alone allows RMSE up to
 //!   0.45 sd; the ratio is reported beside it so a reader sees both).
 //! - **Growth-potential classification**: F1 > [`CLS_F1`] with precision > [`CLS_PRECISION`].
 //! - **Segmentation**: silhouette > [`SEG_SILHOUETTE`]; the honest value is on distinct rows
@@ -49,7 +49,7 @@ pub struct Target {
     pub area: &'static str,
     /// The business question in a few words.
     pub question: &'static str,
-    /// The target as stated, for example `R² > 0.80 and RMSE ≤ 0.5 × sd`.
+    /// The target as stated, for example `R² > 0.80 and RMSE < 0.5 × sd`.
     pub goal: String,
     /// Name of the headline metric.
     pub metric: &'static str,
@@ -131,7 +131,7 @@ fn regression(v: &Value) -> Target {
     let mut t = Target {
         area: "regression",
         question: "How much will a customer spend?",
-        goal: format!("R² > {r2_t:.2} and RMSE ≤ {ratio_t} × sd(spend)"),
+        goal: format!("R² > {r2_t:.2} and RMSE < {ratio_t} × sd(spend)"),
         metric: "R²",
         second_metric: Some("RMSE / sd"),
         honest: None,
@@ -154,7 +154,7 @@ fn regression(v: &Value) -> Target {
             value: r2,
             spread: num(v, "regression.best.r2.sd"),
             second: Some(ratio),
-            met: r2 > r2_t && ratio <= ratio_t,
+            met: r2 > r2_t && ratio < ratio_t,
         });
     }
     // The naive scheme's scores of the same model and feature set.
@@ -175,7 +175,7 @@ fn regression(v: &Value) -> Target {
                 value: r2,
                 spread: num(s, "r2.sd"),
                 second: Some(ratio),
-                met: r2 > r2_t && ratio <= ratio_t,
+                met: r2 > r2_t && ratio < ratio_t,
             });
         }
     }
