@@ -67,7 +67,7 @@ pub enum ModelError {
         reason: String,
     },
     /// The file could not be read.
-    #[error("cannot read model file '{path}': {source}; run `report build` to write the models")]
+    #[error("cannot read model file '{path}'; run `report build` to write the models")]
     Io {
         /// The file.
         path: PathBuf,
