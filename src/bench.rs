@@ -39,6 +39,7 @@ pub fn measure(
     let t = Instant::now();
     let ds = data::load_with_roles(csv, &settings.roles)?;
     stages.push(("load and validate".to_string(), t.elapsed().as_secs_f64()));
+    let rows = ds.n_rows();
     let findings = pipeline::analyze_timed(&ds, settings, &mut |name, d| {
         stages.push((name.to_string(), d.as_secs_f64()))
     });
@@ -82,9 +83,36 @@ pub fn measure(
     let outputs = pipeline::outputs(&findings, &opts)?;
     stages.push(("render (with plots)".to_string(), t.elapsed().as_secs_f64()));
     drop(outputs);
+    let t = Instant::now();
+    let models = crate::models::fit(&ds, settings, &findings);
+    stages.push(("production models".to_string(), t.elapsed().as_secs_f64()));
+    // Scoring the same table with the saved models, end to end (read models, load and validate,
+    // score, write the CSV), as `report score` does.
+    let models_dir = out_dir.join(crate::models::MODELS_DIR);
+    let mut files = crate::output::Outputs::default();
+    pipeline::insert_models(&mut files, &models, out_dir);
+    files
+        .write()
+        .map_err(|source| pipeline::PipelineError::Write {
+            path: out_dir.to_path_buf(),
+            source,
+        })?;
+    drop(models);
+    drop(ds);
+    let t = Instant::now();
+    let scored = crate::score::score(&crate::score::ScoreOptions {
+        input: csv.to_path_buf(),
+        models: models_dir,
+        out: out_dir.join("scores.csv"),
+        settings: settings.clone(),
+    });
+    stages.push(("score".to_string(), t.elapsed().as_secs_f64()));
+    if let Err(e) = scored {
+        eprintln!("warning: scoring failed in the benchmark: {e}");
+    }
     Ok(SizeResult {
         label: label.to_string(),
-        rows: ds.n_rows(),
+        rows,
         stages,
         total: t_all.elapsed().as_secs_f64(),
         peak_mib: peak_mib(),

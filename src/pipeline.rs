@@ -9,6 +9,7 @@ use crate::analysis;
 use crate::data::{self, DataError, Dataset};
 use crate::features;
 use crate::findings::{FINDINGS_VERSION, Findings, RunProvenance};
+use crate::models;
 use crate::output::Outputs;
 use crate::plot;
 use crate::render::{self, RenderError, RenderOptions, Stamp};
@@ -210,6 +211,10 @@ pub fn build(
         path: opts.out_dir.clone(),
         source,
     })?;
+    remove_superseded_models(&out, &opts.out_dir).map_err(|source| PipelineError::Write {
+        path: opts.out_dir.clone(),
+        source,
+    })?;
     let files: Vec<PathBuf> = out.files.keys().cloned().collect();
     if opts.tracking != Tracking::Off {
         progress("recording the run");
@@ -241,9 +246,63 @@ fn render_all(
     let ds = data::load_with_roles(&opts.data, &opts.settings.roles)?;
     progress("running analyses");
     let findings = analyze(&ds, &opts.settings);
-    progress("rendering figures and reports");
-    let out = outputs(&findings, opts)?;
+    progress("fitting the production models, rendering figures and reports");
+    // Independent: the models read the data and findings, rendering reads the findings.
+    let (models, out) = crate::par::join(
+        || models::fit(&ds, &opts.settings, &findings),
+        || outputs(&findings, opts),
+    );
+    let mut out = out?;
+    insert_models(&mut out, &models, &opts.out_dir);
     Ok((findings, out))
+}
+
+/// Removes what an earlier build left in the models folder that this build replaced: the model
+/// files when this build could not fit models (so no stale model is ever scored with), or the
+/// note saying why when it could.
+fn remove_superseded_models(out: &Outputs, out_dir: &Path) -> std::io::Result<()> {
+    let dir = out_dir.join(models::MODELS_DIR);
+    let note = dir.join(models::NOT_SAVED_FILE);
+    let stale: Vec<PathBuf> = if out.files.contains_key(&note) {
+        [
+            models::SPEND_FILE,
+            models::GROWTH_FILE,
+            models::SEGMENTS_FILE,
+        ]
+        .iter()
+        .map(|f| dir.join(f))
+        .collect()
+    } else {
+        vec![note]
+    };
+    for p in stale {
+        match std::fs::remove_file(&p) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// Adds the model files (or, when they could not be fitted, a note saying why) under
+/// `out_dir/models/`.
+pub fn insert_models(
+    out: &mut Outputs,
+    models: &Result<models::ProductionModels, models::ModelError>,
+    out_dir: &Path,
+) {
+    let dir = out_dir.join(models::MODELS_DIR);
+    match models {
+        Ok(m) => {
+            for (path, bytes) in m.files(&dir) {
+                out.insert(path, bytes);
+            }
+        }
+        Err(e) => out.insert(
+            dir.join(models::NOT_SAVED_FILE),
+            format!("The production models were not saved: {e}\n"),
+        ),
+    }
 }
 
 /// Loads and validates the input table only (no analysis), returning its profile.

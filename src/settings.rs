@@ -89,6 +89,11 @@ pub struct Roles {
     pub ranges: BTreeMap<String, ColumnRange>,
     /// Human-readable unit per column, used in axis labels and tables (for example "USD").
     pub units: BTreeMap<String, String>,
+    /// Whether a table may lack the target column (scoring new customers, who have no spend
+    /// yet). Not a settings-file key: `report score` sets it. When the column is present it is
+    /// validated as usual; when absent the dataset has no target ([`crate::data::Dataset::has_target`]).
+    #[serde(skip)]
+    pub target_optional: bool,
 }
 
 impl Default for Roles {
@@ -161,6 +166,7 @@ impl Default for Roles {
             ],
             ranges,
             units,
+            target_optional: false,
         }
     }
 }

@@ -171,3 +171,89 @@ fn renamed_reordered_table_runs_end_to_end_with_the_same_numbers() {
         }
     }
 }
+
+/// The renamed table's own build saves models under its names; `report score` with its
+/// settings scores it with the same numbers as the bundled models score the bundled table, and
+/// the bundled models refuse it.
+#[test]
+fn renamed_table_scores_with_its_own_models() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (csv, toml) = write_fixture(tmp.path());
+    let build = |data: std::path::PathBuf, settings: Settings, out: &str| {
+        let opts = BuildOptions {
+            data,
+            out_dir: tmp.path().join(out),
+            readme: None,
+            templates: None,
+            settings,
+            tracking: Tracking::Off,
+            ..BuildOptions::default()
+        };
+        pipeline::build(&opts, &mut |_| {}).unwrap();
+        tmp.path().join(out).join("models")
+    };
+    let renamed_models = build(csv.clone(), Settings::load(&toml).unwrap(), "renamed");
+    let bundled = Path::new(env!("CARGO_MANIFEST_DIR")).join(pipeline::DEFAULT_DATA);
+    let bundled_models = build(bundled.clone(), Settings::default(), "orig");
+    for f in ["spend.json", "growth.json", "segments.json"] {
+        let text = std::fs::read_to_string(renamed_models.join(f)).unwrap();
+        for old in [
+            "annual_income",
+            "purchase_amount",
+            "loyalty_score",
+            "purchase_frequency",
+        ] {
+            assert!(!text.contains(old), "{f} still names '{old}'");
+        }
+    }
+    let run = |input: &Path, models: &Path, out: &Path, settings: Option<&Path>| {
+        let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_report"));
+        c.arg("score")
+            .arg("--input")
+            .arg(input)
+            .arg("--models")
+            .arg(models)
+            .arg("--out")
+            .arg(out);
+        if let Some(s) = settings {
+            c.arg("--settings").arg(s);
+        }
+        c.output().unwrap()
+    };
+    let out_r = tmp.path().join("renamed-scores.csv");
+    let o = run(&csv, &renamed_models, &out_r, Some(&toml));
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let out_b = tmp.path().join("bundled-scores.csv");
+    let o = run(&bundled, &bundled_models, &out_b, None);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let (r, b) = (
+        std::fs::read_to_string(&out_r).unwrap(),
+        std::fs::read_to_string(&out_b).unwrap(),
+    );
+    let (rh, rb) = r.split_once('\n').unwrap();
+    let (bh, bb) = b.split_once('\n').unwrap();
+    assert_eq!(
+        rh,
+        "cust_id,predicted_spend_usd,spend_usd_lower_90,spend_usd_upper_90,growth_potential_probability,growth_potential,segment,persona,action"
+    );
+    assert!(bh.starts_with("user_id,predicted_purchase_amount,"));
+    // Persona names speak the band column's name ("years" against "age"): compare up to them.
+    let upto_persona = |body: &str| -> Vec<String> {
+        body.lines()
+            .map(|l| l.splitn(8, ',').take(7).collect::<Vec<_>>().join(","))
+            .collect()
+    };
+    assert_eq!(upto_persona(rb), upto_persona(bb));
+
+    // The bundled models refuse the renamed table (its settings name other columns).
+    let out_x = tmp.path().join("refused.csv");
+    let o = run(&csv, &bundled_models, &out_x, Some(&toml));
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("spend.json")
+            && err.contains("roles.id is \"user_id\" in the model but \"cust_id\""),
+        "{err}"
+    );
+    assert!(!out_x.exists());
+}

@@ -215,6 +215,15 @@ fn two_builds_give_identical_bytes() {
         fa.iter().map(|f| &f.0).collect::<Vec<_>>(),
         fb.iter().map(|f| &f.0).collect::<Vec<_>>()
     );
+    // The saved production models are outputs too, covered by the same byte comparison.
+    for f in ["spend.json", "growth.json", "segments.json"] {
+        let want = Path::new("out/models").join(f);
+        assert!(
+            fa.iter().any(|(p, _)| *p == want),
+            "{} missing",
+            want.display()
+        );
+    }
     for ((p, x), (_, y)) in fa.iter().zip(&fb) {
         assert!(x == y, "{} differs between two builds", p.display());
     }

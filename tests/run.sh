@@ -19,6 +19,8 @@ stage() {  # stage NAME COMMAND...
 
 # 1. Unit, integration and doc tests of the crate (includes the malformed-CSV corpus).
 stage cargo cargo test --release --no-fail-fast
+# 1b. The benchmarks still compile (they run with `cargo bench`, never as timed tests).
+stage benches cargo build --release --benches
 # 2. The committed README sections, report and figures are what the code produces now.
 stage freshness cargo run --release --quiet --bin report -- check
 # 3. Experiment tracking against a real MLflow server (installs MLflow into .venv-mlflow/ when missing).

@@ -694,6 +694,36 @@ fn fit_score(
     config: Config,
     seed: u64,
 ) -> Result<Vec<f64>, ClassificationError> {
+    let xs: Vec<&[f64]> = test.iter().map(|&i| design.x[i].as_slice()).collect();
+    fit_score_rows(design, labels, train, &xs, cs, config, seed)
+}
+
+/// [`fit_score`] for test rows given as feature rows (of any table encoded like `design`).
+fn fit_score_rows(
+    design: &Design,
+    labels: &[bool],
+    train: &[usize],
+    test: &[&[f64]],
+    cs: &ClassificationSettings,
+    config: Config,
+    seed: u64,
+) -> Result<Vec<f64>, ClassificationError> {
+    with_training_rows(design, labels, train, cs, config, seed, |xt, yt| {
+        fit_predict(config.model, cs, xt, yt, test, seed)
+    })
+}
+
+/// Calls `f` with the training rows of `train` and their labels, with SMOTE's synthetic
+/// minority rows appended (made from those rows alone, seeded by `seed`) when the config asks.
+fn with_training_rows<R>(
+    design: &Design,
+    labels: &[bool],
+    train: &[usize],
+    cs: &ClassificationSettings,
+    config: Config,
+    seed: u64,
+    f: impl FnOnce(&[&[f64]], &[bool]) -> Result<R, ClassificationError>,
+) -> Result<R, ClassificationError> {
     let mut xt: Vec<&[f64]> = train.iter().map(|&i| design.x[i].as_slice()).collect();
     let mut yt: Vec<bool> = train.iter().map(|&i| labels[i]).collect();
     let extra;
@@ -710,8 +740,7 @@ fn fit_score(
             yt.push(extra.minority);
         }
     }
-    let xs: Vec<&[f64]> = test.iter().map(|&i| design.x[i].as_slice()).collect();
-    fit_predict(config.model, cs, &xt, &yt, &xs, seed)
+    f(&xt, &yt)
 }
 
 /// Tie-breaking class weight of positive rows in the trees (negatives weigh 1).
@@ -831,51 +860,15 @@ fn fit_predict(
     if positives == 0 || positives == labels.len() {
         return Ok(vec![if positives == 0 { 0.0 } else { 1.0 }; test.len()]);
     }
-    let fit_err = |e: &dyn std::fmt::Display| ClassificationError::Fit {
-        model: kind.name(),
-        message: e.to_string(),
-    };
     match kind {
         ClassifierKind::Logistic => {
-            // Standardise with the training rows' statistics only.
-            let width = train[0].len();
-            let scale: Vec<(f64, f64)> = (0..width)
-                .map(|j| {
-                    let col: Vec<f64> = train.iter().map(|r| r[j]).collect();
-                    let sd = stats::sd(&col);
-                    (
-                        stats::mean(&col),
-                        if sd > 0.0 && sd.is_finite() { sd } else { 1.0 },
-                    )
-                })
-                .collect();
-            let z = |rows: &[&[f64]]| -> Array2<f64> {
-                let v: Vec<Vec<f64>> = rows
-                    .iter()
-                    .map(|r| {
-                        r.iter()
-                            .zip(&scale)
-                            .map(|(x, (c, s))| (x - c) / s)
-                            .collect()
-                    })
-                    .collect();
-                let refs: Vec<&[f64]> = v.iter().map(Vec::as_slice).collect();
-                to_array(&refs)
-            };
-            let model = LogisticRegression::default()
-                .alpha(cs.logistic_alpha)
-                .max_iterations(cs.logistic_max_iterations)
-                .fit(&DatasetBase::new(z(train), Array1::from(labels.to_vec())))
-                .map_err(|e| fit_err(&e))?;
-            let p = model.predict_probabilities(&z(test));
+            let (scale, model) = fit_logistic(cs, train, labels)?;
+            let p = model.predict_probabilities(&standardized(test, &scale));
             let flip = !model.labels().pos.class;
             Ok(p.iter().map(|&v| if flip { 1.0 - v } else { v }).collect())
         }
         ClassifierKind::DecisionTree => {
-            let data = DatasetBase::new(to_array(train), Array1::from(labels.to_vec()));
-            let tree = TieBreakingTree(tree_params(cs.tree_max_depth)?)
-                .fit(&data)
-                .map_err(|e| fit_err(&e))?;
+            let tree = fit_tree(cs, train, labels)?;
             // Leaf probability: positive share of the training rows routed to the leaf.
             let root = tree.root_node();
             let mut counts: BTreeMap<usize, (f64, f64)> = BTreeMap::new();
@@ -895,16 +888,7 @@ fn fit_predict(
                 .collect())
         }
         ClassifierKind::RandomForest => {
-            let data = DatasetBase::new(to_array(train), Array1::from(labels.to_vec()));
-            let forest = EnsembleLearnerParams::new_fixed_rng(
-                TieBreakingTree(tree_params(cs.forest_max_depth)?),
-                rng::stream(seed, "classification/forest"),
-            )
-            .ensemble_size(cs.forest_trees)
-            .bootstrap_proportion(cs.forest_bootstrap_proportion)
-            .feature_proportion(cs.forest_feature_proportion)
-            .fit(&data)
-            .map_err(|e| fit_err(&e))?;
+            let forest = fit_forest(cs, train, labels, seed)?;
             // Probability: share of trees voting positive (each tree sees its own columns).
             Ok(test
                 .iter()
@@ -922,6 +906,509 @@ fn fit_predict(
                 .collect())
         }
     }
+}
+
+fn fit_error(kind: ClassifierKind) -> impl Fn(&dyn std::fmt::Display) -> ClassificationError {
+    move |e| ClassificationError::Fit {
+        model: kind.name(),
+        message: e.to_string(),
+    }
+}
+
+/// Column means and standard deviations (1 where a column is constant) of the training rows.
+fn logistic_scale(train: &[&[f64]]) -> Vec<(f64, f64)> {
+    let width = train[0].len();
+    (0..width)
+        .map(|j| {
+            let col: Vec<f64> = train.iter().map(|r| r[j]).collect();
+            let sd = stats::sd(&col);
+            (
+                stats::mean(&col),
+                if sd > 0.0 && sd.is_finite() { sd } else { 1.0 },
+            )
+        })
+        .collect()
+}
+
+fn standardized(rows: &[&[f64]], scale: &[(f64, f64)]) -> Array2<f64> {
+    let v: Vec<Vec<f64>> = rows
+        .iter()
+        .map(|r| r.iter().zip(scale).map(|(x, (c, s))| (x - c) / s).collect())
+        .collect();
+    let refs: Vec<&[f64]> = v.iter().map(Vec::as_slice).collect();
+    to_array(&refs)
+}
+
+/// The logistic regression on features standardised with the training rows' statistics.
+fn fit_logistic(
+    cs: &ClassificationSettings,
+    train: &[&[f64]],
+    labels: &[bool],
+) -> Result<
+    (
+        Vec<(f64, f64)>,
+        linfa_logistic::FittedLogisticRegression<f64, bool>,
+    ),
+    ClassificationError,
+> {
+    let scale = logistic_scale(train);
+    let model = LogisticRegression::default()
+        .alpha(cs.logistic_alpha)
+        .max_iterations(cs.logistic_max_iterations)
+        .fit(&DatasetBase::new(
+            standardized(train, &scale),
+            Array1::from(labels.to_vec()),
+        ))
+        .map_err(|e| fit_error(ClassifierKind::Logistic)(&e))?;
+    Ok((scale, model))
+}
+
+fn fit_tree(
+    cs: &ClassificationSettings,
+    train: &[&[f64]],
+    labels: &[bool],
+) -> Result<DecisionTree<f64, bool>, ClassificationError> {
+    let data = DatasetBase::new(to_array(train), Array1::from(labels.to_vec()));
+    TieBreakingTree(tree_params(cs.tree_max_depth)?)
+        .fit(&data)
+        .map_err(|e| fit_error(ClassifierKind::DecisionTree)(&e))
+}
+
+fn fit_forest(
+    cs: &ClassificationSettings,
+    train: &[&[f64]],
+    labels: &[bool],
+    seed: u64,
+) -> Result<linfa_ensemble::EnsembleLearner<DecisionTree<f64, bool>>, ClassificationError> {
+    let data = DatasetBase::new(to_array(train), Array1::from(labels.to_vec()));
+    EnsembleLearnerParams::new_fixed_rng(
+        TieBreakingTree(tree_params(cs.forest_max_depth)?),
+        rng::stream(seed, "classification/forest"),
+    )
+    .ensemble_size(cs.forest_trees)
+    .bootstrap_proportion(cs.forest_bootstrap_proportion)
+    .feature_proportion(cs.forest_feature_proportion)
+    .fit(&data)
+    .map_err(|e| fit_error(ClassifierKind::RandomForest)(&e))
+}
+
+/// One node of a [`SavedTree`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SavedNode {
+    /// Rows whose `feature` is below `threshold` go to node `left`, the others to `right`
+    /// (linfa-trees' rule).
+    Split {
+        /// Index into the model's encoded input columns.
+        feature: usize,
+        /// The split value.
+        threshold: f64,
+        /// Node index of the left child.
+        left: usize,
+        /// Node index of the right child.
+        right: usize,
+    },
+    /// Where a row ends: the value it scores (a probability, or a 0/1 vote).
+    Leaf(f64),
+}
+
+/// A binary decision tree as a flat list of nodes, the root first: what linfa-trees fitted,
+/// written out through its public accessors (linfa-ensemble's forest has no serde support, and
+/// the tree's needs ndarray's; this form also stays readable and independent of the library).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SavedTree {
+    /// The nodes; node 0 is the root.
+    pub nodes: Vec<SavedNode>,
+}
+
+impl SavedTree {
+    /// Flattens a linfa tree. A row stops where linfa's traversal stops (a leaf, or a split
+    /// without the child it would go to); `value` gives the score of such a node.
+    fn from_linfa(root: &TreeNode<f64, bool>, value: &dyn Fn(&TreeNode<f64, bool>) -> f64) -> Self {
+        fn walk(
+            node: &TreeNode<f64, bool>,
+            value: &dyn Fn(&TreeNode<f64, bool>) -> f64,
+            nodes: &mut Vec<SavedNode>,
+        ) -> usize {
+            let at = nodes.len();
+            if node.is_leaf() {
+                nodes.push(SavedNode::Leaf(value(node)));
+                return at;
+            }
+            nodes.push(SavedNode::Leaf(f64::NAN)); // placeholder, replaced below
+            let (feature, threshold, _) = node.split();
+            let children = node.children();
+            let child = |c: &Option<Box<TreeNode<f64, bool>>>, nodes: &mut Vec<SavedNode>| match c {
+                Some(c) => walk(c, value, nodes),
+                None => {
+                    nodes.push(SavedNode::Leaf(value(node)));
+                    nodes.len() - 1
+                }
+            };
+            let left = child(children[0], nodes);
+            let right = child(children[1], nodes);
+            nodes[at] = SavedNode::Split {
+                feature,
+                threshold,
+                left,
+                right,
+            };
+            at
+        }
+        let mut nodes = Vec::new();
+        walk(root, value, &mut nodes);
+        SavedTree { nodes }
+    }
+
+    /// The value of the node a row ends in; `x(j)` is the row's encoded column `j`.
+    pub fn score(&self, x: &dyn Fn(usize) -> f64) -> f64 {
+        let mut i = 0;
+        loop {
+            match self.nodes[i] {
+                SavedNode::Leaf(v) => return v,
+                SavedNode::Split {
+                    feature,
+                    threshold,
+                    left,
+                    right,
+                } => i = if x(feature) < threshold { left } else { right },
+            }
+        }
+    }
+
+    /// Checks that child indices point forward inside the list (so scoring terminates).
+    fn check(&self) -> Result<(), String> {
+        if self.nodes.is_empty() {
+            return Err("a tree has no nodes".into());
+        }
+        for (i, n) in self.nodes.iter().enumerate() {
+            if let SavedNode::Split { left, right, .. } = n {
+                if *left <= i
+                    || *right <= i
+                    || *left >= self.nodes.len()
+                    || *right >= self.nodes.len()
+                {
+                    return Err(format!("tree node {i} points to a child outside the tree"));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A fitted growth-potential classifier in plain, serialisable form. Probabilities equal
+/// those of the analysis' own models (see [`fit_predict`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum SavedClassifier {
+    /// The training rows had one class: every row scores this probability.
+    Constant {
+        /// The probability.
+        probability: f64,
+    },
+    /// Logistic regression: `p = 1 / (1 + exp(−(Σ w_j·(x_j − mean_j)/sd_j + b)))`.
+    Logistic {
+        /// Training mean of each input column.
+        means: Vec<f64>,
+        /// Training standard deviation of each input column (1 for constant columns).
+        sds: Vec<f64>,
+        /// Coefficients on the standardised columns.
+        coefficients: Vec<f64>,
+        /// Intercept.
+        intercept: f64,
+        /// Whether linfa's positive class was `false` (then `p` is 1 − the above).
+        flip: bool,
+    },
+    /// One tree; leaves hold the positive share of the training rows that reach them (the
+    /// overall positive share for a leaf no training row reaches).
+    DecisionTree {
+        /// The tree.
+        tree: SavedTree,
+    },
+    /// Bagged trees; leaves hold 1 (votes positive) or 0; the probability is the share of
+    /// positive votes. Tree `t` reads encoded column `features[t][j]` as its column `j`.
+    RandomForest {
+        /// The trees.
+        trees: Vec<SavedTree>,
+        /// The encoded columns each tree sees (linfa-ensemble's random subspace).
+        features: Vec<Vec<usize>>,
+    },
+}
+
+impl SavedClassifier {
+    /// Positive-class probability of one encoded row.
+    pub fn probability(&self, x: &[f64]) -> f64 {
+        match self {
+            SavedClassifier::Constant { probability } => *probability,
+            SavedClassifier::Logistic {
+                means,
+                sds,
+                coefficients,
+                intercept,
+                flip,
+            } => {
+                let z: f64 = x
+                    .iter()
+                    .zip(means.iter().zip(sds))
+                    .zip(coefficients)
+                    .map(|((v, (m, s)), w)| (v - m) / s * w)
+                    .sum::<f64>()
+                    + intercept;
+                let p = 1.0 / (1.0 + (-z).exp());
+                if *flip { 1.0 - p } else { p }
+            }
+            SavedClassifier::DecisionTree { tree } => tree.score(&|j| x[j]),
+            SavedClassifier::RandomForest { trees, features } => {
+                let votes: f64 = trees
+                    .iter()
+                    .zip(features)
+                    .map(|(t, cols)| t.score(&|j| x[cols[j]]))
+                    .sum();
+                votes / trees.len() as f64
+            }
+        }
+    }
+
+    /// Checks the shape against the number of encoded input columns.
+    pub fn check(&self, width: usize) -> Result<(), String> {
+        let tree_ok = |t: &SavedTree, w: usize| -> Result<(), String> {
+            t.check()?;
+            for n in &t.nodes {
+                if let SavedNode::Split { feature, .. } = n {
+                    if *feature >= w {
+                        return Err(format!("a tree splits on column {feature} of {w}"));
+                    }
+                }
+            }
+            Ok(())
+        };
+        match self {
+            SavedClassifier::Constant { .. } => Ok(()),
+            SavedClassifier::Logistic {
+                means,
+                sds,
+                coefficients,
+                ..
+            } => {
+                if means.len() != width || sds.len() != width || coefficients.len() != width {
+                    return Err(format!(
+                        "the logistic model has {}/{}/{} means/sds/coefficients for {width} input columns",
+                        means.len(),
+                        sds.len(),
+                        coefficients.len()
+                    ));
+                }
+                Ok(())
+            }
+            SavedClassifier::DecisionTree { tree } => tree_ok(tree, width),
+            SavedClassifier::RandomForest { trees, features } => {
+                if trees.is_empty() || trees.len() != features.len() {
+                    return Err(format!(
+                        "the forest has {} trees and {} feature lists",
+                        trees.len(),
+                        features.len()
+                    ));
+                }
+                for (t, cols) in trees.iter().zip(features) {
+                    if let Some(c) = cols.iter().find(|&&c| c >= width) {
+                        return Err(format!("a tree reads column {c} of {width}"));
+                    }
+                    tree_ok(t, cols.len())?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+/// Fits `kind` on the given rows exactly as [`fit_predict`] does and writes it out in plain form.
+fn fit_saved(
+    kind: ClassifierKind,
+    cs: &ClassificationSettings,
+    train: &[&[f64]],
+    labels: &[bool],
+    seed: u64,
+) -> Result<SavedClassifier, ClassificationError> {
+    let positives = labels.iter().filter(|&&l| l).count();
+    if positives == 0 || positives == labels.len() {
+        return Ok(SavedClassifier::Constant {
+            probability: if positives == 0 { 0.0 } else { 1.0 },
+        });
+    }
+    Ok(match kind {
+        ClassifierKind::Logistic => {
+            let (scale, model) = fit_logistic(cs, train, labels)?;
+            SavedClassifier::Logistic {
+                means: scale.iter().map(|s| s.0).collect(),
+                sds: scale.iter().map(|s| s.1).collect(),
+                coefficients: model.params().to_vec(),
+                intercept: model.intercept(),
+                flip: !model.labels().pos.class,
+            }
+        }
+        ClassifierKind::DecisionTree => {
+            let tree = fit_tree(cs, train, labels)?;
+            let root = tree.root_node();
+            let mut counts: BTreeMap<usize, (f64, f64)> = BTreeMap::new();
+            for (r, &y) in train.iter().zip(labels) {
+                let id = std::ptr::from_ref(leaf(root, &|j| r[j])) as usize;
+                let e = counts.entry(id).or_insert((0.0, 0.0));
+                e.0 += f64::from(u8::from(y));
+                e.1 += 1.0;
+            }
+            let share = positives as f64 / labels.len() as f64;
+            let value = |n: &TreeNode<f64, bool>| {
+                counts
+                    .get(&(std::ptr::from_ref(n) as usize))
+                    .map_or(share, |(p, t)| p / t)
+            };
+            SavedClassifier::DecisionTree {
+                tree: SavedTree::from_linfa(root, &value),
+            }
+        }
+        ClassifierKind::RandomForest => {
+            let forest = fit_forest(cs, train, labels, seed)?;
+            let vote = |n: &TreeNode<f64, bool>| f64::from(u8::from(n.prediction() == Some(true)));
+            SavedClassifier::RandomForest {
+                trees: forest
+                    .models
+                    .iter()
+                    .map(|t| SavedTree::from_linfa(t.root_node(), &vote))
+                    .collect(),
+                features: forest.model_features.clone(),
+            }
+        }
+    })
+}
+
+/// The production growth-potential classifier: the best configuration refitted on every row.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProductionClassifier {
+    /// The model.
+    pub model: ClassifierKind,
+    /// Whether SMOTE oversampled the minority of the training rows before fitting.
+    pub smote: bool,
+    /// The fitted model.
+    pub fitted: SavedClassifier,
+    /// `probability >= threshold` flags growth potential.
+    pub threshold: f64,
+    /// How the threshold was chosen, in words.
+    pub threshold_rule: String,
+    /// Precision, recall and F1 of the threshold on the out-of-fold probabilities it was chosen on.
+    pub threshold_choice: (f64, f64, f64),
+    /// Whether the precision floor could be met.
+    pub constraint_met: bool,
+    /// The seed of the final fit (SMOTE and the forest's bagging).
+    pub seed: u64,
+}
+
+/// The seed of the production fit: derived from the settings' seed, distinct from every CV fit.
+fn production_seed(settings: &Settings) -> u64 {
+    rng::child_seed(settings.seed, 0x9_0d_u64 << 20)
+}
+
+/// Fits the production growth-potential classifier for `best` (the analysis' best honest
+/// configuration) on every row of `ds`.
+///
+/// The threshold rule: the folds of the analysis' first repeat (stratified group k-fold,
+/// `settings.folds`, seeded as the analysis seeds it) give every row an out-of-fold probability
+/// from a model that never saw it or its copies — exactly the analysis' own out-of-fold
+/// probabilities of that repeat; the threshold is the one maximising F1 subject to precision ≥
+/// `min_precision` on them ([`class_metrics::choose_threshold`], the rule each outer fold uses).
+/// The model is then fitted once on all rows (SMOTE on all rows when the configuration uses it),
+/// seeded from `settings.seed`. Model hyper-parameters are the settings' (the analysis tunes only
+/// the threshold).
+pub fn fit_production(
+    ds: &Dataset,
+    settings: &Settings,
+    best: &BestModel,
+) -> Result<(ProductionClassifier, Design), ClassificationError> {
+    let cs = &settings.classification;
+    let (labels, _) = features::growth_label(ds, &settings.features);
+    check_classes(&labels)?;
+    let design = design_matrix(ds, &honest_features(&ds.roles), FeatureSet::Honest)?;
+    let config = Config {
+        model: best.model,
+        smote: best.smote,
+        features: FeatureSet::Honest,
+        scheme: DEFAULT_SCHEME,
+    };
+    let split_seed = rng::child_seed(settings.seed, 0);
+    let folds = cv::split(
+        DEFAULT_SCHEME,
+        &ds.groups,
+        Some(&labels),
+        settings.folds,
+        split_seed,
+    )?;
+    let mut oof = vec![f64::NAN; labels.len()];
+    for (f, fold) in folds.iter().enumerate() {
+        let scores = fit_score(
+            &design,
+            &labels,
+            &fold.train,
+            &fold.test,
+            cs,
+            config,
+            rng::child_seed(split_seed, f as u64),
+        )?;
+        for (&i, s) in fold.test.iter().zip(scores) {
+            oof[i] = s;
+        }
+    }
+    let choice = class_metrics::choose_threshold(&labels, &oof, cs.min_precision);
+    let seed = production_seed(settings);
+    let all: Vec<usize> = (0..labels.len()).collect();
+    let fitted = with_training_rows(&design, &labels, &all, cs, config, seed, |xt, yt| {
+        fit_saved(config.model, cs, xt, yt, seed)
+    })?;
+    Ok((
+        ProductionClassifier {
+            model: best.model,
+            smote: best.smote,
+            fitted,
+            threshold: choice.threshold,
+            threshold_rule: format!(
+                "maximise F1 subject to precision >= {} on the out-of-fold probabilities of every row under {} (repeat 1 of the analysis, seed {}); if no threshold reaches the floor, the F1-maximising one",
+                cs.min_precision,
+                DEFAULT_SCHEME.describe(settings.folds),
+                settings.seed
+            ),
+            threshold_choice: (choice.precision, choice.recall, choice.f1),
+            constraint_met: choice.constraint_met,
+            seed,
+        },
+        design,
+    ))
+}
+
+/// Probabilities of `rows` (encoded like the honest design) from the production configuration
+/// fitted with the analysis' library objects (linfa models, not the saved form): the reference
+/// the saved classifier is tested against.
+pub fn production_reference_scores(
+    ds: &Dataset,
+    settings: &Settings,
+    best: &BestModel,
+    rows: &[&[f64]],
+) -> Result<Vec<f64>, ClassificationError> {
+    let (labels, _) = features::growth_label(ds, &settings.features);
+    let design = design_matrix(ds, &honest_features(&ds.roles), FeatureSet::Honest)?;
+    let config = Config {
+        model: best.model,
+        smote: best.smote,
+        features: FeatureSet::Honest,
+        scheme: DEFAULT_SCHEME,
+    };
+    let all: Vec<usize> = (0..labels.len()).collect();
+    fit_score_rows(
+        &design,
+        &labels,
+        &all,
+        rows,
+        &settings.classification,
+        config,
+        production_seed(settings),
+    )
 }
 
 fn threshold_metrics(

@@ -145,6 +145,23 @@ pub struct RobustnessSetup {
     pub noise: String,
 }
 
+/// How much the growth-potential label itself moves at one noise level: the classifier's F1 is
+/// scored against the label recomputed from the noisy columns, so it can only change as much
+/// as the features and that label do.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LabelShift {
+    /// Where the noise goes.
+    pub noise_on: NoiseOn,
+    /// Noise sd as a fraction of the column's sd (levels above 0).
+    pub level: f64,
+    /// Mean share of rows whose label differs from the clean table's, over the draws.
+    pub mean_changed_share: f64,
+    /// Largest share over the draws.
+    pub max_changed_share: f64,
+    /// Noise draws (the same draws the curves use).
+    pub draws: usize,
+}
+
 /// Results of the robustness analysis.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct RobustnessFindings {
@@ -156,8 +173,60 @@ pub struct RobustnessFindings {
     pub setup: RobustnessSetup,
     /// The curves, by score then noise target.
     pub curves: Vec<NoiseCurve>,
+    /// How much the growth-potential label changes under each noise level and target.
+    pub label_shift: Vec<LabelShift>,
     /// Scores that could not be swept, with the reason.
     pub missing: Vec<String>,
+}
+
+/// The noise draw of target `on`, `level` and repeat `rep`: the stream label shared by the
+/// sweep and [`label_shift`], so both see the same noisy tables.
+fn draw_label(on: NoiseOn, level: f64, rep: usize) -> String {
+    format!("robustness/{}/{level}/{rep}", on.name())
+}
+
+/// The columns that receive noise of target `on`: the numeric features or the target.
+fn noisy_columns(ds: &Dataset, on: NoiseOn) -> Vec<String> {
+    match on {
+        NoiseOn::Features => ds
+            .roles
+            .numeric
+            .iter()
+            .filter(|c| **c != ds.roles.target)
+            .cloned()
+            .collect(),
+        NoiseOn::Target => vec![ds.roles.target.clone()],
+    }
+}
+
+/// The share of rows whose growth-potential label changes under each noise target and level
+/// above 0, over the sweep's draws.
+pub fn label_shift(ds: &Dataset, settings: &Settings) -> Vec<LabelShift> {
+    let cfg = &settings.robustness;
+    let (clean, _) = crate::features::growth_label(ds, &settings.features);
+    let n = clean.len().max(1) as f64;
+    let mut out = Vec::new();
+    for on in NoiseOn::ALL {
+        let cols = noisy_columns(ds, on);
+        for &level in cfg.levels.iter().filter(|&&l| l != 0.0) {
+            let shares: Vec<f64> = (0..cfg.repeats)
+                .map(|rep| {
+                    let noisy =
+                        with_noise(ds, &cols, level, settings.seed, &draw_label(on, level, rep));
+                    let (l, _) = crate::features::growth_label(&noisy, &settings.features);
+                    l.iter().zip(&clean).filter(|(a, b)| a != b).count() as f64 / n
+                })
+                .collect();
+            out.push(LabelShift {
+                noise_on: on,
+                level,
+                mean_changed_share: stats::mean(&shares),
+                max_changed_share: shares.iter().copied().fold(0.0, f64::max),
+                draws: shares.len(),
+            });
+        }
+    }
+    out
 }
 
 /// The dataset with Gaussian noise of sd `level × sd(column)` added to `columns`, drawn once per
@@ -242,14 +311,8 @@ pub fn sweep(
     seed: u64,
     scorers: &[Scorer],
 ) -> Vec<NoiseCurve> {
-    let features: Vec<String> = ds
-        .roles
-        .numeric
-        .iter()
-        .filter(|c| **c != ds.roles.target)
-        .cloned()
-        .collect();
-    let target = vec![ds.roles.target.clone()];
+    let features = noisy_columns(ds, NoiseOn::Features);
+    let target = noisy_columns(ds, NoiseOn::Target);
     // Every noisy table (noise target × level above 0 × draw) is an independent, seeded task;
     // the tasks run in parallel and come back in order.
     // The first task (None) scores the clean table.
@@ -271,8 +334,7 @@ pub fn sweep(
                 } else {
                     &target
                 };
-                let label = format!("robustness/{}/{level}/{rep}", on.name());
-                noisy = with_noise(ds, cols, level, seed, &label);
+                noisy = with_noise(ds, cols, level, seed, &draw_label(on, level, rep));
                 &noisy
             }
         };
@@ -369,13 +431,7 @@ pub fn run(ds: &Dataset, settings: &Settings, upstream: &Upstream) -> Robustness
     );
     let ds: &Dataset = &capped.data;
     let cfg = &settings.robustness;
-    let features: Vec<String> = ds
-        .roles
-        .numeric
-        .iter()
-        .filter(|c| **c != ds.roles.target)
-        .cloned()
-        .collect();
+    let features = noisy_columns(ds, NoiseOn::Features);
     // The sweep's own CV budget (smaller than the headline one; recorded in `setup`).
     let mut sweep_settings = settings.clone();
     sweep_settings.folds = cfg.cv_folds;
@@ -442,6 +498,7 @@ pub fn run(ds: &Dataset, settings: &Settings, upstream: &Upstream) -> Robustness
             noise: "Gaussian, sd = level × the column's sd, one draw per duplicate group".into(),
         },
         curves: sweep(ds, cfg, settings.seed, &scorers),
+        label_shift: label_shift(ds, settings),
         missing,
     }
 }
@@ -450,6 +507,38 @@ pub fn run(ds: &Dataset, settings: &Settings, upstream: &Upstream) -> Robustness
 mod tests {
     use super::*;
     use crate::data::{SynthSpec, synth};
+
+    #[test]
+    fn label_shift_grows_with_feature_noise_and_ignores_columns_outside_the_label() {
+        let ds = synth(300, 4, &SynthSpec::default());
+        let mut st = Settings::default();
+        st.robustness.levels = vec![0.0, 0.05, 3.0];
+        let shifts = label_shift(&ds, &st);
+        assert_eq!(shifts.len(), 4, "two noise targets × two levels above 0");
+        let at = |on, level| {
+            shifts
+                .iter()
+                .find(|s| s.noise_on == on && s.level == level)
+                .unwrap()
+        };
+        let (small, large) = (at(NoiseOn::Features, 0.05), at(NoiseOn::Features, 3.0));
+        assert_eq!(small.draws, st.robustness.repeats);
+        // Noise of 3 sd scrambles the ranks of two of the label's three inputs (spend is kept).
+        assert!(large.mean_changed_share > 0.1, "{large:?}");
+        assert!(small.mean_changed_share < large.mean_changed_share);
+        assert!(large.max_changed_share >= large.mean_changed_share);
+        // A label built only from the non-target inputs cannot move when only the target is noisy.
+        let target = ds.roles.target.clone();
+        let mut ds2 = ds.clone();
+        ds2.roles.label_inputs.retain(|c| *c != target);
+        assert!(!ds2.roles.label_inputs.is_empty());
+        for s in label_shift(&ds2, &st)
+            .iter()
+            .filter(|s| s.noise_on == NoiseOn::Target)
+        {
+            assert_eq!(s.max_changed_share, 0.0, "{s:?}");
+        }
+    }
 
     #[test]
     fn ols_r2_is_one_on_an_exact_linear_target_and_near_zero_on_noise() {

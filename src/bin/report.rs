@@ -40,6 +40,25 @@ enum Command {
     Synth(SynthArgs),
     /// Time every stage on the bundled data and on synthetic tables, with peak memory (use a release build).
     Bench(BenchArgs),
+    /// Score new customers with the models `report build` saved: predicted spend with an interval,
+    /// growth-potential probability and flag, persona and action, one CSV row per customer.
+    Score(ScoreArgs),
+}
+
+#[derive(Args)]
+struct ScoreArgs {
+    /// Customer table to score (same columns as the training table; the spend column may be absent).
+    #[arg(long)]
+    input: PathBuf,
+    /// Folder of the saved models.
+    #[arg(long, default_value = "report/models")]
+    models: PathBuf,
+    /// Output CSV (default: INPUT.scores.csv beside the input).
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Settings file (TOML) whose column roles describe the input (default: the bundled schema).
+    #[arg(long)]
+    settings: Option<PathBuf>,
 }
 
 #[derive(Args)]
@@ -126,6 +145,7 @@ fn main() -> ExitCode {
         Some(Command::Validate(a)) => validate(a),
         Some(Command::Synth(a)) => synth(a),
         Some(Command::Bench(a)) => bench(a),
+        Some(Command::Score(a)) => score(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -299,5 +319,37 @@ fn validate(a: BuildArgs) -> Result<(), Failure> {
     for (level, n) in &p.category_counts {
         println!("  {level}: {n} rows");
     }
+    Ok(())
+}
+
+fn score(a: ScoreArgs) -> Result<(), Failure> {
+    let settings = match &a.settings {
+        Some(p) => Settings::load(p).map_err(|e| bad_input(e.into()))?,
+        None => Settings::default(),
+    };
+    let opts = customer_intel::score::ScoreOptions {
+        out: a
+            .out
+            .clone()
+            .unwrap_or_else(|| customer_intel::score::default_output(&a.input)),
+        input: a.input,
+        models: a.models,
+        settings,
+    };
+    let s = customer_intel::score::score(&opts)
+        .with_context(|| format!("report score on '{}' failed", opts.input.display()))
+        .map_err(bad_input)?;
+    println!(
+        "scored {} customers from {} ({} flagged with growth potential{})",
+        s.rows,
+        opts.input.display(),
+        s.flagged,
+        if s.had_target {
+            ""
+        } else {
+            "; no spend column, so personas use the predicted spend"
+        }
+    );
+    println!("wrote {}", s.out.display());
     Ok(())
 }

@@ -140,10 +140,11 @@ pub(super) fn parse_impl(
         .find(|c| header.contains(c))
         .cloned();
     let mut required = roles.required_columns();
+    let target_absent = roles.target_optional && !header.contains(&roles.target);
     let mut missing: Vec<String> = required
         .iter()
         .skip(1)
-        .filter(|c| !header.contains(c))
+        .filter(|c| !header.contains(c) && !(target_absent && **c == roles.target))
         .cloned()
         .collect();
     if id_col.is_none() {
@@ -281,6 +282,9 @@ pub(super) fn parse_impl(
     // Numeric columns: finite numbers, whole where required, within range.
     let mut numeric = BTreeMap::new();
     for (k, col) in roles.numeric_columns().iter().enumerate() {
+        if target_absent && *col == roles.target {
+            continue;
+        }
         let range = roles.range(col);
         let mut values = Vec::with_capacity(lines.len());
         for (row, v) in cell(col)?.iter().enumerate() {

@@ -102,7 +102,12 @@ impl Dataset {
         provenance: Provenance,
     ) -> Dataset {
         let n = ids.len();
-        let order = roles.numeric_columns();
+        // Only a target the roles declare optional may be missing.
+        let order: Vec<String> = roles
+            .numeric_columns()
+            .into_iter()
+            .filter(|c| !(roles.target_optional && *c == roles.target && !numeric.contains_key(c)))
+            .collect();
         for c in &order {
             assert_eq!(
                 numeric.get(c).map(Vec::len),
@@ -156,9 +161,15 @@ impl Dataset {
             .unwrap_or_else(|| panic!("column '{name}' is not a numeric role column"))
     }
 
-    /// The spend target column.
+    /// The spend target column (panics if the table has none; see [`Dataset::has_target`]).
     pub fn target(&self) -> &[f64] {
         self.col(&self.roles.target)
+    }
+
+    /// Whether the table has its target column: always, unless the roles declare it optional
+    /// ([`Roles::target_optional`]) and the file lacked it.
+    pub fn has_target(&self) -> bool {
+        self.numeric.contains_key(&self.roles.target)
     }
 
     /// Indices of rows by category level, in the roles' level order.

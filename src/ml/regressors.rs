@@ -176,7 +176,7 @@ pub enum FitError {
 
 /// Column means and scales fitted on training rows. Columns constant in the training rows
 /// (scale 0) are dropped, since no coefficient can be estimated for them.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Standardizer {
     /// Mean of each input column.
     pub mean: Vec<f64>,
@@ -214,8 +214,10 @@ impl Standardizer {
     }
 }
 
-/// A fitted regression model.
-#[derive(Debug)]
+/// A fitted regression model. It serialises as it is (smartcore's forest through smartcore's
+/// own `serde` support), so a saved model predicts with exactly the code that fitted it.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Fitted {
     /// Predicts a constant.
     Mean(f64),
@@ -226,7 +228,7 @@ pub enum Fitted {
 }
 
 /// A linear model fitted on standardised predictors and target.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LinearFit {
     /// Predictor standardisation (training rows).
     pub x_scaler: Standardizer,
@@ -267,20 +269,46 @@ impl LinearFit {
 impl Fitted {
     /// Predicts the target for every row of `x` (same columns as in training).
     pub fn predict(&self, x: &Matrix) -> Vec<f64> {
+        self.try_predict(x)
+            .expect("a fitted model predicts rows of its width")
+    }
+
+    /// [`Fitted::predict`], with an error instead of a panic when `x` does not have the columns
+    /// the model was fitted on (for models read from a file).
+    pub fn try_predict(&self, x: &Matrix) -> Result<Vec<f64>, String> {
         match self {
-            Fitted::Mean(m) => vec![*m; x.rows],
+            Fitted::Mean(m) => Ok(vec![*m; x.rows]),
             Fitted::Linear(l) => {
-                let z = l.x_scaler.transform(x);
+                let s = &l.x_scaler;
+                if s.mean.len() != x.cols
+                    || s.scale.len() != x.cols
+                    || s.keep.len() != l.coef.len()
+                    || s.keep.iter().any(|&j| j >= x.cols)
+                {
+                    return Err(format!(
+                        "the linear model has {} means, {} scales, {} kept columns and {} coefficients for {} input columns",
+                        s.mean.len(),
+                        s.scale.len(),
+                        s.keep.len(),
+                        l.coef.len(),
+                        x.cols
+                    ));
+                }
+                let z = s.transform(x);
                 let w = Array1::from(l.coef.clone());
-                z.dot(&w)
+                Ok(z.dot(&w)
                     .iter()
                     .map(|v| l.y_mean + l.y_scale * (v + l.intercept))
-                    .collect()
+                    .collect())
             }
             Fitted::Forest(f) => {
                 let m = DenseMatrix::new(x.rows, x.cols, x.data.clone(), false)
-                    .expect("shape checked by Matrix");
-                f.predict(&m).expect("a fitted forest predicts")
+                    .map_err(|e| e.to_string())?;
+                // A forest read from a damaged file can hold node indices that make smartcore
+                // index out of bounds: report that as an error, not a crash.
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f.predict(&m)))
+                    .map_err(|_| "the forest's trees are inconsistent".to_string())?
+                    .map_err(|e| e.to_string())
             }
         }
     }

@@ -40,6 +40,7 @@ pub const SECTIONS: &[(&str, &str)] = &[
     ("regression", "regression.md"),
     ("classification", "classification.md"),
     ("segmentation", "segmentation.md"),
+    ("mlops", "mlops.md"),
     ("results", "results.md"),
     ("conclusions", "conclusions.md"),
     ("architecture", "architecture.md"),

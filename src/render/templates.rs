@@ -33,6 +33,7 @@ pub const BUILTIN: &[(&str, &str)] = &[
         "segmentation.md",
         include_str!("../../templates/segmentation.md"),
     ),
+    ("mlops.md", include_str!("../../templates/mlops.md")),
     ("results.md", include_str!("../../templates/results.md")),
     (
         "conclusions.md",

@@ -852,3 +852,111 @@ fn mixtures(
 
 #[cfg(test)]
 mod tests;
+
+/// The production segmentation: what is needed to give a new customer the persona of the
+/// analysis' chosen k-means solution.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProductionSegments {
+    /// Features clustered on (user column names), in order.
+    pub features: Vec<String>,
+    /// Mean of each feature over the analysis' rows (the z-score centre).
+    pub means: Vec<f64>,
+    /// Standard deviation (n − 1) of each feature over the analysis' rows (the z-score scale).
+    pub sds: Vec<f64>,
+    /// Centroids of the chosen solution in z-score units, by cluster label.
+    pub centroids: Vec<Vec<f64>>,
+    /// Persona name of each cluster, by label.
+    pub personas: Vec<String>,
+    /// Recommended action of each cluster, by label.
+    pub actions: Vec<String>,
+    /// The rows the centroids were fitted on (all rows, or the seeded sample above `sample_cap`).
+    pub fit_rows: String,
+}
+
+impl ProductionSegments {
+    /// The cluster of one customer given its raw feature values (in [`Self::features`] order):
+    /// nearest centroid by squared Euclidean distance on z-scores, first on ties (the rule the
+    /// analysis labels rows by).
+    pub fn assign(&self, raw: &[f64], z: &mut Vec<f64>) -> usize {
+        z.clear();
+        // The arithmetic of `stats::standardize_with`, one value at a time.
+        z.extend(
+            raw.iter()
+                .zip(self.means.iter().zip(&self.sds))
+                .map(|(v, (m, s))| {
+                    let s = if *s > 0.0 && s.is_finite() { *s } else { 1.0 };
+                    (v - m) / s
+                }),
+        );
+        let mut best = (0, f64::INFINITY);
+        for (j, c) in self.centroids.iter().enumerate() {
+            let d = cm::sq_dist(z, c);
+            if d < best.1 {
+                best = (j, d);
+            }
+        }
+        best.0
+    }
+
+    /// Checks that the arrays agree in length.
+    pub fn check(&self) -> Result<(), String> {
+        let d = self.features.len();
+        let k = self.centroids.len();
+        if d == 0 || k == 0 {
+            return Err("no features or no centroids".into());
+        }
+        if self.means.len() != d
+            || self.sds.len() != d
+            || self.centroids.iter().any(|c| c.len() != d)
+        {
+            return Err(format!(
+                "means, sds and centroids must each have {d} values"
+            ));
+        }
+        if self.personas.len() != k || self.actions.len() != k {
+            return Err(format!("{k} centroids need {k} persona names and actions"));
+        }
+        Ok(())
+    }
+}
+
+/// Refits the analysis' chosen k-means solution (same features, scaling, rows and seed stream as
+/// [`run`], so the same centroids) and attaches each cluster's persona name and action from
+/// `findings`.
+pub fn fit_production(
+    ds: &Dataset,
+    settings: &Settings,
+    findings: &SegmentationFindings,
+) -> Result<ProductionSegments, SegmentationError> {
+    let s = &settings.segmentation;
+    let k = findings.chosen_k;
+    let f = fit::features(ds, s)?;
+    let order_by = order_feature(ds, &f);
+    let plan = plan(ds, settings);
+    let xf = fit::to_matrix(&pick(&f.rows, &plan.fit));
+    let p = kmeans_all(
+        &f,
+        &xf,
+        &plan,
+        k,
+        settings,
+        rng::stream(settings.seed, &kmeans_label(k)),
+        order_by,
+    )?;
+    let sizes = cm::cluster_sizes(&p.labels);
+    let expected: Vec<usize> = findings.personas.iter().map(|q| q.size).collect();
+    if sizes != expected || p.centroids.len() != findings.personas.len() {
+        return Err(SegmentationError::Fit(format!(
+            "the refitted solution (cluster sizes {sizes:?}) differs from the analysed one ({expected:?})"
+        )));
+    }
+    Ok(ProductionSegments {
+        features: f.names,
+        means: f.means,
+        sds: f.sds,
+        centroids: p.centroids,
+        personas: findings.personas.iter().map(|q| q.name.clone()).collect(),
+        actions: findings.personas.iter().map(|q| q.action.clone()).collect(),
+        fit_rows: plan.fit_text,
+    })
+}
