@@ -99,9 +99,9 @@ fn the_report_states_where_a_sample_was_used() {
     let html = String::from_utf8_lossy(&out.files[&std::path::PathBuf::from("out/index.html")]);
     let n = f.regression.sample.as_ref().unwrap().rows;
     let line = format!("computed on a seeded sample of {n} of 400 rows");
-    // Regression and classification sections, and the results list (regression,
-    // classification, noise sweep): five mentions.
-    assert_eq!(html.matches(&line).count(), 5, "{line}");
+    // Regression, classification and noise-sweep sections, and the results list (regression,
+    // classification, noise sweep): six mentions.
+    assert_eq!(html.matches(&line).count(), 6, "{line}");
     assert!(html.contains("segmentation: models fitted on a seeded sample of 150 of 400 rows"));
     let slides = String::from_utf8_lossy(&out.files[&std::path::PathBuf::from("out/slides.html")]);
     let short = format!("on a seeded sample of {n} of 400 rows");
