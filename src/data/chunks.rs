@@ -21,7 +21,7 @@ use polars::prelude::{InitHashMaps, PlHashMap};
 use sha2::{Digest, Sha256};
 
 use super::error::{DataError, MAX_VIOLATIONS, Violation};
-use super::load::{Path_, check_file, parse_impl};
+use super::load::{ReadPath, check_file, parse_impl};
 use super::{Dataset, Provenance};
 use crate::settings::Roles;
 
@@ -204,7 +204,7 @@ impl Iterator for Chunks {
                 &self.roles,
                 offset,
                 String::new(),
-                Path_::Auto,
+                ReadPath::Auto,
             )?;
             self.check_ids(&ds)?;
             Ok(Some(ds))

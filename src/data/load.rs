@@ -67,7 +67,7 @@ pub(super) fn check_file(path: &Path) -> Result<(), DataError> {
 /// broken does the precise path ([`parse_csv_bytes_precise`]) re-read the cells one by one to
 /// name every violation with its line, column, value and rule. Both give the same [`Dataset`].
 pub fn parse_csv_bytes(bytes: &[u8], path: &Path, roles: &Roles) -> Result<Dataset, DataError> {
-    parse_impl(bytes, path, roles, 0, sha256_hex(bytes), Path_::Auto)
+    parse_impl(bytes, path, roles, 0, sha256_hex(bytes), ReadPath::Auto)
 }
 
 /// The precise reference path of [`parse_csv_bytes`]: every cell is read as text and checked on
@@ -78,12 +78,12 @@ pub fn parse_csv_bytes_precise(
     path: &Path,
     roles: &Roles,
 ) -> Result<Dataset, DataError> {
-    parse_impl(bytes, path, roles, 0, sha256_hex(bytes), Path_::Precise)
+    parse_impl(bytes, path, roles, 0, sha256_hex(bytes), ReadPath::Precise)
 }
 
 /// Which reading path [`parse_impl`] takes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Path_ {
+pub(super) enum ReadPath {
     /// Fast typed read, precise path only when it fails or a rule is broken.
     Auto,
     /// Precise cell-by-cell path only.
@@ -99,7 +99,7 @@ pub(super) fn parse_impl(
     roles: &Roles,
     line_offset: usize,
     sha256: String,
-    mode: Path_,
+    mode: ReadPath,
 ) -> Result<Dataset, DataError> {
     let p = || path.to_path_buf();
     let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
@@ -211,7 +211,7 @@ pub(super) fn parse_impl(
         );
         cleaned.as_str()
     };
-    if mode == Path_::Auto
+    if mode == ReadPath::Auto
         && let Some(c) = fast_columns(parse_text, &header, &id_col, roles, lines.len())
     {
         return Ok(finish(c, path, roles, id_col, lines, sha256));
