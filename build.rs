@@ -38,9 +38,12 @@ fn main() {
         code.push_str(&format!("    ({n:?}, {v:?}, {k:?}),\n"));
     }
     code.push_str("];\n");
-    let out = PathBuf::from(std::env::var("OUT_DIR").expect("cargo sets OUT_DIR"))
-        .join("crate_versions.rs");
-    std::fs::write(out, code).expect("OUT_DIR is writable");
+    let dir = PathBuf::from(std::env::var("OUT_DIR").expect("cargo sets OUT_DIR"));
+    // Write a new file and rename it over the old one rather than rewriting in place, so a
+    // target folder copied with hard links never changes the file another copy still uses.
+    let tmp = dir.join("crate_versions.rs.tmp");
+    std::fs::write(&tmp, code).expect("OUT_DIR is writable");
+    std::fs::rename(&tmp, dir.join("crate_versions.rs")).expect("OUT_DIR is writable");
 }
 
 fn kind_rank(kind: &str) -> u8 {

@@ -333,7 +333,23 @@ pub fn fit(
             message: e.to_string(),
         }
     };
-    let all_rows = format!("all {} rows of the training data", ds.n_rows());
+    // The spend and growth models are fitted on the rows their analyses used: every row, or above
+    // `sample_cap` the analyses' shared seeded sample of whole duplicate groups (the rows their
+    // model choice, threshold and out-of-fold residuals come from; forests and SMOTE on every row
+    // of a large table would cost minutes and gigabytes). Segmentation applies its own caps.
+    let capped = ds.capped(
+        settings.sample_cap,
+        settings.seed,
+        crate::data::ANALYSIS_SAMPLE,
+    );
+    let all_rows = match &capped.sample {
+        None => format!("all {} rows of the training data", ds.n_rows()),
+        Some(s) => format!(
+            "the analyses' sample of {} of the {} rows of the training data ({})",
+            s.rows, s.table_rows, s.method
+        ),
+    };
+    let (table, ds) = (ds, &*capped.data);
 
     // Spend.
     let rf = &findings.regression;
@@ -381,7 +397,7 @@ pub fn fit(
     };
     let spend = SpendModel {
         header: header(
-            ds,
+            table,
             settings,
             "spend regressor",
             spend_features,
@@ -422,7 +438,7 @@ pub fn fit(
         .map_err(|e| err("growth-potential classifier")(&e))?;
     let growth = GrowthModel {
         header: header(
-            ds,
+            table,
             settings,
             "growth-potential classifier",
             classification::honest_features(&ds.roles),
@@ -453,10 +469,10 @@ pub fn fit(
         )));
     }
     let seg =
-        segmentation::fit_production(ds, settings, sf).map_err(|e| err("segmentation")(&e))?;
+        segmentation::fit_production(table, settings, sf).map_err(|e| err("segmentation")(&e))?;
     let segments = SegmentsModel {
         header: header(
-            ds,
+            table,
             settings,
             "segmentation",
             seg.features.clone(),

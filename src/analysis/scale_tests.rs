@@ -144,3 +144,28 @@ fn streamed_eda_profiles_equal_the_loaded_table_profiles() {
     assert_eq!(streamed.category_counts, loaded.category_counts());
     assert_eq!(streamed.sha256, loaded.provenance.sha256);
 }
+
+#[test]
+fn production_models_above_the_cap_are_fitted_on_the_analyses_sample() {
+    let (ds, s) = (table(), quick());
+    let rows = ds.sample_rows(150, s.seed, ANALYSIS_SAMPLE).unwrap();
+    let sample = ds.subset(&rows);
+    let findings = crate::pipeline::analyze(&ds, &s);
+    let m = crate::models::fit(&ds, &s, &findings).unwrap();
+    // The header says so, and still names the whole training table.
+    assert!(
+        m.spend
+            .header
+            .fitted_on
+            .contains(&format!("sample of {} of the 400 rows", rows.len())),
+        "{}",
+        m.spend.header.fitted_on
+    );
+    assert!(m.growth.header.fitted_on.contains("sample of"));
+    assert_eq!(m.spend.header.training_data.rows, 400);
+    // The spend model is the one fitted on the sample directly: same penalty, same predictions.
+    let direct = regression::fit_production(&sample, &s, &findings.regression).unwrap();
+    assert_eq!(m.spend.penalty, direct.penalty);
+    let x = direct.design.x.clone();
+    assert_eq!(m.spend.fitted.predict(&x), direct.fitted.predict(&x));
+}
