@@ -438,27 +438,39 @@ pub fn score(opts: &ScoreOptions) -> Result<ScoreSummary, ScoreError> {
     check_roles(&models, &opts.models, &opts.settings.roles)?;
     let mut roles = opts.settings.roles.clone();
     roles.target_optional = true;
-    let ds = data::load_with_roles(&opts.input, &roles)?;
-    // The table is loaded whole; scoring and writing go chunk by chunk, so a chunked reader
-    // can later feed the same loop one chunk of rows at a time.
-    let mut writer = ScoreWriter::create(&opts.out, output_columns(&models, &ds.roles.id))?;
-    let mut flagged = 0;
-    let n = ds.n_rows();
-    for start in (0..n).step_by(CHUNK_ROWS) {
-        let scores = score_rows(
-            &models,
-            &opts.models,
-            &ds,
-            start..(start + CHUNK_ROWS).min(n),
-        )?;
+    // The input streams through in chunks of CHUNK_ROWS rows (data::chunks: the same rules and
+    // messages as a whole-file load, absolute line numbers, ids unique across the file), so
+    // memory stays bounded whatever the file's size. A rule broken in a later chunk stops the
+    // run before anything is renamed into place; that chunk's violations are reported.
+    let mut writer: Option<ScoreWriter> = None;
+    let (mut flagged, mut n, mut had_target) = (0, 0, false);
+    for chunk in data::chunks(&opts.input, &roles, CHUNK_ROWS)? {
+        let ds = chunk?;
+        if writer.is_none() {
+            had_target = ds.has_target();
+            writer = Some(ScoreWriter::create(
+                &opts.out,
+                output_columns(&models, &ds.roles.id),
+            )?);
+        }
+        let scores = score_rows(&models, &opts.models, &ds, 0..ds.n_rows())?;
         flagged += scores.flag.iter().filter(|&&f| f).count();
-        writer.write(&models, &scores)?;
+        n += ds.n_rows();
+        writer
+            .as_mut()
+            .expect("created with the first chunk")
+            .write(&models, &scores)?;
     }
+    let Some(writer) = writer else {
+        // No chunk at all: the whole-file loader names the problem (no rows, header only, ...).
+        data::load_with_roles(&opts.input, &roles)?;
+        unreachable!("a table without rows does not load");
+    };
     writer.finish()?;
     Ok(ScoreSummary {
         rows: n,
         flagged,
-        had_target: ds.has_target(),
+        had_target,
         out: opts.out.clone(),
     })
 }

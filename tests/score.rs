@@ -179,11 +179,15 @@ fn assert_matches_in_memory(scored: &Dataset, out: &Path, spend_known: bool) {
     for (g, w) in got.iter().zip(&want) {
         assert!((g - w).abs() <= 1e-9 * w.abs().max(1.0), "spend {g} vs {w}");
     }
-    // Interval: type-7 quantiles 0.05 / 0.95 of the out-of-fold residuals, clipped at 0.
+    // Interval: type-7 quantiles 0.05 / 0.95 of the out-of-fold residuals, both ends clipped at
+    // the spend range's minimum, 0 (a linear model can predict negative spend far out).
     let res = &b.findings.regression.out_of_fold.residual;
     let (lo, hi) = (quantile7(res, 0.05), quantile7(res, 0.95));
     for ((l, u), p) in num(&rows, 2).iter().zip(num(&rows, 3)).zip(&got) {
-        assert!((l - (p + lo).max(0.0)).abs() < 1e-9 && (u - (p + hi)).abs() < 1e-9);
+        assert!(
+            (l - (p + lo).max(0.0)).abs() < 1e-9 && (u - (p + hi).max(0.0)).abs() < 1e-9,
+            "interval [{l}, {u}] around {p} (offsets {lo}, {hi})"
+        );
     }
 
     // Growth potential: the analysis' own (linfa) models refitted on all rows.
@@ -579,4 +583,43 @@ fn a_build_without_models_leaves_a_note_and_no_stale_models() {
         &tiny,
         &["holds no models", "were not saved"],
     );
+}
+
+/// A table longer than one chunk ([`customer_intel::score::CHUNK_ROWS`] rows) streams through
+/// chunk by chunk: the scores equal the in-memory models' on every row, and a bad cell in a later
+/// chunk is reported with its line number in the whole file while the old output stays.
+#[test]
+fn a_table_longer_than_one_chunk_streams_and_reports_absolute_lines() {
+    let b = bundled();
+    let dir = scratch("multi-chunk");
+    let rows = customer_intel::score::CHUNK_ROWS + 3_000;
+    let syn = data::synth(rows, 5, &SynthSpec::default());
+    let input = dir.join("many.csv");
+    data::write_csv(&syn, &input).unwrap();
+    let out = dir.join("many.scores.csv");
+    let run = score(&input, &b.models, &out, None);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_matches_in_memory(&syn, &out, true);
+
+    // Break the age of the second-to-last customer (well inside the second chunk).
+    let text = std::fs::read_to_string(&input).unwrap();
+    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+    let line_no = lines.len() - 1; // 1-based number of the second-to-last line
+    let header = fields(&lines[0]);
+    let age = header.iter().position(|h| h == "age").unwrap();
+    let mut f = fields(&lines[line_no - 1]);
+    f[age] = "old".into();
+    lines[line_no - 1] = f.join(",");
+    let bad = dir.join("many_bad.csv");
+    std::fs::write(&bad, lines.join("\n") + "\n").unwrap();
+    let before = std::fs::read(&out).unwrap();
+    let run = score(&bad, &b.models, &out, None);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains(&format!("many_bad.csv:line {line_no}, column 'age', value 'old'")),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(std::fs::read(&out).unwrap(), before, "the old output is untouched");
 }
