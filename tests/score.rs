@@ -616,10 +616,15 @@ fn a_table_longer_than_one_chunk_streams_and_reports_absolute_lines() {
     let run = score(&bad, &b.models, &out, None);
     assert_eq!(run.code, 2, "{}", run.stderr);
     assert!(
-        run.stderr
-            .contains(&format!("many_bad.csv:line {line_no}, column 'age', value 'old'")),
+        run.stderr.contains(&format!(
+            "many_bad.csv:line {line_no}, column 'age', value 'old'"
+        )),
         "{}",
         run.stderr
     );
-    assert_eq!(std::fs::read(&out).unwrap(), before, "the old output is untouched");
+    assert_eq!(
+        std::fs::read(&out).unwrap(),
+        before,
+        "the old output is untouched"
+    );
 }
