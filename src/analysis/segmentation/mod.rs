@@ -476,6 +476,28 @@ fn kmeans_all(
     })
 }
 
+/// The analysis' k-means solution with `k` clusters fitted again: the same fit rows (the sample
+/// above `sample_cap`), seed stream and label order as [`run`], every row labelled.
+fn refit(
+    ds: &Dataset,
+    settings: &Settings,
+    f: &fit::Features,
+    k: usize,
+) -> Result<(Plan, fit::Partition), SegmentationError> {
+    let plan = plan(ds, settings);
+    let xf = fit::to_matrix(&pick(&f.rows, &plan.fit));
+    let p = kmeans_all(
+        f,
+        &xf,
+        &plan,
+        k,
+        settings,
+        rng::stream(settings.seed, &kmeans_label(k)),
+        order_feature(ds, f),
+    )?;
+    Ok((plan, p))
+}
+
 /// Silhouette of the k-means solution with `k` clusters, exactly as [`run`] scores it on all
 /// rows (same features, seed stream and sampling above `sample_cap`). Returns NaN when the
 /// settings do not fit the table (for example an unknown feature). For the robustness sweeps.
@@ -495,18 +517,7 @@ pub fn silhouette_at(ds: &Dataset, settings: &Settings, k: usize) -> f64 {
     if k < 2 || ds.n_groups <= k {
         return f64::NAN;
     }
-    let order_by = order_feature(ds, &f);
-    let plan = plan(ds, settings);
-    let xf = fit::to_matrix(&pick(&f.rows, &plan.fit));
-    let Ok(p) = kmeans_all(
-        &f,
-        &xf,
-        &plan,
-        k,
-        settings,
-        rng::stream(settings.seed, &kmeans_label(k)),
-        order_by,
-    ) else {
+    let Ok((plan, p)) = refit(ds, settings, &f, k) else {
         return f64::NAN;
     };
     let labels = pick(&p.labels, &plan.sil);
@@ -931,18 +942,7 @@ pub fn fit_production(
     let s = &settings.segmentation;
     let k = findings.chosen_k;
     let f = fit::features(ds, s)?;
-    let order_by = order_feature(ds, &f);
-    let plan = plan(ds, settings);
-    let xf = fit::to_matrix(&pick(&f.rows, &plan.fit));
-    let p = kmeans_all(
-        &f,
-        &xf,
-        &plan,
-        k,
-        settings,
-        rng::stream(settings.seed, &kmeans_label(k)),
-        order_by,
-    )?;
+    let (plan, p) = refit(ds, settings, &f, k)?;
     let sizes = cm::cluster_sizes(&p.labels);
     let expected: Vec<usize> = findings.personas.iter().map(|q| q.size).collect();
     if sizes != expected || p.centroids.len() != findings.personas.len() {
