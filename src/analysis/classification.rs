@@ -819,6 +819,28 @@ fn tree_params(
 }
 
 /// The leaf a row falls into, following linfa-trees' own rule (`x[f] < split` goes left).
+/// A fitted tree's probability at each leaf: the positive share of the training rows routed to
+/// that leaf (the overall positive share for a leaf no training row reaches).
+fn leaf_probability(
+    root: &TreeNode<f64, bool>,
+    train: &[&[f64]],
+    labels: &[bool],
+) -> impl Fn(&TreeNode<f64, bool>) -> f64 + use<> {
+    let mut counts: BTreeMap<usize, (f64, f64)> = BTreeMap::new();
+    for (r, &y) in train.iter().zip(labels) {
+        let id = std::ptr::from_ref(leaf(root, &|j| r[j])) as usize;
+        let e = counts.entry(id).or_insert((0.0, 0.0));
+        e.0 += f64::from(u8::from(y));
+        e.1 += 1.0;
+    }
+    let share = labels.iter().filter(|&&l| l).count() as f64 / labels.len() as f64;
+    move |n| {
+        counts
+            .get(&(std::ptr::from_ref(n) as usize))
+            .map_or(share, |(p, t)| p / t)
+    }
+}
+
 fn leaf<'a>(node: &'a TreeNode<f64, bool>, row: &dyn Fn(usize) -> f64) -> &'a TreeNode<f64, bool> {
     let mut node = node;
     while !node.is_leaf() {
@@ -869,22 +891,11 @@ fn fit_predict(
         }
         ClassifierKind::DecisionTree => {
             let tree = fit_tree(cs, train, labels)?;
-            // Leaf probability: positive share of the training rows routed to the leaf.
             let root = tree.root_node();
-            let mut counts: BTreeMap<usize, (f64, f64)> = BTreeMap::new();
-            for (r, &y) in train.iter().zip(labels) {
-                let id = std::ptr::from_ref(leaf(root, &|j| r[j])) as usize;
-                let e = counts.entry(id).or_insert((0.0, 0.0));
-                e.0 += f64::from(u8::from(y));
-                e.1 += 1.0;
-            }
-            let share = positives as f64 / labels.len() as f64;
+            let probability = leaf_probability(root, train, labels);
             Ok(test
                 .iter()
-                .map(|r| {
-                    let id = std::ptr::from_ref(leaf(root, &|j| r[j])) as usize;
-                    counts.get(&id).map_or(share, |(p, t)| p / t)
-                })
+                .map(|r| probability(leaf(root, &|j| r[j])))
                 .collect())
         }
         ClassifierKind::RandomForest => {
@@ -1249,19 +1260,7 @@ fn fit_saved(
         ClassifierKind::DecisionTree => {
             let tree = fit_tree(cs, train, labels)?;
             let root = tree.root_node();
-            let mut counts: BTreeMap<usize, (f64, f64)> = BTreeMap::new();
-            for (r, &y) in train.iter().zip(labels) {
-                let id = std::ptr::from_ref(leaf(root, &|j| r[j])) as usize;
-                let e = counts.entry(id).or_insert((0.0, 0.0));
-                e.0 += f64::from(u8::from(y));
-                e.1 += 1.0;
-            }
-            let share = positives as f64 / labels.len() as f64;
-            let value = |n: &TreeNode<f64, bool>| {
-                counts
-                    .get(&(std::ptr::from_ref(n) as usize))
-                    .map_or(share, |(p, t)| p / t)
-            };
+            let value = leaf_probability(root, train, labels);
             SavedClassifier::DecisionTree {
                 tree: SavedTree::from_linfa(root, &value),
             }
