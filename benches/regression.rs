@@ -4,23 +4,11 @@
 //! benchmark framework): the median of several runs.
 
 use std::path::Path;
-use std::time::Instant;
 
 use customer_intel::analysis::regression::{self, FeatureSet};
+use customer_intel::bench::median_ms;
 use customer_intel::ml::{cv::Scheme, regressors::ModelKind};
 use customer_intel::{data, settings::Settings};
-
-fn median_ms(runs: usize, mut f: impl FnMut()) -> f64 {
-    let mut t: Vec<f64> = (0..runs)
-        .map(|_| {
-            let s = Instant::now();
-            f();
-            s.elapsed().as_secs_f64() * 1e3
-        })
-        .collect();
-    t.sort_by(f64::total_cmp);
-    t[runs / 2]
-}
 
 fn main() {
     let ds = data::load(Path::new("data/customer_purchasing_behaviors.csv")).expect("bundled data");

@@ -11,6 +11,24 @@ use crate::data::{self, SynthSpec};
 use crate::pipeline::{self, BuildOptions};
 use crate::settings::Settings;
 
+/// The median wall-clock time of `runs` calls of `f`, in milliseconds (used by `benches/`).
+///
+/// ```
+/// let ms = customer_intel::bench::median_ms(3, || std::thread::sleep(std::time::Duration::from_millis(2)));
+/// assert!(ms >= 2.0);
+/// ```
+pub fn median_ms(runs: usize, mut f: impl FnMut()) -> f64 {
+    let mut t: Vec<f64> = (0..runs.max(1))
+        .map(|_| {
+            let s = Instant::now();
+            f();
+            s.elapsed().as_secs_f64() * 1e3
+        })
+        .collect();
+    t.sort_by(f64::total_cmp);
+    t[t.len() / 2]
+}
+
 /// Timings of one table size.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SizeResult {
