@@ -124,46 +124,25 @@ pub struct Scores {
 
 /// The role fields a model depends on, compared between a model file and the input's settings.
 fn role_differences(model: &Roles, input: &Roles) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut cmp = |name: &str, a: String, b: String| {
-        if a != b {
-            out.push(format!(
-                "roles.{name} is {a} in the model but {b} in the input's settings"
-            ));
-        }
+    let fields = |r: &Roles| {
+        [
+            ("id", format!("{:?}", r.id)),
+            ("target", format!("{:?}", r.target)),
+            ("numeric", format!("{:?}", r.numeric)),
+            ("demographic", format!("{:?}", r.demographic)),
+            ("category", format!("{:?}", r.category)),
+            ("category_levels", format!("{:?}", r.category_levels)),
+            ("label_inputs", format!("{:?}", r.label_inputs)),
+        ]
     };
-    cmp("id", format!("{:?}", model.id), format!("{:?}", input.id));
-    cmp(
-        "target",
-        format!("{:?}", model.target),
-        format!("{:?}", input.target),
-    );
-    cmp(
-        "numeric",
-        format!("{:?}", model.numeric),
-        format!("{:?}", input.numeric),
-    );
-    cmp(
-        "demographic",
-        format!("{:?}", model.demographic),
-        format!("{:?}", input.demographic),
-    );
-    cmp(
-        "category",
-        format!("{:?}", model.category),
-        format!("{:?}", input.category),
-    );
-    cmp(
-        "category_levels",
-        format!("{:?}", model.category_levels),
-        format!("{:?}", input.category_levels),
-    );
-    cmp(
-        "label_inputs",
-        format!("{:?}", model.label_inputs),
-        format!("{:?}", input.label_inputs),
-    );
-    out
+    fields(model)
+        .into_iter()
+        .zip(fields(input))
+        .filter(|((_, a), (_, b))| a != b)
+        .map(|((name, a), (_, b))| {
+            format!("roles.{name} is {a} in the model but {b} in the input's settings")
+        })
+        .collect()
 }
 
 /// Refuses models trained with other roles than `roles` (the input's settings).
