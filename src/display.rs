@@ -521,15 +521,39 @@ impl Gallery {
     }
 }
 
-/// The figures of the findings whose file name starts with `prefix` (for example `"eda"`), in
-/// the order [`plot::all`] draws them: the same figures the report shows.
+/// The figures of the findings whose file name starts with `prefix`, drawn by the analysis the
+/// prefix names (its registry entry: `"eda"`, `"regression"`, … or a longer prefix such as
+/// `"eda_vif"`), in the order the report shows them. Only that analysis' figures are drawn.
 pub fn figures(findings: &Findings, prefix: &str) -> Gallery {
+    let owner = crate::analysis::REGISTRY
+        .iter()
+        .find(|a| prefix == a.name() || prefix.starts_with(&format!("{}_", a.name())));
+    let drawn = match owner {
+        Some(a) => a.figures(findings),
+        None => plot::all(findings),
+    };
     Gallery(
-        plot::all(findings)
+        drawn
             .into_iter()
             .filter(|f| f.name.starts_with(prefix))
             .collect(),
     )
+}
+
+/// One registered analysis' part of the findings as a titled table (the analysis' title from
+/// the registry), or a note naming the registered analyses when `name` is not one of them.
+pub fn section(findings: &Findings, name: &str) -> Html {
+    match crate::analysis::find(name) {
+        Some(a) => table(a.title(), &a.findings_json(findings)),
+        None => {
+            let known: Vec<&str> = crate::analysis::REGISTRY.iter().map(|a| a.name()).collect();
+            rows(
+                "Unknown analysis",
+                &["asked for", "registered analyses"],
+                &[vec![name.to_string(), known.join(", ")]],
+            )
+        }
+    }
 }
 
 /// Prints `CHECK key=value` with the value as JSON (floats round-trip exactly). `key` is the

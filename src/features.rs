@@ -117,22 +117,15 @@ impl FeatureSettings {
     /// Checks the settings: the quantile lies in (0, 1) and cut points increase strictly.
     /// (Column names that the roles lack are not an error: those features are skipped and reported.)
     pub fn check(&self) -> Result<(), SettingsError> {
-        if !(self.growth_quantile > 0.0 && self.growth_quantile < 1.0) {
-            return Err(SettingsError::Invalid(format!(
-                "features.growth_quantile must lie in (0, 1), got {}",
-                self.growth_quantile
-            )));
-        }
-        for (what, cuts) in [
-            ("age_cuts", &self.age_cuts),
-            ("income_cuts", &self.income_cuts),
-        ] {
-            if cuts.iter().any(|c| !c.is_finite()) || cuts.windows(2).any(|w| w[0] >= w[1]) {
-                return Err(SettingsError::Invalid(format!(
-                    "features.{what} must be finite and strictly increasing, got {cuts:?}"
-                )));
-            }
-        }
+        use crate::bounds;
+        bounds::open("features.growth_quantile", self.growth_quantile, 0.0, 1.0)?;
+        bounds::increasing("features.age_cuts", &self.age_cuts, (-1e12, 1e12), (0, 20))?;
+        bounds::increasing(
+            "features.income_cuts",
+            &self.income_cuts,
+            (-1e12, 1e12),
+            (0, 20),
+        )?;
         Ok(())
     }
 }

@@ -7,6 +7,7 @@
 
 pub mod analysis;
 pub mod bench;
+pub mod bounds;
 pub mod data;
 pub mod display;
 pub mod features;
@@ -22,4 +23,5 @@ pub mod rng;
 pub mod score;
 pub mod settings;
 pub mod stats;
+pub mod targets;
 pub mod tracking;

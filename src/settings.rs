@@ -39,6 +39,16 @@ pub enum SettingsError {
     /// The settings parsed but contradict each other.
     #[error("settings are inconsistent: {0}")]
     Invalid(String),
+    /// A value lies outside its allowed range (see [`crate::bounds`]).
+    #[error("settings key `{key}` = {value} is out of range: expected {allowed}")]
+    OutOfRange {
+        /// The dotted settings key, e.g. `regression.inner_folds`.
+        key: String,
+        /// The value given, as written back.
+        value: String,
+        /// The allowed range in words.
+        allowed: String,
+    },
 }
 
 /// An allowed range for a numeric column; `None` leaves that side open.
@@ -311,29 +321,13 @@ impl Settings {
         Settings::from_toml(&text, path)
     }
 
-    /// Checks cross-field consistency.
+    /// Checks every value (global keys here, each analysis' table through the registry, then
+    /// the roles); a value out of range is named with its key, the value and the allowed range.
     pub fn check(&self) -> Result<(), SettingsError> {
-        if self.folds < 2 {
-            return Err(SettingsError::Invalid(format!(
-                "folds must be at least 2, got {}",
-                self.folds
-            )));
-        }
-        if self.repeats == 0 {
-            return Err(SettingsError::Invalid("repeats must be at least 1".into()));
-        }
-        if self.sample_cap < 100 {
-            return Err(SettingsError::Invalid(format!(
-                "sample_cap must be at least 100, got {}",
-                self.sample_cap
-            )));
-        }
-        self.eda.check()?;
-        self.features.check()?;
-        self.drift
-            .check(self.folds)
-            .map_err(SettingsError::Invalid)?;
-        self.robustness.check().map_err(SettingsError::Invalid)?;
+        crate::bounds::count("folds", self.folds, 2, 50)?;
+        crate::bounds::count("repeats", self.repeats, 1, 100)?;
+        crate::bounds::count("sample_cap", self.sample_cap, 100, 10_000_000)?;
+        crate::analysis::check_settings(self)?;
         self.roles.check()
     }
 

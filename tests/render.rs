@@ -8,7 +8,7 @@ use std::sync::OnceLock;
 use customer_intel::data;
 use customer_intel::findings::Findings;
 use customer_intel::pipeline::{self, BuildOptions, PipelineError};
-use customer_intel::render::{RenderError, SECTIONS};
+use customer_intel::render::{RenderError, sections};
 use customer_intel::settings::Settings;
 
 fn data() -> PathBuf {
@@ -18,7 +18,7 @@ fn data() -> PathBuf {
 /// A README holding every section's markers around hand-written text, with the given line ending.
 fn readme_text(eol: &str) -> String {
     let mut s = format!("# My hand-in{eol}{eol}Hand-written intro, kept as is.  {eol}");
-    for (name, _) in SECTIONS {
+    for (name, _) in sections() {
         s.push_str(&format!("{eol}Before {name}.{eol}<!-- report:{name}:start -->{eol}stale text{eol}<!-- report:{name}:end -->{eol}After {name}.{eol}"));
     }
     s.push_str("No final newline");
@@ -38,7 +38,7 @@ fn opts(dir: &Path, readme: Option<PathBuf>) -> BuildOptions {
 fn outside_markers(doc: &str) -> Vec<String> {
     let mut parts = Vec::new();
     let mut rest = doc;
-    for (name, _) in SECTIONS {
+    for (name, _) in sections() {
         let start = format!("<!-- report:{name}:start -->");
         let end = format!("<!-- report:{name}:end -->");
         let a = rest.find(&start).expect("start marker") + start.len();

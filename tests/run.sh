@@ -17,6 +17,8 @@ stage() {  # stage NAME COMMAND...
   else failed=$((failed+1)); failures+=("$name"); echo "== FAILED $name ($((SECONDS-t0)) s)"; fi
 }
 
+# 0. Formatting and lints: rustfmt's layout, and clippy with every warning an error.
+stage lint bash -c '(cargo fmt --version && cargo clippy --version) >/dev/null 2>&1 || rustup component add rustfmt clippy; cargo fmt --check && cargo clippy --release --all-targets --quiet -- -D warnings'
 # 1. Unit, integration and doc tests of the crate (includes the malformed-CSV corpus).
 stage cargo cargo test --release --no-fail-fast
 # 1b. The benchmarks still compile (they run with `cargo bench`, never as timed tests).

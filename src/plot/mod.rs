@@ -55,13 +55,7 @@ pub struct Figure {
     pub svg: String,
 }
 
-/// Every figure the findings support, in a stable order.
+/// Every figure the findings support, in registry order ([`crate::analysis::figures`]).
 pub fn all(findings: &Findings) -> Vec<Figure> {
-    let mut figures = Vec::new();
-    figures.extend(eda::figures(findings));
-    figures.extend(regression::figures(&findings.regression));
-    figures.extend(classification::figures(&findings.classification));
-    figures.extend(segmentation::figures(&findings.segmentation));
-    figures.extend(mlops::figures(findings));
-    figures
+    crate::analysis::figures(findings)
 }

@@ -7,18 +7,16 @@
 
 use serde::Serialize;
 
-use serde_json::Value;
-
 use super::format::{num, pct};
 use super::scorecard::{self, Scorecard};
 use crate::findings::Findings;
+use crate::ml::cv::Scheme;
+use crate::targets::{serde_name, words};
 
 /// Share of duplicate rows from which duplicates are called out.
 pub const DUPLICATE_SHARE: f64 = 0.10;
 /// Fewer distinct rows than this makes every estimate fragile.
 pub const SMALL_SAMPLE: usize = 100;
-/// A category level with a smaller share of rows is too sparse to conclude about.
-pub const SPARSE_SHARE: f64 = 0.05;
 
 /// What kind of statement a conclusion is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -49,23 +47,18 @@ pub struct Conclusion {
     pub text: String,
 }
 
-/// A VIF at or above this makes individual linear coefficients uninterpretable.
-pub const HIGH_VIF: f64 = 10.0;
-
-/// Applies every rule, in order, and returns the conclusions whose condition holds.
-///
-/// Rules about the analyses read the serialised findings by field path (as the scorecard does),
-/// so a rule whose analysis has not produced its numbers simply does not fire.
+/// Applies every rule, in order, and returns the conclusions whose condition holds. Rules read
+/// the typed findings; a rule whose analysis produced no numbers does not fire. Thresholds
+/// that a setting defines (VIF, sparse share) are read from the run's settings.
 pub fn derive(f: &Findings) -> Vec<Conclusion> {
-    let v = serde_json::to_value(f).expect("findings always serialise");
     let card = scorecard::build(f);
     let mut out = Vec::new();
     duplicates(f, &mut out);
     small_sample(f, &mut out);
     sparse_levels(f, &mut out);
     targets(&card, &mut out);
-    multicollinearity(&v, &mut out);
-    model_choice(&v, &mut out);
+    multicollinearity(f, &mut out);
+    model_choice(f, &mut out);
     out.sort_by_key(|c| c.kind);
     out
 }
@@ -119,92 +112,76 @@ fn targets(card: &Scorecard, out: &mut Vec<Conclusion>) {
     }
 }
 
-fn multicollinearity(v: &Value, out: &mut Vec<Conclusion>) {
-    let Some(vifs) = v.pointer("/eda/collinearity/vif").and_then(Value::as_array) else {
-        return;
-    };
-    let worst = vifs
+fn multicollinearity(f: &Findings, out: &mut Vec<Conclusion>) {
+    let high_vif = f.provenance.settings.eda.high_vif;
+    let worst = f
+        .eda
+        .collinearity
+        .vif
         .iter()
-        .filter_map(|x| Some((x.get("column")?.as_str()?, x.get("vif")?.as_f64()?)))
-        .max_by(|a, b| a.1.total_cmp(&b.1));
-    let Some((col, vif)) = worst else { return };
-    if vif < HIGH_VIF {
+        .filter(|v| !v.vif.is_nan())
+        .max_by(|a, b| a.vif.total_cmp(&b.vif));
+    let Some(worst) = worst else { return };
+    if worst.vif < high_vif {
         return;
     }
     // The bootstrap's most unstable OLS coefficient, when the regression reported one.
-    let flip = v
-        .pointer("/regression/bootstrap/coefficients")
-        .and_then(Value::as_array)
-        .and_then(|cs| {
-            cs.iter()
-                .filter_map(|c| {
-                    Some((
-                        c.get("column")?.as_str()?,
-                        c.pointer("/ols/sign_flip_share")?.as_f64()?,
-                    ))
-                })
-                .max_by(|a, b| a.1.total_cmp(&b.1))
-        });
+    let flip = f
+        .regression
+        .bootstrap
+        .coefficients
+        .iter()
+        .filter(|c| !c.ols.sign_flip_share.is_nan())
+        .max_by(|a, b| a.ols.sign_flip_share.total_cmp(&b.ols.sign_flip_share));
     let mut text = format!(
-        "The predictors are nearly collinear (largest VIF {} for `{col}`): a linear model can predict well while its \
+        "The predictors are nearly collinear (largest VIF {} for `{}`): a linear model can predict well while its \
          individual coefficients are not interpretable, and importance is shared among correlated features.",
-        num(vif, Some(1))
+        num(worst.vif, Some(1)),
+        worst.column
     );
-    if let Some((c, share)) = flip {
-        if share > 0.0 {
+    if let Some(c) = flip {
+        if c.ols.sign_flip_share > 0.0 {
             text.push_str(&format!(
-                " In the bootstrap, the OLS coefficient of `{c}` changes sign in {} of resamples; read the penalised (ridge) coefficients, or none.",
-                pct(share, 0)
+                " In the bootstrap, the OLS coefficient of `{}` changes sign in {} of resamples; read the penalised (ridge) coefficients, or none.",
+                c.column,
+                pct(c.ols.sign_flip_share, 0)
             ));
         }
     }
     out.push(Conclusion {
         id: "multicollinearity",
         kind: Kind::Caveat,
-        rule: format!("largest VIF ≥ {}", num(HIGH_VIF, Some(0))),
+        rule: format!("largest VIF ≥ {}", num(high_vif, Some(0))),
         text,
     });
 }
 
 /// Parsimony: among group-aware regression scores, the simplest model (in the analysis' own
 /// order, simplest first) whose mean R² is within one fold standard deviation of the best.
-fn model_choice(v: &Value, out: &mut Vec<Conclusion>) {
-    let Some(scores) = v.pointer("/regression/scores").and_then(Value::as_array) else {
+fn model_choice(f: &Findings, out: &mut Vec<Conclusion>) {
+    let r = &f.regression;
+    let (Some(best_model), Some(set)) = (r.best.model, r.best.feature_set) else {
         return;
     };
-    let best_set = v
-        .pointer("/regression/best/feature_set")
-        .and_then(Value::as_str);
-    let (Some(best_model), Some(set)) = (
-        v.pointer("/regression/best/model").and_then(Value::as_str),
-        best_set,
-    ) else {
-        return;
-    };
-    let grouped: Vec<(&str, f64, f64)> = scores
+    let grouped: Vec<(String, f64, f64)> = r
+        .scores
         .iter()
-        .filter(|s| {
-            s.get("scheme").and_then(Value::as_str) != Some("k_fold")
-                && s.get("feature_set").and_then(Value::as_str) == Some(set)
-        })
-        .filter_map(|s| {
-            Some((
-                s.get("model")?.as_str()?,
-                s.pointer("/r2/mean")?.as_f64()?,
-                s.pointer("/r2/sd")?.as_f64()?,
-            ))
-        })
+        .filter(|s| s.scheme != Scheme::KFold && s.feature_set == set)
+        .filter(|s| !(s.r2.mean.is_nan() || s.r2.sd.is_nan()))
+        .map(|s| (serde_name(&s.model), s.r2.mean, s.r2.sd))
         .collect();
-    let Some(&(_, best_r2, best_sd)) = grouped.iter().find(|g| g.0 == best_model) else {
+    let best_name = serde_name(&best_model);
+    let Some((_, best_r2, best_sd)) = grouped.iter().find(|g| g.0 == best_name).cloned() else {
         return;
     };
-    let Some(&(simple, r2, _)) = grouped.iter().find(|g| g.1 >= best_r2 - best_sd) else {
+    let Some((simple, r2, _)) = grouped.iter().find(|g| g.1 >= best_r2 - best_sd).cloned() else {
         return;
     };
-    let text = if simple == best_model {
+    let set = serde_name(&set);
+    let text = if simple == best_name {
         format!(
             "Use {} on the {} features for spend: it has the best group-aware R² ({}), and no simpler model comes within one fold standard deviation ({}).",
-            simple.replace('_', " "),
+            words(&simple),
             set,
             num(best_r2, Some(3)),
             num(best_sd, Some(3))
@@ -212,11 +189,11 @@ fn model_choice(v: &Value, out: &mut Vec<Conclusion>) {
     } else {
         format!(
             "Use {} on the {} features for spend: its group-aware R² ({}) is within one fold standard deviation ({}) of the best model, {} ({}), and it is simpler to explain and to maintain.",
-            simple.replace('_', " "),
+            words(&simple),
             set,
             num(r2, Some(3)),
             num(best_sd, Some(3)),
-            best_model.replace('_', " "),
+            words(&best_name),
             num(best_r2, Some(3))
         )
     };
@@ -275,13 +252,14 @@ fn sparse_levels(f: &Findings, out: &mut Vec<Conclusion>) {
     if d.rows == 0 {
         return;
     }
+    let sparse_share = f.provenance.settings.eda.sparse_share;
     for (level, n) in &d.category_counts {
         let share = *n as f64 / d.rows as f64;
-        if share < SPARSE_SHARE {
+        if share < sparse_share {
             out.push(Conclusion {
                 id: "sparse_level",
                 kind: Kind::NotSupported,
-                rule: format!("a {} level holds < {} of rows", f.provenance.settings.roles.category, pct(SPARSE_SHARE, 0)),
+                rule: format!("a {} level holds < {} of rows", f.provenance.settings.roles.category, pct(sparse_share, 0)),
                 text: format!(
                     "{level} has only {n} customers ({}): no statement specific to {level} is supported by this data; \
                      models that use the {} column learn little more than its mean.",

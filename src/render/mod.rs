@@ -5,7 +5,7 @@
 //! 1. [`view::View`] gathers what templates see: the findings themselves, the scorecard
 //!    ([`scorecard`]), the conclusions derived by coded rules ([`conclusions`]), the crates and
 //!    versions the binary was built with, figure links and provenance.
-//! 2. [`templates::Engine`] renders one Markdown template per README section ([`SECTIONS`]);
+//! 2. [`templates::Engine`] renders one Markdown template per README section ([`sections`]);
 //!    number formatting is done by the filters of [`format`].
 //! 3. [`markers::splice`] puts each section between its markers in README.md.
 //! 4. [`markdown`] turns the same Markdown into HTML (figures inlined as SVG, headings with
@@ -34,17 +34,27 @@ use templates::{Engine, FigureLink, TemplateSet};
 
 pub use markers::MarkerError;
 
-/// The generated README sections, in document order: (marker name, template).
-pub const SECTIONS: &[(&str, &str)] = &[
-    ("eda", "eda.md"),
-    ("regression", "regression.md"),
-    ("classification", "classification.md"),
-    ("segmentation", "segmentation.md"),
-    ("mlops", "mlops.md"),
+/// The README sections that belong to no single analysis, after the analyses' own sections:
+/// (marker name, template).
+pub const REPORT_SECTIONS: &[(&str, &str)] = &[
     ("results", "results.md"),
     ("conclusions", "conclusions.md"),
     ("architecture", "architecture.md"),
 ];
+
+/// Every generated README section, in document order, (marker name, template): one per
+/// registered analysis ([`crate::analysis::REGISTRY`]), then [`REPORT_SECTIONS`].
+pub fn sections() -> Vec<(String, String)> {
+    crate::analysis::REGISTRY
+        .iter()
+        .map(|a| (a.name().to_string(), format!("{}.md", a.name())))
+        .chain(
+            REPORT_SECTIONS
+                .iter()
+                .map(|(n, t)| (n.to_string(), t.to_string())),
+        )
+        .collect()
+}
 
 /// Errors of rendering.
 #[derive(Debug, Error)]
@@ -218,10 +228,10 @@ pub fn render(
     let v = view::View::new(findings, &links, opts.stamp.clone());
     let ctx = tera::Context::from_serialize(&v).expect("the view always serialises");
 
-    let mut sections = Vec::with_capacity(SECTIONS.len());
-    for (name, template) in SECTIONS {
-        let md = engine.render(template, &ctx)?;
-        sections.push((name.to_string(), normalise(&md)));
+    let mut sections = Vec::new();
+    for (name, template) in self::sections() {
+        let md = engine.render(&template, &ctx)?;
+        sections.push((name, normalise(&md)));
     }
 
     let svgs: FigureSvgs = figures

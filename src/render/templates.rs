@@ -17,23 +17,11 @@ use tera::{Context, Tera, Value};
 use super::RenderError;
 use super::format;
 
-/// Every built-in template: (name, source).
-pub const BUILTIN: &[(&str, &str)] = &[
+/// The built-in templates that belong to no single analysis: the report-level sections
+/// ([`super::REPORT_SECTIONS`]), shared macros, and the HTML/CSS/JS wrappers of report and slides.
+/// Each analysis' own template comes from its registry entry ([`crate::analysis::Analysis`]).
+pub const REPORT_TEMPLATES: &[(&str, &str)] = &[
     ("macros.md", include_str!("../../templates/macros.md")),
-    ("eda.md", include_str!("../../templates/eda.md")),
-    (
-        "regression.md",
-        include_str!("../../templates/regression.md"),
-    ),
-    (
-        "classification.md",
-        include_str!("../../templates/classification.md"),
-    ),
-    (
-        "segmentation.md",
-        include_str!("../../templates/segmentation.md"),
-    ),
-    ("mlops.md", include_str!("../../templates/mlops.md")),
     ("results.md", include_str!("../../templates/results.md")),
     (
         "conclusions.md",
@@ -54,6 +42,17 @@ pub const BUILTIN: &[(&str, &str)] = &[
     ("slides.css", include_str!("../../templates/slides.css")),
     ("slides.js", include_str!("../../templates/slides.js")),
 ];
+
+/// Every built-in template, (name, source): each registered analysis' `NAME.md`, in registry
+/// order, then [`REPORT_TEMPLATES`].
+pub fn builtin() -> Vec<(String, &'static str)> {
+    let mut all: Vec<(String, &'static str)> = crate::analysis::REGISTRY
+        .iter()
+        .map(|a| (format!("{}.md", a.name()), a.template_source()))
+        .collect();
+    all.extend(REPORT_TEMPLATES.iter().map(|(n, s)| (n.to_string(), *s)));
+    all
+}
 
 /// Where a template's text came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -82,9 +81,9 @@ pub struct TemplateSet {
 impl TemplateSet {
     /// The built-in templates only.
     pub fn builtin() -> TemplateSet {
-        let sources = BUILTIN
-            .iter()
-            .map(|(n, s)| (n.to_string(), (s.to_string(), Origin::Builtin)))
+        let sources = builtin()
+            .into_iter()
+            .map(|(n, s)| (n, (s.to_string(), Origin::Builtin)))
             .collect();
         TemplateSet { sources }
     }

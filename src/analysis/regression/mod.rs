@@ -15,6 +15,8 @@
 //!
 //! Standardisation and penalty choice are fitted inside training folds only.
 
+pub mod contract;
+
 pub mod bootstrap;
 pub mod design;
 pub mod importance;
@@ -88,47 +90,89 @@ impl Default for RegressionSettings {
 }
 
 impl RegressionSettings {
-    /// Checks the settings; the message names the offending key.
-    pub fn check(&self) -> Result<(), RegressionError> {
-        let bad = |m: String| Err(RegressionError::Settings(m));
-        if self.penalty_grid.is_empty()
-            || self
-                .penalty_grid
-                .iter()
-                .any(|p| !(p.is_finite() && *p > 0.0))
-            || self.penalty_grid.windows(2).any(|w| w[0] >= w[1])
-        {
-            return bad(format!(
-                "regression.penalty_grid must be positive and strictly increasing, got {:?}",
-                self.penalty_grid
-            ));
+    /// Checks every value; the error names the `regression.` key, its value and the allowed
+    /// range (the same check runs when settings load, so a bad value never reaches a run).
+    pub fn validate(&self) -> Result<(), crate::settings::SettingsError> {
+        use crate::bounds;
+        bounds::count(
+            "regression.penalty_grid (entries)",
+            self.penalty_grid.len(),
+            1,
+            50,
+        )?;
+        for (i, p) in self.penalty_grid.iter().enumerate() {
+            bounds::open_closed(&format!("regression.penalty_grid[{i}]"), *p, 0.0, 1e6)?;
         }
-        if self.inner_folds < 2 {
-            return bad(format!(
-                "regression.inner_folds must be at least 2, got {}",
-                self.inner_folds
-            ));
-        }
-        if self.bootstrap_resamples < 200 {
-            return bad(format!(
-                "regression.bootstrap_resamples must be at least 200, got {}",
-                self.bootstrap_resamples
-            ));
-        }
-        if self.permutation_repeats < 10 {
-            return bad(format!(
-                "regression.permutation_repeats must be at least 10, got {}",
-                self.permutation_repeats
-            ));
-        }
-        if self.forest.trees == 0
-            || !(self.forest.max_features_share > 0.0 && self.forest.max_features_share <= 1.0)
-        {
-            return bad(
-                "regression.forest needs trees >= 1 and 0 < max_features_share <= 1".into(),
-            );
-        }
+        bounds::increasing(
+            "regression.penalty_grid",
+            &self.penalty_grid,
+            (0.0, 1e6),
+            (1, 50),
+        )?;
+        bounds::count(
+            "regression.max_iterations",
+            self.max_iterations as usize,
+            1,
+            100_000,
+        )?;
+        bounds::count("regression.inner_folds", self.inner_folds, 2, 20)?;
+        bounds::count("regression.forest.trees", self.forest.trees, 1, 2_000)?;
+        bounds::count(
+            "regression.forest.max_depth",
+            self.forest.max_depth as usize,
+            0,
+            64,
+        )?;
+        bounds::count(
+            "regression.forest.min_samples_leaf",
+            self.forest.min_samples_leaf,
+            1,
+            1_000,
+        )?;
+        bounds::open_closed(
+            "regression.forest.max_features_share",
+            self.forest.max_features_share,
+            0.0,
+            1.0,
+        )?;
+        bounds::count(
+            "regression.bootstrap_resamples",
+            self.bootstrap_resamples,
+            200,
+            100_000,
+        )?;
+        bounds::count(
+            "regression.permutation_repeats",
+            self.permutation_repeats,
+            10,
+            10_000,
+        )?;
+        bounds::open_closed(
+            "regression.correlation_threshold",
+            self.correlation_threshold,
+            0.0,
+            1.0,
+        )?;
+        bounds::closed("regression.success_r2", self.success_r2, 0.0, 1.0)?;
+        bounds::open_closed(
+            "regression.success_rmse_over_sd",
+            self.success_rmse_over_sd,
+            0.0,
+            10.0,
+        )?;
         Ok(())
+    }
+
+    /// [`RegressionSettings::validate`] as the analysis' own error.
+    pub fn check(&self) -> Result<(), RegressionError> {
+        self.validate()
+            .map_err(|e| RegressionError::Settings(e.to_string()))
+    }
+
+    /// Whether a mean R² and a mean RMSE / sd meet the success target: R² above
+    /// `success_r2` and RMSE / sd below `success_rmse_over_sd` (the one place "met" is decided).
+    pub fn meets(&self, r2: f64, rmse_over_sd: f64) -> bool {
+        r2 > self.success_r2 && rmse_over_sd < self.success_rmse_over_sd
     }
 }
 
@@ -407,7 +451,7 @@ pub fn try_run(ds: &Dataset, settings: &Settings) -> Result<RegressionFindings, 
                 rmse_over_sd: b.rmse_over_sd.mean,
                 r2_threshold: rs.success_r2,
                 rmse_over_sd_threshold: rs.success_rmse_over_sd,
-                met: b.r2.mean > rs.success_r2 && b.rmse_over_sd.mean < rs.success_rmse_over_sd,
+                met: rs.meets(b.r2.mean, b.rmse_over_sd.mean),
             }
         })
         .collect();

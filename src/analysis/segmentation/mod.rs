@@ -15,6 +15,8 @@
 //! 6. Personas of the chosen solution ([`personas`]), a 2-D PCA projection and silhouette values
 //!    for the figures.
 
+pub mod contract;
+
 mod fit;
 pub mod personas;
 

@@ -8,6 +8,8 @@
 //! as the headline scores, with fewer cross-validation repeats to keep the sweep cheap (recorded
 //! in [`RobustnessSetup`]).
 
+pub mod contract;
+
 use rand_distr::{Distribution, StandardNormal};
 use serde::{Deserialize, Serialize};
 
@@ -48,23 +50,16 @@ impl Default for RobustnessSettings {
 }
 
 impl RobustnessSettings {
-    /// Checks the settings; the message names the offending key.
-    pub fn check(&self) -> Result<(), String> {
-        if self.levels.is_empty() || self.levels.iter().any(|l| !l.is_finite() || *l < 0.0) {
-            return Err(format!(
-                "robustness.levels must be non-negative numbers, got {:?}",
-                self.levels
-            ));
+    /// Checks every value; the error names the `robustness.` key, its value and the range.
+    pub fn check(&self) -> Result<(), crate::settings::SettingsError> {
+        use crate::bounds;
+        bounds::count("robustness.levels (entries)", self.levels.len(), 1, 20)?;
+        for (i, l) in self.levels.iter().enumerate() {
+            bounds::closed(&format!("robustness.levels[{i}]"), *l, 0.0, 10.0)?;
         }
-        if self.repeats == 0 || self.cv_repeats == 0 {
-            return Err("robustness.repeats and robustness.cv_repeats must be at least 1".into());
-        }
-        if self.cv_folds < 2 {
-            return Err(format!(
-                "robustness.cv_folds must be at least 2, got {}",
-                self.cv_folds
-            ));
-        }
+        bounds::count("robustness.repeats", self.repeats, 1, 100)?;
+        bounds::count("robustness.cv_folds", self.cv_folds, 2, 20)?;
+        bounds::count("robustness.cv_repeats", self.cv_repeats, 1, 20)?;
         Ok(())
     }
 }

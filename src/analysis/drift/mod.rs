@@ -18,6 +18,8 @@
 //! least squares (linfa-linear) on the numeric features and the one-hot category: cheap enough to
 //! refit every month.
 
+pub mod contract;
+
 use std::collections::BTreeMap;
 
 use linfa::prelude::*;
@@ -128,39 +130,61 @@ impl Default for DriftSettings {
 }
 
 impl DriftSettings {
-    /// Checks the settings; the message names the offending key.
-    pub fn check(&self, folds: usize) -> Result<(), String> {
-        let fail = |m: String| Err(format!("drift.{m}"));
-        if self.batches < 2 {
-            return fail(format!("batches must be at least 2, got {}", self.batches));
+    /// Checks every value; the error names the `drift.` key, its value and the allowed range.
+    /// The reference period must hold at least 10 rows per cross-validation fold.
+    pub fn check(&self, folds: usize) -> Result<(), crate::settings::SettingsError> {
+        use crate::bounds;
+        bounds::count("drift.batches", self.batches, 2, 120)?;
+        bounds::count(
+            "drift.reference_rows",
+            self.reference_rows,
+            10 * folds.max(2),
+            1_000_000,
+        )?;
+        bounds::count("drift.batch_rows", self.batch_rows, 20, 1_000_000)?;
+        bounds::count("drift.psi_bins", self.psi_bins, 2, 100)?;
+        bounds::open_closed("drift.psi_alarm", self.psi_alarm, 0.0, 10.0)?;
+        bounds::open_closed("drift.rmse_alarm", self.rmse_alarm, 0.0, 100.0)?;
+        bounds::count("drift.train_window", self.train_window, 1, self.batches)?;
+        let sc = &self.scenario;
+        for (key, ramp) in [
+            ("income_scale", &sc.income_scale),
+            ("spend_income_slope", &sc.spend_income_slope),
+            ("young_share", &sc.young_share),
+        ] {
+            bounds::count(
+                &format!("drift.scenario.{key}.onset"),
+                ramp.onset,
+                0,
+                self.batches,
+            )?;
         }
-        if self.reference_rows < 10 * folds.max(2) {
-            return fail(format!(
-                "reference_rows must be at least 10 × folds = {}, got {}",
-                10 * folds,
-                self.reference_rows
-            ));
-        }
-        if self.batch_rows < 20 {
-            return fail(format!(
-                "batch_rows must be at least 20, got {}",
-                self.batch_rows
-            ));
-        }
-        if self.psi_bins < 2 {
-            return fail(format!(
-                "psi_bins must be at least 2, got {}",
-                self.psi_bins
-            ));
-        }
-        if !(self.psi_alarm > 0.0) || !(self.rmse_alarm > 0.0) {
-            return fail(format!(
-                "psi_alarm and rmse_alarm must be positive, got {} and {}",
-                self.psi_alarm, self.rmse_alarm
-            ));
-        }
-        if self.train_window == 0 {
-            return fail("train_window must be at least 1".into());
+        bounds::open_closed(
+            "drift.scenario.income_scale.end",
+            sc.income_scale.end,
+            0.0,
+            100.0,
+        )?;
+        bounds::closed(
+            "drift.scenario.spend_income_slope.end",
+            sc.spend_income_slope.end,
+            -1e6,
+            1e6,
+        )?;
+        bounds::closed(
+            "drift.scenario.young_share.end",
+            sc.young_share.end,
+            0.0,
+            1.0,
+        )?;
+        bounds::count(
+            "drift.scenario.region_onset",
+            sc.region_onset,
+            0,
+            self.batches,
+        )?;
+        for (i, w) in sc.region_mix_end.iter().enumerate() {
+            bounds::closed(&format!("drift.scenario.region_mix_end[{i}]"), *w, 0.0, 1e6)?;
         }
         Ok(())
     }
@@ -933,17 +957,27 @@ mod tests {
             batches: 1,
             ..DriftSettings::default()
         };
-        assert!(bad.check(5).unwrap_err().contains("drift.batches"));
+        assert!(
+            bad.check(5)
+                .unwrap_err()
+                .to_string()
+                .contains("drift.batches")
+        );
         let bad = DriftSettings {
             psi_alarm: f64::NAN,
             ..DriftSettings::default()
         };
-        assert!(bad.check(5).unwrap_err().contains("psi_alarm"));
+        assert!(bad.check(5).unwrap_err().to_string().contains("psi_alarm"));
         let bad = DriftSettings {
             train_window: 0,
             ..DriftSettings::default()
         };
-        assert!(bad.check(5).unwrap_err().contains("train_window"));
+        assert!(
+            bad.check(5)
+                .unwrap_err()
+                .to_string()
+                .contains("train_window")
+        );
     }
 
     #[test]

@@ -7,6 +7,8 @@
 //! Columns are addressed through [`crate::settings::Roles`] only: predictors are
 //! `roles.numeric`, the target `roles.target`, the grouping column `roles.category`.
 
+pub mod contract;
+
 use linfa::prelude::*;
 use linfa_linalg::eigh::EigValsh;
 use linfa_linear::LinearRegression;
@@ -85,9 +87,11 @@ impl Default for EdaSettings {
 }
 
 impl EdaSettings {
-    /// Checks that shares lie in (0, 1), thresholds are positive and sizes non-zero.
+    /// Checks every value: shares lie in (0, 1], thresholds are positive and bounded, sizes are
+    /// counts within their limits; the error names the `eda.` key, its value and the range.
     pub fn check(&self) -> Result<(), SettingsError> {
-        let shares = [
+        use crate::bounds;
+        for (name, v) in [
             ("high_correlation", self.high_correlation),
             ("sparse_share", self.sparse_share),
             ("leakage_correlation", self.leakage_correlation),
@@ -95,13 +99,8 @@ impl EdaSettings {
             ("near_unique_share", self.near_unique_share),
             ("duplicate_critical_share", self.duplicate_critical_share),
             ("split_test_share", self.split_test_share),
-        ];
-        for (name, v) in shares {
-            if !(v > 0.0 && v <= 1.0) {
-                return Err(SettingsError::Invalid(format!(
-                    "eda.{name} must lie in (0, 1], got {v}"
-                )));
-            }
+        ] {
+            bounds::open_closed(&format!("eda.{name}"), v, 0.0, 1.0)?;
         }
         for (name, v) in [
             ("high_vif", self.high_vif),
@@ -109,23 +108,11 @@ impl EdaSettings {
             ("skew", self.skew),
             ("outlier_iqr", self.outlier_iqr),
         ] {
-            if !(v > 0.0 && v.is_finite()) {
-                return Err(SettingsError::Invalid(format!(
-                    "eda.{name} must be positive, got {v}"
-                )));
-            }
+            bounds::open_closed(&format!("eda.{name}"), v, 0.0, 1e6)?;
         }
-        for (name, v) in [
-            ("split_repeats", self.split_repeats),
-            ("histogram_bins", self.histogram_bins),
-            ("density_points", self.density_points),
-        ] {
-            if v == 0 {
-                return Err(SettingsError::Invalid(format!(
-                    "eda.{name} must be at least 1"
-                )));
-            }
-        }
+        bounds::count("eda.split_repeats", self.split_repeats, 1, 1_000)?;
+        bounds::count("eda.histogram_bins", self.histogram_bins, 1, 200)?;
+        bounds::count("eda.density_points", self.density_points, 1, 2_000)?;
         Ok(())
     }
 }
