@@ -1,10 +1,10 @@
-//! Settings: the one seeded configuration that flows through every analysis, and the column
-//! roles that let the platform run on any customer table, not only the bundled one.
+//! Settings: the one seeded configuration that flows through every analysis, including the
+//! column roles that let the platform run on any customer table, not only the bundled one (the
+//! roles are the table's schema and live in [`crate::data::schema`]; they are re-exported here).
 //!
 //! Settings load from TOML (`--settings FILE`). Every struct is `#[serde(default, deny_unknown_fields)]`,
 //! so an omitted key takes its documented default and a misspelt key is an error.
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -16,6 +16,8 @@ use crate::analysis::{
     segmentation::SegmentationSettings,
 };
 use crate::features::FeatureSettings;
+
+pub use crate::data::schema::{ColumnRange, Roles, SchemaError};
 
 /// Errors raised while reading or checking a settings file.
 #[derive(Debug, Error)]
@@ -49,206 +51,9 @@ pub enum SettingsError {
         /// The allowed range in words.
         allowed: String,
     },
-}
-
-/// An allowed range for a numeric column; `None` leaves that side open.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct ColumnRange {
-    /// Smallest allowed value (inclusive).
-    pub min: Option<f64>,
-    /// Largest allowed value (inclusive).
-    pub max: Option<f64>,
-    /// Whether values must be whole numbers (`45` and `45.0` both pass, `45.5` does not).
-    pub integer: bool,
-}
-
-impl Default for ColumnRange {
-    fn default() -> Self {
-        ColumnRange {
-            min: Some(0.0),
-            max: None,
-            integer: false,
-        }
-    }
-}
-
-/// Which column plays which part in the analysis. Analyses ask for roles, never for literal
-/// column names, so a table with other names runs with a different settings file.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct Roles {
-    /// The customer identifier column; must be unique.
-    pub id: String,
-    /// Other accepted header names for the id column (the bundled schema accepts `customer_id`).
-    pub id_aliases: Vec<String>,
-    /// The spend target (the regression target, also an input of the growth-potential label).
-    pub target: String,
-    /// Numeric feature columns other than the target, in display order.
-    pub numeric: Vec<String>,
-    /// Numeric features known about a prospect before they buy (the "demographic" feature set
-    /// and the only honest inputs of the growth-potential classifier, with the category).
-    pub demographic: Vec<String>,
-    /// The categorical grouping column (the region-like column).
-    pub category: String,
-    /// Allowed levels of the category, in display order; matched trimmed and case-insensitively.
-    pub category_levels: Vec<String>,
-    /// The inputs of the growth-potential label's engagement composite.
-    pub label_inputs: Vec<String>,
-    /// Validation range per numeric column (target included). Columns not listed must be >= 0.
-    pub ranges: BTreeMap<String, ColumnRange>,
-    /// Human-readable unit per column, used in axis labels and tables (for example "USD").
-    pub units: BTreeMap<String, String>,
-    /// Whether a table may lack the target column (scoring new customers, who have no spend
-    /// yet). Not a settings-file key: `report score` sets it. When the column is present it is
-    /// validated as usual; when absent the dataset has no target ([`crate::data::Dataset::has_target`]).
-    #[serde(skip)]
-    pub target_optional: bool,
-}
-
-impl Default for Roles {
-    fn default() -> Self {
-        let s = |v: &str| v.to_string();
-        let mut ranges = BTreeMap::new();
-        ranges.insert(
-            s("age"),
-            ColumnRange {
-                min: Some(0.0),
-                max: Some(120.0),
-                integer: true,
-            },
-        );
-        ranges.insert(
-            s("annual_income"),
-            ColumnRange {
-                min: Some(0.0),
-                max: None,
-                integer: true,
-            },
-        );
-        ranges.insert(
-            s("purchase_amount"),
-            ColumnRange {
-                min: Some(0.0),
-                max: None,
-                integer: true,
-            },
-        );
-        ranges.insert(
-            s("loyalty_score"),
-            ColumnRange {
-                min: Some(0.0),
-                max: Some(10.0),
-                integer: false,
-            },
-        );
-        ranges.insert(
-            s("purchase_frequency"),
-            ColumnRange {
-                min: Some(0.0),
-                max: None,
-                integer: true,
-            },
-        );
-        let mut units = BTreeMap::new();
-        units.insert(s("age"), s("years"));
-        units.insert(s("annual_income"), s("USD per year"));
-        units.insert(s("purchase_amount"), s("USD"));
-        units.insert(s("loyalty_score"), s("score 0-10"));
-        units.insert(s("purchase_frequency"), s("purchases per year"));
-        Roles {
-            id: s("user_id"),
-            id_aliases: vec![s("customer_id")],
-            target: s("purchase_amount"),
-            numeric: vec![
-                s("age"),
-                s("annual_income"),
-                s("loyalty_score"),
-                s("purchase_frequency"),
-            ],
-            demographic: vec![s("age"), s("annual_income")],
-            category: s("region"),
-            category_levels: vec![s("North"), s("South"), s("East"), s("West")],
-            label_inputs: vec![
-                s("loyalty_score"),
-                s("purchase_frequency"),
-                s("purchase_amount"),
-            ],
-            ranges,
-            units,
-            target_optional: false,
-        }
-    }
-}
-
-impl Roles {
-    /// All numeric columns the table must have: the numeric features, then the target.
-    pub fn numeric_columns(&self) -> Vec<String> {
-        let mut cols = self.numeric.clone();
-        if !cols.contains(&self.target) {
-            cols.push(self.target.clone());
-        }
-        cols
-    }
-
-    /// Every required column: id, numeric features, target and category.
-    pub fn required_columns(&self) -> Vec<String> {
-        let mut cols = vec![self.id.clone()];
-        cols.extend(self.numeric_columns());
-        cols.push(self.category.clone());
-        cols
-    }
-
-    /// The validation range of a numeric column (default: non-negative).
-    pub fn range(&self, column: &str) -> ColumnRange {
-        self.ranges.get(column).cloned().unwrap_or_default()
-    }
-
-    /// The unit of a column, or an empty string.
-    pub fn unit(&self, column: &str) -> &str {
-        self.units.get(column).map(String::as_str).unwrap_or("")
-    }
-
-    /// Checks that the roles are self-consistent.
-    pub fn check(&self) -> Result<(), SettingsError> {
-        let numeric = self.numeric_columns();
-        for (what, list) in [
-            ("demographic", &self.demographic),
-            ("label_inputs", &self.label_inputs),
-        ] {
-            for c in list {
-                if !numeric.contains(c) {
-                    return Err(SettingsError::Invalid(format!(
-                        "roles.{what} names '{c}', which is not in roles.numeric or roles.target"
-                    )));
-                }
-            }
-        }
-        for c in self.ranges.keys().chain(self.units.keys()) {
-            if !numeric.contains(c) && c != &self.category && c != &self.id {
-                return Err(SettingsError::Invalid(format!(
-                    "roles.ranges/units name '{c}', which is not a column of the roles"
-                )));
-            }
-        }
-        if self.category_levels.is_empty() {
-            return Err(SettingsError::Invalid(
-                "roles.category_levels is empty".into(),
-            ));
-        }
-        let mut seen = std::collections::BTreeSet::new();
-        for c in self.required_columns() {
-            if !seen.insert(c.clone()) {
-                return Err(SettingsError::Invalid(format!(
-                    "column '{c}' has two roles"
-                )));
-            }
-        }
-        if self.numeric.is_empty() {
-            return Err(SettingsError::Invalid("roles.numeric is empty".into()));
-        }
-        Ok(())
-    }
+    /// The column roles contradict each other.
+    #[error("settings are inconsistent: {0}")]
+    Schema(#[from] SchemaError),
 }
 
 /// Everything that parameterises a run. Same data + same settings = same bytes out.
@@ -328,7 +133,7 @@ impl Settings {
         crate::bounds::count("repeats", self.repeats, 1, 100)?;
         crate::bounds::count("sample_cap", self.sample_cap, 100, 10_000_000)?;
         crate::analysis::check_settings(self)?;
-        self.roles.check()
+        Ok(self.roles.check()?)
     }
 
     /// The settings as TOML text (what `data/settings.toml` holds for the bundled data).

@@ -9,7 +9,6 @@
 //! schedule.
 
 pub mod classification;
-mod classification_contract;
 pub mod drift;
 pub mod eda;
 pub mod regression;
@@ -64,7 +63,7 @@ pub trait Analysis: Sync {
 pub static REGISTRY: &[&dyn Analysis] = &[
     &eda::contract::Eda,
     &regression::contract::Regression,
-    &classification_contract::Classification,
+    &classification::contract::Classification,
     &segmentation::contract::Segmentation,
     &robustness::contract::Robustness,
     &drift::contract::Drift,

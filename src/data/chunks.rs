@@ -22,8 +22,8 @@ use sha2::{Digest, Sha256};
 
 use super::error::{DataError, MAX_VIOLATIONS, Violation};
 use super::load::{ReadPath, check_file, parse_impl};
+use super::schema::Roles;
 use super::{Dataset, Provenance};
-use crate::settings::Roles;
 
 /// What [`for_each_chunk`] read.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -44,7 +44,7 @@ pub struct ChunkSummary {
 /// chunks differ from a whole-file load (groups are per chunk, ids unique across the file).
 ///
 /// ```
-/// use customer_intel::{data, settings::Roles};
+/// use customer_intel::data::{self, schema::Roles};
 /// let path = std::path::Path::new("data/customer_purchasing_behaviors.csv");
 /// let mut rows = 0;
 /// let summary = data::for_each_chunk(path, &Roles::default(), 100, |chunk| rows += chunk.n_rows()).unwrap();
@@ -73,7 +73,7 @@ pub fn for_each_chunk(
 /// most one error, then ends.
 ///
 /// ```
-/// use customer_intel::{data, settings::Roles};
+/// use customer_intel::data::{self, schema::Roles};
 /// let path = std::path::Path::new("data/customer_purchasing_behaviors.csv");
 /// let first = data::chunks(path, &Roles::default(), 50).unwrap().next().unwrap().unwrap();
 /// assert_eq!(first.n_rows(), 50);

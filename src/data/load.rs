@@ -14,8 +14,8 @@ use polars::prelude::{
 };
 
 use super::error::{DataError, MAX_VIOLATIONS, Violation};
+use super::schema::Roles;
 use super::{Dataset, Provenance, sha256_hex};
-use crate::settings::Roles;
 
 /// Loads and validates a CSV file with the bundled schema's roles.
 ///

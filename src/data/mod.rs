@@ -8,6 +8,7 @@ mod chunks;
 mod error;
 mod load;
 mod sample;
+pub mod schema;
 mod synth;
 
 pub use chunks::{ChunkSummary, Chunks, chunks, for_each_chunk};
@@ -22,7 +23,7 @@ use polars::prelude::{Column, DataFrame, NamedFrom, PlHashMap, PlRandomState, Se
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use crate::settings::Roles;
+use schema::Roles;
 
 /// Where a dataset came from.
 #[derive(Debug, Clone, PartialEq, Serialize)]

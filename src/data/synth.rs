@@ -10,9 +10,9 @@ use rand::seq::SliceRandom;
 use rand_distr::{Distribution, StandardNormal};
 use serde::{Deserialize, Serialize};
 
+use super::schema::Roles;
 use super::{Dataset, Provenance, sha256_hex};
 use crate::rng;
-use crate::settings::Roles;
 
 /// How synthetic customers are drawn. Defaults resemble the bundled table's marginals
 /// (means and spreads of age, income, spend, loyalty and frequency) without its duplicates.

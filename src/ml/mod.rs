@@ -1,7 +1,9 @@
-//! Machine-learning plumbing shared by the supervised analyses: cross-validation splitters that
-//! respect duplicate groups, metrics, and resampling.
+//! Machine-learning plumbing shared by the analyses: cross-validation splitters that respect
+//! duplicate groups, metrics, resampling, and the regression and classification model wrappers.
+//! Nothing here knows about settings, analyses or rendering: callers pass plain parameters.
 
 pub mod class_metrics;
+pub mod classifiers;
 pub mod cluster_metrics;
 pub mod cv;
 pub mod drift_metrics;

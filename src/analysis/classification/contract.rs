@@ -21,7 +21,7 @@ impl Analysis for Classification {
         "Growth-potential classification"
     }
     fn template_source(&self) -> &'static str {
-        include_str!("../../templates/classification.md")
+        include_str!("../../../templates/classification.md")
     }
     fn check_settings(&self, settings: &Settings) -> Result<(), SettingsError> {
         validate(&settings.classification)

@@ -1,0 +1,724 @@
+//! Classifier wrappers over plain rows of encoded features: a logistic regression
+//! (linfa-logistic), one decision tree (linfa-trees) and a random forest (linfa-ensemble), each
+//! giving positive-class probabilities, and the plain serialisable form a fitted classifier is
+//! saved in ([`SavedClassifier`]).
+//!
+//! Two paths share every fitting step: [`fit_predict`] scores rows with the library's own
+//! objects (what cross-validation uses), [`fit`] writes the same fitted model out as a
+//! [`SavedClassifier`] whose [`SavedClassifier::probability`] gives the same numbers. A training
+//! set with one class fits no model: it predicts that class with probability 1.
+//!
+//! The logistic regression standardises its inputs with the statistics of the rows it is fitted
+//! on. Trees weigh positive rows slightly above 1 so that class ties break deterministically
+//! (see `POSITIVE_WEIGHT`); a tree's probability is the positive share of the training rows
+//! in a row's leaf, a forest's the share of trees voting positive.
+
+use std::collections::BTreeMap;
+
+use linfa::DatasetBase;
+use linfa::prelude::*;
+use linfa_ensemble::EnsembleLearnerParams;
+use linfa_logistic::LogisticRegression;
+use linfa_trees::{DecisionTree, DecisionTreeValidParams, TreeNode};
+use ndarray::{Array1, Array2};
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+use crate::rng;
+use crate::stats;
+
+/// The classifiers compared.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ClassifierKind {
+    /// L2-penalised logistic regression (linfa-logistic) on features standardised in-fold.
+    Logistic,
+    /// One CART tree (linfa-trees, Gini); probability = positive share of its leaf's training rows.
+    DecisionTree,
+    /// Bagged CART trees with a random feature subspace per tree (linfa-ensemble);
+    /// probability = share of trees voting positive.
+    RandomForest,
+}
+
+impl ClassifierKind {
+    /// Every model, simplest first.
+    pub const ALL: [ClassifierKind; 3] = [
+        ClassifierKind::Logistic,
+        ClassifierKind::DecisionTree,
+        ClassifierKind::RandomForest,
+    ];
+
+    /// A display name, for example "logistic regression".
+    pub fn name(self) -> &'static str {
+        match self {
+            ClassifierKind::Logistic => "logistic regression",
+            ClassifierKind::DecisionTree => "decision tree",
+            ClassifierKind::RandomForest => "random forest",
+        }
+    }
+}
+
+/// Hyper-parameters of the three classifiers. The defaults are those of the classification
+/// analysis' settings, which hold the same fields under the same names.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ClassifierParams {
+    /// L2 penalty of the logistic regression on standardised features (linfa's `alpha`, the
+    /// inverse of sklearn's `C`; default 1.0).
+    pub logistic_alpha: f64,
+    /// Iteration cap of the logistic regression's L-BFGS (default 100).
+    pub logistic_max_iterations: u64,
+    /// Depth cap of the single decision tree; 0 means unlimited (default 4).
+    pub tree_max_depth: usize,
+    /// Trees in the random forest (default 10).
+    pub forest_trees: usize,
+    /// Depth cap of each forest tree; 0 means unlimited (default 4).
+    pub forest_max_depth: usize,
+    /// Share of training rows drawn (with replacement) for each forest tree (default 0.5).
+    pub forest_bootstrap_proportion: f64,
+    /// Share of encoded feature columns drawn (with replacement, per tree: linfa-ensemble's
+    /// random subspace) for each forest tree (default 0.7).
+    pub forest_feature_proportion: f64,
+}
+
+impl Default for ClassifierParams {
+    fn default() -> Self {
+        ClassifierParams {
+            logistic_alpha: 1.0,
+            logistic_max_iterations: 100,
+            tree_max_depth: 4,
+            forest_trees: 10,
+            forest_max_depth: 4,
+            forest_bootstrap_proportion: 0.5,
+            forest_feature_proportion: 0.7,
+        }
+    }
+}
+
+/// A classifier could not be fitted.
+#[derive(Debug, Clone, PartialEq, Error)]
+pub enum ClassifierError {
+    /// The underlying library refused the parameters or the data.
+    #[error("fitting the {model} failed: {message}")]
+    Fit {
+        /// The model's display name ([`ClassifierKind::name`]).
+        model: &'static str,
+        /// The library's message.
+        message: String,
+    },
+}
+
+/// Tie-breaking class weight of positive rows in the trees (negatives weigh 1).
+///
+/// linfa-trees picks a leaf's class by iterating a `HashMap` of class weights, whose order is
+/// randomly seeded per map, so an exact tie between the classes would make predictions (and the
+/// pruning that merges equal-prediction leaves) differ from run to run. With positives weighing
+/// 1 + 2⁻¹², class totals below 4096 rows can never tie (and stay exact in f32), so ties go to
+/// the positive class deterministically; split choices change by at most that relative amount.
+const POSITIVE_WEIGHT: f32 = 1.0 + 1.0 / 4096.0;
+
+/// A linfa-trees decision tree fitted with [`POSITIVE_WEIGHT`]. It implements linfa's `Fit` so
+/// that linfa-ensemble can bag it (the ensemble's bootstrap drops dataset weights, so they are
+/// attached here, per tree).
+///
+/// Identical rows (same features, same class) are merged into one row carrying their summed
+/// weight before fitting. linfa-trees scans every row of the training set at every node, so on
+/// this table (three quarters of rows are copies, and a bootstrap repeats rows further) merging
+/// cuts the work several-fold. The tree is the same: class weights per node, hence Gini, splits
+/// and leaf predictions, are unchanged; a merged row can never be split apart anyway.
+#[derive(Debug, Clone)]
+struct TieBreakingTree(DecisionTreeValidParams<f64, bool>);
+
+impl Fit<Array2<f64>, Array1<bool>, linfa::Error> for TieBreakingTree {
+    type Object = DecisionTree<f64, bool>;
+
+    fn fit(
+        &self,
+        data: &DatasetBase<Array2<f64>, Array1<bool>>,
+    ) -> Result<Self::Object, linfa::Error> {
+        let (x, y) = (&data.records, &data.targets);
+        let mut order: Vec<usize> = (0..x.nrows()).collect();
+        let key_cmp = |a: &usize, b: &usize| {
+            x.row(*a)
+                .iter()
+                .zip(x.row(*b).iter())
+                .map(|(p, q)| p.total_cmp(q))
+                .find(|o| o.is_ne())
+                .unwrap_or(std::cmp::Ordering::Equal)
+                .then(y[*a].cmp(&y[*b]))
+        };
+        order.sort_by(key_cmp);
+        let mut keep: Vec<usize> = Vec::new();
+        let mut weight: Vec<f32> = Vec::new();
+        for &i in &order {
+            let w = if y[i] { POSITIVE_WEIGHT } else { 1.0 };
+            match keep.last() {
+                Some(&j) if key_cmp(&j, &i).is_eq() => {
+                    *weight.last_mut().expect("paired with keep") += w
+                }
+                _ => {
+                    keep.push(i);
+                    weight.push(w);
+                }
+            }
+        }
+        let merged = DatasetBase::new(
+            x.select(ndarray::Axis(0), &keep),
+            y.select(ndarray::Axis(0), &keep),
+        )
+        .with_weights(Array1::from(weight));
+        self.0.fit(&merged)
+    }
+}
+
+fn tree_params(max_depth: usize) -> Result<DecisionTreeValidParams<f64, bool>, ClassifierError> {
+    DecisionTree::<f64, bool>::params()
+        .max_depth((max_depth > 0).then_some(max_depth))
+        .check()
+        .map_err(|e| ClassifierError::Fit {
+            model: "decision tree",
+            message: e.to_string(),
+        })
+}
+
+/// A fitted tree's probability at each leaf: the positive share of the training rows routed to
+/// that leaf (the overall positive share for a leaf no training row reaches).
+fn leaf_probability(
+    root: &TreeNode<f64, bool>,
+    train: &[&[f64]],
+    labels: &[bool],
+) -> impl Fn(&TreeNode<f64, bool>) -> f64 + use<> {
+    let mut counts: BTreeMap<usize, (f64, f64)> = BTreeMap::new();
+    for (r, &y) in train.iter().zip(labels) {
+        let id = std::ptr::from_ref(leaf(root, &|j| r[j])) as usize;
+        let e = counts.entry(id).or_insert((0.0, 0.0));
+        e.0 += f64::from(u8::from(y));
+        e.1 += 1.0;
+    }
+    let share = labels.iter().filter(|&&l| l).count() as f64 / labels.len() as f64;
+    move |n| {
+        counts
+            .get(&(std::ptr::from_ref(n) as usize))
+            .map_or(share, |(p, t)| p / t)
+    }
+}
+
+/// The leaf a row falls into, following linfa-trees' own rule (`x[f] < split` goes left).
+fn leaf<'a>(node: &'a TreeNode<f64, bool>, row: &dyn Fn(usize) -> f64) -> &'a TreeNode<f64, bool> {
+    let mut node = node;
+    while !node.is_leaf() {
+        let (feature, split, _) = node.split();
+        let children = node.children();
+        let next = if row(feature) < split {
+            children[0]
+        } else {
+            children[1]
+        };
+        match next {
+            Some(child) => node = child,
+            None => break,
+        }
+    }
+    node
+}
+
+fn to_array(rows: &[&[f64]]) -> Array2<f64> {
+    let width = rows.first().map_or(0, |r| r.len());
+    Array2::from_shape_vec(
+        (rows.len(), width),
+        rows.iter().flat_map(|r| r.iter().copied()).collect(),
+    )
+    .expect("rows have equal width")
+}
+
+/// Fits one model and returns positive-class probabilities for `test`. A training set with a
+/// single class predicts that class with probability 1 (no model can be fitted).
+pub fn fit_predict(
+    kind: ClassifierKind,
+    params: &ClassifierParams,
+    train: &[&[f64]],
+    labels: &[bool],
+    test: &[&[f64]],
+    seed: u64,
+) -> Result<Vec<f64>, ClassifierError> {
+    let positives = labels.iter().filter(|&&l| l).count();
+    if positives == 0 || positives == labels.len() {
+        return Ok(vec![if positives == 0 { 0.0 } else { 1.0 }; test.len()]);
+    }
+    match kind {
+        ClassifierKind::Logistic => {
+            let (scale, model) = fit_logistic(params, train, labels)?;
+            let p = model.predict_probabilities(&standardized(test, &scale));
+            let flip = !model.labels().pos.class;
+            Ok(p.iter().map(|&v| if flip { 1.0 - v } else { v }).collect())
+        }
+        ClassifierKind::DecisionTree => {
+            let tree = fit_tree(params, train, labels)?;
+            let root = tree.root_node();
+            let probability = leaf_probability(root, train, labels);
+            Ok(test
+                .iter()
+                .map(|r| probability(leaf(root, &|j| r[j])))
+                .collect())
+        }
+        ClassifierKind::RandomForest => {
+            let forest = fit_forest(params, train, labels, seed)?;
+            // Probability: share of trees voting positive (each tree sees its own columns).
+            Ok(test
+                .iter()
+                .map(|r| {
+                    let votes = forest
+                        .models
+                        .iter()
+                        .zip(&forest.model_features)
+                        .filter(|(t, cols)| {
+                            leaf(t.root_node(), &|j| r[cols[j]]).prediction() == Some(true)
+                        })
+                        .count();
+                    votes as f64 / forest.models.len() as f64
+                })
+                .collect())
+        }
+    }
+}
+
+fn fit_error(kind: ClassifierKind) -> impl Fn(&dyn std::fmt::Display) -> ClassifierError {
+    move |e| ClassifierError::Fit {
+        model: kind.name(),
+        message: e.to_string(),
+    }
+}
+
+/// Column means and standard deviations (1 where a column is constant) of the training rows.
+fn logistic_scale(train: &[&[f64]]) -> Vec<(f64, f64)> {
+    let width = train[0].len();
+    (0..width)
+        .map(|j| {
+            let col: Vec<f64> = train.iter().map(|r| r[j]).collect();
+            let sd = stats::sd(&col);
+            (
+                stats::mean(&col),
+                if sd > 0.0 && sd.is_finite() { sd } else { 1.0 },
+            )
+        })
+        .collect()
+}
+
+fn standardized(rows: &[&[f64]], scale: &[(f64, f64)]) -> Array2<f64> {
+    let v: Vec<Vec<f64>> = rows
+        .iter()
+        .map(|r| r.iter().zip(scale).map(|(x, (c, s))| (x - c) / s).collect())
+        .collect();
+    let refs: Vec<&[f64]> = v.iter().map(Vec::as_slice).collect();
+    to_array(&refs)
+}
+
+/// The logistic regression on features standardised with the training rows' statistics.
+fn fit_logistic(
+    params: &ClassifierParams,
+    train: &[&[f64]],
+    labels: &[bool],
+) -> Result<
+    (
+        Vec<(f64, f64)>,
+        linfa_logistic::FittedLogisticRegression<f64, bool>,
+    ),
+    ClassifierError,
+> {
+    let scale = logistic_scale(train);
+    let model = LogisticRegression::default()
+        .alpha(params.logistic_alpha)
+        .max_iterations(params.logistic_max_iterations)
+        .fit(&DatasetBase::new(
+            standardized(train, &scale),
+            Array1::from(labels.to_vec()),
+        ))
+        .map_err(|e| fit_error(ClassifierKind::Logistic)(&e))?;
+    Ok((scale, model))
+}
+
+fn fit_tree(
+    params: &ClassifierParams,
+    train: &[&[f64]],
+    labels: &[bool],
+) -> Result<DecisionTree<f64, bool>, ClassifierError> {
+    let data = DatasetBase::new(to_array(train), Array1::from(labels.to_vec()));
+    TieBreakingTree(tree_params(params.tree_max_depth)?)
+        .fit(&data)
+        .map_err(|e| fit_error(ClassifierKind::DecisionTree)(&e))
+}
+
+fn fit_forest(
+    params: &ClassifierParams,
+    train: &[&[f64]],
+    labels: &[bool],
+    seed: u64,
+) -> Result<linfa_ensemble::EnsembleLearner<DecisionTree<f64, bool>>, ClassifierError> {
+    let data = DatasetBase::new(to_array(train), Array1::from(labels.to_vec()));
+    EnsembleLearnerParams::new_fixed_rng(
+        TieBreakingTree(tree_params(params.forest_max_depth)?),
+        rng::stream(seed, "classification/forest"),
+    )
+    .ensemble_size(params.forest_trees)
+    .bootstrap_proportion(params.forest_bootstrap_proportion)
+    .feature_proportion(params.forest_feature_proportion)
+    .fit(&data)
+    .map_err(|e| fit_error(ClassifierKind::RandomForest)(&e))
+}
+
+/// One node of a [`SavedTree`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SavedNode {
+    /// Rows whose `feature` is below `threshold` go to node `left`, the others to `right`
+    /// (linfa-trees' rule).
+    Split {
+        /// Index into the model's encoded input columns.
+        feature: usize,
+        /// The split value.
+        threshold: f64,
+        /// Node index of the left child.
+        left: usize,
+        /// Node index of the right child.
+        right: usize,
+    },
+    /// Where a row ends: the value it scores (a probability, or a 0/1 vote).
+    Leaf(f64),
+}
+
+/// A binary decision tree as a flat list of nodes, the root first: what linfa-trees fitted,
+/// written out through its public accessors (linfa-ensemble's forest has no serde support, and
+/// the tree's needs ndarray's; this form also stays readable and independent of the library).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SavedTree {
+    /// The nodes; node 0 is the root.
+    pub nodes: Vec<SavedNode>,
+}
+
+impl SavedTree {
+    /// Flattens a linfa tree. A row stops where linfa's traversal stops (a leaf, or a split
+    /// without the child it would go to); `value` gives the score of such a node.
+    fn from_linfa(root: &TreeNode<f64, bool>, value: &dyn Fn(&TreeNode<f64, bool>) -> f64) -> Self {
+        fn walk(
+            node: &TreeNode<f64, bool>,
+            value: &dyn Fn(&TreeNode<f64, bool>) -> f64,
+            nodes: &mut Vec<SavedNode>,
+        ) -> usize {
+            let at = nodes.len();
+            if node.is_leaf() {
+                nodes.push(SavedNode::Leaf(value(node)));
+                return at;
+            }
+            nodes.push(SavedNode::Leaf(f64::NAN)); // placeholder, replaced below
+            let (feature, threshold, _) = node.split();
+            let children = node.children();
+            let child = |c: &Option<Box<TreeNode<f64, bool>>>, nodes: &mut Vec<SavedNode>| match c {
+                Some(c) => walk(c, value, nodes),
+                None => {
+                    nodes.push(SavedNode::Leaf(value(node)));
+                    nodes.len() - 1
+                }
+            };
+            let left = child(children[0], nodes);
+            let right = child(children[1], nodes);
+            nodes[at] = SavedNode::Split {
+                feature,
+                threshold,
+                left,
+                right,
+            };
+            at
+        }
+        let mut nodes = Vec::new();
+        walk(root, value, &mut nodes);
+        SavedTree { nodes }
+    }
+
+    /// The value of the node a row ends in; `x(j)` is the row's encoded column `j`.
+    pub fn score(&self, x: &dyn Fn(usize) -> f64) -> f64 {
+        let mut i = 0;
+        loop {
+            match self.nodes[i] {
+                SavedNode::Leaf(v) => return v,
+                SavedNode::Split {
+                    feature,
+                    threshold,
+                    left,
+                    right,
+                } => i = if x(feature) < threshold { left } else { right },
+            }
+        }
+    }
+
+    /// Checks that child indices point forward inside the list (so scoring terminates).
+    fn check(&self) -> Result<(), String> {
+        if self.nodes.is_empty() {
+            return Err("a tree has no nodes".into());
+        }
+        for (i, n) in self.nodes.iter().enumerate() {
+            if let SavedNode::Split { left, right, .. } = n {
+                if *left <= i
+                    || *right <= i
+                    || *left >= self.nodes.len()
+                    || *right >= self.nodes.len()
+                {
+                    return Err(format!("tree node {i} points to a child outside the tree"));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A fitted classifier in plain, serialisable form. Its probabilities equal those
+/// [`fit_predict`] gives with the same kind, parameters, training rows and seed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum SavedClassifier {
+    /// The training rows had one class: every row scores this probability.
+    Constant {
+        /// The probability.
+        probability: f64,
+    },
+    /// Logistic regression: `p = 1 / (1 + exp(−(Σ w_j·(x_j − mean_j)/sd_j + b)))`.
+    Logistic {
+        /// Training mean of each input column.
+        means: Vec<f64>,
+        /// Training standard deviation of each input column (1 for constant columns).
+        sds: Vec<f64>,
+        /// Coefficients on the standardised columns.
+        coefficients: Vec<f64>,
+        /// Intercept.
+        intercept: f64,
+        /// Whether linfa's positive class was `false` (then `p` is 1 − the above).
+        flip: bool,
+    },
+    /// One tree; leaves hold the positive share of the training rows that reach them (the
+    /// overall positive share for a leaf no training row reaches).
+    DecisionTree {
+        /// The tree.
+        tree: SavedTree,
+    },
+    /// Bagged trees; leaves hold 1 (votes positive) or 0; the probability is the share of
+    /// positive votes. Tree `t` reads encoded column `features[t][j]` as its column `j`.
+    RandomForest {
+        /// The trees.
+        trees: Vec<SavedTree>,
+        /// The encoded columns each tree sees (linfa-ensemble's random subspace).
+        features: Vec<Vec<usize>>,
+    },
+}
+
+impl SavedClassifier {
+    /// Positive-class probability of one encoded row.
+    pub fn probability(&self, x: &[f64]) -> f64 {
+        match self {
+            SavedClassifier::Constant { probability } => *probability,
+            SavedClassifier::Logistic {
+                means,
+                sds,
+                coefficients,
+                intercept,
+                flip,
+            } => {
+                let z: f64 = x
+                    .iter()
+                    .zip(means.iter().zip(sds))
+                    .zip(coefficients)
+                    .map(|((v, (m, s)), w)| (v - m) / s * w)
+                    .sum::<f64>()
+                    + intercept;
+                let p = 1.0 / (1.0 + (-z).exp());
+                if *flip { 1.0 - p } else { p }
+            }
+            SavedClassifier::DecisionTree { tree } => tree.score(&|j| x[j]),
+            SavedClassifier::RandomForest { trees, features } => {
+                let votes: f64 = trees
+                    .iter()
+                    .zip(features)
+                    .map(|(t, cols)| t.score(&|j| x[cols[j]]))
+                    .sum();
+                votes / trees.len() as f64
+            }
+        }
+    }
+
+    /// Checks the shape against the number of encoded input columns.
+    pub fn check(&self, width: usize) -> Result<(), String> {
+        let tree_ok = |t: &SavedTree, w: usize| -> Result<(), String> {
+            t.check()?;
+            for n in &t.nodes {
+                if let SavedNode::Split { feature, .. } = n {
+                    if *feature >= w {
+                        return Err(format!("a tree splits on column {feature} of {w}"));
+                    }
+                }
+            }
+            Ok(())
+        };
+        match self {
+            SavedClassifier::Constant { .. } => Ok(()),
+            SavedClassifier::Logistic {
+                means,
+                sds,
+                coefficients,
+                ..
+            } => {
+                if means.len() != width || sds.len() != width || coefficients.len() != width {
+                    return Err(format!(
+                        "the logistic model has {}/{}/{} means/sds/coefficients for {width} input columns",
+                        means.len(),
+                        sds.len(),
+                        coefficients.len()
+                    ));
+                }
+                Ok(())
+            }
+            SavedClassifier::DecisionTree { tree } => tree_ok(tree, width),
+            SavedClassifier::RandomForest { trees, features } => {
+                if trees.is_empty() || trees.len() != features.len() {
+                    return Err(format!(
+                        "the forest has {} trees and {} feature lists",
+                        trees.len(),
+                        features.len()
+                    ));
+                }
+                for (t, cols) in trees.iter().zip(features) {
+                    if let Some(c) = cols.iter().find(|&&c| c >= width) {
+                        return Err(format!("a tree reads column {c} of {width}"));
+                    }
+                    tree_ok(t, cols.len())?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+/// Fits `kind` on the given rows exactly as [`fit_predict`] does and writes it out in plain form.
+pub fn fit(
+    kind: ClassifierKind,
+    params: &ClassifierParams,
+    train: &[&[f64]],
+    labels: &[bool],
+    seed: u64,
+) -> Result<SavedClassifier, ClassifierError> {
+    let positives = labels.iter().filter(|&&l| l).count();
+    if positives == 0 || positives == labels.len() {
+        return Ok(SavedClassifier::Constant {
+            probability: if positives == 0 { 0.0 } else { 1.0 },
+        });
+    }
+    Ok(match kind {
+        ClassifierKind::Logistic => {
+            let (scale, model) = fit_logistic(params, train, labels)?;
+            SavedClassifier::Logistic {
+                means: scale.iter().map(|s| s.0).collect(),
+                sds: scale.iter().map(|s| s.1).collect(),
+                coefficients: model.params().to_vec(),
+                intercept: model.intercept(),
+                flip: !model.labels().pos.class,
+            }
+        }
+        ClassifierKind::DecisionTree => {
+            let tree = fit_tree(params, train, labels)?;
+            let root = tree.root_node();
+            let value = leaf_probability(root, train, labels);
+            SavedClassifier::DecisionTree {
+                tree: SavedTree::from_linfa(root, &value),
+            }
+        }
+        ClassifierKind::RandomForest => {
+            let forest = fit_forest(params, train, labels, seed)?;
+            let vote = |n: &TreeNode<f64, bool>| f64::from(u8::from(n.prediction() == Some(true)));
+            SavedClassifier::RandomForest {
+                trees: forest
+                    .models
+                    .iter()
+                    .map(|t| SavedTree::from_linfa(t.root_node(), &vote))
+                    .collect(),
+                features: forest.model_features.clone(),
+            }
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn logistic_probabilities_match_sklearn() {
+        // sklearn 1.9.1: LogisticRegression(C=1.0, tol=1e-10, max_iter=10000) fitted on the
+        // standardised (ddof=1) 12 rows below; predict_proba[:, 1] of the 4 test rows.
+        let train: Vec<Vec<f64>> = vec![
+            vec![1.0, 20.0],
+            vec![2.0, 18.0],
+            vec![3.0, 25.0],
+            vec![4.0, 22.0],
+            vec![5.0, 30.0],
+            vec![6.0, 27.0],
+            vec![7.0, 35.0],
+            vec![8.0, 31.0],
+            vec![9.0, 40.0],
+            vec![10.0, 38.0],
+            vec![11.0, 45.0],
+            vec![12.0, 41.0],
+        ];
+        let y = [
+            false, false, true, false, false, true, false, true, true, false, true, true,
+        ];
+        let test: Vec<Vec<f64>> = vec![
+            vec![0.0, 10.0],
+            vec![6.5, 30.0],
+            vec![13.0, 50.0],
+            vec![4.0, 40.0],
+        ];
+        let want = [
+            0.134_138_213_015_891_96,
+            0.489_498_981_094_597_05,
+            0.855_799_827_534_679_2,
+            0.502_279_751_447_687_2,
+        ];
+        let params = ClassifierParams {
+            logistic_max_iterations: 1000,
+            ..Default::default()
+        };
+        let tr: Vec<&[f64]> = train.iter().map(Vec::as_slice).collect();
+        let te: Vec<&[f64]> = test.iter().map(Vec::as_slice).collect();
+        let got = fit_predict(ClassifierKind::Logistic, &params, &tr, &y, &te, 0).unwrap();
+        for (g, w) in got.iter().zip(want) {
+            assert!((g - w).abs() < 1e-4, "{got:?} vs {want:?}");
+        }
+        // The labels flipped give the complementary probabilities (orientation check).
+        let flipped: Vec<bool> = y.iter().map(|v| !v).collect();
+        let got2 = fit_predict(ClassifierKind::Logistic, &params, &tr, &flipped, &te, 0).unwrap();
+        for (a, b) in got.iter().zip(&got2) {
+            assert!((a + b - 1.0).abs() < 1e-4);
+        }
+    }
+
+    #[test]
+    fn tree_probabilities_are_leaf_shares() {
+        // Depth-1 tree on one feature. Weighted Gini of each cut, by hand: after 1: 0.267,
+        // after 2: 0.417, after 3: 0.222, after 4: 0.333, after 5: 0.400, so the cut is at 3.5;
+        // the left leaf holds 1 positive of 3 rows, the right 3 of 3.
+        let train: Vec<Vec<f64>> = vec![
+            vec![1.0],
+            vec![2.0],
+            vec![3.0],
+            vec![4.0],
+            vec![5.0],
+            vec![6.0],
+        ];
+        let y = [false, true, false, true, true, true];
+        let params = ClassifierParams {
+            tree_max_depth: 1,
+            ..Default::default()
+        };
+        let tr: Vec<&[f64]> = train.iter().map(Vec::as_slice).collect();
+        let te: Vec<Vec<f64>> = vec![vec![0.0], vec![3.4], vec![3.6], vec![9.0]];
+        let te: Vec<&[f64]> = te.iter().map(Vec::as_slice).collect();
+        let got = fit_predict(ClassifierKind::DecisionTree, &params, &tr, &y, &te, 0).unwrap();
+        assert_eq!(got, vec![1.0 / 3.0, 1.0 / 3.0, 1.0, 1.0]);
+    }
+}
