@@ -17,6 +17,7 @@ pub mod output;
 pub mod par;
 pub mod pipeline;
 pub mod plot;
+pub mod provenance;
 pub mod render;
 pub mod rng;
 pub mod score;
