@@ -454,6 +454,19 @@ fn bad_input_fails_like_report_build_and_leaves_the_output() {
         &bad,
         &["bad.csv:line 4, column 'age', value 'abc': age is a number"],
     );
+    // A missing input is named, with score's own flag (not build's --data) as the way out.
+    let nope = dir.join("nope.csv");
+    assert_refused(
+        &models,
+        None,
+        &nope,
+        &[
+            "nope.csv' does not exist",
+            "pass an existing CSV file with --input",
+        ],
+    );
+    let run = score(&nope, &models, &dir.join("s.csv"), None);
+    assert!(!run.stderr.contains("--data"), "{}", run.stderr);
 }
 
 #[test]
