@@ -24,3 +24,6 @@ pub mod score;
 pub mod settings;
 pub mod stats;
 pub mod tracking;
+
+#[cfg(test)]
+pub(crate) mod test_fixtures;

@@ -4,6 +4,8 @@
 //! its nominal share; mismatched, wrong-version, corrupted and truncated model files and bad
 //! input fail with exit code 2, a message naming the file, and the output left untouched.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
@@ -17,9 +19,7 @@ use customer_intel::pipeline::{self, BuildOptions};
 use customer_intel::settings::Settings;
 use customer_intel::tracking::Tracking;
 
-fn bundled_csv() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join(pipeline::DEFAULT_DATA)
-}
+use common::bundled_csv;
 
 fn scratch(name: &str) -> PathBuf {
     let d = Path::new(env!("CARGO_TARGET_TMPDIR"))
@@ -49,7 +49,7 @@ fn bundled() -> &'static Bundled {
             ..BuildOptions::default()
         };
         let run = pipeline::build(&opts, &mut |_| {}).unwrap();
-        let ds = data::load(&bundled_csv()).unwrap();
+        let ds = common::bundled();
         Bundled {
             ds,
             findings: run.findings,
