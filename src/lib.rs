@@ -11,6 +11,7 @@ pub mod data;
 pub mod display;
 pub mod features;
 pub mod findings;
+pub mod html;
 pub mod ml;
 pub mod models;
 pub mod output;
