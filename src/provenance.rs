@@ -35,7 +35,9 @@ impl GitCommit {
     /// a reader compares with `git log --oneline`.
     ///
     /// ```
-    /// let c = customer_intel::provenance::GitCommit { id: "0123456789abcdef0123456789abcdef01234567".into(), dirty: true };
+    /// use customer_intel::provenance::GitCommit;
+    /// let id = "0123456789abcdef0123456789abcdef01234567".to_string();
+    /// let c = GitCommit { id, dirty: true };
     /// assert_eq!(c.short(), "0123456789ab-dirty");
     /// ```
     pub fn short(&self) -> String {
