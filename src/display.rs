@@ -26,6 +26,7 @@ use crate::analysis::{
 use crate::data::DatasetProfile;
 use crate::features::{FeatureFindings, FeatureSettings};
 use crate::findings::Findings;
+use crate::html::escape;
 use crate::plot::{self, Figure};
 use crate::settings::Settings;
 
@@ -151,20 +152,6 @@ pub fn number(x: f64) -> String {
             s
         }
     }
-}
-
-fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            _ => out.push(c),
-        }
-    }
-    out
 }
 
 /// The display tree a serialised value turns into.

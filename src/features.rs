@@ -804,18 +804,7 @@ pub fn run(ds: &Dataset, settings: &Settings) -> FeatureFindings {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::path::Path;
-
-    fn bundled() -> Dataset {
-        crate::data::load(
-            &Path::new(env!("CARGO_MANIFEST_DIR")).join("data/customer_purchasing_behaviors.csv"),
-        )
-        .unwrap()
-    }
-
-    fn close(a: f64, b: f64, rel: f64) -> bool {
-        (a - b).abs() <= rel * b.abs().max(1e-300)
-    }
+    use crate::test_fixtures::{bundled, close};
 
     #[test]
     fn label_inputs_cannot_predict_the_label() {

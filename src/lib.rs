@@ -12,12 +12,14 @@ pub mod data;
 pub mod display;
 pub mod features;
 pub mod findings;
+pub mod html;
 pub mod ml;
 pub mod models;
 pub mod output;
 pub mod par;
 pub mod pipeline;
 pub mod plot;
+pub mod provenance;
 pub mod render;
 pub mod rng;
 pub mod score;
@@ -25,3 +27,6 @@ pub mod settings;
 pub mod stats;
 pub mod targets;
 pub mod tracking;
+
+#[cfg(test)]
+pub(crate) mod test_fixtures;

@@ -52,9 +52,6 @@ pub enum ScoreError {
         /// Each difference, in words.
         differences: Vec<String>,
     },
-    /// The input file does not exist.
-    #[error("input file '{0}' does not exist; pass an existing CSV file with --input")]
-    InputNotFound(PathBuf),
     /// The output would overwrite the input.
     #[error("the output '{0}' is the input file; choose another --out")]
     OutputIsInput(PathBuf),
@@ -411,7 +408,10 @@ pub fn score(opts: &ScoreOptions) -> Result<ScoreSummary, ScoreError> {
         return Err(ScoreError::OutputIsInput(opts.out.clone()));
     }
     if !opts.input.exists() {
-        return Err(ScoreError::InputNotFound(opts.input.clone()));
+        return Err(DataError::NotFound {
+            path: opts.input.clone(),
+        }
+        .into());
     }
     let models = ProductionModels::load(&opts.models)?;
     check_roles(&models, &opts.models, &opts.settings.roles)?;

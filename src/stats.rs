@@ -129,10 +129,7 @@ pub fn standardize_with(x: &[f64], centre: f64, scale: f64) -> Vec<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn close(a: f64, b: f64, rel: f64) -> bool {
-        (a - b).abs() <= rel * b.abs().max(1e-300)
-    }
+    use crate::test_fixtures::close;
 
     // Reference values below were computed with numpy 1.26 / scipy 1.11 / pandas 2.1
     // on the same inputs (pandas Series.skew / .kurt, scipy.stats.spearmanr, numpy.percentile).

@@ -21,6 +21,7 @@ use thiserror::Error;
 
 use crate::data::sha256_hex;
 use crate::findings::Findings;
+use crate::provenance::GitCommit;
 
 /// Default experiment name, locally and on an MLflow server.
 pub const DEFAULT_EXPERIMENT: &str = "customer-intel";
@@ -376,15 +377,6 @@ fn robustness_series(findings: &Findings) -> Vec<(String, i64, f64)> {
         .collect()
 }
 
-fn git_commit() -> Option<String> {
-    let out = std::process::Command::new("git")
-        .args(["rev-parse", "HEAD"])
-        .output()
-        .ok()?;
-    let s = String::from_utf8(out.stdout).ok()?.trim().to_string();
-    (out.status.success() && s.len() == 40).then_some(s)
-}
-
 impl RunRecord {
     /// The run for a build: `files` are the files it wrote; those under `out_dir` become
     /// artifacts (paths relative to `out_dir`). Tags include the git commit of the current
@@ -396,9 +388,9 @@ impl RunRecord {
         tags.insert("data.sha256".to_string(), p.data.sha256.clone());
         tags.insert("mlflow.source.name".to_string(), "report build".to_string());
         tags.insert("mlflow.source.type".to_string(), "LOCAL".to_string());
-        if let Some(c) = git_commit() {
-            tags.insert("git_commit".to_string(), c.clone());
-            tags.insert("mlflow.source.git.commit".to_string(), c);
+        if let Some(c) = GitCommit::current() {
+            tags.insert("git_commit".to_string(), c.id.clone());
+            tags.insert("mlflow.source.git.commit".to_string(), c.id);
         }
         let mut artifacts: Vec<Artifact> = files
             .iter()

@@ -144,6 +144,18 @@ fn missing_file_and_directory_have_their_own_messages() {
         stderr.contains("does not exist") && stderr.contains("nope.csv"),
         "{stderr}"
     );
+    // The library names the path; the binary adds the flag that gave it.
+    assert!(
+        stderr.contains("pass an existing CSV file with --data"),
+        "{stderr}"
+    );
+    let library = customer_intel::data::load(&tmp.path().join("nope.csv"))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        library.ends_with("nope.csv' does not exist") && !library.contains("--"),
+        "{library}"
+    );
     let (code, stderr) = run_build(tmp.path(), &out);
     assert_eq!(code, 2);
     assert!(stderr.contains("is a directory"), "{stderr}");

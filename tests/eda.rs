@@ -6,27 +6,12 @@
 //! `statsmodels.stats.outliers_influence.variance_inflation_factor` on `sm.add_constant(X)`,
 //! `numpy.linalg.eigvalsh(numpy.corrcoef(X.T))`, `DataFrame.duplicated()`, `groupby(...).size()`,
 //! `scipy.stats.gaussian_kde`, `numpy.histogram`.
-use std::path::Path;
+mod common;
 
+use common::{assert_close, bundled};
 use customer_intel::analysis::eda::{self, AlertKind, Severity};
 use customer_intel::data::{self, Dataset, SynthSpec};
 use customer_intel::settings::Settings;
-
-fn bundled() -> Dataset {
-    data::load(
-        &Path::new(env!("CARGO_MANIFEST_DIR")).join("data/customer_purchasing_behaviors.csv"),
-    )
-    .unwrap()
-}
-
-fn close(a: f64, b: f64, rel: f64) -> bool {
-    (a - b).abs() <= rel * b.abs().max(1e-300)
-}
-
-#[track_caller]
-fn assert_close(a: f64, b: f64, rel: f64) {
-    assert!(close(a, b, rel), "{a} vs reference {b} (rel {rel})");
-}
 
 /// (column, [mean, sd, min, q1, median, q3, max, skew, kurt], distinct) from pandas.
 const PROFILES: [(&str, [f64; 9], usize); 5] = [

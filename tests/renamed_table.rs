@@ -2,11 +2,15 @@
 //! settings file mapping the new names to roles, must run end to end and give the same numbers,
 //! reported under the new names.
 
+mod common;
+
 use std::path::Path;
 
 use customer_intel::pipeline::{self, BuildOptions};
 use customer_intel::settings::Settings;
 use customer_intel::tracking::Tracking;
+
+use common::bundled_csv;
 
 const RENAME: [(&str, &str); 7] = [
     ("user_id", "cust_id"),
@@ -29,9 +33,7 @@ fn renamed(name: &str) -> String {
 /// Writes the bundled table with renamed columns in the order `visits, area, spend_usd, cust_id,
 /// loyalty, income_usd, years`, and the settings file for it.
 fn write_fixture(dir: &Path) -> (std::path::PathBuf, std::path::PathBuf) {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let text =
-        std::fs::read_to_string(root.join("data/customer_purchasing_behaviors.csv")).unwrap();
+    let text = std::fs::read_to_string(bundled_csv()).unwrap();
     let mut lines = text.lines();
     let header: Vec<&str> = lines.next().unwrap().split(',').collect();
     let order = [
@@ -117,7 +119,7 @@ fn renamed_reordered_table_runs_end_to_end_with_the_same_numbers() {
     };
     let renamed_run = pipeline::build(&opts, &mut |_| {}).unwrap();
     let original_opts = BuildOptions {
-        data: Path::new(env!("CARGO_MANIFEST_DIR")).join(pipeline::DEFAULT_DATA),
+        data: bundled_csv(),
         out_dir: tmp.path().join("orig"),
         readme: None,
         tracking: Tracking::Off,
@@ -193,7 +195,7 @@ fn renamed_table_scores_with_its_own_models() {
         tmp.path().join(out).join("models")
     };
     let renamed_models = build(csv.clone(), Settings::load(&toml).unwrap(), "renamed");
-    let bundled = Path::new(env!("CARGO_MANIFEST_DIR")).join(pipeline::DEFAULT_DATA);
+    let bundled = bundled_csv();
     let bundled_models = build(bundled.clone(), Settings::default(), "orig");
     for f in ["spend.json", "growth.json", "segments.json"] {
         let text = std::fs::read_to_string(renamed_models.join(f)).unwrap();

@@ -2,6 +2,8 @@
 //! CRLF included; missing markers rejected; interrupted writes leave the old file), determinism,
 //! template overrides and template error messages, `--out` without a README, and `check`.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
@@ -11,9 +13,7 @@ use customer_intel::pipeline::{self, BuildOptions, PipelineError};
 use customer_intel::render::{RenderError, sections};
 use customer_intel::settings::Settings;
 
-fn data() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join(pipeline::DEFAULT_DATA)
-}
+use common::bundled_csv;
 
 /// A README holding every section's markers around hand-written text, with the given line ending.
 fn readme_text(eol: &str) -> String {
@@ -27,7 +27,7 @@ fn readme_text(eol: &str) -> String {
 
 fn opts(dir: &Path, readme: Option<PathBuf>) -> BuildOptions {
     BuildOptions {
-        data: data(),
+        data: bundled_csv(),
         out_dir: dir.join("out"),
         readme,
         ..BuildOptions::default()
@@ -56,7 +56,8 @@ fn findings() -> &'static Findings {
     static F: OnceLock<Findings> = OnceLock::new();
     F.get_or_init(|| {
         let settings = Settings::default();
-        let ds = data::load_with_roles(&data(), &settings.roles).expect("bundled data loads");
+        let ds =
+            data::load_with_roles(&bundled_csv(), &settings.roles).expect("bundled data loads");
         pipeline::analyze(&ds, &settings)
     })
 }
@@ -388,7 +389,7 @@ fn a_stamp_adds_date_and_commit_to_the_footer_only() {
 }
 
 fn sha_of_data() -> String {
-    customer_intel::data::sha256_hex(&std::fs::read(data()).unwrap())
+    customer_intel::data::sha256_hex(&std::fs::read(bundled_csv()).unwrap())
 }
 
 fn error_chain(e: &dyn std::error::Error) -> String {

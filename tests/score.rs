@@ -4,6 +4,8 @@
 //! its nominal share; mismatched, wrong-version, corrupted and truncated model files and bad
 //! input fail with exit code 2, a message naming the file, and the output left untouched.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
@@ -17,9 +19,7 @@ use customer_intel::pipeline::{self, BuildOptions};
 use customer_intel::settings::Settings;
 use customer_intel::tracking::Tracking;
 
-fn bundled_csv() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join(pipeline::DEFAULT_DATA)
-}
+use common::bundled_csv;
 
 fn scratch(name: &str) -> PathBuf {
     let d = Path::new(env!("CARGO_TARGET_TMPDIR"))
@@ -49,7 +49,7 @@ fn bundled() -> &'static Bundled {
             ..BuildOptions::default()
         };
         let run = pipeline::build(&opts, &mut |_| {}).unwrap();
-        let ds = data::load(&bundled_csv()).unwrap();
+        let ds = common::bundled();
         Bundled {
             ds,
             findings: run.findings,
@@ -454,6 +454,19 @@ fn bad_input_fails_like_report_build_and_leaves_the_output() {
         &bad,
         &["bad.csv:line 4, column 'age', value 'abc': age is a number"],
     );
+    // A missing input is named, with score's own flag (not build's --data) as the way out.
+    let nope = dir.join("nope.csv");
+    assert_refused(
+        &models,
+        None,
+        &nope,
+        &[
+            "nope.csv' does not exist",
+            "pass an existing CSV file with --input",
+        ],
+    );
+    let run = score(&nope, &models, &dir.join("s.csv"), None);
+    assert!(!run.stderr.contains("--data"), "{}", run.stderr);
 }
 
 #[test]

@@ -3,15 +3,16 @@
 //! 1 stale outputs (`check`), 2 bad input or usage, 3 outputs written but recording the run failed.
 
 use std::io::IsTerminal;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand};
 use customer_intel::bench;
-use customer_intel::data::{self, SynthSpec};
-use customer_intel::pipeline::{self, BuildOptions};
+use customer_intel::data::{self, DataError, SynthSpec};
+use customer_intel::pipeline::{self, BuildOptions, PipelineError};
+use customer_intel::score::ScoreError;
 use customer_intel::settings::Settings;
 use customer_intel::tracking::Tracking;
 
@@ -163,6 +164,24 @@ fn bad_input(error: anyhow::Error) -> Failure {
     Failure { code: 2, error }
 }
 
+/// The context of a failed `report COMMAND` on `path`; when the library said that `path` does
+/// not exist, it tells the user which option names it: the library does not know the flags.
+fn failed(command: &str, path: &Path, missing: Option<&Path>, flag: &str) -> String {
+    let mut s = format!("report {command} on '{}' failed", path.display());
+    if missing == Some(path) {
+        s.push_str(&format!("; pass an existing CSV file with {flag}"));
+    }
+    s
+}
+
+/// The path a pipeline error says does not exist, if that is what it says.
+fn pipeline_missing(e: &PipelineError) -> Option<&Path> {
+    match e {
+        PipelineError::Data(DataError::NotFound { path }) => Some(path),
+        _ => None,
+    }
+}
+
 fn options(a: &BuildArgs) -> Result<BuildOptions, Failure> {
     let settings = match &a.settings {
         Some(p) => Settings::load(p).map_err(|e| bad_input(e.into()))?,
@@ -205,9 +224,10 @@ fn progress() -> impl FnMut(&str) {
 
 fn build(a: BuildArgs) -> Result<(), Failure> {
     let opts = options(&a)?;
-    let summary = pipeline::build(&opts, &mut progress())
-        .with_context(|| format!("report build on '{}' failed", opts.data.display()))
-        .map_err(bad_input)?;
+    let summary = pipeline::build(&opts, &mut progress()).map_err(|e| {
+        let context = failed("build", &opts.data, pipeline_missing(&e), "--data");
+        bad_input(anyhow::Error::new(e).context(context))
+    })?;
     println!(
         "analysed {} rows ({} distinct) from {}",
         summary.findings.dataset.rows,
@@ -236,9 +256,10 @@ fn build(a: BuildArgs) -> Result<(), Failure> {
 
 fn check(a: BuildArgs) -> Result<(), Failure> {
     let opts = options(&a)?;
-    let stale = pipeline::check(&opts, &mut progress())
-        .with_context(|| format!("report check on '{}' failed", opts.data.display()))
-        .map_err(bad_input)?;
+    let stale = pipeline::check(&opts, &mut progress()).map_err(|e| {
+        let context = failed("check", &opts.data, pipeline_missing(&e), "--data");
+        bad_input(anyhow::Error::new(e).context(context))
+    })?;
     if stale.is_empty() {
         println!("all generated outputs are up to date");
         return Ok(());
@@ -306,9 +327,10 @@ fn bench(a: BenchArgs) -> Result<(), Failure> {
 
 fn validate(a: BuildArgs) -> Result<(), Failure> {
     let opts = options(&a)?;
-    let p = pipeline::validate(&opts)
-        .with_context(|| format!("report validate on '{}' failed", opts.data.display()))
-        .map_err(bad_input)?;
+    let p = pipeline::validate(&opts).map_err(|e| {
+        let context = failed("validate", &opts.data, pipeline_missing(&e), "--data");
+        bad_input(anyhow::Error::new(e).context(context))
+    })?;
     println!(
         "{} is valid: {} rows, {} distinct ignoring the id, largest duplicate group {}",
         opts.data.display(),
@@ -336,9 +358,14 @@ fn score(a: ScoreArgs) -> Result<(), Failure> {
         models: a.models,
         settings,
     };
-    let s = customer_intel::score::score(&opts)
-        .with_context(|| format!("report score on '{}' failed", opts.input.display()))
-        .map_err(bad_input)?;
+    let s = customer_intel::score::score(&opts).map_err(|e| {
+        let missing = match &e {
+            ScoreError::Data(DataError::NotFound { path }) => Some(path.as_path()),
+            _ => None,
+        };
+        let context = failed("score", &opts.input, missing, "--input");
+        bad_input(anyhow::Error::new(e).context(context))
+    })?;
     println!(
         "scored {} customers from {} ({} flagged with growth potential{})",
         s.rows,

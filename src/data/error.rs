@@ -35,8 +35,9 @@ impl fmt::Display for Violation {
 /// Why a table could not be loaded.
 #[derive(Debug, Error)]
 pub enum DataError {
-    /// The path does not exist.
-    #[error("data file '{path}' does not exist; pass an existing CSV file with --data")]
+    /// The path does not exist. The message names only the path: which option gave it (and so
+    /// what to pass instead) is for the caller to add.
+    #[error("data file '{path}' does not exist")]
     NotFound {
         /// The path given.
         path: PathBuf,

@@ -835,10 +835,7 @@ mod fast_path_tests {
 
     #[test]
     fn fast_path_equals_precise_path_on_bundled_data() {
-        let bytes = std::fs::read(
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("data/customer_purchasing_behaviors.csv"),
-        )
-        .unwrap();
+        let bytes = std::fs::read(crate::test_fixtures::bundled_csv()).unwrap();
         let (fast, precise) = both(&bytes);
         assert_eq!(fast.n_rows(), 238);
         assert_same(&fast, &precise);

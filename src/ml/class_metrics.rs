@@ -278,6 +278,7 @@ pub fn choose_threshold(actual: &[bool], scores: &[f64], min_precision: f64) -> 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_fixtures::assert_near;
 
     // Fixed arrays with ties (0.8, 0.35, 0.1 appear for both classes). Reference values from
     // scikit-learn 1.9.1 on the same arrays (/work/refenv/bin/python):
@@ -292,20 +293,19 @@ mod tests {
         0.9, 0.8, 0.8, 0.7, 0.65, 0.6, 0.55, 0.5, 0.4, 0.35, 0.35, 0.3, 0.2, 0.1, 0.1, 0.05,
     ];
 
-    fn close(a: f64, b: f64) {
-        assert!((a - b).abs() < 1e-9, "{a} vs {b}");
-    }
+    /// Agreement required with the scikit-learn references.
+    const TOL: f64 = 1e-9;
 
     #[test]
     fn threshold_metrics_match_sklearn() {
         // sklearn: precision 0.5, recall 0.5714285714285714, f1 0.5333333333333333 at 0.5
-        close(precision(&Y, &S, 0.5), 0.5);
-        close(recall(&Y, &S, 0.5), 0.571_428_571_428_571_4);
-        close(f1(&Y, &S, 0.5), 0.533_333_333_333_333_3);
+        assert_near(precision(&Y, &S, 0.5), 0.5, TOL);
+        assert_near(recall(&Y, &S, 0.5), 0.571_428_571_428_571_4, TOL);
+        assert_near(f1(&Y, &S, 0.5), 0.533_333_333_333_333_3, TOL);
         // at 0.3: precision 0.5, recall 0.8571428571428571, f1 0.6315789473684210
-        close(precision(&Y, &S, 0.3), 0.5);
-        close(recall(&Y, &S, 0.3), 0.857_142_857_142_857_1);
-        close(f1(&Y, &S, 0.3), 0.631_578_947_368_421);
+        assert_near(precision(&Y, &S, 0.3), 0.5, TOL);
+        assert_near(recall(&Y, &S, 0.3), 0.857_142_857_142_857_1, TOL);
+        assert_near(f1(&Y, &S, 0.3), 0.631_578_947_368_421, TOL);
         let c = Confusion::at_threshold(&Y, &S, 0.5);
         assert_eq!(
             c,
@@ -316,13 +316,13 @@ mod tests {
                 fn_: 3
             }
         ); // sklearn confusion_matrix [[5,4],[3,4]]
-        close(c.accuracy(), 9.0 / 16.0);
+        assert_near(c.accuracy(), 9.0 / 16.0, TOL);
     }
 
     #[test]
     fn auc_and_average_precision_match_sklearn() {
-        close(roc_auc(&Y, &S), 0.650_793_650_793_650_8); // sklearn roc_auc_score
-        close(average_precision(&Y, &S), 0.644_331_065_759_637_3); // sklearn average_precision_score
+        assert_near(roc_auc(&Y, &S), 0.650_793_650_793_650_8, TOL); // sklearn roc_auc_score
+        assert_near(average_precision(&Y, &S), 0.644_331_065_759_637_3, TOL); // sklearn average_precision_score
         assert!(roc_auc(&[true, true], &[0.1, 0.2]).is_nan());
     }
 
@@ -364,8 +364,8 @@ mod tests {
         ];
         assert_eq!(roc.len(), fpr.len());
         for (i, &(x, y)) in roc.iter().enumerate() {
-            close(x, fpr[i]);
-            close(y, tpr[i]);
+            assert_near(x, fpr[i], TOL);
+            assert_near(y, tpr[i], TOL);
         }
         let pr = pr_curve(&Y, &S);
         // sklearn precision_recall_curve, read from the highest threshold down.
@@ -387,7 +387,7 @@ mod tests {
         ];
         assert_eq!(pr.len(), prec.len());
         for (i, &(_, p)) in pr.iter().enumerate() {
-            close(p, prec[i]);
+            assert_near(p, prec[i], TOL);
         }
     }
 
@@ -398,14 +398,14 @@ mod tests {
         // 0.7 wins, reported as the midpoint to the next score, (0.7 + 0.65) / 2.
         let c = choose_threshold(&Y, &S, 0.75);
         assert!(c.constraint_met);
-        close(c.threshold, 0.675);
-        close(c.precision, 0.75);
-        close(c.f1, 0.545_454_545_454_545_4);
+        assert_near(c.threshold, 0.675, TOL);
+        assert_near(c.precision, 0.75, TOL);
+        assert_near(c.f1, 0.545_454_545_454_545_4, TOL);
         // Unreachable floor: fall back to the best F1 overall (0.6363636363636364 at 0.1,
         // sklearn f1_score over every distinct threshold), midpoint (0.1 + 0.05) / 2.
         let c = choose_threshold(&Y, &S, 1.01);
         assert!(!c.constraint_met);
-        close(c.f1, 0.636_363_636_363_636_4);
-        close(c.threshold, 0.075);
+        assert_near(c.f1, 0.636_363_636_363_636_4, TOL);
+        assert_near(c.threshold, 0.075, TOL);
     }
 }

@@ -291,6 +291,7 @@ pub fn knee(xs: &[f64], ys: &[f64]) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_fixtures::assert_near;
 
     /// Ten 2-D points in three loose groups, and two labellings of them.
     fn points() -> Vec<Vec<f64>> {
@@ -335,17 +336,16 @@ mod tests {
     const SK_ARI: f64 = 0.20454545454545456;
     const SK_ARI_2: f64 = -0.36363636363636365;
 
-    fn close(a: f64, b: f64) {
-        assert!((a - b).abs() < 1e-10, "{a} vs {b}");
-    }
+    /// Agreement required with the scikit-learn references.
+    const TOL: f64 = 1e-10;
 
     #[test]
     fn silhouette_matches_sklearn() {
         let x = points();
-        close(silhouette_score(&x, &LABELS), SK_SILHOUETTE);
-        close(silhouette_score(&x, &OTHER), SK_SILHOUETTE_OTHER);
+        assert_near(silhouette_score(&x, &LABELS), SK_SILHOUETTE, TOL);
+        assert_near(silhouette_score(&x, &OTHER), SK_SILHOUETTE_OTHER, TOL);
         for (a, b) in silhouette_samples(&x, &LABELS).iter().zip(SK_SAMPLES) {
-            close(*a, b);
+            assert_near(*a, b, TOL);
         }
     }
 
@@ -370,21 +370,22 @@ mod tests {
     #[test]
     fn davies_bouldin_and_calinski_harabasz_match_sklearn() {
         let x = points();
-        close(davies_bouldin(&x, &LABELS), SK_DB);
-        close(calinski_harabasz(&x, &LABELS), SK_CH);
+        assert_near(davies_bouldin(&x, &LABELS), SK_DB, TOL);
+        assert_near(calinski_harabasz(&x, &LABELS), SK_CH, TOL);
     }
 
     #[test]
     fn adjusted_rand_matches_sklearn() {
-        close(adjusted_rand_index(&LABELS, &OTHER), SK_ARI);
+        assert_near(adjusted_rand_index(&LABELS, &OTHER), SK_ARI, TOL);
         // Renaming clusters does not matter.
         let renamed: Vec<usize> = LABELS.iter().map(|l| (l + 1) % 3).collect();
-        close(adjusted_rand_index(&LABELS, &renamed), 1.0);
-        close(
+        assert_near(adjusted_rand_index(&LABELS, &renamed), 1.0, TOL);
+        assert_near(
             adjusted_rand_index(&[0, 0, 1, 1, 2, 2], &[0, 1, 0, 1, 0, 1]),
             SK_ARI_2,
+            TOL,
         );
-        close(adjusted_rand_index(&[0, 0, 0], &[1, 1, 1]), 1.0);
+        assert_near(adjusted_rand_index(&[0, 0, 0], &[1, 1, 1]), 1.0, TOL);
     }
 
     #[test]
@@ -392,7 +393,7 @@ mod tests {
         let x = vec![vec![0.0, 0.0], vec![2.0, 0.0], vec![10.0, 10.0]];
         let l = [0, 0, 1];
         assert_eq!(centroids(&x, &l), vec![vec![1.0, 0.0], vec![10.0, 10.0]]);
-        close(inertia(&x, &l), 2.0);
+        assert_near(inertia(&x, &l), 2.0, TOL);
     }
 
     #[test]

@@ -6,17 +6,16 @@
 use plotters::prelude::*;
 
 use super::Figure;
+use super::frame::{self, ALERT, MUTED, PRIMARY, STANDARD, font, px, series};
 use crate::analysis::classification::{ClassificationFindings, ClassifierKind};
 
-const SIZE: (u32, u32) = (720, 450);
-const FONT: &str = "sans-serif";
-
+/// A model's colour: the palette in the order the models are listed.
 fn model_colour(m: ClassifierKind) -> RGBColor {
-    match m {
-        ClassifierKind::Logistic => RGBColor(31, 119, 180),
-        ClassifierKind::DecisionTree => RGBColor(255, 127, 14),
-        ClassifierKind::RandomForest => RGBColor(44, 160, 44),
-    }
+    series(match m {
+        ClassifierKind::Logistic => 0,
+        ClassifierKind::DecisionTree => 1,
+        ClassifierKind::RandomForest => 2,
+    })
 }
 
 fn config_name(m: ClassifierKind, smote: bool) -> String {
@@ -39,17 +38,13 @@ fn curve_chart(
     curves: &[Curve],
     reference: Option<((f64, f64), (f64, f64), &str)>,
 ) -> String {
-    let mut svg = String::new();
-    {
-        let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
-        root.fill(&WHITE).expect("svg fill");
-        let mut chart = ChartBuilder::on(&root)
-            .caption(title, (FONT, 18))
+    frame::render(STANDARD, |root| {
+        let mut chart = ChartBuilder::on(root)
+            .caption(title, font(px::TITLE))
             .margin(12)
             .x_label_area_size(42)
             .y_label_area_size(52)
-            .build_cartesian_2d(0.0..1.0f64, 0.0..1.02f64)
-            .expect("chart");
+            .build_cartesian_2d(0.0..1.0f64, 0.0..1.02f64)?;
         chart
             .configure_mesh()
             .x_desc(x_label)
@@ -57,9 +52,8 @@ fn curve_chart(
             .x_labels(6)
             .y_labels(6)
             .light_line_style(WHITE.mix(0.0))
-            .label_style((FONT, 12))
-            .draw()
-            .expect("mesh");
+            .label_style(font(px::TICK))
+            .draw()?;
         if let Some((a, b, name)) = reference {
             chart
                 .draw_series(DashedLineSeries::new(
@@ -67,8 +61,7 @@ fn curve_chart(
                     4,
                     4,
                     BLACK.mix(0.4).stroke_width(1),
-                ))
-                .expect("reference")
+                ))?
                 .label(name)
                 .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], BLACK.mix(0.4)));
         }
@@ -76,13 +69,9 @@ fn curve_chart(
             let style = c.colour.stroke_width(2);
             let colour = c.colour;
             let anno = if c.dashed {
-                chart
-                    .draw_series(DashedLineSeries::new(c.points.clone(), 6, 4, style))
-                    .expect("series")
+                chart.draw_series(DashedLineSeries::new(c.points.clone(), 6, 4, style))?
             } else {
-                chart
-                    .draw_series(LineSeries::new(c.points.clone(), style))
-                    .expect("series")
+                chart.draw_series(LineSeries::new(c.points.clone(), style))?
             };
             let dashed = c.dashed;
             anno.label(c.name.clone()).legend(move |(x, y)| {
@@ -93,10 +82,9 @@ fn curve_chart(
                 }
             });
         }
-        super::legend(&mut chart, SeriesLabelPosition::LowerRight).expect("legend");
-        root.present().expect("svg");
-    }
-    svg
+        frame::legend(&mut chart, SeriesLabelPosition::LowerRight)?;
+        Ok(())
+    })
 }
 
 /// Grouped vertical bars: one group per category, one bar per series, value printed on top.
@@ -107,19 +95,15 @@ fn grouped_bars(
     series: &[(&str, Vec<f64>, RGBColor)],
     target: Option<(f64, &str)>,
 ) -> String {
-    let mut svg = String::new();
-    {
-        let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
-        root.fill(&WHITE).expect("svg fill");
+    frame::render(STANDARD, |root| {
         let n = categories.len().max(1);
         let cats = categories.to_vec();
-        let mut chart = ChartBuilder::on(&root)
-            .caption(title, (FONT, 18))
+        let mut chart = ChartBuilder::on(root)
+            .caption(title, font(px::TITLE))
             .margin(12)
             .x_label_area_size(42)
             .y_label_area_size(52)
-            .build_cartesian_2d(0.0..n as f64, 0.0..1.3f64)
-            .expect("chart");
+            .build_cartesian_2d(0.0..n as f64, 0.0..1.3f64)?;
         chart
             .configure_mesh()
             .disable_x_mesh()
@@ -134,9 +118,8 @@ fn grouped_bars(
                 }
             })
             .y_desc(y_label)
-            .label_style((FONT, 11))
-            .draw()
-            .expect("mesh");
+            .label_style(font(px::NOTE))
+            .draw()?;
         let width = 0.8 / series.len().max(1) as f64;
         for (s, (name, values, colour)) in series.iter().enumerate() {
             let colour = *colour;
@@ -147,22 +130,15 @@ fn grouped_bars(
                         [(x0, 0.0), (x0 + width * 0.92, v.max(0.0))],
                         colour.filled(),
                     )
-                }))
-                .expect("bars")
+                }))?
                 .label(*name)
                 .legend(move |(x, y)| {
                     Rectangle::new([(x, y - 5), (x + 12, y + 5)], colour.filled())
                 });
-            chart
-                .draw_series(values.iter().enumerate().map(|(i, &v)| {
-                    let x = i as f64 + 0.1 + (s as f64 + 0.15) * width;
-                    Text::new(
-                        format!("{v:.2}"),
-                        (x, v.max(0.0) + 0.045),
-                        (FONT, 11).into_font(),
-                    )
-                }))
-                .expect("labels");
+            chart.draw_series(values.iter().enumerate().map(|(i, &v)| {
+                let x = i as f64 + 0.1 + (s as f64 + 0.15) * width;
+                Text::new(format!("{v:.2}"), (x, v.max(0.0) + 0.045), font(px::NOTE))
+            }))?;
         }
         if let Some((t, name)) = target {
             chart
@@ -170,32 +146,22 @@ fn grouped_bars(
                     vec![(0.0, t), (n as f64, t)],
                     5,
                     4,
-                    RED.mix(0.7).stroke_width(1),
-                ))
-                .expect("target")
+                    ALERT.mix(0.7).stroke_width(1),
+                ))?
                 .label(name)
-                .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], RED.mix(0.7)));
+                .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], ALERT.mix(0.7)));
         }
-        super::legend(&mut chart, SeriesLabelPosition::UpperRight).expect("legend");
-        root.present().expect("svg");
-    }
-    svg
+        frame::legend(&mut chart, SeriesLabelPosition::UpperRight)?;
+        Ok(())
+    })
 }
 
 /// A 2×2 confusion matrix (rows: actual, columns: predicted), cells shaded by their share of
 /// their actual class, showing the mean count per repeat.
 fn confusion_chart(title: &str, cells: [[f64; 2]; 2], note: &str) -> String {
-    let mut svg = String::new();
-    {
-        let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
-        root.fill(&WHITE).expect("svg fill");
-        let (top, rest) = root.split_vertically(40);
-        top.draw(&Text::new(
-            title.to_string(),
-            (14, 12),
-            (FONT, 18).into_font(),
-        ))
-        .expect("title");
+    frame::render(STANDARD, |root| {
+        let (top, rest) = root.split_vertically(frame::HEADER_STRIP);
+        top.draw(&Text::new(title.to_string(), (14, 12), font(px::TITLE)))?;
         let names = ["no growth potential", "growth potential"];
         let (x0, y0, cell) = (220i32, 20i32, 150i32);
         for a in 0..2 {
@@ -206,66 +172,56 @@ fn confusion_chart(title: &str, cells: [[f64; 2]; 2], note: &str) -> String {
                 } else {
                     0.0
                 };
-                let shade = RGBColor(31, 119, 180).mix(0.1 + 0.8 * share);
+                let shade = PRIMARY.mix(0.1 + 0.8 * share);
                 let (cx, cy) = (x0 + p as i32 * cell, y0 + a as i32 * cell);
                 rest.draw(&Rectangle::new(
                     [(cx, cy), (cx + cell, cy + cell)],
                     shade.filled(),
-                ))
-                .expect("cell");
+                ))?;
                 rest.draw(&Rectangle::new(
                     [(cx, cy), (cx + cell, cy + cell)],
                     BLACK.stroke_width(1),
-                ))
-                .expect("edge");
+                ))?;
                 let colour = if share > 0.5 { WHITE } else { BLACK };
                 rest.draw(&Text::new(
                     format!("{:.1}", cells[a][p]),
                     (cx + 50, cy + 60),
-                    (FONT, 20).into_font().color(&colour),
-                ))
-                .expect("count");
+                    font(px::DISPLAY).color(&colour),
+                ))?;
                 rest.draw(&Text::new(
                     format!("{:.0}% of row", 100.0 * share),
                     (cx + 40, cy + 90),
-                    (FONT, 12).into_font().color(&colour),
-                ))
-                .expect("share");
+                    font(px::TICK).color(&colour),
+                ))?;
             }
             rest.draw(&Text::new(
                 names[a].to_string(),
                 (x0 - 170, y0 + a as i32 * cell + 70),
-                (FONT, 13).into_font(),
-            ))
-            .expect("row label");
+                font(px::AXIS),
+            ))?;
             rest.draw(&Text::new(
                 names[a].to_string(),
                 (x0 + a as i32 * cell + 20, y0 + 2 * cell + 10),
-                (FONT, 13).into_font(),
-            ))
-            .expect("col label");
+                font(px::AXIS),
+            ))?;
         }
         rest.draw(&Text::new(
             "actual (rows)".to_string(),
             (x0 - 170, y0 + 10),
-            (FONT, 12).into_font(),
-        ))
-        .expect("axis");
+            font(px::TICK),
+        ))?;
         rest.draw(&Text::new(
             "predicted (columns)".to_string(),
             (x0 + 90, y0 + 2 * cell + 30),
-            (FONT, 12).into_font(),
-        ))
-        .expect("axis");
+            font(px::TICK),
+        ))?;
         rest.draw(&Text::new(
             note.to_string(),
             (14, y0 + 2 * cell + 55),
-            (FONT, 11).into_font(),
-        ))
-        .expect("note");
-        root.present().expect("svg");
-    }
-    svg
+            font(px::NOTE),
+        ))?;
+        Ok(())
+    })
 }
 
 /// The classification figures, or none when the analysis did not run.
@@ -361,8 +317,8 @@ pub fn figures(f: &ClassificationFindings) -> Vec<Figure> {
             "F1 (out-of-fold, chosen threshold)",
             &cats,
             &[
-                ("naive k-fold", f.scheme_gaps.iter().map(|g| g.naive_f1).collect(), RGBColor(214, 39, 40)),
-                ("group-aware k-fold", f.scheme_gaps.iter().map(|g| g.group_f1).collect(), RGBColor(31, 119, 180)),
+                ("naive k-fold", f.scheme_gaps.iter().map(|g| g.naive_f1).collect(), ALERT),
+                ("group-aware k-fold", f.scheme_gaps.iter().map(|g| g.group_f1).collect(), PRIMARY),
             ],
             Some((f.protocol.settings.target_f1, "F1 target")),
         ),
@@ -384,8 +340,8 @@ pub fn figures(f: &ClassificationFindings) -> Vec<Figure> {
             "F1 (out-of-fold, chosen threshold)",
             &cats,
             &[
-                ("honest", f.leak_inflation.iter().map(|g| g.honest_f1).collect(), RGBColor(31, 119, 180)),
-                ("leaky (label inputs added)", f.leak_inflation.iter().map(|g| g.leaky_f1).collect(), RGBColor(150, 150, 150)),
+                ("honest", f.leak_inflation.iter().map(|g| g.honest_f1).collect(), PRIMARY),
+                ("leaky (label inputs added)", f.leak_inflation.iter().map(|g| g.leaky_f1).collect(), MUTED),
             ],
             Some((f.protocol.settings.target_f1, "F1 target")),
         ),

@@ -2,72 +2,28 @@
 //! density outline, the correlation heatmap, target-against-predictor scatter plots coloured by
 //! category, box plots of the target by category, duplicate-group sizes and the VIF bars.
 //!
-//! Every figure is a fixed-size SVG built with plotters' string backend (no system fonts), so
+//! Every figure is drawn in the shared [`frame`](super::frame) (fixed sizes, no system fonts), so
 //! the same findings give the same bytes. The small helpers at the top are shared by all of them.
 
-use plotters::coord::Shift;
 use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::Figure;
+use super::frame::{
+    Area, CONTRAST, DIVERGING_NEGATIVE, DIVERGING_POSITIVE, GRID, HEADER_STRIP, MATRIX, MUTED,
+    PRIMARY, PlotError, STANDARD, WIDE, WIDER, font, panel, px, render, series, small_multiples,
+};
 use crate::analysis::eda::EdaFindings;
 use crate::findings::Findings;
 
-type Area<'a> = DrawingArea<SVGBackend<'a>, Shift>;
-type DrawResult = Result<(), Box<dyn std::error::Error>>;
 /// Continuous x and y axes.
 type Plane = Cartesian2d<RangedCoordf64, RangedCoordf64>;
-
-const WIDTH: u32 = 720;
-const HEIGHT: u32 = 450;
-const FONT: &str = "sans-serif";
-
-/// Colour-blind-safe colours (Okabe–Ito) for category levels, in level order.
-const PALETTE: [RGBColor; 8] = [
-    RGBColor(0, 114, 178),
-    RGBColor(230, 159, 0),
-    RGBColor(0, 158, 115),
-    RGBColor(204, 121, 167),
-    RGBColor(86, 180, 233),
-    RGBColor(213, 94, 0),
-    RGBColor(240, 228, 66),
-    RGBColor(0, 0, 0),
-];
-const BAR: RGBColor = RGBColor(0, 114, 178);
-const ACCENT: RGBColor = RGBColor(213, 94, 0);
-const GRID: RGBColor = RGBColor(225, 225, 225);
-
-/// Colour of category level `i`.
-fn level_colour(i: usize) -> RGBColor {
-    PALETTE[i % PALETTE.len()]
-}
-
-/// Renders one SVG of the given size; a drawing error becomes a figure that says so.
-fn render(size: (u32, u32), draw: impl FnOnce(&Area) -> DrawResult) -> String {
-    let mut svg = String::new();
-    let result = {
-        let root = SVGBackend::with_string(&mut svg, size).into_drawing_area();
-        root.fill(&WHITE)
-            .map_err(|e| e.to_string())
-            .and_then(|_| draw(&root).map_err(|e| e.to_string()))
-            .and_then(|_| root.present().map_err(|e| e.to_string()))
-    };
-    match result {
-        Ok(()) => svg,
-        Err(e) => format!(
-            "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{}\" height=\"{}\"><text x=\"10\" y=\"20\">figure could not be drawn: {}</text></svg>\n",
-            size.0,
-            size.1,
-            e.replace('&', "&amp;").replace('<', "&lt;")
-        ),
-    }
-}
 
 /// A text style of the given size and colour, anchored at the given point of the text.
 fn anchored(size: u32, ink: RGBColor, h: HPos, v: VPos) -> TextStyle<'static> {
     TextStyle {
-        font: (FONT, size).into_font(),
+        font: font(size),
         color: ink.to_backend_color(),
         pos: Pos::new(h, v),
     }
@@ -171,7 +127,7 @@ fn histograms(f: &EdaFindings) -> String {
     let n = f.distributions.len();
     let cols = if n > 4 { 3 } else { 2.min(n.max(1)) };
     let rows = n.div_ceil(cols).max(1);
-    render((WIDTH + 240, 260 * rows as u32), |root| {
+    render(small_multiples(WIDE, panel::SHORT, rows, 0), |root| {
         let panels = root.split_evenly((rows, cols));
         for (d, area) in f.distributions.iter().zip(panels.iter()) {
             let (lo, hi) = (d.edges[0], d.edges[d.edges.len() - 1]);
@@ -193,24 +149,24 @@ fn histograms(f: &EdaFindings) -> String {
                 .y_label_formatter(&|v| tick(*v))
                 .x_desc(axis_label(&d.column, &d.unit))
                 .y_desc("rows")
-                .label_style((FONT, 12))
-                .axis_desc_style((FONT, 13))
+                .label_style(font(px::TICK))
+                .axis_desc_style(font(px::AXIS))
                 .draw()?;
             chart.draw_series(d.counts.iter().enumerate().map(|(i, &c)| {
                 Rectangle::new(
                     [(d.edges[i], 0.0), (d.edges[i + 1], c as f64)],
-                    BAR.mix(0.45).filled(),
+                    PRIMARY.mix(0.45).filled(),
                 )
             }))?;
             chart.draw_series(d.counts.iter().enumerate().map(|(i, &c)| {
                 Rectangle::new(
                     [(d.edges[i], 0.0), (d.edges[i + 1], c as f64)],
-                    BAR.stroke_width(1),
+                    PRIMARY.stroke_width(1),
                 )
             }))?;
             chart.draw_series(LineSeries::new(
                 d.density_x.iter().copied().zip(d.density_y.iter().copied()),
-                ACCENT.stroke_width(2),
+                CONTRAST.stroke_width(2),
             ))?;
         }
         Ok(())
@@ -220,22 +176,22 @@ fn histograms(f: &EdaFindings) -> String {
 /// Fill colour of a correlation: white at 0, deep red at +1, deep blue at −1.
 fn correlation_colour(r: f64) -> RGBColor {
     let t = if r.is_finite() { r.abs().min(1.0) } else { 0.0 };
-    let (end_r, end_g, end_b) = if r >= 0.0 {
-        (178.0, 24.0, 43.0)
+    let RGBColor(end_r, end_g, end_b) = if r >= 0.0 {
+        DIVERGING_POSITIVE
     } else {
-        (33.0, 102.0, 172.0)
+        DIVERGING_NEGATIVE
     };
-    let mix = |a: f64| (255.0 + (a - 255.0) * t).round() as u8;
+    let mix = |a: u8| (255.0 + (f64::from(a) - 255.0) * t).round() as u8;
     RGBColor(mix(end_r), mix(end_g), mix(end_b))
 }
 
 fn correlation_heatmap(f: &EdaFindings) -> String {
     let c = &f.correlation;
     let k = c.columns.len();
-    render((WIDTH, 560), |root| {
+    render(MATRIX, |root| {
         let mut chart = ChartBuilder::on(root)
             .margin(12)
-            .caption("Pearson r (values in cells)", (FONT, 16))
+            .caption("Pearson r (values in cells)", font(px::SUBTITLE))
             .x_label_area_size(60)
             .y_label_area_size(140)
             .build_cartesian_2d(-0.5..k as f64 - 0.5, -0.5..k as f64 - 0.5)?;
@@ -248,7 +204,7 @@ fn correlation_heatmap(f: &EdaFindings) -> String {
             .y_labels(k)
             .x_label_formatter(&|v| category_tick(names, *v))
             .y_label_formatter(&|v| category_tick(&reversed, *v))
-            .label_style((FONT, 12))
+            .label_style(font(px::TICK))
             .draw()?;
         for i in 0..k {
             for j in 0..k {
@@ -267,7 +223,7 @@ fn correlation_heatmap(f: &EdaFindings) -> String {
                 chart.draw_series(std::iter::once(Text::new(
                     label,
                     (x, y),
-                    anchored(14, ink, HPos::Center, VPos::Center),
+                    anchored(px::EMPHASIS, ink, HPos::Center, VPos::Center),
                 )))?;
             }
         }
@@ -280,51 +236,54 @@ fn scatter(f: &EdaFindings) -> String {
     let n = s.x.len();
     let cols = 2.min(n.max(1));
     let rows = n.div_ceil(cols).max(1);
-    render((WIDTH + 80, 300 * rows as u32 + 40), |root| {
-        let (legend, body) = root.split_vertically(40);
-        for (i, level) in s.levels.iter().enumerate() {
-            let x = 20 + 150 * i as i32;
-            legend.draw(&Circle::new((x, 20), 5, level_colour(i).filled()))?;
-            legend.draw(&Text::new(level.clone(), (x + 10, 13), (FONT, 14)))?;
-        }
-        let ys: Vec<f64> = s.points.iter().map(|p| p.1).collect();
-        let (ylo, yhi) = (
-            ys.iter().copied().fold(f64::INFINITY, f64::min),
-            ys.iter().copied().fold(f64::NEG_INFINITY, f64::max),
-        );
-        let panels = body.split_evenly((rows, cols));
-        for (k, ((xname, xunit), area)) in s.x.iter().zip(panels.iter()).enumerate() {
-            let xs: Vec<f64> = s.points.iter().map(|p| p.0[k]).collect();
-            let (xlo, xhi) = (
-                xs.iter().copied().fold(f64::INFINITY, f64::min),
-                xs.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+    render(
+        small_multiples(WIDER, panel::TALL, rows, HEADER_STRIP),
+        |root| {
+            let (legend, body) = root.split_vertically(HEADER_STRIP);
+            for (i, level) in s.levels.iter().enumerate() {
+                let x = 20 + 150 * i as i32;
+                legend.draw(&Circle::new((x, 20), 5, series(i).filled()))?;
+                legend.draw(&Text::new(level.clone(), (x + 10, 13), font(px::EMPHASIS)))?;
+            }
+            let ys: Vec<f64> = s.points.iter().map(|p| p.1).collect();
+            let (ylo, yhi) = (
+                ys.iter().copied().fold(f64::INFINITY, f64::min),
+                ys.iter().copied().fold(f64::NEG_INFINITY, f64::max),
             );
-            let mut chart = ChartBuilder::on(area)
-                .margin(8)
-                .x_label_area_size(36)
-                .y_label_area_size(48)
-                .build_cartesian_2d(padded(xlo, xhi, 0.04), padded(ylo, yhi, 0.05))?;
-            chart
-                .configure_mesh()
-                .light_line_style(TRANSPARENT)
-                .bold_line_style(GRID)
-                .x_labels(5)
-                .y_labels(5)
-                .x_label_formatter(&|v| tick(*v))
-                .y_label_formatter(&|v| tick(*v))
-                .x_desc(axis_label(xname, xunit))
-                .y_desc(axis_label(&s.y.0, &s.y.1))
-                .label_style((FONT, 12))
-                .axis_desc_style((FONT, 13))
-                .draw()?;
-            chart.draw_series(
-                s.points
-                    .iter()
-                    .map(|p| Circle::new((p.0[k], p.1), 3, level_colour(p.2).mix(0.7).filled())),
-            )?;
-        }
-        Ok(())
-    })
+            let panels = body.split_evenly((rows, cols));
+            for (k, ((xname, xunit), area)) in s.x.iter().zip(panels.iter()).enumerate() {
+                let xs: Vec<f64> = s.points.iter().map(|p| p.0[k]).collect();
+                let (xlo, xhi) = (
+                    xs.iter().copied().fold(f64::INFINITY, f64::min),
+                    xs.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+                );
+                let mut chart = ChartBuilder::on(area)
+                    .margin(8)
+                    .x_label_area_size(36)
+                    .y_label_area_size(48)
+                    .build_cartesian_2d(padded(xlo, xhi, 0.04), padded(ylo, yhi, 0.05))?;
+                chart
+                    .configure_mesh()
+                    .light_line_style(TRANSPARENT)
+                    .bold_line_style(GRID)
+                    .x_labels(5)
+                    .y_labels(5)
+                    .x_label_formatter(&|v| tick(*v))
+                    .y_label_formatter(&|v| tick(*v))
+                    .x_desc(axis_label(xname, xunit))
+                    .y_desc(axis_label(&s.y.0, &s.y.1))
+                    .label_style(font(px::TICK))
+                    .axis_desc_style(font(px::AXIS))
+                    .draw()?;
+                chart.draw_series(
+                    s.points
+                        .iter()
+                        .map(|p| Circle::new((p.0[k], p.1), 3, series(p.2).mix(0.7).filled())),
+                )?;
+            }
+            Ok(())
+        },
+    )
 }
 
 fn boxes(f: &EdaFindings) -> String {
@@ -345,7 +304,7 @@ fn boxes(f: &EdaFindings) -> String {
         .fold(f64::NEG_INFINITY, f64::max);
     let (yname, yunit) = &f.scatter.y;
     let xname = &f.groups.category;
-    render((WIDTH, HEIGHT), |root| {
+    render(STANDARD, |root| {
         let k = b.len();
         let mut chart = ChartBuilder::on(root)
             .margin(12)
@@ -362,15 +321,15 @@ fn boxes(f: &EdaFindings) -> String {
             .y_label_formatter(&|v| tick(*v))
             .x_desc(xname.as_str())
             .y_desc(axis_label(yname, yunit))
-            .label_style((FONT, 12))
-            .axis_desc_style((FONT, 13))
+            .label_style(font(px::TICK))
+            .axis_desc_style(font(px::AXIS))
             .draw()?;
         for (i, x) in b.iter().enumerate() {
             if x.rows == 0 {
                 continue;
             }
             let c = i as f64;
-            let colour = level_colour(i);
+            let colour = series(i);
             let w = 0.3;
             chart.draw_series(std::iter::once(Rectangle::new(
                 [(c - w, x.q1), (c + w, x.q3)],
@@ -434,14 +393,10 @@ fn duplicate_groups(f: &EdaFindings) -> String {
         "duplicate-group size (copies of one row, rows)",
         "rows in groups of that size",
     );
-    render((WIDTH, HEIGHT), |root| {
+    render(STANDARD, |root| {
         let mut chart = category_chart(root, &caption, &names, top, axes)?;
         for (i, ((size, groups), r)) in d.group_size_counts.iter().zip(&rows).enumerate() {
-            let colour = if *size == 1 {
-                RGBColor(150, 150, 150)
-            } else {
-                ACCENT
-            };
+            let colour = if *size == 1 { MUTED } else { CONTRAST };
             let label = if *groups == 1 {
                 "1 group".to_string()
             } else {
@@ -462,11 +417,11 @@ fn category_chart<'a, 'b>(
     names: &'a [String],
     top: f64,
     (x_desc, y_desc): (&str, &str),
-) -> Result<ChartContext<'a, SVGBackend<'b>, Plane>, Box<dyn std::error::Error>> {
+) -> Result<ChartContext<'a, SVGBackend<'b>, Plane>, PlotError> {
     let k = names.len().max(1);
     let mut chart = ChartBuilder::on(root)
         .margin(12)
-        .caption(caption, (FONT, 15))
+        .caption(caption, font(px::PANEL_TITLE))
         .x_label_area_size(44)
         .y_label_area_size(52)
         .build_cartesian_2d(-0.5..k as f64 - 0.5, 0.0..top)?;
@@ -480,8 +435,8 @@ fn category_chart<'a, 'b>(
         .y_label_formatter(&|v| tick(*v))
         .x_desc(x_desc)
         .y_desc(y_desc)
-        .label_style((FONT, 12))
-        .axis_desc_style((FONT, 13))
+        .label_style(font(px::TICK))
+        .axis_desc_style(font(px::AXIS))
         .draw()?;
     Ok(chart)
 }
@@ -493,7 +448,7 @@ fn labelled_bar(
     height: f64,
     colour: RGBColor,
     label: String,
-) -> DrawResult {
+) -> Result<(), PlotError> {
     let c = i as f64;
     chart.draw_series(std::iter::once(Rectangle::new(
         [(c - 0.35, 0.0), (c + 0.35, height)],
@@ -502,7 +457,7 @@ fn labelled_bar(
     chart.draw_series(std::iter::once(Text::new(
         label,
         (c, height),
-        anchored(12, BLACK, HPos::Center, VPos::Bottom),
+        anchored(px::TICK, BLACK, HPos::Center, VPos::Bottom),
     )))?;
     Ok(())
 }
@@ -522,11 +477,15 @@ fn vif_bars(f: &EdaFindings, threshold: f64) -> String {
         f.collinearity.condition_number
     );
     let axes = ("predictor", "variance inflation factor (1 / (1 - R²))");
-    render((WIDTH, HEIGHT), |root| {
+    render(STANDARD, |root| {
         let k = names.len().max(1);
         let mut chart = category_chart(root, &caption, &names, top, axes)?;
         for (i, x) in v.iter().enumerate() {
-            let colour = if x.vif >= threshold { ACCENT } else { BAR };
+            let colour = if x.vif >= threshold {
+                CONTRAST
+            } else {
+                PRIMARY
+            };
             let h = if x.vif.is_finite() { x.vif } else { top };
             labelled_bar(&mut chart, i, h, colour, format!("{:.1}", x.vif))?;
         }
@@ -541,15 +500,11 @@ fn vif_bars(f: &EdaFindings, threshold: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{data, pipeline, settings::Settings};
+    use crate::test_fixtures::bundled;
+    use crate::{pipeline, settings::Settings};
 
     fn bundled_findings() -> Findings {
-        let ds = data::load(
-            &std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-                .join("data/customer_purchasing_behaviors.csv"),
-        )
-        .unwrap();
-        pipeline::analyze(&ds, &Settings::default())
+        pipeline::analyze(&bundled(), &Settings::default())
     }
 
     #[test]

@@ -2,27 +2,13 @@
 //! the drift timeline of PSI and RMSE with retrain markers ([`crate::analysis::drift`]).
 //! One small line-panel helper draws every panel, so both figures share axes, colours and legends.
 
-use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use super::Figure;
+use super::frame::{self, Area, PlotError, WIDTH, font, panel, px, series};
 use crate::analysis::drift::DriftFindings;
 use crate::analysis::robustness::{NoiseOn, RobustnessFindings};
 use crate::findings::Findings;
-
-const WIDTH: u32 = 720;
-const FONT: &str = "sans-serif";
-/// The first eight colours of the shared palette (enough for every series drawn here).
-const COLORS: [RGBColor; 8] = [
-    super::TABLEAU10[0],
-    super::TABLEAU10[1],
-    super::TABLEAU10[2],
-    super::TABLEAU10[3],
-    super::TABLEAU10[4],
-    super::TABLEAU10[5],
-    super::TABLEAU10[6],
-    super::TABLEAU10[7],
-];
 
 /// One line of a panel.
 struct Line {
@@ -105,27 +91,24 @@ fn bounds(p: &Panel) -> ((f64, f64), (f64, f64)) {
     )
 }
 
-fn draw_panel<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, p: &Panel) -> Result<(), String> {
-    let err = |e: &dyn std::fmt::Display| e.to_string();
+fn draw_panel(area: &Area, p: &Panel) -> Result<(), PlotError> {
     let ((x0, x1), (y0, y1)) = bounds(p);
     let xpad = (x1 - x0) * 0.03;
     let mut chart = ChartBuilder::on(area)
-        .caption(p.title, (FONT, 15))
+        .caption(p.title, font(px::PANEL_TITLE))
         .margin(8)
         .x_label_area_size(36)
         .y_label_area_size(58)
-        .build_cartesian_2d(x0 - xpad..x1 + xpad, y0..y1)
-        .map_err(|e| err(&e))?;
+        .build_cartesian_2d(x0 - xpad..x1 + xpad, y0..y1)?;
     chart
         .configure_mesh()
         .x_desc(p.x_desc)
         .y_desc(p.y_desc)
         .x_label_formatter(&|x| format!("{x:.0}"))
-        .label_style((FONT, 11))
-        .axis_desc_style((FONT, 12))
+        .label_style(font(px::NOTE))
+        .axis_desc_style(font(px::TICK))
         .light_line_style(WHITE.mix(0.0))
-        .draw()
-        .map_err(|e| err(&e))?;
+        .draw()?;
     for r in &p.rules {
         let style = BLACK.mix(0.6).stroke_width(1);
         chart
@@ -134,8 +117,7 @@ fn draw_panel<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, p: &Panel) -> R
                 4,
                 4,
                 style,
-            ))
-            .map_err(|e| err(&e))?
+            ))?
             .label(r.label.clone())
             .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], BLACK.mix(0.6)));
     }
@@ -147,49 +129,38 @@ fn draw_panel<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, p: &Panel) -> R
         } else {
             chart.draw_series(LineSeries::new(l.points.clone(), style))
         };
-        series
-            .map_err(|e| err(&e))?
-            .label(l.label.clone())
-            .legend(move |(x, y)| {
-                PathElement::new(vec![(x, y), (x + 16, y)], color.stroke_width(2))
-            });
-        chart
-            .draw_series(
-                l.points
-                    .iter()
-                    .map(|&(x, y)| Circle::new((x, y), 2, color.filled())),
-            )
-            .map_err(|e| err(&e))?;
-        chart
-            .draw_series(l.errors.iter().map(|&(x, lo, hi)| {
+        series?.label(l.label.clone()).legend(move |(x, y)| {
+            PathElement::new(vec![(x, y), (x + 16, y)], color.stroke_width(2))
+        });
+        chart.draw_series(
+            l.points
+                .iter()
+                .map(|&(x, y)| Circle::new((x, y), 2, color.filled())),
+        )?;
+        chart.draw_series(
+            l.errors.iter().map(|&(x, lo, hi)| {
                 PathElement::new(vec![(x, lo), (x, hi)], color.stroke_width(1))
-            }))
-            .map_err(|e| err(&e))?;
-        chart
-            .draw_series(l.markers.iter().map(|&(x, y)| {
-                EmptyElement::at((x, y)) + Rectangle::new([(-5, -5), (5, 5)], color.stroke_width(2))
-            }))
-            .map_err(|e| err(&e))?;
+            }),
+        )?;
+        chart.draw_series(l.markers.iter().map(|&(x, y)| {
+            EmptyElement::at((x, y)) + Rectangle::new([(-5, -5), (5, 5)], color.stroke_width(2))
+        }))?;
     }
-    super::legend(&mut chart, p.legend.clone()).map_err(|e| err(&e))?;
+    frame::legend(&mut chart, p.legend.clone())?;
     Ok(())
 }
 
 /// Draws panels stacked in a grid of `cols` columns into one SVG of width [`WIDTH`].
-fn render(panels: &[Panel], cols: usize, panel_height: u32) -> Result<String, String> {
+fn render(panels: &[Panel], cols: usize, panel_height: u32) -> String {
     let rows = panels.len().div_ceil(cols).max(1);
-    let mut svg = String::new();
-    {
-        let root = SVGBackend::with_string(&mut svg, (WIDTH, panel_height * rows as u32))
-            .into_drawing_area();
-        root.fill(&WHITE).map_err(|e| e.to_string())?;
+    let size = frame::small_multiples(WIDTH, panel_height, rows, 0);
+    frame::render(size, |root| {
         let areas = root.split_evenly((rows, cols));
         for (area, p) in areas.iter().zip(panels) {
             draw_panel(area, p)?;
         }
-        root.present().map_err(|e| e.to_string())?;
-    }
-    Ok(svg)
+        Ok(())
+    })
 }
 
 /// The drift timeline: PSI per feature (top) and each policy's RMSE (bottom) per batch, with
@@ -208,7 +179,7 @@ pub fn drift_timeline(d: &DriftFindings, target_unit: &str) -> Option<Figure> {
                 .iter()
                 .map(|b| (b.batch as f64, b.psi.get(f).copied().unwrap_or(f64::NAN)))
                 .collect();
-            Line::new(f.clone(), COLORS[i % COLORS.len()], pts)
+            Line::new(f.clone(), series(i), pts)
         })
         .collect();
     let rmse_lines = d
@@ -233,7 +204,7 @@ pub fn drift_timeline(d: &DriftFindings, target_unit: &str) -> Option<Figure> {
                     p.retrains,
                     p.pooled_rmse
                 ),
-                COLORS[i % COLORS.len()],
+                series(i),
                 pts,
             );
             l.markers = markers;
@@ -274,7 +245,7 @@ pub fn drift_timeline(d: &DriftFindings, target_unit: &str) -> Option<Figure> {
             legend: SeriesLabelPosition::UpperLeft,
         },
     ];
-    let svg = render(&panels, 1, 300).ok()?;
+    let svg = render(&panels, 1, panel::TALL);
     Some(Figure {
         name: "drift_timeline.svg".into(),
         caption: format!(
@@ -330,7 +301,7 @@ pub fn noise_curves(r: &RobustnessFindings) -> Option<Figure> {
                     let i = usize::from(c.noise_on == NoiseOn::Target);
                     let pts = c.points.iter().map(|p| (p.level * 100.0, p.mean)).collect();
                     let mut l =
-                        Line::new(format!("noise on {}", c.noise_on.name()), COLORS[i], pts);
+                        Line::new(format!("noise on {}", c.noise_on.name()), series(i), pts);
                     l.errors = c
                         .points
                         .iter()
@@ -352,7 +323,7 @@ pub fn noise_curves(r: &RobustnessFindings) -> Option<Figure> {
         })
         .collect();
     let cols = if panels.len() > 1 { 2 } else { 1 };
-    let svg = render(&panels, cols, 280).ok()?;
+    let svg = render(&panels, cols, panel::MEDIUM);
     Some(Figure {
         name: "robustness_noise.svg".into(),
         caption: "How the headline scores degrade as Gaussian noise is added to the features or to the target \

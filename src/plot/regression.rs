@@ -2,21 +2,15 @@
 //! actual and residuals of the best model (out-of-fold, group-aware), naive against group-aware
 //! R² per model, bootstrap coefficient intervals (OLS beside Ridge), and permutation importance.
 
-use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use super::Figure;
+use super::frame::{self, Area, CONTRAST, PRIMARY, PlotError, REFERENCE, STANDARD, font, px};
 use crate::analysis::regression::RegressionFindings;
 use crate::ml::cv::Scheme;
 use crate::ml::regressors::ModelKind;
 
-const SIZE: (u32, u32) = (720, 450);
-const FONT: &str = "sans-serif";
-const BLUE_: RGBColor = RGBColor(31, 119, 180);
-const ORANGE_: RGBColor = RGBColor(230, 120, 20);
-const GREY_: RGBColor = RGBColor(110, 110, 110);
-
-type Res = Result<(), Box<dyn std::error::Error>>;
+type Res = Result<(), PlotError>;
 
 /// Tick label of a horizontal bar chart whose rows sit at y = n − 0.5, n − 1.5, …: the name of
 /// the row centred at `y`, first row on top; empty between rows.
@@ -87,25 +81,12 @@ fn best_label(f: &RegressionFindings) -> String {
     }
 }
 
-/// Draws one fixed-size SVG with `draw` and wraps it as a [`Figure`].
-fn figure(
-    name: &str,
-    caption: String,
-    draw: impl FnOnce(&DrawingArea<SVGBackend, Shift>) -> Res,
-) -> Figure {
-    let mut svg = String::new();
-    {
-        let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
-        root.fill(&WHITE)
-            .expect("filling an SVG string cannot fail");
-        draw(&root).unwrap_or_else(|e| panic!("drawing {name} failed: {e}"));
-        root.present()
-            .expect("presenting an SVG string cannot fail");
-    }
+/// Draws one standard-size SVG with `draw` and wraps it as a [`Figure`].
+fn figure(name: &str, caption: String, draw: impl FnOnce(&Area) -> Res) -> Figure {
     Figure {
         name: name.into(),
         caption,
-        svg,
+        svg: frame::render(STANDARD, draw),
     }
 }
 
@@ -125,7 +106,7 @@ fn span(values: impl IntoIterator<Item = f64>) -> (f64, f64) {
 
 /// A scatter chart with labelled axes; returns it for further series.
 fn scatter<'a, 'b>(
-    root: &'a DrawingArea<SVGBackend<'b>, Shift>,
+    root: &'a Area<'b>,
     title: &str,
     (x_desc, y_desc): (&str, &str),
     x: (f64, f64),
@@ -136,10 +117,10 @@ fn scatter<'a, 'b>(
         SVGBackend<'b>,
         Cartesian2d<plotters::coord::types::RangedCoordf64, plotters::coord::types::RangedCoordf64>,
     >,
-    Box<dyn std::error::Error>,
+    PlotError,
 > {
     let mut chart = ChartBuilder::on(root)
-        .caption(title, (FONT, 18))
+        .caption(title, font(px::TITLE))
         .margin(12)
         .x_label_area_size(42)
         .y_label_area_size(64)
@@ -148,17 +129,13 @@ fn scatter<'a, 'b>(
         .configure_mesh()
         .x_desc(x_desc)
         .y_desc(y_desc)
-        .label_style((FONT, 13))
+        .label_style(font(px::AXIS))
         .light_line_style(WHITE)
         .draw()?;
     Ok(chart)
 }
 
-fn predicted_vs_actual(
-    root: &DrawingArea<SVGBackend, Shift>,
-    f: &RegressionFindings,
-    unit: &str,
-) -> Res {
+fn predicted_vs_actual(root: &Area, f: &RegressionFindings, unit: &str) -> Res {
     let o = &f.out_of_fold;
     let r = span(o.actual.iter().chain(&o.predicted).copied());
     let mut chart = scatter(
@@ -173,18 +150,18 @@ fn predicted_vs_actual(
     )?;
     chart.draw_series(LineSeries::new(
         [(r.0, r.0), (r.1, r.1)],
-        GREY_.stroke_width(1),
+        REFERENCE.stroke_width(1),
     ))?;
     chart.draw_series(
         o.actual
             .iter()
             .zip(&o.predicted)
-            .map(|(&a, &p)| Circle::new((a, p), 3, BLUE_.mix(0.55).filled())),
+            .map(|(&a, &p)| Circle::new((a, p), 3, PRIMARY.mix(0.55).filled())),
     )?;
     Ok(())
 }
 
-fn residuals(root: &DrawingArea<SVGBackend, Shift>, f: &RegressionFindings, unit: &str) -> Res {
+fn residuals(root: &Area, f: &RegressionFindings, unit: &str) -> Res {
     let o = &f.out_of_fold;
     let x = span(o.predicted.iter().copied());
     let m = o
@@ -205,20 +182,20 @@ fn residuals(root: &DrawingArea<SVGBackend, Shift>, f: &RegressionFindings, unit
     )?;
     chart.draw_series(LineSeries::new(
         [(x.0, 0.0), (x.1, 0.0)],
-        GREY_.stroke_width(1),
+        REFERENCE.stroke_width(1),
     ))?;
     chart.draw_series(
         o.predicted
             .iter()
             .zip(&o.residual)
-            .map(|(&p, &r)| Circle::new((p, r), 3, BLUE_.mix(0.55).filled())),
+            .map(|(&p, &r)| Circle::new((p, r), 3, PRIMARY.mix(0.55).filled())),
     )?;
     Ok(())
 }
 
 /// Horizontal bars with optional error bars, one panel; `rows` are (label, [(value, err, colour)]).
 fn bar_panel(
-    area: &DrawingArea<SVGBackend, Shift>,
+    area: &Area,
     title: &str,
     x_desc: &str,
     rows: &[(String, Vec<(f64, f64, RGBColor)>)],
@@ -230,7 +207,7 @@ fn bar_panel(
     );
     let n = rows.len().max(1);
     let mut chart = ChartBuilder::on(area)
-        .caption(title, (FONT, 16))
+        .caption(title, font(px::SUBTITLE))
         .margin(10)
         .x_label_area_size(40)
         .y_label_area_size(150)
@@ -247,7 +224,7 @@ fn bar_panel(
         })
         .y_labels(n * 2 + 1)
         .y_label_formatter(&|y: &f64| row_label(&labels, *y))
-        .label_style((FONT, 12))
+        .label_style(font(px::TICK))
         .disable_y_mesh()
         .draw()?;
     for (i, (_, bars)) in rows.iter().enumerate() {
@@ -285,12 +262,12 @@ fn bar_panel(
     }
     if !legend.is_empty() {
         // Upper right: the top row is the mean baseline, whose bars stay near 0.
-        super::legend(&mut chart, SeriesLabelPosition::UpperRight)?;
+        frame::legend(&mut chart, SeriesLabelPosition::UpperRight)?;
     }
     Ok(())
 }
 
-fn cv_gap(root: &DrawingArea<SVGBackend, Shift>, f: &RegressionFindings) -> Res {
+fn cv_gap(root: &Area, f: &RegressionFindings) -> Res {
     let sets: Vec<_> = f.feature_sets.iter().map(|(s, _)| *s).collect();
     let panels = root.split_evenly((1, sets.len().max(1)));
     for (area, set) in panels.iter().zip(&sets) {
@@ -305,7 +282,10 @@ fn cv_gap(root: &DrawingArea<SVGBackend, Shift>, f: &RegressionFindings) -> Res 
                 let (g, n) = (get(Scheme::GroupKFold)?, get(Scheme::KFold)?);
                 Some((
                     m.label().to_string(),
-                    vec![(n.r2.mean, n.r2.sd, ORANGE_), (g.r2.mean, g.r2.sd, BLUE_)],
+                    vec![
+                        (n.r2.mean, n.r2.sd, CONTRAST),
+                        (g.r2.mean, g.r2.sd, PRIMARY),
+                    ],
                 ))
             })
             .collect();
@@ -314,13 +294,13 @@ fn cv_gap(root: &DrawingArea<SVGBackend, Shift>, f: &RegressionFindings) -> Res 
             &format!("{} features", set.label()),
             "mean R² ± sd over folds",
             &rows,
-            &[("naive k-fold", ORANGE_), ("group k-fold", BLUE_)],
+            &[("naive k-fold", CONTRAST), ("group k-fold", PRIMARY)],
         )?;
     }
     Ok(())
 }
 
-fn bootstrap(root: &DrawingArea<SVGBackend, Shift>, f: &RegressionFindings, unit: &str) -> Res {
+fn bootstrap(root: &Area, f: &RegressionFindings, unit: &str) -> Res {
     let b = &f.bootstrap;
     let n = b.coefficients.len().max(1);
     let (lo, hi) = span(
@@ -331,7 +311,7 @@ fn bootstrap(root: &DrawingArea<SVGBackend, Shift>, f: &RegressionFindings, unit
     let mut chart = ChartBuilder::on(root)
         .caption(
             "Bootstrap coefficient intervals: OLS against Ridge",
-            (FONT, 18),
+            font(px::TITLE),
         )
         .margin(12)
         .x_label_area_size(42)
@@ -343,14 +323,14 @@ fn bootstrap(root: &DrawingArea<SVGBackend, Shift>, f: &RegressionFindings, unit
         .x_desc(format!("coefficient per sd of predictor{unit}"))
         .y_labels(n * 2 + 1)
         .y_label_formatter(&|y: &f64| row_label(&labels, *y))
-        .label_style((FONT, 12))
+        .label_style(font(px::TICK))
         .disable_y_mesh()
         .draw()?;
     chart.draw_series(LineSeries::new(
         [(0.0, 0.0), (0.0, n as f64)],
-        GREY_.stroke_width(1),
+        REFERENCE.stroke_width(1),
     ))?;
-    for (model, colour, offset) in [("OLS", ORANGE_, 0.62), ("Ridge", BLUE_, 0.38)] {
+    for (model, colour, offset) in [("OLS", CONTRAST, 0.62), ("Ridge", PRIMARY, 0.38)] {
         let pick = |c: &crate::analysis::regression::CoefComparison| {
             if model == "OLS" {
                 c.ols.clone()
@@ -379,11 +359,11 @@ fn bootstrap(root: &DrawingArea<SVGBackend, Shift>, f: &RegressionFindings, unit
         )?;
     }
     // Lower right: the region dummies' intervals sit near 0, far from the right edge.
-    super::legend(&mut chart, SeriesLabelPosition::LowerRight)?;
+    frame::legend(&mut chart, SeriesLabelPosition::LowerRight)?;
     Ok(())
 }
 
-fn importance(root: &DrawingArea<SVGBackend, Shift>, f: &RegressionFindings) -> Res {
+fn importance(root: &Area, f: &RegressionFindings) -> Res {
     let rows: Vec<(String, Vec<(f64, f64, RGBColor)>)> = f
         .importance
         .features
@@ -391,7 +371,7 @@ fn importance(root: &DrawingArea<SVGBackend, Shift>, f: &RegressionFindings) -> 
         .map(|fi| {
             (
                 fi.feature.clone(),
-                vec![(fi.r2_drop.mean, fi.r2_drop.sd, BLUE_)],
+                vec![(fi.r2_drop.mean, fi.r2_drop.sd, PRIMARY)],
             )
         })
         .chain(f.importance.correlated.iter().map(|c| {
@@ -402,7 +382,7 @@ fn importance(root: &DrawingArea<SVGBackend, Shift>, f: &RegressionFindings) -> 
                 } else {
                     format!("{} correlated, jointly", c.features.len())
                 },
-                vec![(c.joint_r2_drop.mean, c.joint_r2_drop.sd, ORANGE_)],
+                vec![(c.joint_r2_drop.mean, c.joint_r2_drop.sd, CONTRAST)],
             )
         }))
         .collect();

@@ -2,41 +2,20 @@
 //! chosen k and the knee marked, the per-cluster silhouette plot, the 2-D PCA scatter coloured by
 //! cluster, and the persona profile chart.
 
-use plotters::coord::Shift;
 use plotters::coord::types::RangedCoordf64;
 use plotters::element::DashedPathElement;
 use plotters::prelude::*;
 
 use super::Figure;
-use crate::analysis::segmentation::SegmentationFindings;
+use super::frame::{self, Area, PlotError, STANDARD, font, px, series as colour};
+use crate::analysis::segmentation::{PcaView, SegmentationFindings, SilhouetteProfile};
 
-/// Fixed figure size (pixels), readable at README width.
-const SIZE: (u32, u32) = (720, 450);
-const FONT: &str = "sans-serif";
-
-type DrawResult = Result<(), Box<dyn std::error::Error>>;
-type Area<'b> = DrawingArea<SVGBackend<'b>, Shift>;
+type DrawResult = Result<(), PlotError>;
 type Chart<'a, 'b> = ChartContext<'a, SVGBackend<'b>, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
 
-/// Cluster colours: the shared Tableau 10 palette.
-const PALETTE: [RGBColor; 10] = super::TABLEAU10;
-
-fn colour(i: usize) -> RGBColor {
-    PALETTE[i % PALETTE.len()]
-}
-
-/// Renders one SVG of the fixed size with a white background.
+/// Renders one standard-size SVG with a white background.
 fn render(draw: impl FnOnce(&Area) -> DrawResult) -> String {
-    let mut svg = String::new();
-    {
-        let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
-        root.fill(&WHITE)
-            .expect("filling an in-memory SVG cannot fail");
-        draw(&root).expect("drawing into an in-memory SVG cannot fail");
-        root.present()
-            .expect("finishing an in-memory SVG cannot fail");
-    }
-    svg
+    frame::render(STANDARD, draw)
 }
 
 /// A chart on `area` with the shared margins, caption and label areas.
@@ -45,9 +24,9 @@ fn chart<'a, 'b>(
     caption: &str,
     x: std::ops::Range<f64>,
     y: std::ops::Range<f64>,
-) -> Result<Chart<'a, 'b>, Box<dyn std::error::Error>> {
+) -> Result<Chart<'a, 'b>, PlotError> {
     Ok(ChartBuilder::on(area)
-        .caption(caption, (FONT, 17))
+        .caption(caption, font(px::CHART_TITLE))
         .margin(12)
         .x_label_area_size(40)
         .y_label_area_size(58)
@@ -114,7 +93,7 @@ pub fn figures(f: &SegmentationFindings) -> Vec<Figure> {
                 "Silhouette value of every row by cluster ({})",
                 p.measured_on
             ),
-            svg: render(|root| silhouette(root, f)),
+            svg: render(|root| silhouette(root, f, p)),
         });
     }
     if let Some(p) = &f.pca {
@@ -125,7 +104,7 @@ pub fn figures(f: &SegmentationFindings) -> Vec<Figure> {
                 100.0 * p.variance_share[0],
                 100.0 * p.variance_share[1]
             ),
-            svg: render(|root| pca(root, f)),
+            svg: render(|root| pca(root, f, p)),
         });
     }
     if !f.personas.is_empty() {
@@ -139,7 +118,7 @@ pub fn figures(f: &SegmentationFindings) -> Vec<Figure> {
 }
 
 fn k_scores(root: &Area, f: &SegmentationFindings) -> DrawResult {
-    let (left, right) = root.split_horizontally(SIZE.0 / 2);
+    let (left, right) = root.split_horizontally(STANDARD.0 / 2);
     let (k0, k1) = (
         f.per_k[0].k as f64 - 0.5,
         f.per_k[f.per_k.len() - 1].k as f64 + 0.5,
@@ -155,7 +134,7 @@ fn k_scores(root: &Area, f: &SegmentationFindings) -> DrawResult {
         .x_labels(f.per_k.len())
         .x_label_formatter(&int_fmt)
         .y_label_formatter(&tick)
-        .label_style((FONT, 12))
+        .label_style(font(px::TICK))
         .draw()?;
     c.draw_series(LineSeries::new(
         f.per_k.iter().map(|s| (s.k as f64, s.inertia)),
@@ -182,7 +161,7 @@ fn k_scores(root: &Area, f: &SegmentationFindings) -> DrawResult {
         .label(format!("knee k = {}", knee.k))
         .legend(|(x, y)| Cross::new((x + 9, y), 5, BLACK.stroke_width(2)));
     }
-    super::legend(&mut c, SeriesLabelPosition::UpperRight)?;
+    frame::legend(&mut c, SeriesLabelPosition::UpperRight)?;
 
     let (lo, hi) = span(
         f.per_k
@@ -200,7 +179,7 @@ fn k_scores(root: &Area, f: &SegmentationFindings) -> DrawResult {
         .x_labels(f.per_k.len())
         .x_label_formatter(&int_fmt)
         .y_label_formatter(&tick)
-        .label_style((FONT, 12))
+        .label_style(font(px::TICK))
         .draw()?;
     for (i, (name, get)) in [
         (
@@ -237,15 +216,11 @@ fn k_scores(root: &Area, f: &SegmentationFindings) -> DrawResult {
         (chosen, yhi),
         colour(3),
     )))?;
-    super::legend(&mut c, SeriesLabelPosition::LowerRight)?;
+    frame::legend(&mut c, SeriesLabelPosition::LowerRight)?;
     Ok(())
 }
 
-fn silhouette(root: &Area, f: &SegmentationFindings) -> DrawResult {
-    let p = f
-        .silhouette_profile
-        .as_ref()
-        .expect("checked by the caller");
+fn silhouette(root: &Area, f: &SegmentationFindings, p: &SilhouetteProfile) -> DrawResult {
     let gap = (p.values.iter().map(Vec::len).sum::<usize>() as f64 * 0.09).max(3.0);
     let total: f64 =
         p.values.iter().map(|v| v.len() as f64).sum::<f64>() + gap * (p.values.len() + 1) as f64;
@@ -263,7 +238,7 @@ fn silhouette(root: &Area, f: &SegmentationFindings) -> DrawResult {
         .y_labels(0)
         .disable_y_mesh()
         .x_label_formatter(&tick)
-        .label_style((FONT, 12))
+        .label_style(font(px::TICK))
         .draw()?;
     let mut y = gap;
     for (cl, vals) in p.values.iter().enumerate() {
@@ -284,7 +259,7 @@ fn silhouette(root: &Area, f: &SegmentationFindings) -> DrawResult {
                 p.cluster_means[cl]
             ),
             (0.01, start + vals.len() as f64 + gap * 0.85),
-            (FONT, 12).into_font().color(&BLACK),
+            font(px::TICK).color(&BLACK),
         )))?;
         y += vals.len() as f64 + gap;
     }
@@ -303,12 +278,11 @@ fn silhouette(root: &Area, f: &SegmentationFindings) -> DrawResult {
     )))?
     .label(format!("target {}", f.silhouette_target))
     .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], colour(7).stroke_width(2)));
-    super::legend(&mut c, SeriesLabelPosition::LowerRight)?;
+    frame::legend(&mut c, SeriesLabelPosition::LowerRight)?;
     Ok(())
 }
 
-fn pca(root: &Area, f: &SegmentationFindings) -> DrawResult {
-    let p = f.pca.as_ref().expect("checked by the caller");
+fn pca(root: &Area, f: &SegmentationFindings, p: &PcaView) -> DrawResult {
     let (x0, x1) = span(p.points.iter().map(|q| q[0]));
     let (y0, y1) = span(p.points.iter().map(|q| q[1]));
     let pad = |a: f64, b: f64| {
@@ -334,7 +308,7 @@ fn pca(root: &Area, f: &SegmentationFindings) -> DrawResult {
         ))
         .x_label_formatter(&tick)
         .y_label_formatter(&tick)
-        .label_style((FONT, 12))
+        .label_style(font(px::TICK))
         .draw()?;
     for cl in 0..p.centroids.len() {
         let col = colour(cl);
@@ -358,7 +332,7 @@ fn pca(root: &Area, f: &SegmentationFindings) -> DrawResult {
     )?
     .label("centroid")
     .legend(|(x, y)| Cross::new((x + 8, y), 5, BLACK.stroke_width(2)));
-    super::legend(&mut c, SeriesLabelPosition::UpperLeft)?;
+    frame::legend(&mut c, SeriesLabelPosition::UpperLeft)?;
     Ok(())
 }
 
@@ -396,7 +370,7 @@ fn personas(root: &Area, f: &SegmentationFindings) -> DrawResult {
         .x_label_formatter(&fmt)
         .y_label_formatter(&tick)
         .disable_x_mesh()
-        .label_style((FONT, 12))
+        .label_style(font(px::TICK))
         .draw()?;
     let width = 0.8 / k as f64;
     for (cl, p) in f.personas.iter().enumerate() {
@@ -422,11 +396,7 @@ fn personas(root: &Area, f: &SegmentationFindings) -> DrawResult {
                 } else {
                     v.z - pad * 0.4
                 };
-                Text::new(
-                    compact(v.value),
-                    (left, y),
-                    (FONT, 11).into_font().color(&BLACK),
-                )
+                Text::new(compact(v.value), (left, y), font(px::NOTE).color(&BLACK))
             }))?;
         }
     }
@@ -434,7 +404,7 @@ fn personas(root: &Area, f: &SegmentationFindings) -> DrawResult {
         vec![(-0.5, 0.0), (d as f64 - 0.5, 0.0)],
         BLACK.stroke_width(1),
     )))?;
-    super::legend(&mut c, SeriesLabelPosition::UpperLeft)?;
+    frame::legend(&mut c, SeriesLabelPosition::UpperLeft)?;
     Ok(())
 }
 

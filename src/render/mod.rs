@@ -29,6 +29,7 @@ use thiserror::Error;
 
 use crate::findings::Findings;
 use crate::plot::Figure;
+use crate::provenance::GitCommit;
 use markdown::{Anchors, FigureSvgs, Heading};
 use templates::{Engine, FigureLink, TemplateSet};
 
@@ -117,8 +118,8 @@ pub enum RenderError {
 pub struct Stamp {
     /// UTC date and time from `SOURCE_DATE_EPOCH`, `YYYY-MM-DD HH:MM:SS UTC`.
     pub date: String,
-    /// `git rev-parse --short=12 HEAD`, with `-dirty` when the work tree has changes; `None`
-    /// outside a git checkout.
+    /// The commit as [`GitCommit::short`] writes it (12 hex digits, `-dirty` when the work tree
+    /// has changes); `None` outside a git checkout.
     pub commit: Option<String>,
 }
 
@@ -132,7 +133,7 @@ impl Stamp {
             .ok()?;
         Some(Stamp {
             date: utc_date(epoch),
-            commit: git_commit(),
+            commit: GitCommit::current().map(|c| c.short()),
         })
     }
 }
@@ -157,26 +158,6 @@ pub fn utc_date(epoch: i64) -> String {
         secs % 3600 / 60,
         secs % 60
     )
-}
-
-fn git_commit() -> Option<String> {
-    let out = std::process::Command::new("git")
-        .args(["rev-parse", "--short=12", "HEAD"])
-        .output()
-        .ok()?;
-    if !out.status.success() {
-        return None;
-    }
-    let mut id = String::from_utf8_lossy(&out.stdout).trim().to_string();
-    let dirty = std::process::Command::new("git")
-        .args(["status", "--porcelain", "--untracked-files=no"])
-        .output()
-        .map(|o| !o.stdout.is_empty())
-        .unwrap_or(false);
-    if dirty {
-        id.push_str("-dirty");
-    }
-    Some(id)
 }
 
 /// How to render.

@@ -163,8 +163,10 @@ impl Engine {
     /// and `has_figure(name=…)`, which tells whether the build produced a figure.
     pub fn new(set: TemplateSet, figures: &[FigureLink]) -> Result<Engine, RenderError> {
         let mut tera = Tera::default();
-        // Markdown templates must not be HTML-escaped; HTML layouts are (tera's default for .html).
+        // Markdown templates must not be HTML-escaped; HTML layouts are (tera's default for .html),
+        // with the same escaper as every other piece of HTML (tera's own also escapes `/`).
         tera.autoescape_on(vec![".html"]);
+        tera.set_escape_fn(crate::html::escape);
         format::register(&mut tera);
         let figs: BTreeMap<String, FigureLink> = figures
             .iter()

@@ -1,6 +1,7 @@
 //! Tests of the segmentation analysis: metrics on bundled and synthetic data, the k rule, stability, determinism.
 use super::*;
 use crate::data::{self, SynthSpec};
+use crate::test_fixtures::bundled;
 
 fn blobs(clusters: usize, rows: usize, seed: u64) -> Dataset {
     data::synth(
@@ -11,11 +12,6 @@ fn blobs(clusters: usize, rows: usize, seed: u64) -> Dataset {
             ..SynthSpec::default()
         },
     )
-}
-
-fn bundled() -> Dataset {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(crate::pipeline::DEFAULT_DATA);
-    data::load(&path).expect("bundled data loads")
 }
 
 /// Cheaper settings for tests that only need the k rule.
