@@ -80,10 +80,10 @@ fn direct_dependencies(manifest: &str) -> BTreeMap<String, String> {
         let mut name = key.trim().trim_matches('"').to_string();
         if let Some(pos) = value.find("package") {
             let rest = &value[pos + "package".len()..];
-            if let Some(q1) = rest.find('"') {
-                if let Some(q2) = rest[q1 + 1..].find('"') {
-                    name = rest[q1 + 1..q1 + 1 + q2].to_string();
-                }
+            if let Some(q1) = rest.find('"')
+                && let Some(q2) = rest[q1 + 1..].find('"')
+            {
+                name = rest[q1 + 1..q1 + 1 + q2].to_string();
             }
         }
         out.entry(name).or_insert_with(|| k.to_string());
