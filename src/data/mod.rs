@@ -268,6 +268,7 @@ fn duplicate_groups(
     let mut collided: HashMap<(Vec<u64>, &str), usize> = HashMap::new();
     let mut first_row: Vec<usize> = Vec::new();
     let mut groups = Vec::with_capacity(n);
+    #[allow(clippy::needless_range_loop)] // i indexes the numeric columns too
     for i in 0..n {
         let mut h = state.build_hasher();
         for c in &cols {

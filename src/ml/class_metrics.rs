@@ -60,7 +60,7 @@ impl Confusion {
     }
 
     /// Element-wise sum (for pooling folds or repeats).
-    pub fn add(self, o: Confusion) -> Confusion {
+    pub fn plus(self, o: Confusion) -> Confusion {
         Confusion {
             tp: self.tp + o.tp,
             fp: self.fp + o.fp,

@@ -455,14 +455,13 @@ impl SavedTree {
             return Err("a tree has no nodes".into());
         }
         for (i, n) in self.nodes.iter().enumerate() {
-            if let SavedNode::Split { left, right, .. } = n {
-                if *left <= i
+            if let SavedNode::Split { left, right, .. } = n
+                && (*left <= i
                     || *right <= i
                     || *left >= self.nodes.len()
-                    || *right >= self.nodes.len()
-                {
-                    return Err(format!("tree node {i} points to a child outside the tree"));
-                }
+                    || *right >= self.nodes.len())
+            {
+                return Err(format!("tree node {i} points to a child outside the tree"));
             }
         }
         Ok(())
@@ -547,10 +546,10 @@ impl SavedClassifier {
         let tree_ok = |t: &SavedTree, w: usize| -> Result<(), String> {
             t.check()?;
             for n in &t.nodes {
-                if let SavedNode::Split { feature, .. } = n {
-                    if *feature >= w {
-                        return Err(format!("a tree splits on column {feature} of {w}"));
-                    }
+                if let SavedNode::Split { feature, .. } = n
+                    && *feature >= w
+                {
+                    return Err(format!("a tree splits on column {feature} of {w}"));
                 }
             }
             Ok(())

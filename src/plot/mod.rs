@@ -1,12 +1,10 @@
-//! Figures drawn with plotters from [`Findings`] (never from a refit), as deterministic SVG.
-//! Every figure is drawn in the one [`frame`]: its sizes, fonts, palette, legend and failure path.
+//! The shared drawing layer: the [`Figure`] type, the one [`frame`] every figure is drawn in
+//! (sizes, fonts, palette, legend, failure path) and shared chart helpers ([`panels`]). Each
+//! analysis draws its own figures from its findings in `src/analysis/NAME/figures.rs`, never
+//! from a refit; [`all`] collects them through the analysis registry.
 
-pub mod classification;
-pub mod eda;
 pub mod frame;
-pub mod mlops;
-pub mod regression;
-pub mod segmentation;
+pub mod panels;
 
 use crate::findings::Findings;
 

@@ -139,14 +139,14 @@ fn multicollinearity(f: &Findings, out: &mut Vec<Conclusion>) {
         num(worst.vif, Some(1)),
         worst.column
     );
-    if let Some(c) = flip {
-        if c.ols.sign_flip_share > 0.0 {
-            text.push_str(&format!(
+    if let Some(c) = flip
+        && c.ols.sign_flip_share > 0.0
+    {
+        text.push_str(&format!(
                 " In the bootstrap, the OLS coefficient of `{}` changes sign in {} of resamples; read the penalised (ridge) coefficients, or none.",
                 c.column,
                 pct(c.ols.sign_flip_share, 0)
             ));
-        }
     }
     out.push(Conclusion {
         id: "multicollinearity",

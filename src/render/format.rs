@@ -227,7 +227,7 @@ mod tests {
     fn sensible_and_derived() {
         assert_eq!(num(57407.0, None), "57,407");
         assert_eq!(num(0.9876, None), "0.988");
-        assert_eq!(num(3.14159, None), "3.14");
+        assert_eq!(num(1.23456, None), "1.23");
         assert_eq!(num(0.0, None), "0");
         assert_eq!(pct(0.25210084, 1), "25.2%");
         assert_eq!(pm(0.8123, 0.0346, None), "0.812 ± 0.035");

@@ -296,23 +296,23 @@ fn describe(set: &TemplateSet, e: &tera::Error, rendering: Option<&str>) -> Rend
         .map(str::to_string);
     let mut line = msgs.iter().find_map(|m| parse_line(m));
     let mut origin = None;
-    if let Some(t) = &template {
-        if let Some((src, o)) = set.get(t) {
-            origin = Some(o.clone());
-            if line.is_none() {
-                let needle = variable
-                    .clone()
-                    .or_else(|| filter.clone())
-                    .or_else(|| function.as_ref().map(|f| format!("{f}(")));
-                if let Some(n) = needle {
-                    // A variable `a.b` may be written `a["b"]` or reached through a loop alias;
-                    // the longest written form found wins, else its first segment.
-                    line = line_of(src, &n).or_else(|| {
-                        n.split(['.', '['])
-                            .last()
-                            .and_then(|last| line_of(src, last))
-                    });
-                }
+    if let Some(t) = &template
+        && let Some((src, o)) = set.get(t)
+    {
+        origin = Some(o.clone());
+        if line.is_none() {
+            let needle = variable
+                .clone()
+                .or_else(|| filter.clone())
+                .or_else(|| function.as_ref().map(|f| format!("{f}(")));
+            if let Some(n) = needle {
+                // A variable `a.b` may be written `a["b"]` or reached through a loop alias;
+                // the longest written form found wins, else its first segment.
+                line = line_of(src, &n).or_else(|| {
+                    n.split(['.', '['])
+                        .next_back()
+                        .and_then(|last| line_of(src, last))
+                });
             }
         }
     }

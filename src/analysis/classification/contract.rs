@@ -6,7 +6,7 @@ use crate::analysis::classification::ClassificationSettings;
 use crate::analysis::{Analysis, json_of};
 use crate::bounds;
 use crate::findings::Findings;
-use crate::plot::{self, Figure};
+use crate::plot::Figure;
 use crate::settings::{Settings, SettingsError};
 use crate::targets::{Measure, Target, serde_name, words};
 
@@ -27,7 +27,7 @@ impl Analysis for Classification {
         validate(&settings.classification)
     }
     fn figures(&self, findings: &Findings) -> Vec<Figure> {
-        plot::classification::figures(&findings.classification)
+        super::figures::figures(&findings.classification)
     }
     fn targets(&self, findings: &Findings) -> Vec<Target> {
         vec![target(findings)]

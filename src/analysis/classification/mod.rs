@@ -18,6 +18,7 @@
 //! models themselves, and the plain form a fitted one is saved in, are [`crate::ml::classifiers`].
 
 pub mod contract;
+pub mod figures;
 
 mod findings;
 mod production;

@@ -342,7 +342,7 @@ fn threshold_metrics(
         recall: of(Confusion::recall),
         f1: of(Confusion::f1),
         accuracy: of(Confusion::accuracy),
-        confusion: conf.iter().fold(Confusion::default(), |a, &c| a.add(c)),
+        confusion: conf.iter().fold(Confusion::default(), |a, &c| a.plus(c)),
     }
 }
 

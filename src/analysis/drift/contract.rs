@@ -3,7 +3,7 @@
 
 use crate::analysis::{Analysis, json_of};
 use crate::findings::Findings;
-use crate::plot::{self, Figure};
+use crate::plot::Figure;
 use crate::settings::{Settings, SettingsError};
 
 /// A simulated production year with drift alarms and three retraining policies.
@@ -24,7 +24,7 @@ impl Analysis for Drift {
     }
     fn figures(&self, findings: &Findings) -> Vec<Figure> {
         let roles = &findings.provenance.settings.roles;
-        plot::mlops::drift_timeline(&findings.drift, roles.unit(&roles.target))
+        super::figures::drift_timeline(&findings.drift, roles.unit(&roles.target))
             .into_iter()
             .collect()
     }

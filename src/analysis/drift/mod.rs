@@ -19,6 +19,7 @@
 //! refit every month.
 
 pub mod contract;
+pub mod figures;
 
 use std::collections::BTreeMap;
 

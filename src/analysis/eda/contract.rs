@@ -3,7 +3,7 @@
 
 use crate::analysis::{Analysis, json_of};
 use crate::findings::Findings;
-use crate::plot::{self, Figure};
+use crate::plot::Figure;
 use crate::settings::{Settings, SettingsError};
 
 /// Exploratory analysis: profiles, correlations, VIF, duplicates, category balance, alerts.
@@ -27,7 +27,7 @@ impl Analysis for Eda {
         settings.features.check()
     }
     fn figures(&self, findings: &Findings) -> Vec<Figure> {
-        plot::eda::figures(findings)
+        super::figures::figures(findings)
     }
     fn findings_json(&self, findings: &Findings) -> serde_json::Value {
         json_of(&findings.eda)

@@ -8,6 +8,7 @@
 //! `roles.numeric`, the target `roles.target`, the grouping column `roles.category`.
 
 pub mod contract;
+pub mod figures;
 
 use linfa::prelude::*;
 use linfa_linalg::eigh::EigValsh;

@@ -6,7 +6,7 @@
 use crate::analysis::{Analysis, json_of};
 use crate::findings::Findings;
 use crate::ml::cv::Scheme;
-use crate::plot::{self, Figure};
+use crate::plot::Figure;
 use crate::settings::{Settings, SettingsError};
 use crate::targets::{Measure, Target, serde_name, words};
 
@@ -27,7 +27,7 @@ impl Analysis for Regression {
         settings.regression.validate()
     }
     fn figures(&self, findings: &Findings) -> Vec<Figure> {
-        plot::regression::figures(&findings.regression)
+        super::figures::figures(&findings.regression)
     }
     fn targets(&self, findings: &Findings) -> Vec<Target> {
         vec![target(findings)]

@@ -16,6 +16,7 @@
 //! Standardisation and penalty choice are fitted inside training folds only.
 
 pub mod contract;
+pub mod figures;
 
 pub mod bootstrap;
 pub mod design;

@@ -4,7 +4,7 @@
 
 use crate::analysis::{Analysis, json_of};
 use crate::findings::Findings;
-use crate::plot::{self, Figure};
+use crate::plot::Figure;
 use crate::settings::{Settings, SettingsError};
 
 /// Noise sweeps of the headline scores.
@@ -24,7 +24,7 @@ impl Analysis for Robustness {
         settings.robustness.check()
     }
     fn figures(&self, findings: &Findings) -> Vec<Figure> {
-        plot::mlops::noise_curves(&findings.robustness)
+        super::figures::noise_curves(&findings.robustness)
             .into_iter()
             .collect()
     }

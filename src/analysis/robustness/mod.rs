@@ -9,6 +9,7 @@
 //! in [`RobustnessSetup`]).
 
 pub mod contract;
+pub mod figures;
 
 use rand_distr::{Distribution, StandardNormal};
 use serde::{Deserialize, Serialize};

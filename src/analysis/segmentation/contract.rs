@@ -6,7 +6,7 @@
 use crate::analysis::{Analysis, json_of};
 use crate::bounds;
 use crate::findings::Findings;
-use crate::plot::{self, Figure};
+use crate::plot::Figure;
 use crate::settings::{Settings, SettingsError};
 use crate::targets::{Measure, Target};
 
@@ -66,7 +66,7 @@ impl Analysis for Segmentation {
         Ok(())
     }
     fn figures(&self, findings: &Findings) -> Vec<Figure> {
-        plot::segmentation::figures(&findings.segmentation)
+        super::figures::figures(&findings.segmentation)
     }
     fn targets(&self, findings: &Findings) -> Vec<Target> {
         vec![target(findings)]

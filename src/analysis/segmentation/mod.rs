@@ -16,6 +16,7 @@
 //!    for the figures.
 
 pub mod contract;
+pub mod figures;
 
 mod fit;
 pub mod personas;

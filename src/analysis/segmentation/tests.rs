@@ -335,7 +335,7 @@ fn timing_on_bundled_data() {
     );
     let start = std::time::Instant::now();
     let f = run(&ds, &s);
-    let figs = crate::plot::segmentation::figures(&f);
+    let figs = super::figures::figures(&f);
     println!(
         "plus figures: {:.1} ms for {} figures",
         start.elapsed().as_secs_f64() * 1000.0,

@@ -4,11 +4,11 @@
 
 use plotters::prelude::*;
 
-use super::Figure;
-use super::frame::{self, Area, CONTRAST, PRIMARY, PlotError, REFERENCE, STANDARD, font, px};
 use crate::analysis::regression::RegressionFindings;
 use crate::ml::cv::Scheme;
 use crate::ml::regressors::ModelKind;
+use crate::plot::Figure;
+use crate::plot::frame::{self, Area, CONTRAST, PRIMARY, PlotError, REFERENCE, STANDARD, font, px};
 
 type Res = Result<(), PlotError>;
 

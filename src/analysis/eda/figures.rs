@@ -9,13 +9,13 @@ use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use super::Figure;
-use super::frame::{
+use crate::analysis::eda::EdaFindings;
+use crate::findings::Findings;
+use crate::plot::Figure;
+use crate::plot::frame::{
     Area, CONTRAST, DIVERGING_NEGATIVE, DIVERGING_POSITIVE, GRID, HEADER_STRIP, MATRIX, MUTED,
     PRIMARY, PlotError, STANDARD, WIDE, WIDER, font, panel, px, render, series, small_multiples,
 };
-use crate::analysis::eda::EdaFindings;
-use crate::findings::Findings;
 
 /// Continuous x and y axes.
 type Plane = Cartesian2d<RangedCoordf64, RangedCoordf64>;

@@ -6,9 +6,9 @@ use plotters::coord::types::RangedCoordf64;
 use plotters::element::DashedPathElement;
 use plotters::prelude::*;
 
-use super::Figure;
-use super::frame::{self, Area, PlotError, STANDARD, font, px, series as colour};
 use crate::analysis::segmentation::{PcaView, SegmentationFindings, SilhouetteProfile};
+use crate::plot::Figure;
+use crate::plot::frame::{self, Area, PlotError, STANDARD, font, px, series as colour};
 
 type DrawResult = Result<(), PlotError>;
 type Chart<'a, 'b> = ChartContext<'a, SVGBackend<'b>, Cartesian2d<RangedCoordf64, RangedCoordf64>>;

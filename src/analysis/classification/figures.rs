@@ -5,9 +5,9 @@
 
 use plotters::prelude::*;
 
-use super::Figure;
-use super::frame::{self, ALERT, MUTED, PRIMARY, STANDARD, font, px, series};
 use crate::analysis::classification::{ClassificationFindings, ClassifierKind};
+use crate::plot::Figure;
+use crate::plot::frame::{self, ALERT, MUTED, PRIMARY, STANDARD, font, px, series};
 
 /// A model's colour: the palette in the order the models are listed.
 fn model_colour(m: ClassifierKind) -> RGBColor {
@@ -166,6 +166,7 @@ fn confusion_chart(title: &str, cells: [[f64; 2]; 2], note: &str) -> String {
         let (x0, y0, cell) = (220i32, 20i32, 150i32);
         for a in 0..2 {
             let row_total = cells[a][0] + cells[a][1];
+            #[allow(clippy::needless_range_loop)] // p is also the cell's column position
             for p in 0..2 {
                 let share = if row_total > 0.0 {
                     cells[a][p] / row_total
