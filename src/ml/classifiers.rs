@@ -645,39 +645,20 @@ pub fn fit(
 mod tests {
     use super::*;
 
+    /// Reference values: tests/reference/ml_classifiers.py (scikit-learn) on the rows it stores.
+    fn reference() -> crate::test_fixtures::Reference {
+        crate::test_fixtures::Reference::load("ml_classifiers")
+    }
+
     #[test]
     fn logistic_probabilities_match_sklearn() {
-        // sklearn 1.9.1: LogisticRegression(C=1.0, tol=1e-10, max_iter=10000) fitted on the
-        // standardised (ddof=1) 12 rows below; predict_proba[:, 1] of the 4 test rows.
-        let train: Vec<Vec<f64>> = vec![
-            vec![1.0, 20.0],
-            vec![2.0, 18.0],
-            vec![3.0, 25.0],
-            vec![4.0, 22.0],
-            vec![5.0, 30.0],
-            vec![6.0, 27.0],
-            vec![7.0, 35.0],
-            vec![8.0, 31.0],
-            vec![9.0, 40.0],
-            vec![10.0, 38.0],
-            vec![11.0, 45.0],
-            vec![12.0, 41.0],
-        ];
-        let y = [
-            false, false, true, false, false, true, false, true, true, false, true, true,
-        ];
-        let test: Vec<Vec<f64>> = vec![
-            vec![0.0, 10.0],
-            vec![6.5, 30.0],
-            vec![13.0, 50.0],
-            vec![4.0, 40.0],
-        ];
-        let want = [
-            0.134_138_213_015_891_96,
-            0.489_498_981_094_597_05,
-            0.855_799_827_534_679_2,
-            0.502_279_751_447_687_2,
-        ];
+        // sklearn LogisticRegression(C=1.0, tol=1e-10, max_iter=10000) fitted on the
+        // standardised (ddof=1) 12 training rows; predict_proba[:, 1] of the 4 test rows.
+        let r = reference();
+        let train = r.f64ss("/logistic/train");
+        let y = r.bools("/logistic/labels");
+        let test = r.f64ss("/logistic/test");
+        let want = r.f64s("/logistic/probability");
         let params = ClassifierParams {
             logistic_max_iterations: 1000,
             ..Default::default()
@@ -685,7 +666,8 @@ mod tests {
         let tr: Vec<&[f64]> = train.iter().map(Vec::as_slice).collect();
         let te: Vec<&[f64]> = test.iter().map(Vec::as_slice).collect();
         let got = fit_predict(ClassifierKind::Logistic, &params, &tr, &y, &te, 0).unwrap();
-        for (g, w) in got.iter().zip(want) {
+        assert_eq!(got.len(), want.len());
+        for (g, w) in got.iter().zip(&want) {
             assert!((g - w).abs() < 1e-4, "{got:?} vs {want:?}");
         }
         // The labels flipped give the complementary probabilities (orientation check).
@@ -700,24 +682,20 @@ mod tests {
     fn tree_probabilities_are_leaf_shares() {
         // Depth-1 tree on one feature. Weighted Gini of each cut, by hand: after 1: 0.267,
         // after 2: 0.417, after 3: 0.222, after 4: 0.333, after 5: 0.400, so the cut is at 3.5;
-        // the left leaf holds 1 positive of 3 rows, the right 3 of 3.
-        let train: Vec<Vec<f64>> = vec![
-            vec![1.0],
-            vec![2.0],
-            vec![3.0],
-            vec![4.0],
-            vec![5.0],
-            vec![6.0],
-        ];
-        let y = [false, true, false, true, true, true];
+        // the left leaf holds 1 positive of 3 rows, the right 3 of 3 (scikit-learn's
+        // DecisionTreeClassifier(max_depth=1) agrees: threshold and predict_proba in the reference).
+        let r = reference();
+        assert_eq!(r.f64("/tree/threshold"), 3.5);
+        let train = r.f64ss("/tree/train");
+        let y = r.bools("/tree/labels");
         let params = ClassifierParams {
             tree_max_depth: 1,
             ..Default::default()
         };
         let tr: Vec<&[f64]> = train.iter().map(Vec::as_slice).collect();
-        let te: Vec<Vec<f64>> = vec![vec![0.0], vec![3.4], vec![3.6], vec![9.0]];
+        let te = r.f64ss("/tree/test");
         let te: Vec<&[f64]> = te.iter().map(Vec::as_slice).collect();
         let got = fit_predict(ClassifierKind::DecisionTree, &params, &tr, &y, &te, 0).unwrap();
-        assert_eq!(got, vec![1.0 / 3.0, 1.0 / 3.0, 1.0, 1.0]);
+        assert_eq!(got, r.f64s("/tree/probability"));
     }
 }

@@ -342,19 +342,24 @@ pub(crate) fn pca(
 mod tests {
     use super::*;
 
+    /// Inputs and values of tests/reference/analysis_segmentation_fit.py.
+    fn reference() -> crate::test_fixtures::Reference {
+        crate::test_fixtures::Reference::load("analysis_segmentation_fit")
+    }
+
     #[test]
     fn mixture_log_likelihood_matches_scipy() {
         // Two 2-D components; reference: scipy.stats.multivariate_normal.logpdf summed with
-        // scipy.special.logsumexp (scipy 1.x in /work/refenv) on the same arrays.
-        let x = to_matrix(&[vec![0.0, 0.0], vec![1.0, 2.0], vec![-1.5, 0.5]]);
-        let weights = [0.3, 0.7];
-        let means = [vec![0.0, 0.5], vec![1.0, 1.0]];
-        let covs = [
-            vec![vec![1.0, 0.3], vec![0.3, 2.0]],
-            vec![vec![0.5, 0.0], vec![0.0, 0.8]],
-        ];
+        // scipy.special.logsumexp on the same arrays.
+        let r = reference();
+        let x = to_matrix(&r.f64ss("/x"));
+        let weights = r.f64s("/weights");
+        let means = r.f64ss("/means");
+        let covs: Vec<Vec<Vec<f64>>> = (0..weights.len())
+            .map(|i| r.f64ss(&format!("/covariances/{i}")))
+            .collect();
         let ll = mixture_log_likelihood(&x, &weights, &means, &covs).unwrap();
-        assert!((ll - SCIPY_LL).abs() < 1e-10, "{ll}");
+        assert!((ll - r.f64("/log_likelihood")).abs() < 1e-10, "{ll}");
         assert!(
             mixture_log_likelihood(
                 &x,
@@ -365,11 +370,14 @@ mod tests {
             .is_none()
         );
     }
-    const SCIPY_LL: f64 = -9.438333328805388;
 
     #[test]
     fn mixture_parameter_count_matches_sklearn() {
-        // sklearn GaussianMixture(covariance_type="full")._n_parameters() for k = 3, d = 5.
-        assert_eq!(mixture_parameters(3, 5), 62);
+        // sklearn GaussianMixture(covariance_type="full")._n_parameters().
+        let r = reference();
+        assert_eq!(
+            mixture_parameters(r.usize("/parameters/k"), r.usize("/parameters/d")),
+            r.usize("/parameters/count")
+        );
     }
 }

@@ -89,23 +89,40 @@ fn same_seed_same_findings_other_seed_runs_too() {
 
 #[test]
 fn bundled_data_matches_sklearn_and_states_the_target() {
+    let r = crate::test_fixtures::Reference::load("analysis_segmentation_tests");
     let f = run(&bundled(), &Settings::default());
-    assert_eq!((f.rows, f.distinct_rows), (238, 60));
-    // scikit-learn 1.9.1: KMeans(n_clusters=k, n_init=10, random_state=0) on StandardScaler
-    // features [age, annual_income, loyalty_score, purchase_frequency, purchase_amount];
-    // silhouette_score on all rows and on the first row of each duplicate group, plus
-    // davies_bouldin_score and calinski_harabasz_score (computed in /work/refenv, pasted here).
-    // It finds the same partitions (sizes 101/137 and 50/51/60/77), so the scores must agree.
-    let k2 = &f.per_k[0];
-    assert_eq!(k2.k, 2);
-    assert!((k2.silhouette_all - 0.6017103905360536).abs() < 1e-8);
-    assert!((k2.silhouette_distinct - 0.5920117713332788).abs() < 1e-8);
-    assert!((k2.davies_bouldin - 0.5578188697157189).abs() < 1e-8);
-    assert!((k2.calinski_harabasz - 592.5657073870804).abs() < 1e-6);
-    let k4 = &f.per_k[2];
-    assert!((k4.silhouette_all - 0.6008880847960667).abs() < 1e-8);
-    assert!((k4.silhouette_distinct - 0.5288716554352065).abs() < 1e-8);
-    assert!((k4.calinski_harabasz - 1056.7320193952285).abs() < 1e-6);
+    assert_eq!(
+        (f.rows, f.distinct_rows),
+        (r.usize("/rows"), r.usize("/distinct_rows"))
+    );
+    // tests/reference/analysis_segmentation_tests.py: scikit-learn KMeans(n_clusters=k,
+    // n_init=10, random_state=0) on StandardScaler features [age, annual_income, loyalty_score,
+    // purchase_frequency, purchase_amount]; silhouette_score on all rows and on the first row of
+    // each duplicate group, plus davies_bouldin_score and calinski_harabasz_score. It finds the
+    // same partitions (sizes in the reference), so the scores must agree.
+    let per_k = r.get("/per_k").as_array().unwrap().len();
+    assert!(per_k >= 2);
+    for i in 0..per_k {
+        let at = |k: &str| format!("/per_k/{i}/{k}");
+        let k = r.usize(&at("k"));
+        let c = f.per_k.iter().find(|c| c.k == k).unwrap();
+        assert!(
+            (c.silhouette_all - r.f64(&at("silhouette_all"))).abs() < 1e-8,
+            "k {k}"
+        );
+        assert!(
+            (c.silhouette_distinct - r.f64(&at("silhouette_distinct"))).abs() < 1e-8,
+            "k {k}"
+        );
+        assert!(
+            (c.davies_bouldin - r.f64(&at("davies_bouldin"))).abs() < 1e-8,
+            "k {k}"
+        );
+        assert!(
+            (c.calinski_harabasz - r.f64(&at("calinski_harabasz"))).abs() < 1e-6,
+            "k {k}"
+        );
+    }
     // The statement of the target is consistent with the numbers.
     assert_eq!(f.target_met_all_rows, f.chosen_silhouette_all > 0.55);
     assert_eq!(
