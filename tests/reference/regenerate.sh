@@ -29,7 +29,7 @@ else
 fi
 for s in "${stems[@]}"; do
     echo "tests/reference/$s.py"
-    (cd tests/reference && PYTHONHASHSEED=0 "$venv/bin/python" "$s.py")
+    (cd tests/reference && PYTHONHASHSEED=0 PYTHONDONTWRITEBYTECODE=1 "$venv/bin/python" "$s.py")
 done
 git --no-pager diff --stat -- tests/reference
 # New reference files are not in the diff yet: list them.
