@@ -360,13 +360,13 @@ fn assert_refused(models: &Path, settings: Option<&Path>, input: &Path, needles:
 #[test]
 fn wrong_format_version_is_refused_naming_the_file() {
     let dir = tampered("version", models::GROWTH_FILE, |t| {
-        t.replacen("\"format_version\": 1,", "\"format_version\": 7,", 1)
+        t.replacen("\"format_version\": 2,", "\"format_version\": 7,", 1)
     });
     assert_refused(
         &dir,
         None,
         &bundled_csv(),
-        &["growth.json", "format version 7", "reads version 1"],
+        &["growth.json", "format version 7", "reads version 2"],
     );
 }
 
@@ -649,4 +649,37 @@ fn a_table_longer_than_one_chunk_streams_and_reports_absolute_lines() {
         before,
         "the old output is untouched"
     );
+}
+
+/// Issue 20: edits that keep a model file's structure valid (so no structural check can see
+/// them) changed the scores silently; the content checksum now refuses each, naming the file,
+/// with exit 2 and no panic message.
+#[test]
+fn content_edits_that_keep_the_structure_are_refused_by_the_checksum() {
+    // A scaler mean of the spend model.
+    let spend = tampered("checksum-spend", models::SPEND_FILE, |t| {
+        t.replacen("38.6764705882353", "39.6764705882353", 1)
+    });
+    // A persona's action of the segments file (text only).
+    let segments = tampered("checksum-segments", models::SEGMENTS_FILE, |t| {
+        let at = t.find("\"actions\": [").unwrap();
+        let q = at + t[at..].find("\n      \"").unwrap() + 8;
+        format!("{}X{}", &t[..q], &t[q + 1..])
+    });
+    // A text of the growth classifier's header.
+    let growth = tampered("checksum-growth", models::GROWTH_FILE, |t| {
+        t.replacen("\"hyperparameters\": \"", "\"hyperparameters\": \"X", 1)
+    });
+    for (dir, file) in [
+        (&spend, "spend.json"),
+        (&segments, "segments.json"),
+        (&growth, "growth.json"),
+    ] {
+        let before = std::fs::read_to_string(bundled().models.join(file)).unwrap();
+        let after = std::fs::read_to_string(dir.join(file)).unwrap();
+        assert_ne!(before, after, "{file}: the edit must change the file");
+        assert_refused(dir, None, &bundled_csv(), &[file, "changed or damaged"]);
+        let run = score(&bundled_csv(), dir, &dir.join("x.csv"), None);
+        assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
+    }
 }

@@ -240,6 +240,11 @@ pub fn fit_predict(
     test: &[&[f64]],
     seed: u64,
 ) -> Result<Vec<f64>, ClassifierError> {
+    // Nothing to predict (a fold whose test part is empty, as with as many folds as groups):
+    // an empty matrix has no width to check against the model's.
+    if test.is_empty() {
+        return Ok(Vec::new());
+    }
     let positives = labels.iter().filter(|&&l| l).count();
     if positives == 0 || positives == labels.len() {
         return Ok(vec![if positives == 0 { 0.0 } else { 1.0 }; test.len()]);

@@ -35,6 +35,9 @@ impl Analysis for Classification {
     fn findings_json(&self, findings: &Findings) -> serde_json::Value {
         json_of(&findings.classification)
     }
+    fn not_run(&self, findings: &Findings) -> Option<String> {
+        findings.classification.error.clone()
+    }
 }
 
 /// Checks every value of `[classification]`; the error names the key, value and range.

@@ -59,9 +59,11 @@ impl Ramp {
     }
 }
 
-/// The population shift schedule, in terms of the generator's [`SynthSpec`] knobs.
+/// The population shift schedule, in terms of the generator's [`SynthSpec`] knobs. In a
+/// settings file every key may be omitted, also inside a ramp table: an omitted key takes that
+/// knob's default (`[drift.scenario.spend_income_slope]` with only `end` keeps onset 7).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
+#[serde(from = "ScenarioInput")]
 pub struct DriftScenario {
     /// Multiplier on income (reference: 1): the income mix moves up. Default: from batch 4 to 1.35.
     pub income_scale: Ramp,
@@ -75,6 +77,51 @@ pub struct DriftScenario {
     /// Category weights at the last batch, in the roles' level order (reference: the analysed
     /// table's shares). Default: the third level triples its weight.
     pub region_mix_end: Vec<f64>,
+}
+
+/// A ramp as written in a settings file: either key may be omitted.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RampInput {
+    onset: Option<usize>,
+    end: Option<f64>,
+}
+
+impl RampInput {
+    fn or(self, default: Ramp) -> Ramp {
+        Ramp {
+            onset: self.onset.unwrap_or(default.onset),
+            end: self.end.unwrap_or(default.end),
+        }
+    }
+}
+
+/// [`DriftScenario`] as written in a settings file, every key optional.
+#[derive(Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
+struct ScenarioInput {
+    income_scale: Option<RampInput>,
+    spend_income_slope: Option<RampInput>,
+    young_share: Option<RampInput>,
+    region_onset: Option<usize>,
+    region_mix_end: Option<Vec<f64>>,
+}
+
+impl From<ScenarioInput> for DriftScenario {
+    fn from(i: ScenarioInput) -> Self {
+        let d = DriftScenario::default();
+        let ramp = |r: Option<RampInput>, default: Ramp| match r {
+            Some(r) => r.or(default),
+            None => default,
+        };
+        DriftScenario {
+            income_scale: ramp(i.income_scale, d.income_scale),
+            spend_income_slope: ramp(i.spend_income_slope, d.spend_income_slope),
+            young_share: ramp(i.young_share, d.young_share),
+            region_onset: i.region_onset.unwrap_or(d.region_onset),
+            region_mix_end: i.region_mix_end.unwrap_or(d.region_mix_end),
+        }
+    }
 }
 
 impl Default for DriftScenario {
@@ -350,7 +397,7 @@ pub struct PolicyOutcome {
 }
 
 /// How the simulation was set up and calibrated.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize)]
 pub struct DriftSetup {
     /// The settings used.
     pub settings: DriftSettings,
@@ -386,8 +433,12 @@ pub struct DriftSetup {
 }
 
 /// Results of the drift simulation.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize)]
 pub struct DriftFindings {
+    /// Why the simulation could not run on this table, in words (`None`: it ran). The other
+    /// fields are then empty.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub skipped: Option<String>,
     /// Setup and calibration.
     pub setup: DriftSetup,
     /// Monitors per batch against the reference period.
@@ -438,11 +489,54 @@ pub(crate) fn design(batches: &[&Dataset], numeric: &[String]) -> (Array2<f64>, 
     (x, y)
 }
 
-type Model = FittedLinearRegression<f64>;
+/// A least-squares model on the design columns that vary in its training data (a constant
+/// column, such as the one-hot column of a level no training row has, carries no information
+/// and would make the normal equations singular).
+#[derive(Debug, Clone)]
+struct Model {
+    kept: Vec<usize>,
+    fitted: Option<FittedLinearRegression<f64>>,
+    /// The training mean of the target, the prediction when no column varies.
+    mean: f64,
+}
+
+impl Model {
+    fn predict(&self, x: &Array2<f64>) -> Array1<f64> {
+        match &self.fitted {
+            Some(m) => m.predict(&x.select(ndarray::Axis(1), &self.kept)),
+            None => Array1::from_elem(x.nrows(), self.mean),
+        }
+    }
+}
 
 fn fit(batches: &[&Dataset], numeric: &[String]) -> Option<Model> {
     let (x, y) = design(batches, numeric);
-    LinearRegression::new().fit(&linfa::Dataset::new(x, y)).ok()
+    if y.is_empty() || !y.iter().all(|v| v.is_finite()) || !x.iter().all(|v| v.is_finite()) {
+        return None;
+    }
+    let mean = y.mean()?;
+    let kept: Vec<usize> = (0..x.ncols())
+        .filter(|&j| {
+            let c = x.column(j);
+            c.iter().any(|&v| v != c[0])
+        })
+        .collect();
+    if kept.is_empty() {
+        return Some(Model {
+            kept,
+            fitted: None,
+            mean,
+        });
+    }
+    let xk = x.select(ndarray::Axis(1), &kept);
+    let fitted = LinearRegression::new()
+        .fit(&linfa::Dataset::new(xk, y))
+        .ok()?;
+    Some(Model {
+        kept,
+        fitted: Some(fitted),
+        mean,
+    })
 }
 
 /// Squared errors of a model on a batch.
@@ -502,13 +596,15 @@ pub fn simulate(
     cfg: &DriftSettings,
     folds: usize,
     seed: u64,
-) -> (Vec<BatchMonitor>, Vec<PolicyOutcome>, f64) {
+) -> Result<(Vec<BatchMonitor>, Vec<PolicyOutcome>, f64), String> {
     let roles = &reference.roles;
     let numeric = numeric_features(roles);
 
     // Reference RMSE: pooled out-of-fold squared error of the model on the reference period.
-    let folds = cv::split(Scheme::GroupKFold, &reference.groups, None, folds, seed)
-        .expect("reference has enough rows");
+    let folds =
+        cv::split(Scheme::GroupKFold, &reference.groups, None, folds, seed).map_err(|e| {
+            format!("the simulated reference period cannot be split into {folds} group folds ({e})")
+        })?;
     let mut oof = Vec::with_capacity(reference.n_rows());
     for f in &folds {
         let train = reference.subset(&f.train);
@@ -548,7 +644,9 @@ pub fn simulate(
         })
         .collect();
 
-    let reference_model = fit(&[reference], &numeric).expect("the reference model fits");
+    let reference_model = fit(&[reference], &numeric).ok_or_else(|| {
+        "no least-squares model could be fitted to the simulated reference period".to_string()
+    })?;
     let outcomes = Policy::ALL
         .iter()
         .map(|&policy| {
@@ -607,8 +705,7 @@ pub fn simulate(
                 };
                 let d = decide(policy, &m, cfg.psi_alarm, rmse_threshold);
                 let mut retrained = false;
-                if d.retrain {
-                    let newest = newest_labelled.expect("a retrain needs labels");
+                if let (true, Some(newest)) = (d.retrain, newest_labelled) {
                     let first = (newest + 1).saturating_sub(cfg.train_window.max(1));
                     let window: Vec<usize> = (first..=newest).collect();
                     let data: Vec<&Dataset> = window.iter().map(|&i| &batches[i]).collect();
@@ -634,7 +731,7 @@ pub fn simulate(
             out
         })
         .collect();
-    (monitors, outcomes, reference_rmse)
+    Ok((monitors, outcomes, reference_rmse))
 }
 
 /// The generator calibrated to the analysed table: its means, spreads, category shares and a
@@ -703,6 +800,39 @@ fn batch_spec(base: &SynthSpec, cfg: &DriftSettings, t: usize) -> SynthSpec {
 /// assert_eq!(f.policies.len(), 3);
 /// ```
 pub fn run(ds: &Dataset, settings: &Settings) -> DriftFindings {
+    let skipped = |reason: String| DriftFindings {
+        skipped: Some(reason),
+        ..Default::default()
+    };
+    if let Some(reason) = below_minimum(ds) {
+        return skipped(reason);
+    }
+    try_run(ds, settings).unwrap_or_else(skipped)
+}
+
+/// The smallest table the simulation can be calibrated to, in words when `ds` is below it: at
+/// least two distinct rows, and every numeric column with a finite mean and spread (the
+/// generator draws from them; a spread that overflows, as with an income of 1e300, cannot be
+/// simulated).
+pub fn below_minimum(ds: &Dataset) -> Option<String> {
+    let distinct = ds.n_groups;
+    if distinct < 2 {
+        return Some(format!(
+            "the drift simulation needs at least 2 distinct rows to calibrate its generator; the table has {distinct}"
+        ));
+    }
+    for c in ds.roles.numeric_columns() {
+        let (m, sd) = (stats::mean(ds.col(&c)), stats::sd(ds.col(&c)));
+        if !m.is_finite() || !sd.is_finite() {
+            return Some(format!(
+                "the drift simulation cannot calibrate its generator: column '{c}' has a mean or spread too large to compute in floating point"
+            ));
+        }
+    }
+    None
+}
+
+fn try_run(ds: &Dataset, settings: &Settings) -> Result<DriftFindings, String> {
     let cfg = &settings.drift;
     let roles = &ds.roles;
     let base = base_spec(ds);
@@ -729,7 +859,7 @@ pub fn run(ds: &Dataset, settings: &Settings) -> DriftFindings {
         cfg,
         settings.folds,
         rng::child_seed(root, u64::MAX),
-    );
+    )?;
     for (m, s) in monitors.iter_mut().zip(&specs) {
         m.income_scale = s.income_scale;
         m.spend_income_slope = s.spend_income_slope;
@@ -753,7 +883,8 @@ pub fn run(ds: &Dataset, settings: &Settings) -> DriftFindings {
     let numeric = numeric_features(roles);
     let mut monitored = numeric.clone();
     monitored.push(roles.category.clone());
-    DriftFindings {
+    Ok(DriftFindings {
+        skipped: None,
         setup: DriftSetup {
             settings: cfg.clone(),
             model: "ordinary least squares (linfa-linear) with intercept".into(),
@@ -786,7 +917,7 @@ pub fn run(ds: &Dataset, settings: &Settings) -> DriftFindings {
         ks_range: range(&all_ks),
         batches: monitors,
         policies,
-    }
+    })
 }
 
 #[cfg(test)]
@@ -884,7 +1015,8 @@ mod tests {
     fn policies_on_a_step_change() {
         let (reference, batches) = step_scenario();
         let cfg = DriftSettings::default();
-        let (monitors, outcomes, reference_rmse) = simulate(&reference, &batches, &cfg, 5, 7);
+        let (monitors, outcomes, reference_rmse) =
+            simulate(&reference, &batches, &cfg, 5, 7).unwrap();
         assert!(
             reference_rmse > 0.0 && reference_rmse < 40.0,
             "{reference_rmse}"

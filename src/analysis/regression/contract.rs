@@ -35,6 +35,9 @@ impl Analysis for Regression {
     fn findings_json(&self, findings: &Findings) -> serde_json::Value {
         json_of(&findings.regression)
     }
+    fn not_run(&self, findings: &Findings) -> Option<String> {
+        findings.regression.skipped.clone()
+    }
 }
 
 /// The spend target, measured on the best model (honest) and on the same model and feature

@@ -121,7 +121,7 @@ pub struct NoiseCurve {
 }
 
 /// How the sweep was run.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize)]
 pub struct RobustnessSetup {
     /// Noise levels (fractions of each column's sd).
     pub levels: Vec<f64>,
@@ -159,8 +159,12 @@ pub struct LabelShift {
 }
 
 /// Results of the robustness analysis.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize)]
 pub struct RobustnessFindings {
+    /// Why the sweep could not run on this table, in words (`None`: it ran); everything else
+    /// is then empty.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub skipped: Option<String>,
     /// Present when the table exceeded `sample_cap` and the sweep ran on the shared seeded
     /// sample of whole duplicate groups.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -409,6 +413,18 @@ impl Upstream {
     }
 }
 
+/// The smallest table the sweep can score, in words when `ds` is below it: as many distinct
+/// rows as the sweep's cross-validation folds (each fold must hold out at least one group).
+pub fn below_minimum(ds: &Dataset, settings: &Settings) -> Option<String> {
+    let folds = settings.robustness.cv_folds;
+    (ds.n_groups < folds).then(|| {
+        format!(
+            "the noise sweep needs at least {folds} distinct rows for its {folds}-fold group cross-validation (robustness.cv_folds); the table has {}",
+            ds.n_groups
+        )
+    })
+}
+
 /// Runs the robustness analysis.
 ///
 /// ```
@@ -427,6 +443,13 @@ pub fn run(ds: &Dataset, settings: &Settings, upstream: &Upstream) -> Robustness
     );
     let ds: &Dataset = &capped.data;
     let cfg = &settings.robustness;
+    if let Some(reason) = below_minimum(ds, settings) {
+        return RobustnessFindings {
+            skipped: Some(reason),
+            sample: capped.sample.clone(),
+            ..Default::default()
+        };
+    }
     let features = noisy_columns(ds, NoiseOn::Features);
     // The sweep's own CV budget (smaller than the headline one; recorded in `setup`).
     let mut sweep_settings = settings.clone();
@@ -482,6 +505,7 @@ pub fn run(ds: &Dataset, settings: &Settings, upstream: &Upstream) -> Robustness
         None => missing.push("silhouette: the segmentation analysis chose no k".to_string()),
     }
     RobustnessFindings {
+        skipped: None,
         sample: capped.sample.clone(),
         setup: RobustnessSetup {
             levels: cfg.levels.clone(),

@@ -74,6 +74,9 @@ impl Analysis for Segmentation {
     fn findings_json(&self, findings: &Findings) -> serde_json::Value {
         json_of(&findings.segmentation)
     }
+    fn not_run(&self, findings: &Findings) -> Option<String> {
+        findings.segmentation.skipped.clone()
+    }
 }
 
 /// The silhouette target on distinct rows (honest) and on all rows (naive); "met" is the

@@ -57,6 +57,11 @@ pub(crate) fn features(
         if !(sd > 0.0) {
             return Err(SegmentationError::ConstantFeature(name.clone()));
         }
+        if !m.is_finite() || !sd.is_finite() {
+            return Err(SegmentationError::Fit(format!(
+                "feature '{name}' has a mean or spread too large to compute in floating point"
+            )));
+        }
         cols.push(stats::standardize_with(col, m, sd));
         means.push(m);
         sds.push(sd);
