@@ -33,7 +33,8 @@ use crate::settings::{Roles, Settings};
 use crate::stats;
 
 /// Version of the model file format. A reader refuses files of any other version.
-pub const FORMAT_VERSION: u32 = 1;
+/// Version 2: the segmentation carries each persona's action rule and the one-axis statement.
+pub const FORMAT_VERSION: u32 = 2;
 /// The spend regressor's file name.
 pub const SPEND_FILE: &str = "spend.json";
 /// The growth-potential classifier's file name.
