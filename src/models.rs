@@ -34,6 +34,8 @@ use crate::settings::{Roles, Settings};
 use crate::stats;
 
 /// Version of the model file format. A reader refuses files of any other version.
+/// Version 2: each file carries a checksum of its content, and the segmentation carries each
+/// persona's action rule and the one-axis statement.
 pub const FORMAT_VERSION: u32 = 2;
 /// The spend regressor's file name.
 pub const SPEND_FILE: &str = "spend.json";

@@ -63,6 +63,36 @@ impl Analysis for Segmentation {
             1,
             100_000,
         )?;
+        bounds::open_closed(
+            "segmentation.persona_trait_threshold",
+            s.persona_trait_threshold,
+            0.0,
+            5.0,
+        )?;
+        bounds::count(
+            "segmentation.persona_max_traits",
+            s.persona_max_traits,
+            1,
+            10,
+        )?;
+        bounds::closed(
+            "segmentation.persona_one_axis_share",
+            s.persona_one_axis_share,
+            0.5,
+            1.0,
+        )?;
+        bounds::closed(
+            "segmentation.persona_value_cut",
+            s.persona_value_cut,
+            0.0,
+            3.0,
+        )?;
+        bounds::closed(
+            "segmentation.persona_engagement_cut",
+            s.persona_engagement_cut,
+            0.0,
+            3.0,
+        )?;
         Ok(())
     }
     fn figures(&self, findings: &Findings) -> Vec<Figure> {
