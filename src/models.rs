@@ -33,7 +33,10 @@ use crate::settings::{Roles, Settings};
 use crate::stats;
 
 /// Version of the model file format. A reader refuses files of any other version.
-pub const FORMAT_VERSION: u32 = 1;
+///
+/// Version 2: a saved tree sends a row left when its value is at most the split (`<=`, the rule
+/// linfa-trees trains with); version 1 files used `<`, so their trees are refused, not misread.
+pub const FORMAT_VERSION: u32 = 2;
 /// The spend regressor's file name.
 pub const SPEND_FILE: &str = "spend.json";
 /// The growth-potential classifier's file name.
