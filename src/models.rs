@@ -34,8 +34,9 @@ use crate::settings::{Roles, Settings};
 use crate::stats;
 
 /// Version of the model file format. A reader refuses files of any other version.
-/// Version 2: each file carries a checksum of its content, and the segmentation carries each
-/// persona's action rule and the one-axis statement.
+/// Version 2: each file carries a checksum of its content; the segmentation carries each persona's
+/// action rule and the one-axis statement; a saved tree sends a row left when its value is at most
+/// the split (`<=`, the rule linfa-trees trains with). Version 1 files are refused, not misread.
 pub const FORMAT_VERSION: u32 = 2;
 /// The spend regressor's file name.
 pub const SPEND_FILE: &str = "spend.json";

@@ -202,13 +202,19 @@ fn leaf_probability(
     }
 }
 
-/// The leaf a row falls into, following linfa-trees' own rule (`x[f] < split` goes left).
+/// The leaf a row falls into, by the rule linfa-trees *trains* with: `x[f] <= split` goes left.
+///
+/// linfa-trees 0.8.1 partitions the training rows with `<=` but its own `predict` sends a row
+/// left only when `x[f] < split`. Splits sit at midpoints between training values, so the two
+/// rules disagree only for a row exactly on a midpoint, which a held-out row can be (ages 32
+/// and 34 in training put the split at 33, where a held-out 33 sits). The training rule is the
+/// one the tree's leaf statistics were computed with, and the one scikit-learn uses.
 fn leaf<'a>(node: &'a TreeNode<f64, bool>, row: &dyn Fn(usize) -> f64) -> &'a TreeNode<f64, bool> {
     let mut node = node;
     while !node.is_leaf() {
         let (feature, split, _) = node.split();
         let children = node.children();
-        let next = if row(feature) < split {
+        let next = if row(feature) <= split {
             children[0]
         } else {
             children[1]
@@ -374,8 +380,8 @@ fn fit_forest(
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SavedNode {
-    /// Rows whose `feature` is below `threshold` go to node `left`, the others to `right`
-    /// (linfa-trees' rule).
+    /// Rows whose `feature` is at most `threshold` go to node `left`, the others to `right`
+    /// (the rule linfa-trees trains with; model files of format version 1 used `<`).
     Split {
         /// Index into the model's encoded input columns.
         feature: usize,
@@ -449,7 +455,7 @@ impl SavedTree {
                     threshold,
                     left,
                     right,
-                } => i = if x(feature) < threshold { left } else { right },
+                } => i = if x(feature) <= threshold { left } else { right },
             }
         }
     }

@@ -61,9 +61,9 @@ pub const NAIVE_SCHEME: Scheme = Scheme::KFold;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ClassificationSettings {
-    /// Repeats of the outer cross-validation; `None` uses the global `repeats`. Default 2
-    /// (not the global 3): with the nested threshold choice each configuration costs
-    /// 15 fits per repeat, and 2 repeats keep the analysis inside its time budget.
+    /// Repeats of the outer cross-validation; `None` (the default) uses the global `repeats`
+    /// (3). Every score's spread is over folds × repeats test folds (15 by default); with 2
+    /// repeats the sd used to be over two pooled values, too few to mean anything.
     pub repeats: Option<usize>,
     /// The conventional threshold reported beside the chosen one (default 0.5).
     pub default_threshold: f64,
@@ -100,7 +100,7 @@ impl Default for ClassificationSettings {
     fn default() -> Self {
         let p = ClassifierParams::default();
         ClassificationSettings {
-            repeats: Some(2),
+            repeats: None,
             default_threshold: 0.5,
             min_precision: 0.75,
             target_f1: 0.80,

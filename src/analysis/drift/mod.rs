@@ -160,6 +160,13 @@ pub struct DriftSettings {
     pub train_window: usize,
     /// The shift schedule.
     pub scenario: DriftScenario,
+    /// Independent simulations (seeded replicates of the whole year, each with its own
+    /// reference period and batches) the policy comparison and the PSI null band are computed
+    /// over. Default 30; the first replicate is the trajectory shown batch by batch.
+    pub seeds: usize,
+    /// Share of replicates a policy must have the lowest pooled RMSE in to be named the winner.
+    /// Default 0.8.
+    pub winner_share: f64,
 }
 
 impl Default for DriftSettings {
@@ -173,6 +180,8 @@ impl Default for DriftSettings {
             rmse_alarm: 1.5,
             train_window: 2,
             scenario: DriftScenario::default(),
+            seeds: 30,
+            winner_share: 0.8,
         }
     }
 }
@@ -194,6 +203,8 @@ impl DriftSettings {
         bounds::open_closed("drift.psi_alarm", self.psi_alarm, 0.0, 10.0)?;
         bounds::open_closed("drift.rmse_alarm", self.rmse_alarm, 0.0, 100.0)?;
         bounds::count("drift.train_window", self.train_window, 1, self.batches)?;
+        bounds::count("drift.seeds", self.seeds, 1, 1000)?;
+        bounds::open_closed("drift.winner_share", self.winner_share, 0.5, 1.0)?;
         let sc = &self.scenario;
         for (key, ramp) in [
             ("income_scale", &sc.income_scale),
@@ -403,8 +414,11 @@ pub struct DriftSetup {
     pub settings: DriftSettings,
     /// The monitored model.
     pub model: String,
-    /// The model's input columns (numeric features; the category enters one-hot, first level dropped).
+    /// The model's numeric input columns (the category enters too: see `model_inputs`).
     pub model_features: Vec<String>,
+    /// Every model input in words: the numeric columns, then the category as one-hot columns
+    /// with the first level dropped.
+    pub model_inputs: Vec<String>,
     /// The monitored features (numeric features and the category).
     pub monitored_features: Vec<String>,
     /// Labels arrive this many batches after the features.
@@ -451,6 +465,62 @@ pub struct DriftFindings {
     pub ks_range: (f64, f64),
     /// First batch where some feature's PSI against the reference exceeds the alarm threshold.
     pub first_psi_alarm_batch: Option<usize>,
+    /// The policy comparison repeated over seeded replicates of the whole simulation.
+    pub replicates: Replicates,
+    /// PSI of batches drawn with no drift at all, against their reference period.
+    pub psi_null: PsiNull,
+}
+
+/// One policy's pooled RMSE over the replicates.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PolicySummary {
+    /// The policy.
+    pub policy: Policy,
+    /// Mean of the per-replicate pooled RMSE.
+    pub mean_pooled_rmse: f64,
+    /// Sample sd (n − 1) of the per-replicate pooled RMSE.
+    pub sd_pooled_rmse: f64,
+    /// Replicates (n).
+    pub n: usize,
+    /// Replicates in which this policy had the lowest pooled RMSE (ties: the earlier policy in
+    /// [`Policy::ALL`]).
+    pub wins: usize,
+    /// `wins / n`.
+    pub win_share: f64,
+}
+
+/// The policy comparison over replicates, and the rule that names a winner.
+#[derive(Debug, Clone, PartialEq, Default, Serialize)]
+pub struct Replicates {
+    /// Replicates simulated.
+    pub seeds: usize,
+    /// One summary per policy, in [`Policy::ALL`] order.
+    pub policies: Vec<PolicySummary>,
+    /// The policy with the lowest pooled RMSE in at least `winner_share` of replicates, if any.
+    pub winner: Option<Policy>,
+    /// The policy with the most wins (named only as the most frequent, not as a winner).
+    pub most_wins: Option<Policy>,
+    /// The rule, in words.
+    pub winner_rule: String,
+}
+
+/// PSI between a reference period and batches drawn from the same, undrifted generator: what
+/// sampling noise alone produces, to read the alarm threshold against.
+#[derive(Debug, Clone, PartialEq, Default, Serialize)]
+pub struct PsiNull {
+    /// Undrifted batches scored (batches × replicates).
+    pub batches: usize,
+    /// 95th percentile of the largest PSI over the monitored features per batch (the alarm's
+    /// statistic).
+    pub max_psi_p95: f64,
+    /// Largest value of that statistic seen.
+    pub max_psi_max: f64,
+    /// Mean PSI of a single feature.
+    pub feature_psi_mean: f64,
+    /// 95th percentile of a single feature's PSI (all monitored features pooled).
+    pub feature_psi_p95: f64,
+    /// Share of undrifted batches whose largest PSI exceeds the alarm threshold (false alarms).
+    pub false_alarm_share: f64,
 }
 
 /// The numeric columns the model and monitors use: every numeric feature that may predict the
@@ -837,29 +907,86 @@ fn try_run(ds: &Dataset, settings: &Settings) -> Result<DriftFindings, String> {
     let roles = &ds.roles;
     let base = base_spec(ds);
     let root: u64 = rng::stream(settings.seed, "drift").r#gen();
-    let reference = synth_with_roles(cfg.reference_rows, rng::child_seed(root, 0), &base, roles);
     let specs: Vec<SynthSpec> = (1..=cfg.batches)
         .map(|t| batch_spec(&base, cfg, t))
         .collect();
-    let batches: Vec<Dataset> = specs
-        .iter()
-        .enumerate()
-        .map(|(t, s)| {
-            synth_with_roles(
-                cfg.batch_rows,
-                rng::child_seed(root, t as u64 + 1),
-                s,
-                roles,
-            )
+    // Replicate 0 keeps the original seeds (the trajectory shown); the others derive theirs.
+    let roots: Vec<u64> = (0..cfg.seeds.max(1))
+        .map(|r| {
+            if r == 0 {
+                root
+            } else {
+                rng::child_seed(root, 1_000_000 + r as u64)
+            }
         })
         .collect();
-    let (mut monitors, policies, reference_rmse) = simulate(
-        &reference,
-        &batches,
-        cfg,
-        settings.folds,
-        rng::child_seed(root, u64::MAX),
-    )?;
+    let numeric = numeric_features(roles);
+    let runs = crate::par::map(&roots, |&root| {
+        let reference =
+            synth_with_roles(cfg.reference_rows, rng::child_seed(root, 0), &base, roles);
+        let batches: Vec<Dataset> = specs
+            .iter()
+            .enumerate()
+            .map(|(t, s)| {
+                synth_with_roles(
+                    cfg.batch_rows,
+                    rng::child_seed(root, t as u64 + 1),
+                    s,
+                    roles,
+                )
+            })
+            .collect();
+        // Undrifted batches: the reference generator, fresh seeds.
+        let null_max_psi: Vec<(f64, Vec<f64>)> = (0..cfg.batches)
+            .map(|t| {
+                let b = synth_with_roles(
+                    cfg.batch_rows,
+                    rng::child_seed(root, 500_000 + t as u64),
+                    &base,
+                    roles,
+                );
+                let psi = psi_against(&[&reference], &b, &numeric, cfg.psi_bins);
+                (max_entry(&psi).1, psi.values().copied().collect())
+            })
+            .collect();
+        let sim = simulate(
+            &reference,
+            &batches,
+            cfg,
+            settings.folds,
+            rng::child_seed(root, u64::MAX),
+        );
+        (sim, null_max_psi)
+    });
+    let mut replicate_runs = runs
+        .into_iter()
+        .map(|(sim, null)| sim.map(|s| (s, null)))
+        .collect::<Result<Vec<_>, String>>()?;
+    let replicates = summarise_replicates(
+        &replicate_runs
+            .iter()
+            .map(|((_, p, _), _)| p.iter().map(|o| o.pooled_rmse).collect())
+            .collect::<Vec<Vec<f64>>>(),
+        cfg.winner_share,
+    );
+    let null_max: Vec<f64> = replicate_runs
+        .iter()
+        .flat_map(|(_, n)| n.iter().map(|(m, _)| *m))
+        .collect();
+    let null_feature: Vec<f64> = replicate_runs
+        .iter()
+        .flat_map(|(_, n)| n.iter().flat_map(|(_, v)| v.iter().copied()))
+        .collect();
+    let psi_null = PsiNull {
+        batches: null_max.len(),
+        max_psi_p95: stats::quantile(&null_max, 0.95),
+        max_psi_max: null_max.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+        feature_psi_mean: stats::mean(&null_feature),
+        feature_psi_p95: stats::quantile(&null_feature, 0.95),
+        false_alarm_share: null_max.iter().filter(|&&m| m > cfg.psi_alarm).count() as f64
+            / null_max.len().max(1) as f64,
+    };
+    let ((mut monitors, policies, reference_rmse), _) = replicate_runs.swap_remove(0);
     for (m, s) in monitors.iter_mut().zip(&specs) {
         m.income_scale = s.income_scale;
         m.spend_income_slope = s.spend_income_slope;
@@ -880,15 +1007,17 @@ fn try_run(ds: &Dataset, settings: &Settings) -> Result<DriftFindings, String> {
             v.iter().copied().fold(f64::NEG_INFINITY, f64::max),
         )
     };
-    let numeric = numeric_features(roles);
     let mut monitored = numeric.clone();
     monitored.push(roles.category.clone());
+    let mut model_inputs = numeric.clone();
+    model_inputs.push(format!("{} (one-hot, first level dropped)", roles.category));
     Ok(DriftFindings {
         skipped: None,
         setup: DriftSetup {
             settings: cfg.clone(),
             model: "ordinary least squares (linfa-linear) with intercept".into(),
             model_features: numeric,
+            model_inputs,
             monitored_features: monitored,
             label_delay_batches: 1,
             base_means: base.means.clone(),
@@ -917,7 +1046,57 @@ fn try_run(ds: &Dataset, settings: &Settings) -> Result<DriftFindings, String> {
         ks_range: range(&all_ks),
         batches: monitors,
         policies,
+        replicates,
+        psi_null,
     })
+}
+
+/// Summarises per-replicate pooled RMSE (`pooled[r][p]`: replicate r, policy p in
+/// [`Policy::ALL`] order): mean ± sd, wins, and the winner by the stated rule (lowest pooled
+/// RMSE in at least `winner_share` of replicates).
+pub fn summarise_replicates(pooled: &[Vec<f64>], winner_share: f64) -> Replicates {
+    let n = pooled.len();
+    let mut wins = vec![0usize; Policy::ALL.len()];
+    for r in pooled {
+        let best = (0..r.len()).fold(0, |b, p| if r[p] < r[b] { p } else { b });
+        if !r.is_empty() {
+            wins[best] += 1;
+        }
+    }
+    let policies: Vec<PolicySummary> = Policy::ALL
+        .iter()
+        .enumerate()
+        .map(|(p, &policy)| {
+            let v: Vec<f64> = pooled.iter().filter_map(|r| r.get(p).copied()).collect();
+            PolicySummary {
+                policy,
+                mean_pooled_rmse: stats::mean(&v),
+                sd_pooled_rmse: if v.len() < 2 { 0.0 } else { stats::sd(&v) },
+                n: v.len(),
+                wins: wins[p],
+                win_share: wins[p] as f64 / n.max(1) as f64,
+            }
+        })
+        .collect();
+    let most = policies
+        .iter()
+        .fold(None::<&PolicySummary>, |b, s| match b {
+            Some(b) if b.wins >= s.wins => Some(b),
+            _ => Some(s),
+        })
+        .filter(|s| s.wins > 0);
+    Replicates {
+        seeds: n,
+        winner: most
+            .filter(|s| s.win_share >= winner_share)
+            .map(|s| s.policy),
+        most_wins: most.map(|s| s.policy),
+        winner_rule: format!(
+            "a policy is named the winner only when it has the lowest pooled RMSE in at least {:.0}% of the {n} seeded replicates",
+            winner_share * 100.0
+        ),
+        policies,
+    }
 }
 
 #[cfg(test)]

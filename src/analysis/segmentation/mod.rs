@@ -4,7 +4,7 @@
 //!
 //! Steps (all seeded from `settings.seed`, each with its own [`crate::rng::stream`]):
 //! 1. z-score the segmentation features (default: every numeric role column, target included).
-//! 2. For k in `k_min..=k_max`, fit k-means (linfa-clustering, k-means++, `n_init` runs) on all rows
+//! 2. For k in `k_min..=k_max`, fit k-means (greedy k-means++ seeding, plain Lloyd iterations, `n_init` runs) on all rows
 //!    and score it: inertia, silhouette on all rows and on distinct rows only (copies of a row sit
 //!    at distance 0 from each other and inflate the silhouette), Davies–Bouldin, Calinski–Harabasz.
 //! 3. Choose k: the best distinct-row silhouette among solutions whose smallest cluster holds at
@@ -733,7 +733,7 @@ pub fn try_run(
         rows: n,
         distinct_rows: ds.n_groups,
         kmeans_method: format!(
-            "linfa-clustering k-means (k-means++ initialisation, best of {} runs by inertia, tolerance {}, at most {} iterations); labels by nearest final centroid, numbered by ascending mean {}",
+            "k-means (greedy k-means++ seeding with 2 + ln k candidates per centre, plain Lloyd iterations; best of {} runs by inertia, tolerance {}, at most {} iterations); labels by nearest final centroid, numbered by ascending mean {}",
             s.n_init, s.tolerance, s.max_iterations, f.names[order_by]
         ),
         fit_rows: plan.fit_text.clone(),
