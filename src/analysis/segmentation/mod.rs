@@ -19,6 +19,7 @@ pub mod contract;
 pub mod figures;
 
 mod fit;
+pub mod null;
 pub mod personas;
 
 use rand::Rng as _;
@@ -71,6 +72,9 @@ pub struct SegmentationSettings {
     /// Column whose median splits personas into `lower` and `higher` bands; empty (the default)
     /// means the first demographic column.
     pub persona_band_column: String,
+    /// Seeded null tables (no clusters, the data's principal-axis spread) of the null reference
+    /// and the gap statistic (default 20, at least 20).
+    pub null_tables: usize,
 }
 
 impl Default for SegmentationSettings {
@@ -91,6 +95,7 @@ impl Default for SegmentationSettings {
             gmm_tolerance: 1e-3,
             gmm_max_iterations: 200,
             persona_band_column: String::new(),
+            null_tables: 20,
         }
     }
 }
@@ -353,6 +358,9 @@ pub struct SegmentationFindings {
     pub pca: Option<PcaView>,
     /// Silhouette values of the chosen solution for the silhouette figure.
     pub silhouette_profile: Option<SilhouetteProfile>,
+    /// The null reference: silhouettes and k on structureless tables with the same spread,
+    /// the gap statistic and the effective dimensionality (absent if it could not be computed).
+    pub null: Option<null::NullReference>,
 }
 
 /// Runs the segmentation analysis; on invalid settings the findings say why in `skipped`.
@@ -633,6 +641,18 @@ pub fn try_run(
     let inertias: Vec<f64> = per_k.iter().map(|c| c.inertia).collect();
     let knee_k = cm::knee(&ks, &inertias).map(|i| per_k[i].k);
     let reference = &partitions[ci];
+    let null = null::reference(
+        &pick(&f.rows, &plan.distinct),
+        &partitions
+            .iter()
+            .map(|p| pick(&p.labels, &plan.distinct))
+            .collect::<Vec<_>>(),
+        s,
+        s.null_tables,
+        chosen_k,
+        seed,
+    )
+    .ok();
 
     // 4. Stability, 5. Gaussian mixtures (both on the fit rows).
     let stability = stability(ds, settings, &xf, &plan, reference, chosen_k, order_by)?;
@@ -703,6 +723,7 @@ pub fn try_run(
             values,
             cluster_means,
         }),
+        null,
     })
 }
 
