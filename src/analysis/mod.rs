@@ -117,9 +117,13 @@ pub fn figures(findings: &Findings) -> Vec<Figure> {
     REGISTRY.iter().flat_map(|a| a.figures(findings)).collect()
 }
 
-/// Every success target, in registry order.
+/// Every success target, in registry order, each judged ([`Target::judged`]).
 pub fn targets(findings: &Findings) -> Vec<Target> {
-    REGISTRY.iter().flat_map(|a| a.targets(findings)).collect()
+    REGISTRY
+        .iter()
+        .flat_map(|a| a.targets(findings))
+        .map(Target::judged)
+        .collect()
 }
 
 /// The part of the findings an analysis owns, serialised (`Null` if it cannot be).

@@ -268,4 +268,6 @@ pub struct ClassificationFindings {
     pub leak_inflation: Vec<LeakInflation>,
     /// Out-of-fold ROC and PR curves of the honest models, default scheme, first repeat.
     pub curves: Vec<CurveSet>,
+    /// The best one-split rule of each honest numeric feature: the target's baseline.
+    pub baselines: super::baselines::ClassificationBaselines,
 }

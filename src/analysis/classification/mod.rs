@@ -17,6 +17,7 @@
 //! `protocol.rs`, and the refit of the best configuration on every row in `production.rs`. The
 //! models themselves, and the plain form a fitted one is saved in, are [`crate::ml::classifiers`].
 
+pub mod baselines;
 pub mod contract;
 pub mod figures;
 
@@ -39,6 +40,7 @@ use crate::settings::Settings;
 pub use crate::ml::classifiers::{
     ClassifierError, ClassifierKind, ClassifierParams, SavedClassifier, SavedNode, SavedTree,
 };
+pub use baselines::{ClassificationBaselines, OneSplitRule, Stump, fit_stump};
 pub use findings::{
     BestModel, ClassificationFindings, ConfigResult, CurveSet, LabelSummary, LeakInflation,
     Protocol, SchemeGap, Spread, TargetCheck, ThresholdMetrics,
@@ -238,6 +240,7 @@ fn try_run(
         ..Default::default()
     };
     check_classes(&labels)?;
+    out.baselines = baselines::run(ds, &labels, settings)?;
     let honest = design_matrix(ds, &out.honest_features, FeatureSet::Honest)?;
     let leaky = design_matrix(ds, &out.leaky_features, FeatureSet::LeakyAblation)?;
 

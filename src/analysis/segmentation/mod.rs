@@ -20,6 +20,7 @@ pub mod contract;
 pub mod figures;
 
 mod fit;
+pub mod null;
 pub mod personas;
 
 use rand::Rng as _;
@@ -93,6 +94,9 @@ pub struct SegmentationSettings {
     /// Words for a column's low and high ends in persona names, by column; columns not listed
     /// use the built-in words ([`personas::default_trait_words`]) or "low/high <column>".
     pub persona_words: std::collections::BTreeMap<String, TraitWords>,
+    /// Seeded null tables (no clusters, the data's principal-axis spread) of the null reference
+    /// and the gap statistic (default 20, at least 20).
+    pub null_tables: usize,
 }
 
 impl Default for SegmentationSettings {
@@ -120,6 +124,7 @@ impl Default for SegmentationSettings {
             persona_value_cut: 0.25,
             persona_engagement_cut: 0.25,
             persona_words: std::collections::BTreeMap::new(),
+            null_tables: 20,
         }
     }
 }
@@ -404,6 +409,9 @@ pub struct SegmentationFindings {
     pub pca: Option<PcaView>,
     /// Silhouette values of the chosen solution for the silhouette figure.
     pub silhouette_profile: Option<SilhouetteProfile>,
+    /// The null reference: silhouettes and k on structureless tables with the same spread,
+    /// the gap statistic and the effective dimensionality (absent if it could not be computed).
+    pub null: Option<null::NullReference>,
 }
 
 /// Runs the segmentation analysis; on invalid settings the findings say why in `skipped`.
@@ -684,6 +692,18 @@ pub fn try_run(
     let inertias: Vec<f64> = per_k.iter().map(|c| c.inertia).collect();
     let knee_k = cm::knee(&ks, &inertias).map(|i| per_k[i].k);
     let reference = &partitions[ci];
+    let null = null::reference(
+        &pick(&f.rows, &plan.distinct),
+        &partitions
+            .iter()
+            .map(|p| pick(&p.labels, &plan.distinct))
+            .collect::<Vec<_>>(),
+        s,
+        s.null_tables,
+        chosen_k,
+        seed,
+    )
+    .ok();
 
     // 4. Stability, 5. Gaussian mixtures (both on the fit rows).
     let (stability, refit_centroids) =
@@ -766,6 +786,7 @@ pub fn try_run(
             values,
             cluster_means,
         }),
+        null,
     })
 }
 
