@@ -212,7 +212,12 @@ impl DriftSettings {
             ("young_share", &sc.young_share),
         ] {
             // An onset after the last batch is allowed: the knob then never moves.
-            bounds::count(&format!("drift.scenario.{key}.onset"), ramp.onset, 0, 10_000)?;
+            bounds::count(
+                &format!("drift.scenario.{key}.onset"),
+                ramp.onset,
+                0,
+                10_000,
+            )?;
         }
         bounds::open_closed(
             "drift.scenario.income_scale.end",
