@@ -79,13 +79,16 @@ fn bars(
     line: Option<Line>,
 ) -> Res {
     let n = rows.len().max(1);
+    // A target line gets a strip of headroom above the bars for its label: it then covers
+    // neither a bar nor the title.
+    let top = n as f64 + if line.is_some() { 0.7 } else { 0.0 };
     let mut chart = ChartBuilder::on(root)
         .caption(title, font(px::SLIDE_TITLE))
         .margin(16)
         .margin_right(40)
-        .x_label_area_size(96)
+        .x_label_area_size(84)
         .y_label_area_size(380)
-        .build_cartesian_2d(lo..hi, 0.0..n as f64)?;
+        .build_cartesian_2d(lo..hi, 0.0..top)?;
     let labels: Vec<String> = rows.iter().map(|b| b.label.clone()).collect();
     chart
         .configure_mesh()
@@ -124,15 +127,14 @@ fn bars(
     ))?;
     if let Some(l) = line {
         chart.draw_series(LineSeries::new(
-            [(l.at, 0.0), (l.at, n as f64)],
+            [(l.at, 0.0), (l.at, top)],
             ALERT.stroke_width(3),
         ))?;
-        // The label sits under the x axis line's far end, in the axis area: never over a bar.
         let style = font(px::SLIDE_MIN)
             .color(&ALERT)
-            .pos(Pos::new(HPos::Center, VPos::Bottom));
+            .pos(Pos::new(HPos::Left, VPos::Center));
         chart.draw_series(std::iter::once(
-            EmptyElement::at((l.at, n as f64)) + Text::new(l.label, (0, -4), style),
+            EmptyElement::at((l.at, (n as f64 + top) / 2.0)) + Text::new(l.label, (8, 0), style),
         ))?;
     }
     Ok(())
