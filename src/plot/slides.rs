@@ -81,7 +81,9 @@ fn bars(
     let n = rows.len().max(1);
     // A target line gets a strip of headroom above the bars for its label: it then covers
     // neither a bar nor the title.
-    let top = n as f64 + if line.is_some() { 0.7 } else { 0.0 };
+    // (A whole row, so the row-label ticks stay at the row centres n − k − 0.5.)
+    let rows_total = n + usize::from(line.is_some());
+    let top = rows_total as f64;
     let mut chart = ChartBuilder::on(root)
         .caption(title, font(px::SLIDE_TITLE))
         .margin(16)
@@ -98,7 +100,7 @@ fn bars(
             let x = if x.abs() < 1e-12 { 0.0 } else { *x };
             format!("{x:.decimals$}")
         })
-        .y_labels(n * 2 + 1)
+        .y_labels(rows_total * 2 + 1)
         .y_label_formatter(&|y: &f64| row_label(&labels, *y))
         .label_style(font(px::SLIDE_MIN))
         .axis_desc_style(font(px::SLIDE_MIN))
@@ -565,6 +567,14 @@ mod tests {
             .flat_map(|g| font_sizes(&g.svg))
             .fold(f64::INFINITY, f64::min);
         assert!(report_min * frame::SLIDE_MIN_SCALE < frame::SLIDE_MIN_RENDERED_PX);
+        // Every row is labelled (the labels ride on ticks at the row centres).
+        let svg = |name: &str| &figs.iter().find(|g| g.name == name).unwrap().svg;
+        assert!(svg("slide_spend.svg").contains("mean (baseline)"));
+        assert!(svg("slide_spend.svg").contains("random forest"));
+        assert!(svg("slide_growth.svg").contains("always &quot;yes&quot; (baseline)"));
+        assert!(svg("slide_growth.svg").contains("logistic + SMOTE"));
+        assert!(svg("slide_segments.svg").contains(&format!("k = {}", f.segmentation.chosen_k)));
+        assert!(svg("slide_duplicates.svg").contains("distinct customers"));
     }
 
     #[test]
