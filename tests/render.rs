@@ -443,17 +443,17 @@ fn the_deck_has_a_story_notes_authors_and_its_own_figures() {
     // Story order: question, data trap, answers (in scorecard order), what to do, limits.
     let pos = |needle: &str| html.find(needle).unwrap_or_else(|| panic!("no {needle}"));
     let order = [
-        ">The question<",
+        ">The question</h2>",
         ">The data and its trap",
-        ">How much will a customer spend?<",
-        ">What to do<",
-        ">Limits<",
+        ">How much will a customer spend?</h2>",
+        ">What to do</h2>",
+        ">Limits</h2>",
     ];
     assert!(order.windows(2).all(|w| pos(w[0]) < pos(w[1])), "{order:?}");
     // Answer slides: verdict matches the scorecard.
     let card = customer_intel::render::scorecard::build(f);
     for t in card.targets.iter().filter(|t| t.honest.is_some()) {
-        let start = pos(&format!(">{}<", t.question));
+        let start = pos(&format!(">{}</h2>", t.question));
         let verdict = if t.honest.as_ref().unwrap().met {
             "Yes — target met"
         } else {
