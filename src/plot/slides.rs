@@ -301,13 +301,7 @@ fn spend(f: &Findings) -> Option<Figure> {
             s.success_r2
         )
     };
-    let lo = rows
-        .iter()
-        .map(|b| b.value)
-        .fold(0.0, f64::min)
-        .max(-1.0)
-        .min(0.0)
-        - 0.05;
+    let lo = rows.iter().map(|b| b.value).fold(0.0, f64::min).max(-1.0) - 0.05;
     let desc = format!(
         "honest R² ({}, {} features)",
         "group k-fold",
