@@ -167,6 +167,11 @@ pub struct ModelHeader {
     pub fitted_on: String,
     /// How the hyper-parameters (penalty, threshold) were chosen.
     pub hyperparameters: String,
+    /// Sparse category levels merged before encoding (decided on the training rows,
+    /// [`crate::sparse`]): `report score` encodes a customer of a merged level as the level it
+    /// joined. Empty for models that merge nothing.
+    #[serde(default)]
+    pub level_merges: crate::sparse::LevelMap,
 }
 
 /// The spend prediction interval: `predicted + lower_offset` to `predicted + upper_offset`.
@@ -290,6 +295,7 @@ fn header(
         },
         fitted_on,
         hyperparameters,
+        level_merges: crate::sparse::LevelMap::default(),
     }
 }
 
@@ -395,16 +401,18 @@ pub fn fit(
         ),
         None => "none to choose".to_string(),
     };
+    let mut spend_header = header(
+        table,
+        settings,
+        "spend regressor",
+        spend_features,
+        encoded_inputs(&reg.design.columns, &ds.roles),
+        format!("{all_rows}, seed {}", reg.seed),
+        penalty_rule,
+    );
+    spend_header.level_merges = reg.merges.clone();
     let spend = SpendModel {
-        header: header(
-            table,
-            settings,
-            "spend regressor",
-            spend_features,
-            encoded_inputs(&reg.design.columns, &ds.roles),
-            format!("{all_rows}, seed {}", reg.seed),
-            penalty_rule,
-        ),
+        header: spend_header,
         kind: reg.model,
         feature_set: reg.feature_set,
         penalty: reg.penalty,
@@ -436,27 +444,29 @@ pub fn fit(
     })?;
     let (classifier, design) = classification::fit_production(ds, settings, best)
         .map_err(|e| err("growth-potential classifier")(&e))?;
-    let growth = GrowthModel {
-        header: header(
-            table,
-            settings,
-            "growth-potential classifier",
-            classification::honest_features(&ds.roles),
-            encoded_inputs(&design.columns, &ds.roles),
-            format!(
-                "{all_rows}{}, seed {}",
-                if classifier.smote {
-                    ", with SMOTE's synthetic minority rows made from them"
-                } else {
-                    ""
-                },
-                classifier.seed
-            ),
-            format!(
-                "threshold {}: {}; model settings as in settings.classification",
-                classifier.threshold, classifier.threshold_rule
-            ),
+    let mut growth_header = header(
+        table,
+        settings,
+        "growth-potential classifier",
+        classification::honest_features(&ds.roles),
+        encoded_inputs(&design.columns, &ds.roles),
+        format!(
+            "{all_rows}{}, seed {}",
+            if classifier.smote {
+                ", with SMOTE's synthetic minority rows made from them"
+            } else {
+                ""
+            },
+            classifier.seed
         ),
+        format!(
+            "threshold {}: {}; model settings as in settings.classification",
+            classifier.threshold, classifier.threshold_rule
+        ),
+    );
+    growth_header.level_merges = classifier.merges.clone();
+    let growth = GrowthModel {
+        header: growth_header,
         label: cf.label.name.clone(),
         classifier,
     };

@@ -268,4 +268,7 @@ pub struct ClassificationFindings {
     pub leak_inflation: Vec<LeakInflation>,
     /// Out-of-fold ROC and PR curves of the honest models, default scheme, first repeat.
     pub curves: Vec<CurveSet>,
+    /// Sparse category levels merged inside the models: the setting, the training folds'
+    /// decisions, and every honest model (± SMOTE) with and without the merge.
+    pub sparse_merge: crate::sparse::Ablation,
 }

@@ -34,6 +34,7 @@ use crate::ml::metrics::FoldSummary;
 use crate::ml::regressors::{FitError, ForestParams, ModelKind};
 use crate::rng;
 use crate::settings::Settings;
+use crate::sparse::{LevelMap, MergeSource};
 use crate::stats;
 
 pub use bootstrap::{BootstrapFindings, CoefComparison, CoefInterval, ResampleUnit};
@@ -333,8 +334,11 @@ pub struct RegressionFindings {
     pub out_of_fold: OutOfFold,
     /// Bootstrap of OLS and Ridge coefficients.
     pub bootstrap: BootstrapFindings,
-    /// Permutation importance of the best model.
+    /// Permutation importance of the best model (on the fixed design, every level its own column).
     pub importance: ImportanceFindings,
+    /// Sparse category levels merged inside the models: the setting, the decisions of the
+    /// training folds, and every model with and without the merge under group k-fold.
+    pub sparse_merge: crate::sparse::Ablation,
 }
 
 /// The two schemes compared, honest first.
@@ -379,14 +383,31 @@ pub fn try_run(ds: &Dataset, settings: &Settings) -> Result<RegressionFindings, 
         .map(|&s| Ok((s, design::design(ds, s)?)))
         .collect::<Result<_, RegressionError>>()?;
 
+    let merge_on = settings.features.merge_sparse_levels;
+    let source = MergeSource::of(ds, settings.eda.sparse_share);
+    let merged: Vec<validate::MergedDesign> = FeatureSet::ALL
+        .iter()
+        .map(|s| validate::MergedDesign {
+            ds,
+            names: s.columns(&ds.roles),
+            source: source.clone(),
+        })
+        .collect();
     let mut scores = Vec::new();
     let mut oof_of = Vec::new();
-    for (set, d) in &designs {
+    // (model, set, main per-fold R², other variant's per-fold R²) under group k-fold.
+    let mut paired: Vec<(ModelKind, FeatureSet, Vec<f64>, Vec<f64>)> = Vec::new();
+    for ((set, d), md) in designs.iter().zip(&merged) {
+        let (main, other): (&dyn validate::Predictors, &dyn validate::Predictors) =
+            if merge_on { (md, &d.x) } else { (&d.x, md) };
         for model in ModelKind::ALL {
             for scheme in SCHEMES {
-                let run = validate::cross_validate(model, &d.x, y, &ds.groups, scheme, settings)?;
+                let run = validate::cross_validate(model, main, y, &ds.groups, scheme, settings)?;
                 scores.push(score_of(model, *set, scheme, &run, target_sd, settings));
                 if scheme == Scheme::GroupKFold {
+                    let alt =
+                        validate::cross_validate(model, other, y, &ds.groups, scheme, settings)?;
+                    paired.push((model, *set, run.r2.clone(), alt.r2));
                     oof_of.push(((model, *set), run.oof));
                 }
             }
@@ -456,6 +477,44 @@ pub fn try_run(ds: &Dataset, settings: &Settings) -> Result<RegressionFindings, 
             }
         })
         .collect();
+    let mut folds_all = Vec::new();
+    for r in 0..settings.repeats {
+        folds_all.extend(validate::outer_folds(
+            &ds.groups,
+            Scheme::GroupKFold,
+            settings,
+            r,
+        )?);
+    }
+    let rows_ab: Vec<crate::sparse::AblationRow> = paired
+        .iter()
+        .map(|(m, s, main, alt)| {
+            let (with, without) = if merge_on { (main, alt) } else { (alt, main) };
+            crate::sparse::ablation_row(
+                format!("{} on {} features", m.label(), s.label()),
+                "R²",
+                with,
+                without,
+                *m == top.model && *s == top.feature_set,
+            )
+        })
+        .collect();
+    let (recommend_merge, reason) = crate::sparse::recommend(&rows_ab);
+    let sparse_merge = crate::sparse::Ablation {
+        enabled: merge_on,
+        rule: crate::sparse::rule(&ds.roles, settings.eda.sparse_share),
+        min_share: settings.eda.sparse_share,
+        scheme: format!(
+            "{}, paired per-fold R² (both variants on the same folds)",
+            Scheme::GroupKFold.describe(settings.folds)
+        ),
+        fold_decisions: crate::sparse::fold_decisions(&source, &folds_all),
+        folds: folds_all.len(),
+        rows: rows_ab,
+        recommendation_rule: crate::sparse::RECOMMENDATION_RULE.into(),
+        recommend_merge,
+        reason,
+    };
     let predicted = oof_of
         .iter()
         .find(|(k, _)| *k == (top.model, top.feature_set))
@@ -489,6 +548,7 @@ pub fn try_run(ds: &Dataset, settings: &Settings) -> Result<RegressionFindings, 
         &bx,
         &by,
         &groups,
+        &(0..by.len()).collect::<Vec<usize>>(),
         settings,
         rng::child_seed(settings.seed, 0xb007),
     )?;
@@ -537,6 +597,7 @@ pub fn try_run(ds: &Dataset, settings: &Settings) -> Result<RegressionFindings, 
         out_of_fold,
         bootstrap,
         importance,
+        sparse_merge,
     })
 }
 
@@ -558,6 +619,9 @@ pub struct ProductionRegressor {
     pub design: Design,
     /// The seed of the fit (the forest's bootstrap, the inner folds of the penalty choice).
     pub seed: u64,
+    /// The sparse-level merge decided on every training row (empty when
+    /// `features.merge_sparse_levels` is off or no level is sparse); `design` encodes it.
+    pub merges: LevelMap,
 }
 
 /// Fits the best model of `findings` on every row of `ds`.
@@ -579,18 +643,34 @@ pub fn fit_production(
         ));
     };
     settings.regression.check()?;
-    let design = design::design(ds, feature_set)?;
     let all: Vec<usize> = (0..ds.n_rows()).collect();
     let seed = rng::child_seed(settings.seed, 0x5_9e_u64 << 20);
-    let (fitted, penalty) = validate::fit_in_fold(
-        model,
-        &design.x,
-        ds.target(),
-        &ds.groups,
-        &all,
-        settings,
-        seed,
-    )?;
+    let names = feature_set.columns(&ds.roles);
+    let source = MergeSource::of(ds, settings.eda.sparse_share);
+    let (design, merges, fitted, penalty) = if settings.features.merge_sparse_levels {
+        let merges = source.decide(&all);
+        let design = design::design_rows(ds, &names, &merges, &all, &all)?;
+        let md = validate::MergedDesign { ds, names, source };
+        let (fitted, penalty) =
+            validate::fit_in_fold(model, &md, ds.target(), &ds.groups, &all, settings, seed)?;
+        (design, merges, fitted, penalty)
+    } else {
+        let design = design::design(ds, feature_set)?;
+        let (fitted, penalty) = validate::fit_in_fold(
+            model,
+            &design.x,
+            ds.target(),
+            &ds.groups,
+            &all,
+            settings,
+            seed,
+        )?;
+        let merges = LevelMap {
+            column: ds.roles.category.clone(),
+            merges: Vec::new(),
+        };
+        (design, merges, fitted, penalty)
+    };
     Ok(ProductionRegressor {
         model,
         feature_set,
@@ -598,6 +678,7 @@ pub fn fit_production(
         penalty,
         design,
         seed,
+        merges,
     })
 }
 
@@ -623,8 +704,18 @@ pub fn cv_r2(
 ) -> Result<FoldSummary, RegressionError> {
     settings.regression.check()?;
     let d = design::design(ds, features)?;
+    let md = validate::MergedDesign {
+        ds,
+        names: features.columns(&ds.roles),
+        source: MergeSource::of(ds, settings.eda.sparse_share),
+    };
+    let x: &dyn validate::Predictors = if settings.features.merge_sparse_levels {
+        &md
+    } else {
+        &d.x
+    };
     Ok(FoldSummary::of(
-        &validate::cross_validate(model, &d.x, ds.target(), &ds.groups, scheme, settings)?.r2,
+        &validate::cross_validate(model, x, ds.target(), &ds.groups, scheme, settings)?.r2,
     ))
 }
 
