@@ -719,6 +719,50 @@ pub fn cv_r2(
     ))
 }
 
+/// One model on one feature set cross-validated with and without the sparse-level merge
+/// ([`crate::sparse`]) on the same group k-folds (`settings.folds × settings.repeats`, seeded from
+/// `settings.seed`, the folds [`run`] uses): the paired per-fold R² difference, merged −
+/// unmerged, with its sd and n. The merge is decided on each training fold only, with threshold
+/// `eda.sparse_share`; `features.merge_sparse_levels` is ignored (both variants are scored).
+/// Meant for notebooks (the East ablation); [`run`] reports every model in
+/// [`RegressionFindings::sparse_merge`].
+///
+/// ```
+/// use customer_intel::analysis::regression::{merge_ablation, FeatureSet};
+/// use customer_intel::{data, ml::regressors::ModelKind, settings::Settings};
+/// let spec = data::SynthSpec { region_mix: vec![1.0, 1.0, 0.05, 1.0], ..Default::default() };
+/// let ds = data::synth(200, 5, &spec);
+/// let mut s = Settings::default();
+/// s.repeats = 1;
+/// let row = merge_ablation(&ds, &s, ModelKind::Ols, FeatureSet::Demographic).unwrap();
+/// assert_eq!(row.difference.n, 5);
+/// assert!((row.difference.mean - (row.merged.mean - row.unmerged.mean)).abs() < 1e-12);
+/// ```
+pub fn merge_ablation(
+    ds: &Dataset,
+    settings: &Settings,
+    model: ModelKind,
+    features: FeatureSet,
+) -> Result<crate::sparse::AblationRow, RegressionError> {
+    settings.regression.check()?;
+    let d = design::design(ds, features)?;
+    let md = validate::MergedDesign {
+        ds,
+        names: features.columns(&ds.roles),
+        source: MergeSource::of(ds, settings.eda.sparse_share),
+    };
+    let (y, g, sch) = (ds.target(), &ds.groups, Scheme::GroupKFold);
+    let with = validate::cross_validate(model, &md, y, g, sch, settings)?.r2;
+    let without = validate::cross_validate(model, &d.x, y, g, sch, settings)?.r2;
+    Ok(crate::sparse::ablation_row(
+        format!("{} on {} features", model.label(), features.label()),
+        "R²",
+        &with,
+        &without,
+        false,
+    ))
+}
+
 fn score_of(
     model: ModelKind,
     feature_set: FeatureSet,
