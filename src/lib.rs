@@ -25,6 +25,7 @@ pub mod render;
 pub mod rng;
 pub mod score;
 pub mod settings;
+pub mod sparse;
 pub mod stats;
 pub mod targets;
 pub mod tracking;
