@@ -402,7 +402,7 @@ mod tests {
             &[0.71, 0.78, 0.72],
             true,
         );
-        assert!(!noise.hurts && recommend(&[noise.clone()]).0);
+        assert!(!noise.hurts && recommend(std::slice::from_ref(&noise)).0);
         // Paired: differences −0.01, +0.02, −0.02 → mean −0.00333, sd 0.02082.
         assert!((noise.difference.mean + 0.01 / 3.0).abs() < 1e-12);
         assert!((noise.difference.sd - 0.020_816_659_994_661_33).abs() < 1e-12);
