@@ -219,7 +219,7 @@ impl Dataset {
                 }
             }
         }
-        together.sort_by(|x, y| y.both.cmp(&x.both));
+        together.sort_by_key(|p| std::cmp::Reverse(p.both));
         let alerts = columns
             .iter()
             .filter(|c| c.missing > 0 && c.share >= settings.alert_share)
