@@ -190,6 +190,11 @@ pub struct ModelHeader {
     /// refuses a file whose content changed after `report build` wrote it (format version 2).
     /// In memory, before the file is written, it holds the zeros.
     pub content_sha256: String,
+    /// Sparse category levels merged before encoding (decided on the training rows,
+    /// [`crate::sparse`]): `report score` encodes a customer of a merged level as the level it
+    /// joined. Empty for models that merge nothing.
+    #[serde(default)]
+    pub level_merges: crate::sparse::LevelMap,
 }
 
 /// The fill values of gaps in a scored row, learned on the spend model's training rows.
@@ -368,6 +373,7 @@ fn header(
         hyperparameters,
         imputation: None,
         content_sha256: UNSEALED.to_string(),
+        level_merges: crate::sparse::LevelMap::default(),
     }
 }
 
@@ -563,16 +569,18 @@ pub fn fit(
         h.imputation = imputation.clone();
         h
     };
+    let mut spend_header = with_imputation(header(
+        full,
+        settings,
+        "spend regressor",
+        spend_features,
+        encoded_inputs(&reg.design.columns, &ds.roles),
+        format!("{reg_rows}, seed {}", reg.seed),
+        penalty_rule,
+    ));
+    spend_header.level_merges = reg.merges.clone();
     let spend = SpendModel {
-        header: with_imputation(header(
-            full,
-            settings,
-            "spend regressor",
-            spend_features,
-            encoded_inputs(&reg.design.columns, &ds.roles),
-            format!("{reg_rows}, seed {}", reg.seed),
-            penalty_rule,
-        )),
+        header: spend_header,
         kind: reg.model,
         feature_set: reg.feature_set,
         penalty: reg.penalty,
@@ -604,27 +612,29 @@ pub fn fit(
     })?;
     let (classifier, design) = classification::fit_production(ds, settings, best)
         .map_err(|e| err("growth-potential classifier")(&e))?;
+    let mut growth_header = with_imputation(header(
+        full,
+        settings,
+        "growth-potential classifier",
+        classification::honest_features(&ds.roles),
+        encoded_inputs(&design.columns, &ds.roles),
+        format!(
+            "{all_rows}{}, seed {}",
+            if classifier.smote {
+                ", with SMOTE's synthetic minority rows made from them"
+            } else {
+                ""
+            },
+            classifier.seed
+        ),
+        format!(
+            "threshold {}: {}; model settings as in settings.classification",
+            classifier.threshold, classifier.threshold_rule
+        ),
+    ));
+    growth_header.level_merges = classifier.merges.clone();
     let growth = GrowthModel {
-        header: with_imputation(header(
-            full,
-            settings,
-            "growth-potential classifier",
-            classification::honest_features(&ds.roles),
-            encoded_inputs(&design.columns, &ds.roles),
-            format!(
-                "{all_rows}{}, seed {}",
-                if classifier.smote {
-                    ", with SMOTE's synthetic minority rows made from them"
-                } else {
-                    ""
-                },
-                classifier.seed
-            ),
-            format!(
-                "threshold {}: {}; model settings as in settings.classification",
-                classifier.threshold, classifier.threshold_rule
-            ),
-        )),
+        header: growth_header,
         label: cf.label.name.clone(),
         classifier,
     };

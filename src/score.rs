@@ -216,13 +216,16 @@ fn column<'a>(
     }
 }
 
-/// The encoded matrix of a model's inputs for `rows` of the table.
+/// The encoded matrix of a model's inputs for `rows` of the table (a category value is first
+/// mapped through the model's level merges, so a merged level is encoded as the level it joined).
 fn encode(
-    inputs: &[InputColumn],
+    header: &ModelHeader,
     ds: &Dataset,
     rows: &Range<usize>,
     predicted: Option<&[f64]>,
 ) -> Matrix {
+    let inputs = &header.inputs;
+    let merges = &header.level_merges;
     let n = rows.len();
     let p = inputs.len();
     let mut data = vec![0.0; n * p];
@@ -240,7 +243,7 @@ fn encode(
             }
             InputColumn::Indicator { level, .. } => {
                 for (i, c) in ds.category[rows.clone()].iter().enumerate() {
-                    data[i * p + j] = f64::from(u8::from(c == level));
+                    data[i * p + j] = f64::from(u8::from(merges.apply(c) == level.as_str()));
                 }
             }
         }
@@ -276,7 +279,7 @@ pub fn score_rows(
         _ => ds,
     };
     let spend = &models.spend;
-    let x = encode(&spend.header.inputs, ds, &rows, None);
+    let x = encode(&spend.header, ds, &rows, None);
     let predicted = spend
         .fitted
         .try_predict(&x)
@@ -289,14 +292,14 @@ pub fn score_rows(
         predicted.iter().map(|&p| spend.interval.bounds(p)).unzip();
 
     let growth = &models.growth.classifier;
-    let xg = encode(&models.growth.header.inputs, ds, &rows, None);
+    let xg = encode(&models.growth.header, ds, &rows, None);
     let probability: Vec<f64> = (0..rows.len())
         .map(|i| growth.fitted.probability(xg.row(i)))
         .collect();
     let flag = probability.iter().map(|&p| p >= growth.threshold).collect();
 
     let seg = &models.segments.segments;
-    let xs = encode(&models.segments.header.inputs, ds, &rows, Some(&predicted));
+    let xs = encode(&models.segments.header, ds, &rows, Some(&predicted));
     let mut z = Vec::with_capacity(seg.features.len());
     let segment = (0..rows.len())
         .map(|i| seg.assign(xs.row(i), &mut z))

@@ -15,12 +15,7 @@ use customer_intel::targets::{BaselineKind, Target, Verdict};
 use serde_json::Value;
 
 fn reference() -> Value {
-    let text = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/reference/baselines.json"
-    ))
-    .expect("reference values");
-    serde_json::from_str(&text).expect("reference JSON")
+    common::Reference::load("baselines").get("").clone()
 }
 
 fn bundled() -> &'static Findings {

@@ -3,6 +3,8 @@
 //! decision tree's rule at a split boundary, SMOTE's neighbours among distinct points, and
 //! k-means inertia at every k on the bundled table.
 
+mod common;
+
 use std::collections::BTreeSet;
 use std::path::Path;
 
@@ -23,8 +25,7 @@ fn bundled() -> data::Dataset {
 }
 
 fn reference() -> Value {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/reference/method_fixes.json");
-    serde_json::from_str(&std::fs::read_to_string(path).expect("reference file")).expect("json")
+    common::Reference::load("method_fixes").get("").clone()
 }
 
 fn floats(v: &Value) -> Vec<f64> {

@@ -15,11 +15,8 @@ on the bundled table (data/customer_purchasing_behaviors.csv).
    loyalty_score, purchase_frequency, purchase_amount standardised with mean and n-1 sd,
    KMeans(n_init=10) with random_state 0..4 (best and worst seed), and n_init=500.
 
-Run from the repository root:
-    python tests/reference/method_fixes.py > tests/reference/method_fixes.json
+Regenerate with `bash tests/reference/regenerate.sh method_fixes`.
 """
-import json
-import pathlib
 
 import numpy as np
 import pandas as pd
@@ -28,8 +25,9 @@ from sklearn.cluster import KMeans
 from sklearn.metrics import f1_score, roc_auc_score
 from sklearn.tree import DecisionTreeClassifier
 
-root = pathlib.Path(__file__).resolve().parents[2]
-df = pd.read_csv(root / "data" / "customer_purchasing_behaviors.csv")
+from _common import DATA, path, write
+
+df = pd.read_csv(path(DATA))
 out = {"sklearn_version": sklearn.__version__}
 
 # 1. Decision tree, leave one duplicate group out.
@@ -91,4 +89,4 @@ for kk in range(2, 11):
     km["n_init_10_worst_seed"].append(float(max(runs)))
     km["n_init_500"].append(float(KMeans(n_clusters=kk, n_init=500, random_state=0).fit(zs).inertia_))
 out["kmeans"] = km
-print(json.dumps(out, indent=1))
+write("method_fixes", "tests/method_fixes.rs", out, inputs=[DATA])
