@@ -46,7 +46,7 @@ pub enum PipelineError {
 /// What to build and where.
 #[derive(Debug, Clone)]
 pub struct BuildOptions {
-    /// The input CSV.
+    /// The input table (CSV, or Parquet by its `.parquet` name or `PAR1` magic bytes).
     pub data: PathBuf,
     /// Output folder for findings, figures, report and slides.
     pub out_dir: PathBuf,
@@ -103,9 +103,14 @@ pub fn analyze_timed(
         let r = f();
         (r, t.elapsed())
     }
+    // The missing-value policy decides each analysis' rows (see `data::Views`); a table without
+    // gaps is analysed whole by every analysis.
+    let views = data::Views::new(ds, &settings.data);
+    let full = ds;
+    let (reg_ds, ds): (&Dataset, &Dataset) = (&views.regression, &views.complete);
     let ((regression, t_reg), (eda_features, classification, segmentation, drift)) =
         crate::par::join(
-            || clock(|| analysis::regression::run(ds, settings)),
+            || clock(|| analysis::regression::run(reg_ds, settings)),
             || {
                 (
                     clock(|| {
@@ -135,12 +140,16 @@ pub fn analyze_timed(
     Findings {
         findings_version: FINDINGS_VERSION,
         provenance: RunProvenance {
-            data: ds.provenance.clone(),
+            data: full.provenance.clone(),
             crate_version: env!("CARGO_PKG_VERSION").to_string(),
             seed: settings.seed,
             settings: settings.clone(),
         },
-        dataset: ds.profile(),
+        dataset: {
+            let mut profile = full.profile();
+            profile.missing = views.profile;
+            profile
+        },
         eda,
         features,
         regression,
@@ -253,7 +262,7 @@ fn render_all(
 ) -> Result<(Findings, Outputs), PipelineError> {
     opts.settings.check()?;
     progress("loading and validating data");
-    let ds = data::load_with_roles(&opts.data, &opts.settings.roles)?;
+    let ds = data::load_with(&opts.data, &opts.settings.roles, &opts.settings.data)?;
     progress("running analyses");
     let findings = analyze(&ds, &opts.settings);
     progress("fitting the production models, rendering figures and reports");
@@ -318,7 +327,7 @@ pub fn insert_models(
 /// Loads and validates the input table only (no analysis), returning its profile.
 pub fn validate(opts: &BuildOptions) -> Result<crate::data::DatasetProfile, PipelineError> {
     opts.settings.check()?;
-    Ok(data::load_with_roles(&opts.data, &opts.settings.roles)?.profile())
+    Ok(data::load_with(&opts.data, &opts.settings.roles, &opts.settings.data)?.profile())
 }
 
 /// Resolves a path against a base folder unless it is absolute.

@@ -17,6 +17,7 @@ use crate::analysis::{
 };
 use crate::features::FeatureSettings;
 
+pub use crate::data::missing::{MissingPolicy, MissingSettings};
 pub use crate::data::schema::{ColumnRange, Roles, SchemaError};
 
 /// Errors raised while reading or checking a settings file.
@@ -71,6 +72,8 @@ pub struct Settings {
     pub sample_cap: usize,
     /// Column roles.
     pub roles: Roles,
+    /// Missing values: what counts as a gap and what a run does with gaps (`[data]`).
+    pub data: MissingSettings,
     /// EDA thresholds.
     pub eda: EdaSettings,
     /// Feature engineering.
@@ -131,6 +134,7 @@ impl Default for Settings {
             repeats: 3,
             sample_cap: 5_000,
             roles: Roles::default(),
+            data: MissingSettings::default(),
             eda: EdaSettings::default(),
             features: FeatureSettings::default(),
             regression: RegressionSettings::default(),
@@ -169,6 +173,7 @@ impl Settings {
         crate::bounds::count("folds", self.folds, 2, 50)?;
         crate::bounds::count("repeats", self.repeats, 1, 100)?;
         crate::bounds::count("sample_cap", self.sample_cap, 100, 10_000_000)?;
+        self.data.check()?;
         crate::bounds::count(
             "report.authors (number of authors)",
             self.report.authors.len(),

@@ -98,7 +98,7 @@ struct BenchArgs {
 
 #[derive(Args, Clone)]
 struct BuildArgs {
-    /// Input CSV file.
+    /// Input table: CSV, or Parquet (by its .parquet name or PAR1 magic bytes).
     #[arg(long, default_value = pipeline::DEFAULT_DATA)]
     data: PathBuf,
     /// Output folder for findings.json, figures/, index.html and slides.html.
@@ -133,9 +133,12 @@ struct SynthArgs {
     /// Share of rows that duplicate another row except for the id (0..1).
     #[arg(long, default_value_t = 0.0)]
     duplicate_rate: f64,
-    /// Output CSV file.
+    /// Output file.
     #[arg(long)]
     out: PathBuf,
+    /// Output format: csv or parquet.
+    #[arg(long, default_value = "csv", value_parser = ["csv", "parquet"])]
+    format: String,
 }
 
 /// An error that maps to an exit code.
@@ -324,7 +327,12 @@ fn synth(a: SynthArgs) -> Result<(), Failure> {
         ..SynthSpec::default()
     };
     let ds = data::synth(a.rows, a.seed, &spec);
-    data::write_csv(&ds, &a.out)
+    let written = if a.format == "parquet" {
+        data::write_parquet(&ds, &a.out)
+    } else {
+        data::write_csv(&ds, &a.out)
+    };
+    written
         .with_context(|| format!("cannot write '{}'", a.out.display()))
         .map_err(bad_input)?;
     println!(
