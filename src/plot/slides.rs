@@ -245,21 +245,27 @@ fn cv_inflation(f: &Findings) -> Option<Figure> {
     ))
 }
 
-/// Honest (group-aware) R² of every model on the best model's feature set, the mean baseline
-/// grey, the best model highlighted, the success target as a line. Title rule: "M predicts
-/// spend: R² V, target T" when met, "No model reaches the R² target T (best V)" otherwise.
+/// Honest (group-aware) R² of every model on the headline feature set (the set the target is
+/// judged on; the best model's set when there is no headline), the mean and the best one-column
+/// OLS as grey baselines, the headline model highlighted, the success target as a line. Title
+/// rule: "M predicts spend: R² V, target T" when met, "No model reaches the R² target T (best V)"
+/// otherwise.
 fn spend(f: &Findings) -> Option<Figure> {
     use crate::ml::cv::Scheme;
     use crate::ml::regressors::ModelKind;
     let r = &f.regression;
-    let (Some(best), Some(set)) = (r.best.model, r.best.feature_set) else {
-        return None;
-    };
     if r.skipped.is_some() {
         return None;
     }
+    let (best, set, v, rmse) = match &r.baselines.headline {
+        Some(h) => (h.model, h.feature_set, h.r2.mean, h.rmse_over_sd.mean),
+        None => match (r.best.model, r.best.feature_set) {
+            (Some(m), Some(s)) => (m, s, r.best.r2.mean, r.best.rmse_over_sd.mean),
+            _ => return None,
+        },
+    };
     let s = &f.provenance.settings.regression;
-    let rows: Vec<Bar> = ModelKind::ALL
+    let mut rows: Vec<Bar> = ModelKind::ALL
         .iter()
         .filter_map(|&m| {
             let c = r
@@ -287,8 +293,18 @@ fn spend(f: &Findings) -> Option<Figure> {
     if rows.is_empty() {
         return None;
     }
-    let v = r.best.r2.mean;
-    let met = s.meets(v, r.best.rmse_over_sd.mean);
+    if let Some(c) = r.baselines.best_single.and_then(|i| r.baselines.single_column.get(i)) {
+        rows.insert(
+            1.min(rows.len()),
+            Bar {
+                label: format!("OLS, {} alone", words(&c.column)),
+                value: c.r2.mean,
+                colour: MUTED,
+                text: format!("{:.3}", c.r2.mean),
+            },
+        );
+    }
+    let met = s.meets(v, rmse);
     let title = if met {
         format!(
             "{} predicts spend: R² {v:.3}, target {:.2}",
@@ -310,7 +326,7 @@ fn spend(f: &Findings) -> Option<Figure> {
     Some(figure(
         "slide_spend.svg",
         format!(
-            "{title}: group-aware cross-validated R² per model, mean baseline in grey, target as a red line."
+            "{title}: group-aware cross-validated R² per model, the mean and the best one-column OLS as grey baselines, target as a red line."
         ),
         |root| {
             bars(
