@@ -33,7 +33,9 @@ use crate::settings::{Roles, Settings};
 use crate::stats;
 
 /// Version of the model file format. A reader refuses files of any other version.
-pub const FORMAT_VERSION: u32 = 1;
+/// Version 2 added the spend file's [`SpendModel::training_profile`] (training ranges and binned
+/// reference distributions for the dashboard and the drift checks).
+pub const FORMAT_VERSION: u32 = 2;
 /// The spend regressor's file name.
 pub const SPEND_FILE: &str = "spend.json";
 /// The growth-potential classifier's file name.
@@ -222,6 +224,9 @@ pub struct SpendModel {
     pub equation: Option<LinearEquation>,
     /// The fitted model (standardisation included), as the regression code holds it.
     pub fitted: Fitted,
+    /// The whole training table's ranges, medians and binned distributions (every numeric role
+    /// column and the category), for input forms and drift checks ([`crate::drift`]).
+    pub training_profile: crate::drift::TrainingProfile,
 }
 
 /// A linear model written in the input's own units.
@@ -421,6 +426,11 @@ pub fn fit(
                 .collect(),
         }),
         fitted: reg.fitted,
+        training_profile: crate::drift::profile(
+            table,
+            settings.drift.psi_bins,
+            settings.drift.psi_alarm,
+        ),
     };
 
     // Growth potential.

@@ -98,6 +98,8 @@ pub struct ScoreSummary {
     pub had_target: bool,
     /// The output file.
     pub out: PathBuf,
+    /// The input's drift against the training data ([`crate::drift`]).
+    pub drift: crate::drift::DriftReport,
 }
 
 /// The scores of a table, column by column, in row order.
@@ -315,6 +317,57 @@ pub fn output_columns(models: &ProductionModels, id_column: &str) -> Vec<String>
     ]
 }
 
+/// The scores as a frame with the given column names ([`output_columns`]).
+fn scores_frame(
+    models: &ProductionModels,
+    c: &[String],
+    scores: &Scores,
+) -> Result<DataFrame, String> {
+    let seg = &models.segments.segments;
+    let col = |i: usize, s: Series| -> Column { s.with_name(c[i].as_str().into()).into_column() };
+    let personas: Vec<&str> = scores
+        .segment
+        .iter()
+        .map(|&k| seg.personas[k].as_str())
+        .collect();
+    let actions: Vec<&str> = scores
+        .segment
+        .iter()
+        .map(|&k| seg.actions[k].as_str())
+        .collect();
+    let segments: Vec<u32> = scores.segment.iter().map(|&k| k as u32).collect();
+    DataFrame::new(
+        scores.ids.len(),
+        vec![
+            col(0, Series::new("".into(), &scores.ids)),
+            col(1, Series::new("".into(), &scores.predicted)),
+            col(2, Series::new("".into(), &scores.lower)),
+            col(3, Series::new("".into(), &scores.upper)),
+            col(4, Series::new("".into(), &scores.probability)),
+            col(5, Series::new("".into(), &scores.flag)),
+            col(6, Series::new("".into(), &segments)),
+            col(7, Series::new("".into(), &personas)),
+            col(8, Series::new("".into(), &actions)),
+        ],
+    )
+    .map_err(|e| e.to_string())
+}
+
+/// The scores as CSV bytes, byte for byte what `report score` writes for the same rows.
+pub fn csv_bytes(
+    models: &ProductionModels,
+    id_column: &str,
+    scores: &Scores,
+) -> Result<Vec<u8>, String> {
+    let mut frame = scores_frame(models, &output_columns(models, id_column), scores)?;
+    let mut out = Vec::new();
+    CsvWriter::new(&mut out)
+        .include_header(true)
+        .finish(&mut frame)
+        .map_err(|e| e.to_string())?;
+    Ok(out)
+}
+
 /// Writes scores as CSV (polars' CSV writer; the header once, then each chunk as it comes) into
 /// a temporary file that replaces the output on [`ScoreWriter::finish`].
 pub struct ScoreWriter {
@@ -341,36 +394,7 @@ impl ScoreWriter {
 
     /// Appends the scores of one table or chunk.
     pub fn write(&mut self, models: &ProductionModels, scores: &Scores) -> Result<(), ScoreError> {
-        let seg = &models.segments.segments;
-        let c = &self.columns;
-        let col =
-            |i: usize, s: Series| -> Column { s.with_name(c[i].as_str().into()).into_column() };
-        let personas: Vec<&str> = scores
-            .segment
-            .iter()
-            .map(|&k| seg.personas[k].as_str())
-            .collect();
-        let actions: Vec<&str> = scores
-            .segment
-            .iter()
-            .map(|&k| seg.actions[k].as_str())
-            .collect();
-        let segments: Vec<u32> = scores.segment.iter().map(|&k| k as u32).collect();
-        let mut frame = DataFrame::new(
-            scores.ids.len(),
-            vec![
-                col(0, Series::new("".into(), &scores.ids)),
-                col(1, Series::new("".into(), &scores.predicted)),
-                col(2, Series::new("".into(), &scores.lower)),
-                col(3, Series::new("".into(), &scores.upper)),
-                col(4, Series::new("".into(), &scores.probability)),
-                col(5, Series::new("".into(), &scores.flag)),
-                col(6, Series::new("".into(), &segments)),
-                col(7, Series::new("".into(), &personas)),
-                col(8, Series::new("".into(), &actions)),
-            ],
-        )
-        .map_err(|e| self.error(e.to_string()))?;
+        let mut frame = scores_frame(models, &self.columns, scores).map_err(|e| self.error(e))?;
         let header = !self.header_written;
         CsvWriter::new(&mut self.file)
             .include_header(header)
@@ -423,6 +447,10 @@ pub fn score(opts: &ScoreOptions) -> Result<ScoreSummary, ScoreError> {
     // run before anything is renamed into place; that chunk's violations are reported.
     let mut writer: Option<ScoreWriter> = None;
     let (mut flagged, mut n, mut had_target) = (0, 0, false);
+    // The drift check needs every value of the numeric columns and the category (8 bytes per
+    // value): kept beside the chunks.
+    let mut numeric: std::collections::BTreeMap<String, Vec<f64>> = Default::default();
+    let mut category: Vec<String> = Vec::new();
     for chunk in data::chunks(&opts.input, &roles, CHUNK_ROWS)? {
         let ds = chunk?;
         if writer.is_none() {
@@ -434,6 +462,10 @@ pub fn score(opts: &ScoreOptions) -> Result<ScoreSummary, ScoreError> {
         }
         let scores = score_rows(&models, &opts.models, &ds, 0..ds.n_rows())?;
         flagged += scores.flag.iter().filter(|&&f| f).count();
+        for (c, v) in &ds.numeric {
+            numeric.entry(c.clone()).or_default().extend_from_slice(v);
+        }
+        category.extend_from_slice(&ds.category);
         n += ds.n_rows();
         writer
             .as_mut()
@@ -451,5 +483,6 @@ pub fn score(opts: &ScoreOptions) -> Result<ScoreSummary, ScoreError> {
         flagged,
         had_target,
         out: opts.out.clone(),
+        drift: crate::drift::compare(&models.spend.training_profile, &numeric, &category),
     })
 }

@@ -351,13 +351,21 @@ fn assert_refused(models: &Path, settings: Option<&Path>, input: &Path, needles:
 #[test]
 fn wrong_format_version_is_refused_naming_the_file() {
     let dir = tampered("version", models::GROWTH_FILE, |t| {
-        t.replacen("\"format_version\": 1,", "\"format_version\": 7,", 1)
+        t.replacen(
+            &format!("\"format_version\": {},", models::FORMAT_VERSION),
+            "\"format_version\": 7,",
+            1,
+        )
     });
     assert_refused(
         &dir,
         None,
         &bundled_csv(),
-        &["growth.json", "format version 7", "reads version 1"],
+        &[
+            "growth.json",
+            "format version 7",
+            &format!("reads version {}", models::FORMAT_VERSION),
+        ],
     );
 }
 
