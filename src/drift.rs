@@ -101,6 +101,51 @@ pub fn profile(ds: &Dataset, bins: usize, psi_alarm: f64) -> TrainingProfile {
     }
 }
 
+impl TrainingProfile {
+    /// Checks the shapes the comparison relies on: each numeric column has one share per bin
+    /// (`edges.len() + 1`), a non-empty sorted sample and finite bounds; the category has one
+    /// share per level; the alarm level is positive. A model file that breaks one is refused at
+    /// load instead of failing a request.
+    pub fn check(&self) -> Result<(), String> {
+        if !(self.psi_alarm > 0.0) || !self.psi_alarm.is_finite() {
+            return Err(format!(
+                "training_profile.psi_alarm is {}; rule: a positive number",
+                self.psi_alarm
+            ));
+        }
+        for p in &self.numeric {
+            let c = &p.column;
+            if p.shares.len() != p.edges.len() + 1 {
+                return Err(format!(
+                    "training_profile column '{c}' has {} shares for {} edges; rule: one share per bin (edges + 1)",
+                    p.shares.len(),
+                    p.edges.len()
+                ));
+            }
+            if p.sample.is_empty() || p.sample.windows(2).any(|w| !(w[0] <= w[1])) {
+                return Err(format!(
+                    "training_profile column '{c}' has an empty or unsorted sample; rule: the training values, sorted"
+                ));
+            }
+            if !(p.min.is_finite() && p.max.is_finite() && p.min <= p.max) {
+                return Err(format!(
+                    "training_profile column '{c}' has the range {} to {}; rule: finite, min at most max",
+                    p.min, p.max
+                ));
+            }
+        }
+        if self.category.shares.len() != self.category.levels.len() {
+            return Err(format!(
+                "training_profile category '{}' has {} shares for {} levels; rule: one share per level",
+                self.category.column,
+                self.category.shares.len(),
+                self.category.levels.len()
+            ));
+        }
+        Ok(())
+    }
+}
+
 fn numeric_profile(column: &str, values: &[f64], bins: usize) -> NumericProfile {
     let mut sorted = values.to_vec();
     sorted.sort_by(f64::total_cmp);
@@ -476,7 +521,10 @@ pub fn between_files(
     let c = crate::data::load_with_roles(current, &roles)?;
     let p = profile(&r, settings.drift.psi_bins, settings.drift.psi_alarm);
     let report = compare(&p, &c.numeric, &c.category);
-    let mut json = serde_json::to_string_pretty(&report).expect("the report serialises");
+    let mut json = serde_json::to_string_pretty(&report).map_err(|e| DriftError::Write {
+        path: out_dir.join("drift.json"),
+        message: e.to_string(),
+    })?;
     json.push('\n');
     let html = report.to_html(&format!(
         "Drift of {} against {}",

@@ -804,7 +804,7 @@ pub fn run(ds: &Dataset, settings: &Settings) -> FeatureFindings {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::test_fixtures::{bundled, close};
+    use crate::test_fixtures::{Reference, bundled, close};
 
     #[test]
     fn label_inputs_cannot_predict_the_label() {
@@ -957,32 +957,38 @@ mod tests {
 
     #[test]
     fn engineered_values_match_pandas_on_bundled_data() {
-        // Reference: pandas 2.x on data/customer_purchasing_behaviors.csv —
+        // Reference: tests/reference/features.py (pandas on data/customer_purchasing_behaviors.csv):
         // Series.rank(pct=True), numpy.log1p, (purchase_amount / purchase_frequency).mean(),
         // (purchase_amount / annual_income).std(), pd.cut(..., right=False).value_counts(sort=False).
+        let r = Reference::load("features");
         let ds = bundled();
         let t = engineer(&ds, &Settings::default());
         let pct = t.numeric(INCOME_PERCENTILE).unwrap();
-        assert!(close(pct[0], 0.140_756_302_521_008_4, 1e-12));
-        assert!(close(pct[3], 0.004_201_680_672_268_907, 1e-12));
+        for (row, want) in r
+            .usizes("/income_percentile/rows")
+            .into_iter()
+            .zip(r.f64s("/income_percentile/value"))
+        {
+            assert!(close(pct[row], want, 1e-12), "row {row}");
+        }
         assert!(close(
             t.numeric(LOG_INCOME).unwrap()[0],
-            10.714_439_990_727_769,
+            r.f64("/log_income_row0"),
             1e-12
         ));
         assert!(close(
             t.numeric(SPEND_TO_INCOME).unwrap()[1],
-            0.006_363_636_363_636_364,
+            r.f64("/spend_to_income_row1"),
             1e-12
         ));
         assert!(close(
             stats::mean(t.numeric(SPEND_PER_PURCHASE).unwrap()),
-            20.925_860_245_064_68,
+            r.f64("/spend_per_purchase_mean"),
             1e-12
         ));
         assert!(close(
             stats::sd(t.numeric(SPEND_TO_INCOME).unwrap()),
-            0.001_146_756_045_957_926_3,
+            r.f64("/spend_to_income_sd"),
             1e-9
         ));
         let f = run(&ds, &Settings::default());
@@ -996,8 +1002,8 @@ mod tests {
                 .map(|l| l.1)
                 .collect::<Vec<_>>()
         };
-        assert_eq!(counts(AGE_GROUP), vec![51, 74, 69, 44]);
-        assert_eq!(counts(INCOME_BRACKET), vec![32, 93, 113]);
+        assert_eq!(counts(AGE_GROUP), r.usizes("/age_group_counts"));
+        assert_eq!(counts(INCOME_BRACKET), r.usizes("/income_bracket_counts"));
         assert!(f.skipped.is_empty());
         assert!(
             !f.allowed_for_target
@@ -1007,22 +1013,26 @@ mod tests {
 
     #[test]
     fn east_is_merged_into_north_by_the_stated_rule() {
-        // Reference: pandas — ((df.groupby('region')[['age','annual_income']].mean() - means) / sds),
-        // Euclidean distance from East's row to each other region's row (std with ddof=1).
+        // Reference: tests/reference/features.py — pandas
+        // ((df.groupby('region')[['age','annual_income']].mean() - means) / sds), Euclidean
+        // distance from East's row to each other region's row (std with ddof=1).
+        let r = Reference::load("features");
         let ds = bundled();
         let f = run(&ds, &Settings::default());
         assert_eq!(f.merges.len(), 1);
         let m = &f.merges[0];
         assert_eq!(
             (m.level.as_str(), m.rows, m.merged_into.as_deref()),
-            ("East", 6, Some("North"))
+            (
+                r.str("/merge/level"),
+                r.usize("/merge/rows"),
+                Some(r.str("/merge/merged_into"))
+            )
         );
-        let want = [
-            ("North", 0.456_401_512_905_399_6),
-            ("South", 0.900_414_881_433_618_6),
-            ("West", 1.891_437_315_961_325_4),
-        ];
-        for ((l, d), (wl, wd)) in m.distances.iter().zip(want) {
+        let want = r.get("/merge/distances").as_array().unwrap();
+        assert_eq!(m.distances.len(), want.len());
+        for ((l, d), w) in m.distances.iter().zip(want) {
+            let (wl, wd) = (w[0].as_str().unwrap(), w[1].as_f64().unwrap());
             assert_eq!(l, wl);
             assert!(close(*d, wd, 1e-9), "{l}: {d} vs {wd}");
         }
@@ -1031,14 +1041,7 @@ mod tests {
             .iter()
             .find(|c| c.name == "region_grouped")
             .unwrap();
-        assert_eq!(
-            grouped.levels,
-            vec![
-                ("North".to_string(), 84),
-                ("South".to_string(), 77),
-                ("West".to_string(), 77)
-            ]
-        );
+        assert_eq!(grouped.levels, r.named_counts("/grouped_rows"));
         assert_eq!(f.one_hot.len(), 4 + 3 + 3);
         assert!(f.one_hot.contains(&"region_grouped=North".to_string()));
     }

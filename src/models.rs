@@ -3,7 +3,8 @@
 //! `report score` ([`crate::score`]) reads back.
 //!
 //! Three files, each self-describing ([`ModelHeader`]: format version, crate version, roles,
-//! features, settings, training-data SHA-256, how the model was fitted):
+//! features, settings, training-data SHA-256, how the model was fitted, and the SHA-256 of the
+//! file's own content, so a changed or damaged file is refused):
 //! - [`SPEND_FILE`]: the best spend regressor of the regression analysis (whatever
 //!   `RegressionFindings.best` names), refitted on every row with its penalty chosen by the same
 //!   group-aware inner CV the analysis uses ([`regression::fit_production`]), and a prediction
@@ -33,9 +34,12 @@ use crate::settings::{Roles, Settings};
 use crate::stats;
 
 /// Version of the model file format. A reader refuses files of any other version.
-/// Version 2 added the spend file's [`SpendModel::training_profile`] (training ranges and binned
-/// reference distributions for the dashboard and the drift checks).
-pub const FORMAT_VERSION: u32 = 2;
+/// Version 2: each file carries a checksum of its content; the segmentation carries each persona's
+/// action rule and the one-axis statement; a saved tree sends a row left when its value is at most
+/// the split (`<=`, the rule linfa-trees trains with). Version 3 added the spend file's
+/// [`SpendModel::training_profile`] (training ranges and binned reference distributions for the
+/// dashboard and the drift checks). Files of older versions are refused, not misread.
+pub const FORMAT_VERSION: u32 = 3;
 /// The spend regressor's file name.
 pub const SPEND_FILE: &str = "spend.json";
 /// The growth-potential classifier's file name.
@@ -108,6 +112,17 @@ pub enum ModelError {
         /// What is wrong.
         message: String,
     },
+    /// The file's content does not match the checksum it carries: it was changed or damaged
+    /// after `report build` wrote it.
+    #[error(
+        "model file '{path}' was changed or damaged after `report build` wrote it ({message}); rebuild it with `report build`"
+    )]
+    Checksum {
+        /// The file.
+        path: PathBuf,
+        /// What differs.
+        message: String,
+    },
     /// The files of one folder come from different builds.
     #[error(
         "the model files in '{dir}' come from different builds: {message}; rebuild them together with `report build`"
@@ -169,6 +184,10 @@ pub struct ModelHeader {
     pub fitted_on: String,
     /// How the hyper-parameters (penalty, threshold) were chosen.
     pub hyperparameters: String,
+    /// SHA-256 (hex) of the file's bytes with these 64 digits written as zeros: a reader
+    /// refuses a file whose content changed after `report build` wrote it (format version 2).
+    /// In memory, before the file is written, it holds the zeros.
+    pub content_sha256: String,
 }
 
 /// The spend prediction interval: `predicted + lower_offset` to `predicted + upper_offset`.
@@ -295,7 +314,59 @@ fn header(
         },
         fitted_on,
         hyperparameters,
+        content_sha256: UNSEALED.to_string(),
     }
+}
+
+/// The checksum field as it is written in a model file (the header's first string of that name).
+const CHECKSUM_KEY: &str = "\"content_sha256\": \"";
+/// The checksum's placeholder while the digest is computed.
+const UNSEALED: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// Where the checksum's digits sit in a model file's bytes.
+fn checksum_span(bytes: &[u8]) -> Option<std::ops::Range<usize>> {
+    let key = CHECKSUM_KEY.as_bytes();
+    let start = bytes.windows(key.len()).position(|w| w == key)? + key.len();
+    let len = bytes[start..].iter().position(|&b| b == b'"')?;
+    Some(start..start + len)
+}
+
+/// SHA-256 (hex) of `bytes` with the checksum's digits replaced by [`UNSEALED`].
+fn content_digest(bytes: &[u8], span: std::ops::Range<usize>) -> String {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    h.update(&bytes[..span.start]);
+    h.update(UNSEALED.as_bytes());
+    h.update(&bytes[span.end..]);
+    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Writes the content checksum into a serialised model file (whose header has a
+/// `content_sha256` field). Public for tools and tests that edit a model file on purpose and
+/// must re-seal it; `report build` seals every file it writes.
+pub fn seal(mut bytes: Vec<u8>) -> Vec<u8> {
+    if let Some(span) = checksum_span(&bytes) {
+        let digest = content_digest(&bytes, span.clone());
+        bytes.splice(span, digest.into_bytes());
+    }
+    bytes
+}
+
+/// Checks a model file's content checksum.
+fn verify_checksum(path: &Path, bytes: &[u8]) -> Result<(), ModelError> {
+    let span = checksum_span(bytes).ok_or_else(|| ModelError::Checksum {
+        path: path.to_path_buf(),
+        message: "it carries no content_sha256".into(),
+    })?;
+    let found = String::from_utf8_lossy(&bytes[span.clone()]).into_owned();
+    let computed = content_digest(bytes, span);
+    if found != computed {
+        return Err(ModelError::Checksum {
+            path: path.to_path_buf(),
+            message: format!("its content hashes to {computed} but it carries {found}"),
+        });
+    }
+    Ok(())
 }
 
 /// The encoded input columns of a design, from its column names: a numeric role column's
@@ -510,7 +581,7 @@ pub fn fit(
 fn to_json<T: Serialize>(value: &T) -> Vec<u8> {
     let mut s = serde_json::to_string_pretty(value).expect("models serialise");
     s.push('\n');
-    s.into_bytes()
+    seal(s.into_bytes())
 }
 
 impl ProductionModels {
@@ -549,6 +620,10 @@ impl ProductionModels {
             .segments
             .check()
             .map_err(|m| invalid(SEGMENTS_FILE, "segmentation", m))?;
+        spend
+            .training_profile
+            .check()
+            .map_err(|m| invalid(SPEND_FILE, "spend regressor", m))?;
         if segments.segments.features != segments.header.features {
             return Err(invalid(
                 SEGMENTS_FILE,
@@ -576,6 +651,15 @@ impl ProductionModels {
                     ),
                 });
             }
+        }
+        // Last, so a file whose structure is wrong is named for that: the content checksums.
+        for file in [SPEND_FILE, GROWTH_FILE, SEGMENTS_FILE] {
+            let path = dir.join(file);
+            let bytes = std::fs::read(&path).map_err(|source| ModelError::Io {
+                path: path.clone(),
+                source,
+            })?;
+            verify_checksum(&path, &bytes)?;
         }
         Ok(ProductionModels {
             spend,

@@ -29,6 +29,45 @@ impl Outputs {
         Ok(())
     }
 
+    /// Removes the temporary files (`.NAME.tmp-PID`, see [`AtomicFile`]) that an interrupted
+    /// writer (killed before it could clean up) left beside any file of this set. Call it while
+    /// holding the folder's [`OutputLock`], when no other build can be writing them.
+    pub fn remove_stale_temporaries(&self) -> std::io::Result<usize> {
+        let mut removed = 0;
+        let mut dirs: BTreeMap<PathBuf, Vec<String>> = BTreeMap::new();
+        for path in self.files.keys() {
+            if let Some(name) = path.file_name() {
+                dirs.entry(parent_dir(path))
+                    .or_default()
+                    .push(format!(".{}.tmp-", name.to_string_lossy()));
+            }
+        }
+        for (dir, prefixes) in dirs {
+            let entries = match std::fs::read_dir(&dir) {
+                Ok(e) => e,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                Err(e) => return Err(e),
+            };
+            for entry in entries {
+                let entry = entry?;
+                let name = entry.file_name().to_string_lossy().into_owned();
+                let stale = prefixes.iter().any(|p| {
+                    name.strip_prefix(p.as_str()).is_some_and(|pid| {
+                        !pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit())
+                    })
+                });
+                if stale {
+                    match std::fs::remove_file(entry.path()) {
+                        Ok(()) => removed += 1,
+                        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                        Err(e) => return Err(e),
+                    }
+                }
+            }
+        }
+        Ok(removed)
+    }
+
     /// The files whose content on disk differs from (or is missing compared with) this set.
     pub fn stale(&self) -> Vec<PathBuf> {
         self.files
@@ -36,6 +75,40 @@ impl Outputs {
             .filter(|(p, b)| std::fs::read(p).ok().as_deref() != Some(b.as_slice()))
             .map(|(p, _)| p.clone())
             .collect()
+    }
+}
+
+/// The folder a path's file lives in (`.` for a bare file name).
+fn parent_dir(path: &Path) -> PathBuf {
+    match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    }
+}
+
+/// An exclusive lock on an output folder (an advisory `flock` on the folder itself), held by a
+/// build while it writes there: two builds into one folder take turns, so the folder never
+/// holds files of both. Released when dropped (or when the process dies).
+#[derive(Debug)]
+pub struct OutputLock {
+    _dir: std::fs::File,
+}
+
+impl OutputLock {
+    /// Locks `dir` (creating it), calling `waiting` once if another process holds the lock and
+    /// then waiting for it.
+    pub fn acquire(dir: &Path, waiting: &mut dyn FnMut(&str)) -> std::io::Result<OutputLock> {
+        std::fs::create_dir_all(dir)?;
+        let file = std::fs::File::open(dir)?;
+        match file.try_lock() {
+            Ok(()) => {}
+            Err(std::fs::TryLockError::WouldBlock) => {
+                waiting("waiting for another build writing to the same output folder");
+                file.lock()?;
+            }
+            Err(std::fs::TryLockError::Error(e)) => return Err(e),
+        }
+        Ok(OutputLock { _dir: file })
     }
 }
 

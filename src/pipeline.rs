@@ -206,15 +206,18 @@ pub fn build(
     progress: &mut dyn FnMut(&str),
 ) -> Result<BuildSummary, PipelineError> {
     let (findings, out) = render_all(opts, progress)?;
+    let write_error = |source| PipelineError::Write {
+        path: opts.out_dir.clone(),
+        source,
+    };
+    // One build at a time per output folder: concurrent builds take turns, so the folder never
+    // mixes their files. Under the lock, temporary files an interrupted build left are stale.
+    let lock = crate::output::OutputLock::acquire(&opts.out_dir, progress).map_err(write_error)?;
+    out.remove_stale_temporaries().map_err(write_error)?;
     progress("writing outputs");
-    out.write().map_err(|source| PipelineError::Write {
-        path: opts.out_dir.clone(),
-        source,
-    })?;
-    remove_superseded_models(&out, &opts.out_dir).map_err(|source| PipelineError::Write {
-        path: opts.out_dir.clone(),
-        source,
-    })?;
+    out.write().map_err(write_error)?;
+    remove_superseded_models(&out, &opts.out_dir).map_err(write_error)?;
+    drop(lock);
     let files: Vec<PathBuf> = out.files.keys().cloned().collect();
     if opts.tracking != Tracking::Off {
         progress("recording the run");

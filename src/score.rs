@@ -203,33 +203,43 @@ fn check_columns(models: &ProductionModels, dir: &Path, ds: &Dataset) -> Result<
 pub const CHUNK_ROWS: usize = 1 << 16;
 
 /// A numeric column of the table over `rows`, or the predicted spend of those rows when the
-/// column is the absent target.
+/// column is the absent target; `None` when neither is available.
 fn column<'a>(
     ds: &'a Dataset,
     name: &str,
     rows: &Range<usize>,
     predicted: Option<&'a [f64]>,
-) -> &'a [f64] {
+) -> Option<&'a [f64]> {
     match ds.numeric.get(name) {
-        Some(c) => &c[rows.clone()],
-        None => predicted.expect("only the absent target is replaced, by the predicted spend"),
+        Some(c) => c.get(rows.clone()),
+        None => predicted,
     }
 }
 
-/// The encoded matrix of a model's inputs for `rows` of the table.
+/// The encoded matrix of a model's inputs for `rows` of the table. A column the table lacks
+/// (a model file that reads the absent spend where no prediction can stand in) is refused
+/// naming the model file.
 fn encode(
     inputs: &[InputColumn],
     ds: &Dataset,
     rows: &Range<usize>,
     predicted: Option<&[f64]>,
-) -> Matrix {
+    model_file: &Path,
+) -> Result<Matrix, ScoreError> {
     let n = rows.len();
     let p = inputs.len();
     let mut data = vec![0.0; n * p];
     for (j, input) in inputs.iter().enumerate() {
         match input {
             InputColumn::Value(name) => {
-                for (i, v) in column(ds, name, rows, predicted).iter().enumerate() {
+                let values =
+                    column(ds, name, rows, predicted).ok_or_else(|| ScoreError::Mismatch {
+                        path: model_file.to_path_buf(),
+                        differences: vec![format!(
+                            "the model reads column '{name}', which the input does not have"
+                        )],
+                    })?;
+                for (i, v) in values.iter().enumerate() {
                     data[i * p + j] = *v;
                 }
             }
@@ -240,7 +250,7 @@ fn encode(
             }
         }
     }
-    Matrix::new(n, p, data)
+    Ok(Matrix::new(n, p, data))
 }
 
 /// Scores every row of a dataset (whose roles the caller has checked against the models with
@@ -263,7 +273,14 @@ pub fn score_rows(
 ) -> Result<Scores, ScoreError> {
     check_columns(models, dir, ds)?;
     let spend = &models.spend;
-    let x = encode(&spend.header.inputs, ds, &rows, None);
+    let file = |name: &str| dir.join(name);
+    let x = encode(
+        &spend.header.inputs,
+        ds,
+        &rows,
+        None,
+        &file(crate::models::SPEND_FILE),
+    )?;
     let predicted = spend
         .fitted
         .try_predict(&x)
@@ -276,14 +293,26 @@ pub fn score_rows(
         predicted.iter().map(|&p| spend.interval.bounds(p)).unzip();
 
     let growth = &models.growth.classifier;
-    let xg = encode(&models.growth.header.inputs, ds, &rows, None);
+    let xg = encode(
+        &models.growth.header.inputs,
+        ds,
+        &rows,
+        None,
+        &file(crate::models::GROWTH_FILE),
+    )?;
     let probability: Vec<f64> = (0..rows.len())
         .map(|i| growth.fitted.probability(xg.row(i)))
         .collect();
     let flag = probability.iter().map(|&p| p >= growth.threshold).collect();
 
     let seg = &models.segments.segments;
-    let xs = encode(&models.segments.header.inputs, ds, &rows, Some(&predicted));
+    let xs = encode(
+        &models.segments.header.inputs,
+        ds,
+        &rows,
+        Some(&predicted),
+        &file(crate::models::SEGMENTS_FILE),
+    )?;
     let mut z = Vec::with_capacity(seg.features.len());
     let segment = (0..rows.len())
         .map(|i| seg.assign(xs.row(i), &mut z))

@@ -129,45 +129,65 @@ pub fn standardize_with(x: &[f64], centre: f64, scale: f64) -> Vec<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::test_fixtures::close;
+    use crate::test_fixtures::{Reference, close};
 
-    // Reference values below were computed with numpy 1.26 / scipy 1.11 / pandas 2.1
-    // on the same inputs (pandas Series.skew / .kurt, scipy.stats.spearmanr, numpy.percentile).
-    const X: [f64; 8] = [2.0, 4.0, 4.0, 4.0, 5.0, 5.0, 7.0, 9.0];
+    // Reference values: tests/reference/stats.py (pandas Series.var / .skew / .kurt,
+    // numpy.percentile, scipy.stats.rankdata and spearmanr, numpy.corrcoef) on the samples it
+    // defines and stores with the values.
+    fn reference() -> Reference {
+        Reference::load("stats")
+    }
 
     #[test]
     fn moments_match_reference() {
-        assert_eq!(mean(&X), 5.0);
-        assert!(close(variance(&X), 32.0 / 7.0, 1e-12));
+        let r = reference();
+        let x = r.f64s("/x");
+        assert!(close(mean(&x), r.f64("/mean"), 1e-15));
+        assert!(close(variance(&x), r.f64("/variance"), 1e-12));
         assert!(
-            close(skewness(&X), 0.818_487_553_356_799_7, 1e-9),
+            close(skewness(&x), r.f64("/skewness"), 1e-9),
             "{}",
-            skewness(&X)
+            skewness(&x)
         );
-        assert!(close(kurtosis(&X), 0.940_625, 1e-9), "{}", kurtosis(&X));
+        assert!(
+            close(kurtosis(&x), r.f64("/kurtosis"), 1e-9),
+            "{}",
+            kurtosis(&x)
+        );
     }
 
     #[test]
     fn quantiles_match_numpy_linear() {
-        assert_eq!(quantile(&X, 0.25), 4.0);
-        assert_eq!(quantile(&X, 0.5), 4.5);
-        assert_eq!(quantile(&X, 0.75), 5.5);
-        assert!(close(quantile(&[1.0, 2.0, 3.0, 4.0], 0.1), 1.3, 1e-12));
+        let r = reference();
+        let x = r.f64s("/x");
+        for (q, want) in r
+            .f64s("/quantiles/q")
+            .into_iter()
+            .zip(r.f64s("/quantiles/value"))
+        {
+            assert!(close(quantile(&x, q), want, 1e-12), "q {q}");
+        }
+        assert!(close(
+            quantile(&r.f64s("/small/x"), r.f64("/small/q")),
+            r.f64("/small/value"),
+            1e-12
+        ));
     }
 
     #[test]
     fn ranks_average_ties_and_spearman() {
-        assert_eq!(ranks(&[10.0, 20.0, 10.0, 30.0]), vec![1.5, 3.0, 1.5, 4.0]);
-        let y = [1.0, 3.0, 2.0, 5.0, 4.0, 6.0, 8.0, 7.0];
+        let r = reference();
+        assert_eq!(ranks(&r.f64s("/ties/x")), r.f64s("/ties/ranks"));
+        let (x, y) = (r.f64s("/x"), r.f64s("/y"));
         assert!(
-            close(pearson(&X, &y), 0.845_594_324_664_470_3, 1e-9),
+            close(pearson(&x, &y), r.f64("/pearson"), 1e-9),
             "{}",
-            pearson(&X, &y)
+            pearson(&x, &y)
         );
         assert!(
-            close(spearman(&X, &y), 0.883_851_509_052_425_4, 1e-9),
+            close(spearman(&x, &y), r.f64("/spearman"), 1e-9),
             "{}",
-            spearman(&X, &y)
+            spearman(&x, &y)
         );
     }
 }

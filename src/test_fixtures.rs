@@ -1,10 +1,16 @@
 //! Fixtures shared by the unit tests: the bundled table and the tolerance checks the reference
 //! comparisons use. Integration tests have their own copy in `tests/common/mod.rs`, because
-//! they cannot see `cfg(test)` items of the library.
+//! they cannot see `cfg(test)` items of the library. The reader of the committed reference
+//! values (`tests/reference/*.json`) is one file shared with them.
 
 use std::path::{Path, PathBuf};
 
 use crate::data::{self, Dataset};
+
+#[allow(dead_code)]
+#[path = "../tests/common/reference.rs"]
+mod reference;
+pub(crate) use reference::Reference;
 
 /// The bundled CSV file, as an absolute path (tests run from any folder).
 pub(crate) fn bundled_csv() -> PathBuf {

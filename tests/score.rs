@@ -19,7 +19,7 @@ use customer_intel::pipeline::{self, BuildOptions};
 use customer_intel::settings::Settings;
 use customer_intel::tracking::Tracking;
 
-use common::bundled_csv;
+use common::{Reference, bundled_csv};
 
 fn scratch(name: &str) -> PathBuf {
     let d = Path::new(env!("CARGO_TARGET_TMPDIR"))
@@ -302,15 +302,24 @@ fn interval_covers_about_its_nominal_share_on_the_bundled_data() {
     let share = inside as f64 / actual.len() as f64;
     assert!((0.85..=0.99).contains(&share), "coverage {share}");
 
-    // The offsets themselves. Reference: numpy 2.4.6 `np.quantile(residuals, [0.05, 0.95])` on
-    // the out-of-fold residuals of report/findings.json.
+    // The offsets themselves: numpy type-7 quantiles of the regression's out-of-fold residuals
+    // (tests/reference/score.py, reading report/findings.json). The reference stores the
+    // residuals it used; this build's residuals must be exactly those, or the reference is stale.
+    let r = Reference::load("score");
+    assert_eq!(
+        b.findings.regression.out_of_fold.residual,
+        r.f64s("/residuals"),
+        "the out-of-fold residuals moved: run `cargo run --release --bin report`, then \
+         `bash tests/reference/regenerate.sh score`"
+    );
     let spend: serde_json::Value =
         serde_json::from_slice(&std::fs::read(b.models.join(models::SPEND_FILE)).unwrap()).unwrap();
     let iv = &spend["interval"];
-    assert!((iv["lower_offset"].as_f64().unwrap() - -14.439717040318442).abs() < 1e-9);
-    assert!((iv["upper_offset"].as_f64().unwrap() - 20.720575893973717).abs() < 1e-9);
-    assert_eq!(iv["lower_quantile"].as_f64(), Some(0.05));
-    assert_eq!(iv["upper_quantile"].as_f64(), Some(0.95));
+    let (offsets, quantiles) = (r.f64s("/offsets"), r.f64s("/quantiles"));
+    assert!((iv["lower_offset"].as_f64().unwrap() - offsets[0]).abs() < 1e-9);
+    assert!((iv["upper_offset"].as_f64().unwrap() - offsets[1]).abs() < 1e-9);
+    assert_eq!(iv["lower_quantile"].as_f64(), Some(quantiles[0]));
+    assert_eq!(iv["upper_quantile"].as_f64(), Some(quantiles[1]));
 }
 
 /// A copy of the bundled model folder with one file changed by `edit`.
@@ -357,15 +366,12 @@ fn wrong_format_version_is_refused_naming_the_file() {
             1,
         )
     });
+    let reads = format!("reads version {}", models::FORMAT_VERSION);
     assert_refused(
         &dir,
         None,
         &bundled_csv(),
-        &[
-            "growth.json",
-            "format version 7",
-            &format!("reads version {}", models::FORMAT_VERSION),
-        ],
+        &["growth.json", "format version 7", &reads],
     );
 }
 
@@ -648,4 +654,37 @@ fn a_table_longer_than_one_chunk_streams_and_reports_absolute_lines() {
         before,
         "the old output is untouched"
     );
+}
+
+/// Issue 20: edits that keep a model file's structure valid (so no structural check can see
+/// them) changed the scores silently; the content checksum now refuses each, naming the file,
+/// with exit 2 and no panic message.
+#[test]
+fn content_edits_that_keep_the_structure_are_refused_by_the_checksum() {
+    // A scaler mean of the spend model.
+    let spend = tampered("checksum-spend", models::SPEND_FILE, |t| {
+        t.replacen("38.6764705882353", "39.6764705882353", 1)
+    });
+    // A persona's action of the segments file (text only).
+    let segments = tampered("checksum-segments", models::SEGMENTS_FILE, |t| {
+        let at = t.find("\"actions\": [").unwrap();
+        let q = at + t[at..].find("\n      \"").unwrap() + 8;
+        format!("{}X{}", &t[..q], &t[q + 1..])
+    });
+    // A text of the growth classifier's header.
+    let growth = tampered("checksum-growth", models::GROWTH_FILE, |t| {
+        t.replacen("\"hyperparameters\": \"", "\"hyperparameters\": \"X", 1)
+    });
+    for (dir, file) in [
+        (&spend, "spend.json"),
+        (&segments, "segments.json"),
+        (&growth, "growth.json"),
+    ] {
+        let before = std::fs::read_to_string(bundled().models.join(file)).unwrap();
+        let after = std::fs::read_to_string(dir.join(file)).unwrap();
+        assert_ne!(before, after, "{file}: the edit must change the file");
+        assert_refused(dir, None, &bundled_csv(), &[file, "changed or damaged"]);
+        let run = score(&bundled_csv(), dir, &dir.join("x.csv"), None);
+        assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
+    }
 }

@@ -57,6 +57,39 @@ pub trait Analysis: Sync {
 
     /// Its part of the findings as JSON, for generic displays (the notebook table).
     fn findings_json(&self, findings: &Findings) -> serde_json::Value;
+
+    /// Why it did not run on the analysed table, in words (`None`: it ran). An analysis below
+    /// its declared minimum (rows, distinct rows, classes, levels; see its `run`) or whose fit
+    /// failed is skipped with this reason, which its README section, the report and the slides
+    /// show; the rest of the build goes on.
+    fn not_run(&self, _findings: &Findings) -> Option<String> {
+        None
+    }
+}
+
+/// An analysis that did not run, and why.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct NotRun {
+    /// The analysis' name.
+    pub name: &'static str,
+    /// Its title.
+    pub title: &'static str,
+    /// The reason, in words.
+    pub reason: String,
+}
+
+/// Every analysis that did not run on the analysed table, in registry order.
+pub fn not_run(findings: &Findings) -> Vec<NotRun> {
+    REGISTRY
+        .iter()
+        .filter_map(|a| {
+            a.not_run(findings).map(|reason| NotRun {
+                name: a.name(),
+                title: a.title(),
+                reason,
+            })
+        })
+        .collect()
 }
 
 /// Every analysis, in report order (the order of README sections, figures and targets).
@@ -84,9 +117,13 @@ pub fn figures(findings: &Findings) -> Vec<Figure> {
     REGISTRY.iter().flat_map(|a| a.figures(findings)).collect()
 }
 
-/// Every success target, in registry order.
+/// Every success target, in registry order, each judged ([`Target::judged`]).
 pub fn targets(findings: &Findings) -> Vec<Target> {
-    REGISTRY.iter().flat_map(|a| a.targets(findings)).collect()
+    REGISTRY
+        .iter()
+        .flat_map(|a| a.targets(findings))
+        .map(Target::judged)
+        .collect()
 }
 
 /// The part of the findings an analysis owns, serialised (`Null` if it cannot be).

@@ -8,8 +8,10 @@
 //! - ids must be unique across the whole file: a repeat of an id from an earlier chunk is a
 //!   violation naming the earlier line, checked once the chunk's own cells are valid (this keeps
 //!   one id and one line number per row seen so far);
-//! - reading stops at the first chunk that breaks a rule; its error lists that chunk's violations
-//!   (a whole-file load lists the file's first [`super::MAX_VIOLATIONS`]);
+//! - once a chunk breaks a cell rule no further chunk is handed over, but the rest of the file is
+//!   still validated, so the one error (yielded last) lists the violations of every chunk, up to
+//!   the same [`super::MAX_VIOLATIONS`] as a whole-file load, with their total; a structural
+//!   error (unreadable file, broken quoting) still stops reading at once;
 //! - a chunk's [`Provenance::sha256`] is empty: the file's hash is known once it is read to the
 //!   end ([`Chunks::sha256`], [`ChunkSummary::sha256`]).
 
@@ -97,6 +99,7 @@ pub fn chunks(path: &Path, roles: &Roles, rows_per_chunk: usize) -> Result<Chunk
         sha256: None,
         rows: 0,
         done: false,
+        failed: None,
     })
 }
 
@@ -116,6 +119,9 @@ pub struct Chunks {
     sha256: Option<String>,
     rows: usize,
     done: bool,
+    /// Cell violations of the chunks read so far (the first [`MAX_VIOLATIONS`]) and their total,
+    /// once a chunk has broken a rule.
+    failed: Option<(Vec<Violation>, usize)>,
 }
 
 impl Chunks {
@@ -193,49 +199,74 @@ impl Iterator for Chunks {
         if self.done {
             return None;
         }
-        let first = self.header.is_none();
-        let result = self.read_chunk().and_then(|(text, offset, records)| {
-            if records == 0 && !first {
-                return Ok(None);
-            }
-            let ds = parse_impl(
-                &text,
-                &self.path,
-                &self.roles,
-                offset,
-                String::new(),
-                ReadPath::Auto,
-            )?;
-            self.check_ids(&ds)?;
-            Ok(Some(ds))
-        });
-        match result {
-            Ok(Some(mut ds)) => {
-                self.rows += ds.n_rows();
-                ds.provenance = Provenance {
-                    source: self.path.display().to_string(),
-                    rows: ds.n_rows(),
-                    sha256: String::new(),
-                };
-                Some(Ok(ds))
-            }
-            Ok(None) => {
-                self.done = true;
-                self.sha256 = self
-                    .hasher
-                    .take()
-                    .map(|h| h.finalize().iter().map(|b| format!("{b:02x}")).collect());
-                None
-            }
-            Err(e) => {
-                self.done = true;
-                Some(Err(e))
+        loop {
+            let first = self.header.is_none();
+            let result = self.read_chunk().and_then(|(text, offset, records)| {
+                if records == 0 && !first {
+                    return Ok(None);
+                }
+                let ds = parse_impl(
+                    &text,
+                    &self.path,
+                    &self.roles,
+                    offset,
+                    String::new(),
+                    ReadPath::Auto,
+                )?;
+                self.check_ids(&ds)?;
+                Ok(Some(ds))
+            });
+            match result {
+                Ok(Some(mut ds)) => {
+                    self.rows += ds.n_rows();
+                    if self.failed.is_some() {
+                        // Still validating the rest of a file that already broke a rule.
+                        continue;
+                    }
+                    ds.provenance = Provenance {
+                        source: self.path.display().to_string(),
+                        rows: ds.n_rows(),
+                        sha256: String::new(),
+                    };
+                    return Some(Ok(ds));
+                }
+                Ok(None) => {
+                    self.done = true;
+                    self.sha256 = self
+                        .hasher
+                        .take()
+                        .map(|h| h.finalize().iter().map(|b| format!("{b:02x}")).collect());
+                    return self.failed.take().map(|f| Err(self.invalid(f)));
+                }
+                Err(DataError::Invalid {
+                    violations, total, ..
+                }) => {
+                    let (kept, sum) = self.failed.get_or_insert_with(|| (Vec::new(), 0));
+                    let room = MAX_VIOLATIONS.saturating_sub(kept.len());
+                    kept.extend(violations.into_iter().take(room));
+                    *sum += total;
+                }
+                Err(e) => {
+                    self.done = true;
+                    return Some(Err(match self.failed.take() {
+                        Some(f) => self.invalid(f),
+                        None => e,
+                    }));
+                }
             }
         }
     }
 }
 
 impl Chunks {
+    fn invalid(&self, (violations, total): (Vec<Violation>, usize)) -> DataError {
+        DataError::Invalid {
+            path: self.path.clone(),
+            violations,
+            total,
+        }
+    }
+
     /// Ids must be unique across chunks: repeats of earlier chunks' ids are violations.
     fn check_ids(&mut self, ds: &Dataset) -> Result<(), DataError> {
         let mut violations = Vec::new();
@@ -358,9 +389,9 @@ mod tests {
             .inspect(|r| seen.push(r.is_ok()))
             .find_map(Result::err)
             .unwrap();
-        // Chunks of lines 2-11, 12-21, 22-31, 32-41: the fourth fails at line 41.
+        // Chunks of lines 2-11, 12-21, 22-31, 32-41: the fourth fails at line 41 (the error comes
+        // once the rest of the file is validated too).
         assert_eq!(seen, vec![true, true, true, false]);
-        assert_eq!(err.violations().len(), 1);
         assert_eq!(err.violations()[0], whole.violations()[0]);
 
         // Fix the age: the repeat of line 3's id on line 47 is found across chunks.
@@ -375,6 +406,39 @@ mod tests {
                 .rule
                 .contains("already appears on line 3")
         );
+        assert_eq!(err.to_string(), whole.to_string());
+    }
+
+    /// Issue 20: errors in several chunks are all listed, as a whole-file load lists them.
+    #[test]
+    fn violations_of_every_chunk_are_listed_like_a_whole_file_load() {
+        let ds = synth(80, 2, &SynthSpec::default());
+        let text = csv_text(&ds);
+        let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+        for l in [5, 25, 45, 77] {
+            let mut f: Vec<String> = lines[l - 1].split(',').map(str::to_string).collect();
+            f[1] = "-3".into();
+            lines[l - 1] = f.join(",");
+        }
+        let path = write("several.csv", &(lines.join("\n") + "\n"));
+        let whole = load_with_roles(&path, &Roles::default()).unwrap_err();
+        let err = all_chunks(&path, 10).unwrap_err();
+        let at: Vec<usize> = err.violations().iter().map(|v| v.line).collect();
+        assert_eq!(at, vec![5, 25, 45, 77]);
+        assert_eq!(err.violations(), whole.violations());
+        assert_eq!(err.to_string(), whole.to_string());
+        // Past the cap, both list the first MAX_VIOLATIONS and count the rest.
+        let mut many = text.lines().map(str::to_string).collect::<Vec<_>>();
+        for line in many.iter_mut().skip(1) {
+            let mut f: Vec<String> = line.split(',').map(str::to_string).collect();
+            f[1] = "-1".into();
+            *line = f.join(",");
+        }
+        let path = write("many.csv", &(many.join("\n") + "\n"));
+        let whole = load_with_roles(&path, &Roles::default()).unwrap_err();
+        let err = all_chunks(&path, 7).unwrap_err();
+        assert_eq!(err.violations().len(), MAX_VIOLATIONS);
+        assert_eq!(err.violations(), whole.violations());
         assert_eq!(err.to_string(), whole.to_string());
     }
 

@@ -17,6 +17,16 @@ use super::error::{DataError, MAX_VIOLATIONS, Violation};
 use super::schema::Roles;
 use super::{Dataset, Provenance, sha256_hex};
 
+/// The largest magnitude a numeric cell may have. Larger values (an income of 1e300) are
+/// finite but overflow the sums of squares behind every spread, distance and fit, so they are
+/// refused at load with this rule instead of breaking an analysis later.
+pub const MAX_MAGNITUDE: f64 = 1e15;
+
+/// The magnitude rule in words.
+pub(crate) fn magnitude_rule(col: &str) -> String {
+    format!("{col} is at most 1e15 in magnitude (larger values overflow sums of squares)")
+}
+
 /// Loads and validates a CSV file with the bundled schema's roles.
 ///
 /// ```
@@ -123,9 +133,31 @@ pub(super) fn parse_impl(
             e.valid_up_to()
         ),
     })?;
-    let mut records = scan_records(text).map_err(|(line, detail)| DataError::NotCsv {
-        path: p(),
-        detail: format!("line {}: {detail}", data_line(line, line_offset)),
+    let mut records = scan_records(text).map_err(|(line, detail, field)| {
+        let line = data_line(line, line_offset);
+        let column = field.as_ref().and_then(|(k, _)| {
+            parse_header(text, path)
+                .ok()
+                .and_then(|h| h.get(*k).cloned())
+        });
+        match (field, column) {
+            (Some((_, value)), Some(column)) if line > 1 => DataError::Invalid {
+                path: p(),
+                violations: vec![Violation {
+                    line,
+                    rule: format!(
+                        "{column} as a quoted value ends at its closing quote (only a comma or the line end may follow it)"
+                    ),
+                    column,
+                    value,
+                }],
+                total: 1,
+            },
+            _ => DataError::NotCsv {
+                path: p(),
+                detail: format!("line {line}: {detail}"),
+            },
+        }
     })?;
     for r in records.iter_mut().skip(1) {
         r.line += line_offset;
@@ -216,7 +248,17 @@ pub(super) fn parse_impl(
     {
         return Ok(finish(c, path, roles, id_col, lines, sha256));
     }
-    let frame = read_strings(parse_text, path)?;
+    let mut frame = read_strings(parse_text, path)?;
+    // Cells are looked up by the header's trimmed names ("purchase_amount " with a stray space
+    // is purchase_amount), as the header check saw them.
+    if frame.width() == header.len() {
+        frame
+            .set_column_names(&header)
+            .map_err(|e| DataError::NotCsv {
+                path: p(),
+                detail: format!("line 1: {e}"),
+            })?;
+    }
     if frame.height() != lines.len() {
         return Err(DataError::NotCsv {
             path: p(),
@@ -279,7 +321,7 @@ pub(super) fn parse_impl(
         ids.push(v);
     }
 
-    // Numeric columns: finite numbers, whole where required, within range.
+    // Numeric columns: finite numbers no larger than MAX_MAGNITUDE, whole where required, within range.
     let mut numeric = BTreeMap::new();
     for (k, col) in roles.numeric_columns().iter().enumerate() {
         if target_absent && *col == roles.target {
@@ -297,7 +339,9 @@ pub(super) fn parse_impl(
             }
             match t.parse::<f64>() {
                 Ok(x) if x.is_finite() => {
-                    if range.integer && x.fract() != 0.0 {
+                    if x.abs() > MAX_MAGNITUDE {
+                        push(row, k + 1, col, raw, magnitude_rule(col));
+                    } else if range.integer && x.fract() != 0.0 {
                         push(
                             row,
                             k + 1,
@@ -487,6 +531,7 @@ fn fast_columns(
         let values: Vec<f64> = s.into_no_null_iter().collect();
         let ok = values.iter().all(|&x| {
             x.is_finite()
+                && x.abs() <= MAX_MAGNITUDE
                 && !(range.integer && x.fract() != 0.0)
                 && !range.min.is_some_and(|m| x < m)
                 && !range.max.is_some_and(|m| x > m)
@@ -577,7 +622,9 @@ struct Record {
 
 /// Quote-aware scan of CSV text: the start line and field count of each non-blank record.
 /// Blank lines are skipped (as the parser does). An unclosed quote is an error naming its line.
-fn scan_records(text: &str) -> Result<Vec<Record>, (usize, String)> {
+/// Text after a quoted field's closing quote (`"300" ,`) is an error naming the record's line,
+/// the field's 0-based index and its raw text.
+fn scan_records(text: &str) -> Result<Vec<Record>, (usize, String, Option<(usize, String)>)> {
     let b = text.as_bytes();
     let mut out = Vec::new();
     let (mut i, mut line) = (0usize, 1usize);
@@ -594,6 +641,7 @@ fn scan_records(text: &str) -> Result<Vec<Record>, (usize, String)> {
         let start = line;
         let first_byte = i;
         let mut fields = 1;
+        let mut field_start = i;
         let mut quoted = false;
         while i < b.len() {
             let c = b[i];
@@ -601,14 +649,31 @@ fn scan_records(text: &str) -> Result<Vec<Record>, (usize, String)> {
             if quoted {
                 match c {
                     b'"' if b.get(i) == Some(&b'"') => i += 1,
-                    b'"' => quoted = false,
+                    b'"' => {
+                        quoted = false;
+                        if b.get(i).is_some_and(|n| !matches!(n, b',' | b'\n' | b'\r')) {
+                            let end = b[i..]
+                                .iter()
+                                .position(|&x| matches!(x, b',' | b'\n' | b'\r'))
+                                .map_or(b.len(), |k| i + k);
+                            let raw = String::from_utf8_lossy(&b[field_start..end]).into_owned();
+                            return Err((
+                                start,
+                                format!("field {fields} has text after its closing quote"),
+                                Some((fields - 1, raw)),
+                            ));
+                        }
+                    }
                     b'\n' => line += 1,
                     _ => {}
                 }
             } else {
                 match c {
                     b'"' => quoted = true,
-                    b',' => fields += 1,
+                    b',' => {
+                        fields += 1;
+                        field_start = i;
+                    }
                     b'\n' => {
                         line += 1;
                         break;
@@ -621,6 +686,7 @@ fn scan_records(text: &str) -> Result<Vec<Record>, (usize, String)> {
             return Err((
                 start,
                 "a quoted field opened in this record is never closed".into(),
+                None,
             ));
         }
         out.push(Record {
@@ -630,7 +696,7 @@ fn scan_records(text: &str) -> Result<Vec<Record>, (usize, String)> {
         });
     }
     if out.is_empty() {
-        return Err((1, "no records".into()));
+        return Err((1, "no records".into(), None));
     }
     Ok(out)
 }

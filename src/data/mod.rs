@@ -7,6 +7,7 @@
 mod chunks;
 mod error;
 mod load;
+mod planted;
 mod sample;
 pub mod schema;
 mod synth;
@@ -14,6 +15,7 @@ mod synth;
 pub use chunks::{ChunkSummary, Chunks, chunks, for_each_chunk};
 pub use error::{DataError, MAX_VIOLATIONS, Violation};
 pub use load::{load, load_with_roles, parse_csv_bytes, parse_csv_bytes_precise};
+pub use planted::{PlantedSegment, planted};
 pub use sample::{ANALYSIS_SAMPLE, Capped, SampleInfo};
 pub use synth::{SynthSpec, csv_text, synth, synth_with_roles, write_csv};
 

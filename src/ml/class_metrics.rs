@@ -280,111 +280,73 @@ mod tests {
     use super::*;
     use crate::test_fixtures::assert_near;
 
-    // Fixed arrays with ties (0.8, 0.35, 0.1 appear for both classes). Reference values from
-    // scikit-learn 1.9.1 on the same arrays (/work/refenv/bin/python):
-    //   precision_score(Y, S >= t), recall_score, f1_score for t in {0.5, 0.3};
+    // Fixed arrays with ties (0.8, 0.35, 0.1 appear for both classes) and their reference values,
+    // tests/reference/ml_class_metrics.py (scikit-learn):
+    //   precision_score(Y, S >= t), recall_score, f1_score, confusion_matrix for t in {0.5, 0.3};
     //   roc_auc_score(Y, S); average_precision_score(Y, S);
-    //   roc_curve(Y, S, drop_intermediate=False); precision_recall_curve(Y, S).
-    const Y: [bool; 16] = [
-        true, false, true, true, false, false, true, false, true, false, false, true, false, true,
-        false, false,
-    ];
-    const S: [f64; 16] = [
-        0.9, 0.8, 0.8, 0.7, 0.65, 0.6, 0.55, 0.5, 0.4, 0.35, 0.35, 0.3, 0.2, 0.1, 0.1, 0.05,
-    ];
+    //   roc_curve(Y, S, drop_intermediate=False); precision_recall_curve(Y, S);
+    //   the threshold rule of choose_threshold evaluated with precision_score / f1_score.
+    fn reference() -> crate::test_fixtures::Reference {
+        crate::test_fixtures::Reference::load("ml_class_metrics")
+    }
+
+    fn arrays() -> (Vec<bool>, Vec<f64>) {
+        let r = reference();
+        (r.bools("/y"), r.f64s("/s"))
+    }
 
     /// Agreement required with the scikit-learn references.
     const TOL: f64 = 1e-9;
 
     #[test]
     fn threshold_metrics_match_sklearn() {
-        // sklearn: precision 0.5, recall 0.5714285714285714, f1 0.5333333333333333 at 0.5
-        assert_near(precision(&Y, &S, 0.5), 0.5, TOL);
-        assert_near(recall(&Y, &S, 0.5), 0.571_428_571_428_571_4, TOL);
-        assert_near(f1(&Y, &S, 0.5), 0.533_333_333_333_333_3, TOL);
-        // at 0.3: precision 0.5, recall 0.8571428571428571, f1 0.6315789473684210
-        assert_near(precision(&Y, &S, 0.3), 0.5, TOL);
-        assert_near(recall(&Y, &S, 0.3), 0.857_142_857_142_857_1, TOL);
-        assert_near(f1(&Y, &S, 0.3), 0.631_578_947_368_421, TOL);
-        let c = Confusion::at_threshold(&Y, &S, 0.5);
-        assert_eq!(
-            c,
-            Confusion {
-                tp: 4,
-                fp: 4,
-                tn: 5,
-                fn_: 3
-            }
-        ); // sklearn confusion_matrix [[5,4],[3,4]]
-        assert_near(c.accuracy(), 9.0 / 16.0, TOL);
+        let r = reference();
+        let (y, s) = arrays();
+        for i in 0..2 {
+            let at = |k: &str| format!("/at/{i}/{k}");
+            let t = r.f64(&at("threshold"));
+            assert_near(precision(&y, &s, t), r.f64(&at("precision")), TOL);
+            assert_near(recall(&y, &s, t), r.f64(&at("recall")), TOL);
+            assert_near(f1(&y, &s, t), r.f64(&at("f1")), TOL);
+            let c = Confusion::at_threshold(&y, &s, t);
+            assert_eq!(
+                c,
+                Confusion {
+                    tp: r.usize(&at("tp")),
+                    fp: r.usize(&at("fp")),
+                    tn: r.usize(&at("tn")),
+                    fn_: r.usize(&at("fn"))
+                },
+                "t {t}"
+            );
+            assert_near(c.accuracy(), (c.tp + c.tn) as f64 / y.len() as f64, TOL);
+        }
     }
 
     #[test]
     fn auc_and_average_precision_match_sklearn() {
-        assert_near(roc_auc(&Y, &S), 0.650_793_650_793_650_8, TOL); // sklearn roc_auc_score
-        assert_near(average_precision(&Y, &S), 0.644_331_065_759_637_3, TOL); // sklearn average_precision_score
+        let r = reference();
+        let (y, s) = arrays();
+        assert_near(roc_auc(&y, &s), r.f64("/roc_auc"), TOL);
+        assert_near(average_precision(&y, &s), r.f64("/average_precision"), TOL);
         assert!(roc_auc(&[true, true], &[0.1, 0.2]).is_nan());
     }
 
     #[test]
     fn curves_match_sklearn() {
-        let roc = roc_curve(&Y, &S);
-        // sklearn roc_curve(drop_intermediate=False): 14 points incl. the (0, 0) start.
-        let fpr = [
-            0.0,
-            0.0,
-            1.0 / 9.0,
-            1.0 / 9.0,
-            2.0 / 9.0,
-            3.0 / 9.0,
-            3.0 / 9.0,
-            4.0 / 9.0,
-            4.0 / 9.0,
-            6.0 / 9.0,
-            6.0 / 9.0,
-            7.0 / 9.0,
-            8.0 / 9.0,
-            1.0,
-        ];
-        let tpr = [
-            0.0,
-            1.0 / 7.0,
-            2.0 / 7.0,
-            3.0 / 7.0,
-            3.0 / 7.0,
-            3.0 / 7.0,
-            4.0 / 7.0,
-            4.0 / 7.0,
-            5.0 / 7.0,
-            5.0 / 7.0,
-            6.0 / 7.0,
-            6.0 / 7.0,
-            1.0,
-            1.0,
-        ];
+        let r = reference();
+        let (y, s) = arrays();
+        let roc = roc_curve(&y, &s);
+        // sklearn roc_curve(drop_intermediate=False), including the (0, 0) start.
+        let (fpr, tpr) = (r.f64s("/roc/fpr"), r.f64s("/roc/tpr"));
         assert_eq!(roc.len(), fpr.len());
-        for (i, &(x, y)) in roc.iter().enumerate() {
-            assert_near(x, fpr[i], TOL);
-            assert_near(y, tpr[i], TOL);
+        for (i, &(a, b)) in roc.iter().enumerate() {
+            assert_near(a, fpr[i], TOL);
+            assert_near(b, tpr[i], TOL);
         }
-        let pr = pr_curve(&Y, &S);
+        let pr = pr_curve(&y, &s);
         // sklearn precision_recall_curve, read from the highest threshold down.
-        let prec = [
-            1.0,
-            1.0,
-            2.0 / 3.0,
-            0.75,
-            0.6,
-            0.5,
-            4.0 / 7.0,
-            0.5,
-            5.0 / 9.0,
-            5.0 / 11.0,
-            0.5,
-            6.0 / 13.0,
-            7.0 / 15.0,
-            7.0 / 16.0,
-        ];
+        let prec = r.f64s("/pr_precision");
         assert_eq!(pr.len(), prec.len());
         for (i, &(_, p)) in pr.iter().enumerate() {
             assert_near(p, prec[i], TOL);
@@ -393,19 +355,19 @@ mod tests {
 
     #[test]
     fn chosen_threshold_maximises_f1_under_the_precision_floor() {
-        // Precision >= 0.75 holds at thresholds 0.9 (P 1, F1 0.25) and 0.7 (P 0.75, F1
-        // 0.5454545454545454), per sklearn precision_score / f1_score at each distinct score:
-        // 0.7 wins, reported as the midpoint to the next score, (0.7 + 0.65) / 2.
-        let c = choose_threshold(&Y, &S, 0.75);
-        assert!(c.constraint_met);
-        assert_near(c.threshold, 0.675, TOL);
-        assert_near(c.precision, 0.75, TOL);
-        assert_near(c.f1, 0.545_454_545_454_545_4, TOL);
-        // Unreachable floor: fall back to the best F1 overall (0.6363636363636364 at 0.1,
-        // sklearn f1_score over every distinct threshold), midpoint (0.1 + 0.05) / 2.
-        let c = choose_threshold(&Y, &S, 1.01);
-        assert!(!c.constraint_met);
-        assert_near(c.f1, 0.636_363_636_363_636_4, TOL);
-        assert_near(c.threshold, 0.075, TOL);
+        // Floor 0.75: reachable (the best F1 with precision >= 0.75, reported as the midpoint to
+        // the next lower score). Floor 1.01: unreachable, so the best F1 overall.
+        let r = reference();
+        let (y, s) = arrays();
+        for i in 0..2 {
+            let at = |k: &str| format!("/choose/{i}/{k}");
+            let c = choose_threshold(&y, &s, r.f64(&at("floor")));
+            assert_eq!(c.constraint_met, r.bool(&at("constraint_met")));
+            assert_near(c.threshold, r.f64(&at("threshold")), TOL);
+            assert_near(c.f1, r.f64(&at("f1")), TOL);
+            if c.constraint_met {
+                assert_near(c.precision, r.f64(&at("precision")), TOL);
+            }
+        }
     }
 }

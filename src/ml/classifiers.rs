@@ -202,13 +202,19 @@ fn leaf_probability(
     }
 }
 
-/// The leaf a row falls into, following linfa-trees' own rule (`x[f] < split` goes left).
+/// The leaf a row falls into, by the rule linfa-trees *trains* with: `x[f] <= split` goes left.
+///
+/// linfa-trees 0.8.1 partitions the training rows with `<=` but its own `predict` sends a row
+/// left only when `x[f] < split`. Splits sit at midpoints between training values, so the two
+/// rules disagree only for a row exactly on a midpoint, which a held-out row can be (ages 32
+/// and 34 in training put the split at 33, where a held-out 33 sits). The training rule is the
+/// one the tree's leaf statistics were computed with, and the one scikit-learn uses.
 fn leaf<'a>(node: &'a TreeNode<f64, bool>, row: &dyn Fn(usize) -> f64) -> &'a TreeNode<f64, bool> {
     let mut node = node;
     while !node.is_leaf() {
         let (feature, split, _) = node.split();
         let children = node.children();
-        let next = if row(feature) < split {
+        let next = if row(feature) <= split {
             children[0]
         } else {
             children[1]
@@ -240,6 +246,11 @@ pub fn fit_predict(
     test: &[&[f64]],
     seed: u64,
 ) -> Result<Vec<f64>, ClassifierError> {
+    // Nothing to predict (a fold whose test part is empty, as with as many folds as groups):
+    // an empty matrix has no width to check against the model's.
+    if test.is_empty() {
+        return Ok(Vec::new());
+    }
     let positives = labels.iter().filter(|&&l| l).count();
     if positives == 0 || positives == labels.len() {
         return Ok(vec![if positives == 0 { 0.0 } else { 1.0 }; test.len()]);
@@ -369,8 +380,8 @@ fn fit_forest(
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SavedNode {
-    /// Rows whose `feature` is below `threshold` go to node `left`, the others to `right`
-    /// (linfa-trees' rule).
+    /// Rows whose `feature` is at most `threshold` go to node `left`, the others to `right`
+    /// (the rule linfa-trees trains with; model files of format version 1 used `<`).
     Split {
         /// Index into the model's encoded input columns.
         feature: usize,
@@ -444,7 +455,7 @@ impl SavedTree {
                     threshold,
                     left,
                     right,
-                } => i = if x(feature) < threshold { left } else { right },
+                } => i = if x(feature) <= threshold { left } else { right },
             }
         }
     }
@@ -645,39 +656,20 @@ pub fn fit(
 mod tests {
     use super::*;
 
+    /// Reference values: tests/reference/ml_classifiers.py (scikit-learn) on the rows it stores.
+    fn reference() -> crate::test_fixtures::Reference {
+        crate::test_fixtures::Reference::load("ml_classifiers")
+    }
+
     #[test]
     fn logistic_probabilities_match_sklearn() {
-        // sklearn 1.9.1: LogisticRegression(C=1.0, tol=1e-10, max_iter=10000) fitted on the
-        // standardised (ddof=1) 12 rows below; predict_proba[:, 1] of the 4 test rows.
-        let train: Vec<Vec<f64>> = vec![
-            vec![1.0, 20.0],
-            vec![2.0, 18.0],
-            vec![3.0, 25.0],
-            vec![4.0, 22.0],
-            vec![5.0, 30.0],
-            vec![6.0, 27.0],
-            vec![7.0, 35.0],
-            vec![8.0, 31.0],
-            vec![9.0, 40.0],
-            vec![10.0, 38.0],
-            vec![11.0, 45.0],
-            vec![12.0, 41.0],
-        ];
-        let y = [
-            false, false, true, false, false, true, false, true, true, false, true, true,
-        ];
-        let test: Vec<Vec<f64>> = vec![
-            vec![0.0, 10.0],
-            vec![6.5, 30.0],
-            vec![13.0, 50.0],
-            vec![4.0, 40.0],
-        ];
-        let want = [
-            0.134_138_213_015_891_96,
-            0.489_498_981_094_597_05,
-            0.855_799_827_534_679_2,
-            0.502_279_751_447_687_2,
-        ];
+        // sklearn LogisticRegression(C=1.0, tol=1e-10, max_iter=10000) fitted on the
+        // standardised (ddof=1) 12 training rows; predict_proba[:, 1] of the 4 test rows.
+        let r = reference();
+        let train = r.f64ss("/logistic/train");
+        let y = r.bools("/logistic/labels");
+        let test = r.f64ss("/logistic/test");
+        let want = r.f64s("/logistic/probability");
         let params = ClassifierParams {
             logistic_max_iterations: 1000,
             ..Default::default()
@@ -685,7 +677,8 @@ mod tests {
         let tr: Vec<&[f64]> = train.iter().map(Vec::as_slice).collect();
         let te: Vec<&[f64]> = test.iter().map(Vec::as_slice).collect();
         let got = fit_predict(ClassifierKind::Logistic, &params, &tr, &y, &te, 0).unwrap();
-        for (g, w) in got.iter().zip(want) {
+        assert_eq!(got.len(), want.len());
+        for (g, w) in got.iter().zip(&want) {
             assert!((g - w).abs() < 1e-4, "{got:?} vs {want:?}");
         }
         // The labels flipped give the complementary probabilities (orientation check).
@@ -700,24 +693,20 @@ mod tests {
     fn tree_probabilities_are_leaf_shares() {
         // Depth-1 tree on one feature. Weighted Gini of each cut, by hand: after 1: 0.267,
         // after 2: 0.417, after 3: 0.222, after 4: 0.333, after 5: 0.400, so the cut is at 3.5;
-        // the left leaf holds 1 positive of 3 rows, the right 3 of 3.
-        let train: Vec<Vec<f64>> = vec![
-            vec![1.0],
-            vec![2.0],
-            vec![3.0],
-            vec![4.0],
-            vec![5.0],
-            vec![6.0],
-        ];
-        let y = [false, true, false, true, true, true];
+        // the left leaf holds 1 positive of 3 rows, the right 3 of 3 (scikit-learn's
+        // DecisionTreeClassifier(max_depth=1) agrees: threshold and predict_proba in the reference).
+        let r = reference();
+        assert_eq!(r.f64("/tree/threshold"), 3.5);
+        let train = r.f64ss("/tree/train");
+        let y = r.bools("/tree/labels");
         let params = ClassifierParams {
             tree_max_depth: 1,
             ..Default::default()
         };
         let tr: Vec<&[f64]> = train.iter().map(Vec::as_slice).collect();
-        let te: Vec<Vec<f64>> = vec![vec![0.0], vec![3.4], vec![3.6], vec![9.0]];
+        let te = r.f64ss("/tree/test");
         let te: Vec<&[f64]> = te.iter().map(Vec::as_slice).collect();
         let got = fit_predict(ClassifierKind::DecisionTree, &params, &tr, &y, &te, 0).unwrap();
-        assert_eq!(got, vec![1.0 / 3.0, 1.0 / 3.0, 1.0, 1.0]);
+        assert_eq!(got, r.f64s("/tree/probability"));
     }
 }

@@ -293,58 +293,39 @@ mod tests {
     use super::*;
     use crate::test_fixtures::assert_near;
 
-    /// Ten 2-D points in three loose groups, and two labellings of them.
-    fn points() -> Vec<Vec<f64>> {
-        [
-            [0.0, 0.0],
-            [0.5, 0.2],
-            [0.1, 0.9],
-            [4.0, 4.2],
-            [4.5, 3.9],
-            [3.8, 5.0],
-            [9.0, 0.5],
-            [8.7, 1.1],
-            [9.4, 0.0],
-            [5.0, 1.0],
-        ]
-        .iter()
-        .map(|p| p.to_vec())
-        .collect()
+    /// Ten 2-D points in three loose groups, two labellings of them, and scikit-learn's values
+    /// (silhouette_score, silhouette_samples, davies_bouldin_score, calinski_harabasz_score,
+    /// adjusted_rand_score): tests/reference/ml_cluster_metrics.py.
+    fn reference() -> crate::test_fixtures::Reference {
+        crate::test_fixtures::Reference::load("ml_cluster_metrics")
     }
-    const LABELS: [usize; 10] = [0, 0, 0, 1, 1, 1, 2, 2, 2, 1];
-    const OTHER: [usize; 10] = [0, 0, 1, 1, 1, 1, 2, 2, 0, 2];
 
-    // Reference values: scikit-learn 1.9.1 (sklearn.metrics.silhouette_score, silhouette_samples,
-    // davies_bouldin_score, calinski_harabasz_score, adjusted_rand_score) on the same arrays,
-    // computed with /work/refenv/bin/python and pasted here.
-    const SK_SILHOUETTE: f64 = 0.7327691742196725;
-    const SK_SILHOUETTE_OTHER: f64 = 0.1650219523991976;
-    const SK_SAMPLES: [f64; 10] = [
-        0.875157219838076,
-        0.8728942852995875,
-        0.8358643936765688,
-        0.7065853143224918,
-        0.7112979633452516,
-        0.6423489843798499,
-        0.8848270337344729,
-        0.8086752970098012,
-        0.8452303196651255,
-        0.1448109309254986,
-    ];
-    const SK_DB: f64 = 0.33387076900888696;
-    const SK_CH: f64 = 42.77027498908774;
-    const SK_ARI: f64 = 0.20454545454545456;
-    const SK_ARI_2: f64 = -0.36363636363636365;
+    fn points() -> Vec<Vec<f64>> {
+        reference().f64ss("/points")
+    }
+
+    fn labellings() -> (Vec<usize>, Vec<usize>) {
+        let r = reference();
+        (r.usizes("/labels"), r.usizes("/other"))
+    }
 
     /// Agreement required with the scikit-learn references.
     const TOL: f64 = 1e-10;
 
     #[test]
     fn silhouette_matches_sklearn() {
+        let r = reference();
         let x = points();
-        assert_near(silhouette_score(&x, &LABELS), SK_SILHOUETTE, TOL);
-        assert_near(silhouette_score(&x, &OTHER), SK_SILHOUETTE_OTHER, TOL);
-        for (a, b) in silhouette_samples(&x, &LABELS).iter().zip(SK_SAMPLES) {
+        let (labels, other) = labellings();
+        assert_near(silhouette_score(&x, &labels), r.f64("/silhouette"), TOL);
+        assert_near(
+            silhouette_score(&x, &other),
+            r.f64("/silhouette_other"),
+            TOL,
+        );
+        let want = r.f64s("/silhouette_samples");
+        assert_eq!(want.len(), x.len());
+        for (a, b) in silhouette_samples(&x, &labels).iter().zip(want) {
             assert_near(*a, b, TOL);
         }
     }
@@ -352,16 +333,17 @@ mod tests {
     #[test]
     fn many_labellings_at_once_equal_one_at_a_time() {
         let x = points();
-        let many = silhouette_samples_many(&x, &[&LABELS, &OTHER, &[0; 10]]);
-        assert_eq!(many[0], silhouette_samples(&x, &LABELS));
-        assert_eq!(many[1], silhouette_samples(&x, &OTHER));
+        let (labels, other) = labellings();
+        let many = silhouette_samples_many(&x, &[labels.as_slice(), other.as_slice(), &[0; 10]]);
+        assert_eq!(many[0], silhouette_samples(&x, &labels));
+        assert_eq!(many[1], silhouette_samples(&x, &other));
         assert_eq!(many[2], vec![0.0; 10]);
     }
 
     #[test]
     fn silhouette_of_a_singleton_is_zero() {
         let x = points();
-        let mut l = LABELS;
+        let (mut l, _) = labellings();
         l[9] = 3;
         assert_eq!(silhouette_samples(&x, &l)[9], 0.0);
         assert_eq!(silhouette_score(&x, &[0; 10]), 0.0);
@@ -369,20 +351,28 @@ mod tests {
 
     #[test]
     fn davies_bouldin_and_calinski_harabasz_match_sklearn() {
+        let r = reference();
         let x = points();
-        assert_near(davies_bouldin(&x, &LABELS), SK_DB, TOL);
-        assert_near(calinski_harabasz(&x, &LABELS), SK_CH, TOL);
+        let (labels, _) = labellings();
+        assert_near(davies_bouldin(&x, &labels), r.f64("/davies_bouldin"), TOL);
+        assert_near(
+            calinski_harabasz(&x, &labels),
+            r.f64("/calinski_harabasz"),
+            TOL,
+        );
     }
 
     #[test]
     fn adjusted_rand_matches_sklearn() {
-        assert_near(adjusted_rand_index(&LABELS, &OTHER), SK_ARI, TOL);
+        let r = reference();
+        let (labels, other) = labellings();
+        assert_near(adjusted_rand_index(&labels, &other), r.f64("/ari"), TOL);
         // Renaming clusters does not matter.
-        let renamed: Vec<usize> = LABELS.iter().map(|l| (l + 1) % 3).collect();
-        assert_near(adjusted_rand_index(&LABELS, &renamed), 1.0, TOL);
+        let renamed: Vec<usize> = labels.iter().map(|l| (l + 1) % 3).collect();
+        assert_near(adjusted_rand_index(&labels, &renamed), 1.0, TOL);
         assert_near(
-            adjusted_rand_index(&[0, 0, 1, 1, 2, 2], &[0, 1, 0, 1, 0, 1]),
-            SK_ARI_2,
+            adjusted_rand_index(&r.usizes("/ari_2/a"), &r.usizes("/ari_2/b")),
+            r.f64("/ari_2/value"),
             TOL,
         );
         assert_near(adjusted_rand_index(&[0, 0, 0], &[1, 1, 1]), 1.0, TOL);

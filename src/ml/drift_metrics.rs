@@ -117,28 +117,32 @@ pub fn ks_statistic(a: &[f64], b: &[f64]) -> f64 {
 mod tests {
     use super::*;
 
-    // Reference sample: integers with ties, like the bundled table's columns.
-    const REF: [f64; 30] = [
-        25., 34., 45., 22., 29., 41., 36., 28., 52., 31., 39., 44., 27., 33., 48., 26., 37., 42.,
-        30., 35., 25., 34., 45., 50., 29., 38., 40., 31., 47., 33.,
-    ];
-    const CUR: [f64; 24] = [
-        30., 38., 49., 26., 33., 45., 40., 32., 56., 35., 43., 48., 31., 37., 52., 30., 41., 46.,
-        22., 22., 23., 21., 20., 60.,
-    ];
+    // Reference samples (integers with ties, like the bundled table's columns) and values:
+    // tests/reference/ml_drift_metrics.py (scipy.stats.ks_2samp; PSI by a numpy recipe).
+    fn reference() -> crate::test_fixtures::Reference {
+        crate::test_fixtures::Reference::load("ml_drift_metrics")
+    }
+
+    fn samples() -> (Vec<f64>, Vec<f64>) {
+        let r = reference();
+        (r.f64s("/ref"), r.f64s("/cur"))
+    }
 
     #[test]
     fn ks_matches_scipy() {
-        // scipy 1.17.1: scipy.stats.ks_2samp(REF, CUR).statistic = 0.175
+        let r = reference();
+        let (a, b) = samples();
+        // scipy.stats.ks_2samp(REF, CUR).statistic
         assert!(
-            (ks_statistic(&REF, &CUR) - 0.175).abs() < 1e-12,
+            (ks_statistic(&a, &b) - r.f64("/ks")).abs() < 1e-12,
             "{}",
-            ks_statistic(&REF, &CUR)
+            ks_statistic(&a, &b)
         );
-        // Shift with heavy ties: ks_2samp([1,1,2,2,3], [2,2,2,3,3]).statistic = 0.4
-        assert!((ks_statistic(&[1., 1., 2., 2., 3.], &[2., 2., 2., 3., 3.]) - 0.4).abs() < 1e-12);
+        // Shift with heavy ties.
+        let (ta, tb) = (r.f64s("/ks_ties/a"), r.f64s("/ks_ties/b"));
+        assert!((ks_statistic(&ta, &tb) - r.f64("/ks_ties/statistic")).abs() < 1e-12);
         // Symmetric.
-        assert_eq!(ks_statistic(&REF, &CUR), ks_statistic(&CUR, &REF));
+        assert_eq!(ks_statistic(&a, &b), ks_statistic(&b, &a));
     }
 
     #[test]
@@ -146,45 +150,42 @@ mod tests {
         // numpy: edges = np.unique(np.percentile(REF, [10,20,...,90])) (linear = type 7);
         // shares = np.bincount(np.searchsorted(edges, x, side="left"), minlength=len(edges)+1)/len(x);
         // psi = sum((c-r)*log(c/r)) with shares floored at 1e-4.
-        let edges = quantile_edges(&REF, 10);
-        let want_edges = [25.9, 28.8, 30.7, 33.0, 34.5, 37.4, 40.3, 44.2, 47.1];
-        assert_eq!(edges.len(), want_edges.len());
-        for (e, w) in edges.iter().zip(want_edges) {
-            assert!((e - w).abs() < 1e-9, "{edges:?}");
+        let r = reference();
+        let (a, b) = samples();
+        for bins in [10, 4] {
+            let edges = quantile_edges(&a, bins);
+            let want_edges = r.f64s(&format!("/edges_{bins}"));
+            assert_eq!(edges.len(), want_edges.len());
+            for (e, w) in edges.iter().zip(want_edges) {
+                assert!((e - w).abs() < 1e-9, "{edges:?}");
+            }
+            let want = r.f64(&format!("/psi_{bins}"));
+            assert!(
+                (psi(&a, &b, bins) - want).abs() < 1e-12,
+                "{}",
+                psi(&a, &b, bins)
+            );
         }
-        assert!(
-            (psi(&REF, &CUR, 10) - PSI_REF_CUR_10).abs() < 1e-12,
-            "{}",
-            psi(&REF, &CUR, 10)
-        );
-        assert!(
-            (psi(&REF, &CUR, 4) - PSI_REF_CUR_4).abs() < 1e-12,
-            "{}",
-            psi(&REF, &CUR, 4)
-        );
     }
-
-    // numpy 2.4.6 with the recipe in psi_matches_numpy_by_hand (edges for 4 bins: 29.25, 34.5, 41.75).
-    const PSI_REF_CUR_10: f64 = 0.658_662_730_729_840_9;
-    const PSI_REF_CUR_4: f64 = 0.021_618_313_038_590_322;
 
     #[test]
     fn psi_of_identical_samples_is_zero_and_floor_keeps_it_finite() {
-        assert!(psi(&REF, &REF, 10).abs() < 1e-15);
-        let far: Vec<f64> = REF.iter().map(|x| x + 1000.0).collect();
-        let p = psi(&REF, &far, 10);
+        let (a, _) = samples();
+        assert!(psi(&a, &a, 10).abs() < 1e-15);
+        let far: Vec<f64> = a.iter().map(|x| x + 1000.0).collect();
+        let p = psi(&a, &far, 10);
         assert!(p.is_finite() && p > 5.0, "{p}");
     }
 
     #[test]
     fn categorical_psi_matches_hand_computation() {
-        let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
-        let levels = s(&["N", "S", "E", "W"]);
-        let r = s(&["N", "N", "S", "S", "E", "E", "W", "W"]);
-        let c = s(&["N", "S", "E", "E", "E", "E", "W", "W"]);
-        // shares r = .25 each; c = .125 .125 .5 .25:
-        // 2·(−.125·ln .5) + .25·ln 2 = 0.25·ln2 + 0.25·ln2 = 0.5·ln 2
-        let want = 0.5 * std::f64::consts::LN_2;
-        assert!((psi_categorical(&r, &c, &levels) - want).abs() < 1e-12);
+        let r = reference();
+        let levels = r.strings("/categorical/levels");
+        let (a, b) = (r.strings("/categorical/ref"), r.strings("/categorical/cur"));
+        // shares a = .25 each; b = .125 .125 .5 .25:
+        // 2·(−.125·ln .5) + .25·ln 2 = 0.25·ln2 + 0.25·ln2 = 0.5·ln 2 (numpy agrees).
+        let want = r.f64("/categorical/psi");
+        assert!((want - 0.5 * std::f64::consts::LN_2).abs() < 1e-15);
+        assert!((psi_categorical(&a, &b, &levels) - want).abs() < 1e-12);
     }
 }

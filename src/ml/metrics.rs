@@ -81,26 +81,37 @@ impl FoldSummary {
 mod tests {
     use super::*;
 
-    // Reference values: scikit-learn 1.9.1 (numpy 2.4.6) on the same arrays:
-    // r2_score(y, p), sqrt(mean_squared_error(y, p)), mean_absolute_error(y, p).
-    const Y: [f64; 8] = [3.0, -0.5, 2.0, 7.0, 4.25, 10.5, 0.0, 5.5];
-    const P: [f64; 8] = [2.5, 0.0, 2.1, 7.8, 3.9, 9.0, 1.25, 6.0];
+    // Reference values: tests/reference/ml_metrics.py — scikit-learn r2_score(y, p),
+    // sqrt(mean_squared_error(y, p)), mean_absolute_error(y, p) on the arrays it stores.
+    fn reference() -> crate::test_fixtures::Reference {
+        crate::test_fixtures::Reference::load("ml_metrics")
+    }
 
     #[test]
     fn metrics_match_sklearn() {
-        assert!((r2(&Y, &P) - 0.9437264112072518).abs() < 1e-9);
-        assert!((rmse(&Y, &P) - 0.8166241485530538).abs() < 1e-9);
-        assert!((mae(&Y, &P) - 0.6875).abs() < 1e-9);
+        let r = reference();
+        let (y, p) = (r.f64s("/y"), r.f64s("/p"));
+        assert!((r2(&y, &p) - r.f64("/r2")).abs() < 1e-9);
+        assert!((rmse(&y, &p) - r.f64("/rmse")).abs() < 1e-9);
+        assert!((mae(&y, &p) - r.f64("/mae")).abs() < 1e-9);
     }
 
     #[test]
     fn r2_of_constant_truth_follows_sklearn() {
-        // sklearn: r2_score([2,2,2],[2,2,2]) == 1.0 and r2_score([2,2,2],[1,2,3]) == 0.0.
-        assert_eq!(r2(&[2.0; 3], &[2.0; 3]), 1.0);
-        assert_eq!(r2(&[2.0; 3], &[1.0, 2.0, 3.0]), 0.0);
+        // sklearn: r2_score([2,2,2],[2,2,2]) and r2_score([2,2,2],[1,2,3]).
+        let r = reference();
+        assert_eq!(
+            r2(&[2.0; 3], &[2.0; 3]),
+            r.f64("/r2_constant_truth_perfect")
+        );
+        assert_eq!(
+            r2(&[2.0; 3], &[1.0, 2.0, 3.0]),
+            r.f64("/r2_constant_truth_imperfect")
+        );
         // Predicting the mean scores exactly 0.
-        let m = stats::mean(&Y);
-        assert!(r2(&Y, &[m; 8]).abs() < 1e-12);
+        let y = r.f64s("/y");
+        let m = stats::mean(&y);
+        assert!(r2(&y, &vec![m; y.len()]).abs() < 1e-12);
     }
 
     #[test]

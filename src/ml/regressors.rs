@@ -439,37 +439,35 @@ mod tests {
         }
     }
 
-    // A fixed 8×3 problem. Reference: numpy 2.4.6 `np.linalg.lstsq(np.hstack([X, ones]), y)`
-    // gives coefficients [1.069689527621128, 0.6957886119701644, 0.8361682129646469] and
-    // intercept 1.5082696622400078.
+    // A fixed 8×3 problem and its references: tests/reference/ml_regressors.py
+    // (numpy `np.linalg.lstsq(np.hstack([X, ones]), y)` for OLS).
+    fn reference() -> crate::test_fixtures::Reference {
+        crate::test_fixtures::Reference::load("ml_regressors")
+    }
+
     fn problem() -> (Matrix, Vec<f64>) {
-        let rows = [
-            [1.0, 2.0, 0.5],
-            [2.0, 1.0, 1.5],
-            [3.0, 4.0, -1.0],
-            [4.0, 3.0, 2.0],
-            [5.0, 6.5, 0.0],
-            [6.0, 5.0, 1.0],
-            [7.0, 8.0, 3.0],
-            [8.0, 7.5, -2.0],
-        ];
-        let x = Matrix::new(8, 3, rows.iter().flatten().copied().collect());
-        (x, vec![4.0, 5.5, 7.0, 10.0, 11.5, 12.0, 17.0, 13.5])
+        let r = reference();
+        let rows = r.f64ss("/x");
+        let x = Matrix::new(rows.len(), 3, rows.iter().flatten().copied().collect());
+        (x, r.f64s("/y"))
     }
 
     #[test]
     fn ols_matches_numpy_lstsq() {
+        let r = reference();
         let (x, y) = problem();
         let f = fit(ModelKind::Ols, &x, &y, &opts(0.0)).unwrap();
         let l = f.linear().unwrap();
-        let want = [1.069689527621128, 0.6957886119701644, 0.8361682129646469];
-        for (c, w) in l.coef_raw().iter().zip(want) {
+        let want = r.f64s("/ols/coef");
+        let intercept = r.f64("/ols/intercept");
+        assert_eq!(l.coef_raw().len(), want.len());
+        for (c, w) in l.coef_raw().iter().zip(&want) {
             assert!((c - w).abs() < 1e-9, "{c} vs {w}");
         }
-        assert!((l.intercept_raw() - 1.5082696622400078).abs() < 1e-9);
+        assert!((l.intercept_raw() - intercept).abs() < 1e-9);
         // Predictions agree with the raw-unit equation.
         let p = f.predict(&x);
-        let manual = 1.5082696622400078 + want[0] * 4.0 + want[1] * 3.0 + want[2] * 2.0;
+        let manual = intercept + want[0] * 4.0 + want[1] * 3.0 + want[2] * 2.0;
         assert!((p[3] - manual).abs() < 1e-8);
     }
 
@@ -486,24 +484,19 @@ mod tests {
         }
     }
 
-    // Reference: numpy 2.4.6, Z and t standardised with ddof=1, w = solve(ZᵀZ + n·λ·I, Zᵀt)
-    // rescaled to raw units (sklearn 1.x `Ridge(alpha=n·λ)` on Z, t gives the same w).
+    // Reference: tests/reference/ml_regressors.py — numpy, Z and t standardised with ddof=1,
+    // w = solve(ZᵀZ + n·λ·I, Zᵀt) rescaled to raw units, cross-checked there against
+    // scikit-learn `Ridge(alpha=n·λ)` on Z, t.
     #[test]
     fn ridge_matches_the_closed_form() {
+        let r = reference();
         let (x, y) = problem();
-        let cases = [
-            (
-                0.1,
-                [0.929385610539855, 0.7240870012821035, 0.7362422081831158],
-                2.0712109915264767,
-            ),
-            (
-                1.0,
-                [0.5679456906729636, 0.5030732451877602, 0.32934732269237543],
-                4.974188556295538,
-            ),
-        ];
-        for (penalty, want, intercept) in cases {
+        let cases = r.get("/ridge").as_array().unwrap().len();
+        assert!(cases >= 2);
+        for i in 0..cases {
+            let penalty = r.f64(&format!("/ridge/{i}/penalty"));
+            let want = r.f64s(&format!("/ridge/{i}/coef"));
+            let intercept = r.f64(&format!("/ridge/{i}/intercept"));
             let f = fit(ModelKind::Ridge, &x, &y, &opts(penalty)).unwrap();
             let l = f.linear().unwrap();
             for (c, w) in l.coef_raw().iter().zip(want) {

@@ -7,6 +7,13 @@
 //! minority rows. Every column is interpolated, one-hot columns included (their synthetic values
 //! fall between 0 and 1; this is plain SMOTE, not SMOTE-NC).
 //!
+//! **Copies.** Neighbours are distinct points: minority rows with identical features count as
+//! one candidate, and a row's own copies are never its neighbours. On a table where most rows
+//! are copies, the k nearest *rows* would mostly be copies of the base (a segment of length
+//! zero), and SMOTE would degrade to random oversampling. Base rows are still every minority row,
+//! copies included, so a point with many copies seeds proportionally many synthetic rows. When
+//! the minority has a single distinct point, its synthetic rows are copies of it.
+//!
 //! Only the rows passed in `rows` are read, so calling it with a training fold's indices can
 //! never use a test-fold row. Base rows are taken in a seeded shuffled order, cycling, so each
 //! minority row seeds ⌊n_new / m⌋ or ⌈n_new / m⌉ synthetic points.
@@ -140,54 +147,20 @@ pub fn oversample(
     if m < 2 {
         return Err(SmoteError::TooFewMinority(m));
     }
-    let k = params.k.min(m - 1);
-
-    // Standardise with the given rows' statistics (all classes), for distances only.
-    let scale: Vec<(f64, f64)> = (0..width)
-        .map(|j| {
-            let col: Vec<f64> = rows.iter().map(|&r| x[r][j]).collect();
-            let sd = stats::sd(&col);
-            (
-                stats::mean(&col),
-                if sd > 0.0 && sd.is_finite() { sd } else { 1.0 },
-            )
-        })
-        .collect();
-    let z: Vec<Vec<f64>> = members
-        .iter()
-        .map(|&r| {
-            x[r].iter()
-                .zip(&scale)
-                .map(|(v, (c, s))| (v - c) / s)
-                .collect()
-        })
-        .collect();
-    let neighbours: Vec<Vec<usize>> = (0..m)
-        .map(|a| {
-            let mut d: Vec<(f64, usize)> = (0..m)
-                .filter(|&b| b != a)
-                .map(|b| {
-                    (
-                        z[a].iter()
-                            .zip(&z[b])
-                            .map(|(p, q)| (p - q) * (p - q))
-                            .sum::<f64>(),
-                        b,
-                    )
-                })
-                .collect();
-            d.sort_by(|p, q| p.0.total_cmp(&q.0).then(p.1.cmp(&q.1)));
-            d.into_iter().take(k).map(|(_, b)| b).collect()
-        })
-        .collect();
+    let near = distinct_neighbours(x, &members, rows, params.k);
 
     let mut order: Vec<usize> = (0..m).collect();
     order.shuffle(rng);
     for j in 0..target - m {
         let a = order[j % m];
-        let b = neighbours[a][rng.gen_range(0..k)];
+        let ra = members[a];
+        let candidates = &near.neighbours[near.point_of[a]];
+        let rb = if candidates.is_empty() {
+            ra
+        } else {
+            candidates[rng.gen_range(0..candidates.len())]
+        };
         let gap: f64 = rng.r#gen();
-        let (ra, rb) = (members[a], members[b]);
         let features = x[ra]
             .iter()
             .zip(&x[rb])
@@ -201,6 +174,111 @@ pub fn oversample(
         });
     }
     Ok(out)
+}
+
+/// The k nearest distinct neighbours of each distinct minority point (see the module notes).
+struct Neighbours {
+    /// For each member (by position in `members`), its distinct point.
+    point_of: Vec<usize>,
+    /// For each distinct point, the rows (first row of each neighbouring point) nearest first.
+    neighbours: Vec<Vec<usize>>,
+}
+
+/// Groups `members` into distinct points (identical feature rows; the first row stands for its
+/// point) and ranks, for each point, the other points by Euclidean distance on features
+/// standardised with the mean and sample sd of all `rows` (ties: the earlier point), keeping
+/// `min(k, points − 1)`.
+fn distinct_neighbours(x: &[Vec<f64>], members: &[usize], rows: &[usize], k: usize) -> Neighbours {
+    let width = members.first().map_or(0, |&r| x[r].len());
+    let mut firsts: Vec<usize> = Vec::new();
+    let mut point_of = Vec::with_capacity(members.len());
+    let mut seen: std::collections::HashMap<Vec<u64>, usize> = std::collections::HashMap::new();
+    for &r in members {
+        let key: Vec<u64> = x[r].iter().map(|v| (v + 0.0).to_bits()).collect();
+        let id = *seen.entry(key).or_insert_with(|| {
+            firsts.push(r);
+            firsts.len() - 1
+        });
+        point_of.push(id);
+    }
+    let scale: Vec<(f64, f64)> = (0..width)
+        .map(|j| {
+            let col: Vec<f64> = rows.iter().map(|&r| x[r][j]).collect();
+            let sd = stats::sd(&col);
+            (
+                stats::mean(&col),
+                if sd > 0.0 && sd.is_finite() { sd } else { 1.0 },
+            )
+        })
+        .collect();
+    let z: Vec<Vec<f64>> = firsts
+        .iter()
+        .map(|&r| {
+            x[r].iter()
+                .zip(&scale)
+                .map(|(v, (c, s))| (v - c) / s)
+                .collect()
+        })
+        .collect();
+    let p = firsts.len();
+    let k = k.min(p.saturating_sub(1));
+    let neighbours = (0..p)
+        .map(|a| {
+            let mut d: Vec<(f64, usize)> = (0..p)
+                .filter(|&b| b != a)
+                .map(|b| {
+                    (
+                        z[a].iter()
+                            .zip(&z[b])
+                            .map(|(u, v)| (u - v) * (u - v))
+                            .sum::<f64>(),
+                        b,
+                    )
+                })
+                .collect();
+            d.sort_by(|u, v| u.0.total_cmp(&v.0).then(u.1.cmp(&v.1)));
+            d.into_iter().take(k).map(|(_, b)| firsts[b]).collect()
+        })
+        .collect();
+    Neighbours {
+        point_of,
+        neighbours,
+    }
+}
+
+/// The neighbour sets [`oversample`] draws from, for inspection: for each distinct minority
+/// point among `rows` (identified by its first row), the rows standing for its `k` nearest
+/// distinct same-class points, nearest first. Row indices are into `x`.
+///
+/// ```
+/// use customer_intel::ml::smote::minority_neighbours;
+/// // Rows 0 and 1 are copies; rows 3, 5, 6 and 7 are the other class.
+/// let x: Vec<Vec<f64>> = [0.0, 0.0, 1.0, 5.0, 3.0, 6.0, 7.0, 8.0].iter().map(|&v| vec![v]).collect();
+/// let y = vec![true, true, true, false, true, false, false, false];
+/// let n = minority_neighbours(&x, &y, &(0..8).collect::<Vec<_>>(), 1);
+/// assert_eq!(n, vec![(0, vec![2]), (2, vec![0]), (4, vec![2])]);
+/// ```
+pub fn minority_neighbours(
+    x: &[Vec<f64>],
+    labels: &[bool],
+    rows: &[usize],
+    k: usize,
+) -> Vec<(usize, Vec<usize>)> {
+    let pos = rows.iter().filter(|&&r| labels[r]).count();
+    let minority = pos <= rows.len() - pos;
+    let members: Vec<usize> = rows
+        .iter()
+        .copied()
+        .filter(|&r| labels[r] == minority)
+        .collect();
+    let near = distinct_neighbours(x, &members, rows, k);
+    let mut firsts: Vec<usize> = Vec::new();
+    for (i, &p) in near.point_of.iter().enumerate() {
+        if p == firsts.len() {
+            firsts.push(members[i]);
+        }
+    }
+    firsts.into_iter().zip(near.neighbours).collect()
 }
 
 #[cfg(test)]

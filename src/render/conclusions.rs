@@ -9,14 +9,18 @@ use serde::Serialize;
 
 use super::format::{num, pct};
 use super::scorecard::{self, Scorecard};
+use crate::analysis::segmentation::null::NULL_PERCENTILE_TAIL;
 use crate::findings::Findings;
 use crate::ml::cv::Scheme;
-use crate::targets::{serde_name, words};
+use crate::targets::{BaselineKind, Verdict, serde_name, words};
 
 /// Share of duplicate rows from which duplicates are called out.
 pub const DUPLICATE_SHARE: f64 = 0.10;
 /// Fewer distinct rows than this makes every estimate fragile.
 pub const SMALL_SAMPLE: usize = 100;
+/// Share of variance on the first principal axis from which the clustered table is called
+/// essentially one-dimensional.
+pub const ONE_DIMENSIONAL_SHARE: f64 = 0.90;
 
 /// What kind of statement a conclusion is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -57,30 +61,69 @@ pub fn derive(f: &Findings) -> Vec<Conclusion> {
     small_sample(f, &mut out);
     sparse_levels(f, &mut out);
     targets(&card, &mut out);
+    spend_one_column(f, &mut out);
+    label_is_a_threshold(f, &mut out);
+    segments_vs_null(f, &mut out);
     multicollinearity(f, &mut out);
     model_choice(f, &mut out);
     out.sort_by_key(|c| c.kind);
     out
 }
 
-/// One conclusion per measured success target: supported when met honestly, not supported
-/// otherwise; a naive score that meets a target the honest one misses is called out.
+/// One conclusion per measured success target, judged in two steps: supported when met honestly
+/// *and* its baseline misses (informative), not supported when missed; a target met only as well
+/// as its baseline is a caveat, not a finding. A naive score that meets a target the honest one
+/// misses is called out.
 fn targets(card: &Scorecard, out: &mut Vec<Conclusion>) {
     for t in &card.targets {
         let Some(h) = &t.honest else { continue };
         let naive_only = t.naive.as_ref().is_some_and(|n| n.met) && !h.met;
-        let text = if h.met {
+        let baseline = t.baseline.as_ref().map(|b| {
             format!(
-                "{} — yes, within the target ({}): {} reaches {} {} ({}).",
+                "{} ({}{} {}, {})",
+                b.subject,
+                if b.kind == BaselineKind::NullTables {
+                    "mean "
+                } else {
+                    ""
+                },
+                t.metric,
+                num(b.value, Some(3)),
+                b.scheme
+            )
+        });
+        let text = match t.verdict {
+            Verdict::MetInformative => format!(
+                "{} — yes, within the target ({}): {} reaches {} {} ({}), and the simplest competitor misses it: {}.",
+                t.question,
+                t.goal,
+                h.subject,
+                t.metric,
+                num(h.value, Some(3)),
+                h.scheme,
+                baseline.unwrap_or_default()
+            ),
+            Verdict::MetUninformative => format!(
+                "{} — the target ({}) is met, {} reaching {} {} ({}), but {}: {}. The number is true; it does not show that the model found more than that.",
+                t.question,
+                t.goal,
+                h.subject,
+                t.metric,
+                num(h.value, Some(3)),
+                h.scheme,
+                t.verdict_text.trim_start_matches("met, but "),
+                baseline.unwrap_or_default()
+            ),
+            Verdict::MetUnjudged => format!(
+                "{} — yes, within the target ({}): {} reaches {} {} ({}); no baseline could be measured, so whether a trivial rule does as well is unknown.",
                 t.question,
                 t.goal,
                 h.subject,
                 t.metric,
                 num(h.value, Some(3)),
                 h.scheme
-            )
-        } else {
-            format!(
+            ),
+            _ => format!(
                 "{} — not to the standard asked ({}): the best honest result is {} {} ({}, {}).{}",
                 t.question,
                 t.goal,
@@ -93,23 +136,205 @@ fn targets(card: &Scorecard, out: &mut Vec<Conclusion>) {
                 } else {
                     ""
                 }
-            )
+            ),
         };
         out.push(Conclusion {
             id: t.area,
-            kind: if h.met {
-                Kind::Supported
-            } else {
-                Kind::NotSupported
+            kind: match t.verdict {
+                Verdict::MetInformative | Verdict::MetUnjudged => Kind::Supported,
+                Verdict::MetUninformative => Kind::Caveat,
+                _ => Kind::NotSupported,
             },
             rule: format!(
-                "{} target {} on the honest measurement",
-                t.area,
-                if h.met { "met" } else { "missed" }
+                "{} target on the honest measurement: {}",
+                t.area, t.verdict_text
             ),
             text,
         });
     }
+}
+
+/// Spend: names the best single column and how close it comes to the headline.
+fn spend_one_column(f: &Findings, out: &mut Vec<Conclusion>) {
+    let b = &f.regression.baselines;
+    let (Some(h), Some(i)) = (&b.headline, b.best_single_any) else {
+        return;
+    };
+    let c = &b.single_column[i];
+    if !c.meets {
+        return;
+    }
+    let behavioural = f
+        .regression
+        .success
+        .iter()
+        .find(|s| s.feature_set != h.feature_set);
+    out.push(Conclusion {
+        id: "spend_one_column",
+        kind: Kind::Caveat,
+        rule: "one numeric column alone meets the spend target under group-aware CV".into(),
+        text: format!(
+            "Spend on this table is essentially one column away: OLS on `{}` alone reaches R² {} ± {} (n = {} folds), against {} on the {} set (the headline, R² {}){}. \
+             The multi-column models add {} of R² at most; what they add is the spread between columns that are all near-copies of one factor.",
+            c.column,
+            num(c.r2.mean, Some(3)),
+            num(c.r2.sd, Some(3)),
+            c.r2.n,
+            words(&serde_name(&h.model)),
+            serde_name(&h.feature_set),
+            num(h.r2.mean, Some(3)),
+            behavioural
+                .map(|s| format!(
+                    " and {} on the {} set (R² {})",
+                    words(&serde_name(&s.model)),
+                    serde_name(&s.feature_set),
+                    num(s.r2, Some(3))
+                ))
+                .unwrap_or_default(),
+            num(
+                behavioural.map_or(h.r2.mean, |s| s.r2.max(h.r2.mean)) - c.r2.mean,
+                Some(3)
+            )
+        ),
+    });
+}
+
+/// Growth potential: when one column's threshold reproduces the label on (almost) every row, say
+/// what the label is on this table.
+fn label_is_a_threshold(f: &Findings, out: &mut Vec<Conclusion>) {
+    let b = &f.classification.baselines;
+    if b.label_is_threshold_of.is_empty() {
+        return;
+    }
+    let rules: Vec<String> = b
+        .label_is_threshold_of
+        .iter()
+        .filter_map(|&i| b.rules.get(i))
+        .map(|r| {
+            format!(
+                "`{} {} {}`{} ({} of {} rows misclassified)",
+                r.column,
+                if r.whole_table.positive_below {
+                    "≤"
+                } else {
+                    ">"
+                },
+                num(r.whole_table.below_max, None),
+                if r.unit.is_empty() {
+                    String::new()
+                } else {
+                    format!(" {}", r.unit)
+                },
+                r.misclassified,
+                r.rows
+            )
+        })
+        .collect();
+    let exact = b
+        .label_is_threshold_of
+        .iter()
+        .all(|&i| b.rules.get(i).is_some_and(|r| r.misclassified == 0));
+    out.push(Conclusion {
+        id: "label_is_a_threshold",
+        kind: Kind::Caveat,
+        rule: format!(
+            "a one-split rule on one honest column misclassifies at most {} of the rows on the whole table",
+            pct(b.almost_share, 0)
+        ),
+        text: format!(
+            "On this table the growth-potential label is {}a threshold of one column: it equals {}. \
+             \"Growth potential\" here means {}; a classifier that meets the target may only have found that cut, \
+             so its F1 and ROC-AUC measure how well it places one threshold, not how well it reads customers.",
+            if exact { "" } else { "almost " },
+            rules.join(" and "),
+            b.label_is_threshold_of
+                .iter()
+                .filter_map(|&i| b.rules.get(i))
+                .map(|r| format!(
+                    "{} {}",
+                    if r.whole_table.positive_below { "low" } else { "high" },
+                    r.column.replace('_', " ")
+                ))
+                .collect::<Vec<_>>()
+                .join(" and ")
+        ),
+    });
+}
+
+/// Segments: the null reference, the effective dimensionality and what the k rules say.
+fn segments_vs_null(f: &Findings, out: &mut Vec<Conclusion>) {
+    let s = &f.segmentation;
+    let Some(nr) = &s.null else { return };
+    let Some(at) = &nr.at_chosen else { return };
+    if nr.pc1_share >= ONE_DIMENSIONAL_SHARE {
+        out.push(Conclusion {
+            id: "one_dimensional",
+            kind: Kind::Caveat,
+            rule: format!(
+                "the first principal axis holds ≥ {} of the clustered features' variance",
+                pct(ONE_DIMENSIONAL_SHARE, 0)
+            ),
+            text: format!(
+                "The clustered table is essentially one-dimensional: the first principal axis holds {} of the variance of the {} standardised features (distinct rows). \
+                 Segments on it are slices of one axis, not groups that differ in kind; the k = {} personas are a cut along that axis.",
+                pct(nr.pc1_share, 1),
+                s.features.len(),
+                s.chosen_k
+            ),
+        });
+    }
+    let mixture_k = s.mixture.as_ref().and_then(|m| m.bic_best_k);
+    let rules = format!(
+        "the k rules: distinct-row silhouette {}, inertia elbow {}, Gaussian-mixture BIC {}, gap statistic {}",
+        s.chosen_k,
+        s.knee_k.map_or("none".into(), |k| k.to_string()),
+        mixture_k.map_or("none".into(), |k| k.to_string()),
+        nr.gap_k.map_or("none in range".into(), |k| if k == 1 {
+            "1 (no cluster structure)".to_string()
+        } else {
+            k.to_string()
+        })
+    );
+    let beats = at.observed_percentile >= 1.0 - NULL_PERCENTILE_TAIL;
+    out.push(Conclusion {
+        id: "segments_vs_null",
+        kind: if beats && !nr.null_reaches_target {
+            Kind::Supported
+        } else {
+            Kind::Caveat
+        },
+        rule: format!(
+            "observed silhouette at the chosen k against {} structureless tables: above their {} percentile or not",
+            nr.tables,
+            pct(1.0 - NULL_PERCENTILE_TAIL, 0)
+        ),
+        text: format!(
+            "{} At k = {} the observed distinct-row silhouette {} sits above {} of {} structureless tables with the same spread (their mean {}, 90% range {}–{}; {} of them exceed the {} target). {}",
+            if beats {
+                "The segments are more separated than structureless data with the same spread."
+            } else {
+                "The segments are no more separated than structureless data with the same spread: the silhouette measures the table's shape, not clusters."
+            },
+            s.chosen_k,
+            num(at.observed_silhouette, Some(3)),
+            pct(at.observed_percentile, 0),
+            nr.tables,
+            num(at.null_mean, Some(3)),
+            num(at.null_p05, Some(3)),
+            num(at.null_p95, Some(3)),
+            pct(at.null_share_meeting_target, 0),
+            num(s.silhouette_target, Some(2)),
+            {
+                let ks = [Some(s.chosen_k), s.knee_k, mixture_k, nr.gap_k];
+                let agree = ks.iter().all(|k| *k == Some(s.chosen_k));
+                if agree {
+                    format!("All k rules agree ({rules}).")
+                } else {
+                    format!("The k rules disagree — {rules} — so the number of segments is not a property of the data.")
+                }
+            }
+        ),
+    });
 }
 
 fn multicollinearity(f: &Findings, out: &mut Vec<Conclusion>) {

@@ -99,6 +99,8 @@ pub struct View<'a> {
     pub provenance: ProvenanceView,
     /// Crates and versions of the build.
     pub architecture: Architecture,
+    /// The analyses that did not run on this table, with the reason in words.
+    pub not_run: Vec<crate::analysis::NotRun>,
 }
 
 impl<'a> View<'a> {
@@ -136,6 +138,7 @@ impl<'a> View<'a> {
                 version: env!("CARGO_PKG_VERSION"),
                 crates: crate_versions(),
             },
+            not_run: crate::analysis::not_run(findings),
         }
     }
 }

@@ -98,9 +98,8 @@ impl App {
         let mut roles = settings.roles.clone();
         roles.target_optional = true;
         let card = model_card(&models, models_dir);
-        let config = serde_json::to_string(&card)
-            .expect("the card serialises")
-            .replace("</", "<\\/");
+        // `Value`'s Display is its compact JSON; "</" is escaped so the page's script stays whole.
+        let config = card.to_string().replace("</", "<\\/");
         let page = DASHBOARD.replace("/*CONFIG*/null", &config);
         Ok(App {
             models,

@@ -1,7 +1,12 @@
 //! Fixtures shared by the integration tests (each test file includes this with `mod common;`
 //! and uses what it needs): the bundled table and the tolerance checks of the reference
-//! comparisons. The library's unit tests have the same helpers in `src/test_fixtures.rs`.
+//! comparisons, and the committed reference values (`reference`, shared with the unit tests).
+//! The library's unit tests have the same helpers in `src/test_fixtures.rs`.
 #![allow(dead_code)]
+
+mod reference;
+#[allow(unused_imports)] // each test file uses a different part
+pub use reference::{Reference, input_hash, reference_dir, repo_root};
 
 use std::path::{Path, PathBuf};
 

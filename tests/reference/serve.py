@@ -1,23 +1,25 @@
 """Reference values for tests/serve.rs: PSI and KS of a shifted batch against the bundled table.
 
 The batch is the bundled table with age + 10 on every even data row (0-based) and every odd row
-moved to region 'East'. PSI: bins cut at numpy's linear (type-7) percentiles 10..90 of the
+moved to region 'East', and annual_income + 5000 on every third data row
+(0, 3, 6, ...). PSI: bins cut at numpy's linear (type-7) percentiles 10..90 of the
 training column, repeated edges dropped, x in bin searchsorted(edges, x, side='left'), shares
 floored at 1e-4, PSI = sum((c - r) * ln(c / r)). KS: scipy.stats.ks_2samp(...).statistic.
-Run: python tests/reference/serve.py > tests/reference/serve.json
+Regenerate: bash tests/reference/regenerate.sh serve
 """
-import json
-import sys
-
 import numpy as np
 import pandas as pd
 from scipy import stats
 
-train = pd.read_csv("data/customer_purchasing_behaviors.csv")
+from _common import DATA, path, write
+
+train = pd.read_csv(path(DATA))
 batch = train.copy()
 even = np.arange(len(batch)) % 2 == 0
 batch.loc[even, "age"] = batch.loc[even, "age"] + 10
 batch.loc[~even, "region"] = "East"
+third = np.arange(len(batch)) % 3 == 0
+batch.loc[third, "annual_income"] = batch.loc[third, "annual_income"] + 5000
 
 
 def shares(x, edges):
@@ -44,6 +46,4 @@ levels = ["North", "South", "East", "West"]
 r = np.array([(train["region"] == l).mean() for l in levels])
 c = np.array([(batch["region"] == l).mean() for l in levels])
 out["region_psi"] = psi(r, c)
-out["versions"] = {"numpy": np.__version__, "scipy": __import__("scipy").__version__, "pandas": pd.__version__}
-json.dump(out, sys.stdout, indent=2)
-print()
+write("serve", "tests/serve.rs", out, inputs=[DATA])

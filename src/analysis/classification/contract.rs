@@ -8,7 +8,7 @@ use crate::bounds;
 use crate::findings::Findings;
 use crate::plot::Figure;
 use crate::settings::{Settings, SettingsError};
-use crate::targets::{Measure, Target, serde_name, words};
+use crate::targets::{Baseline, BaselineKind, Measure, Target, Verdict, serde_name, words};
 
 /// Growth-potential classification on the honest features, SMOTE inside training folds.
 pub struct Classification;
@@ -34,6 +34,9 @@ impl Analysis for Classification {
     }
     fn findings_json(&self, findings: &Findings) -> serde_json::Value {
         json_of(&findings.classification)
+    }
+    fn not_run(&self, findings: &Findings) -> Option<String> {
+        findings.classification.error.clone()
     }
 }
 
@@ -104,6 +107,9 @@ fn target(findings: &Findings) -> Target {
         second_metric: Some("precision"),
         honest: None,
         naive: None,
+        baseline: None,
+        verdict: Verdict::NotMeasured,
+        verdict_text: "",
     };
     let Some(best) = &f.best else { return t };
     let subject = format!(
@@ -123,6 +129,29 @@ fn target(findings: &Findings) -> Target {
             met: meets(s, check.f1, check.precision),
         });
     }
+    t.baseline = f
+        .baselines
+        .best
+        .and_then(|i| f.baselines.rules.get(i))
+        .map(|r| Baseline {
+            kind: BaselineKind::OneSplit,
+            subject: format!(
+                "one split: {} {} {}",
+                r.column,
+                if r.whole_table.positive_below {
+                    "≤"
+                } else {
+                    ">"
+                },
+                crate::render::format::num(r.whole_table.below_max, None)
+            ),
+            scheme: format!("{}, n = {} repeats", f.baselines.scheme, r.f1.n),
+            value: r.f1.mean,
+            spread: Some(r.f1.sd),
+            n: r.f1.n,
+            second: Some(r.precision.mean),
+            meets: r.meets,
+        });
     let naive = f.results.iter().find(|r| {
         r.model == best.model
             && r.smote == best.smote

@@ -9,7 +9,7 @@ use crate::ml::cv::Scheme;
 use crate::settings::Settings;
 use crate::stats;
 
-/// A score summarised over repeats: mean, sample sd (0 for one value) and count. Same shape as
+/// A score summarised over test folds × repeats: mean, sample sd (0 for one value) and count. Same shape as
 /// the regression's fold summary, kept here until the shared metrics module lands.
 #[derive(Debug, Clone, Copy, PartialEq, Default, Serialize)]
 pub struct Spread {
@@ -91,18 +91,18 @@ impl Default for Protocol {
     }
 }
 
-/// Metrics at one thresholding rule, from pooled out-of-fold predictions.
+/// Metrics at one thresholding rule, per test fold.
 #[derive(Debug, Clone, PartialEq, Default, Serialize)]
 pub struct ThresholdMetrics {
-    /// Precision over repeats.
+    /// Precision over the test folds of all repeats.
     pub precision: Spread,
-    /// Recall over repeats.
+    /// Recall over the test folds of all repeats.
     pub recall: Spread,
-    /// F1 over repeats.
+    /// F1 over the test folds of all repeats.
     pub f1: Spread,
-    /// Accuracy over repeats.
+    /// Accuracy over the test folds of all repeats.
     pub accuracy: Spread,
-    /// Confusion matrix summed over repeats (every row counted once per repeat).
+    /// Confusion matrix summed over folds and repeats (every row counted once per repeat).
     pub confusion: Confusion,
 }
 
@@ -138,9 +138,9 @@ pub struct ConfigResult {
     /// Folds (of folds × repeats) whose training rows allowed a threshold with precision ≥ the
     /// floor; the others fell back to the F1-maximising threshold.
     pub constraint_met_folds: usize,
-    /// ROC-AUC over repeats (pooled out-of-fold probabilities of each repeat).
+    /// ROC-AUC over the test folds of all repeats.
     pub roc_auc: Spread,
-    /// PR-AUC as average precision, over repeats.
+    /// PR-AUC as average precision, over the test folds of all repeats.
     pub average_precision: Spread,
 }
 
@@ -268,4 +268,6 @@ pub struct ClassificationFindings {
     pub leak_inflation: Vec<LeakInflation>,
     /// Out-of-fold ROC and PR curves of the honest models, default scheme, first repeat.
     pub curves: Vec<CurveSet>,
+    /// The best one-split rule of each honest numeric feature: the target's baseline.
+    pub baselines: super::baselines::ClassificationBaselines,
 }

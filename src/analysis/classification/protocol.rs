@@ -110,6 +110,8 @@ pub struct RepeatRun {
     pub threshold: Vec<f64>,
     /// Each fold's threshold choice, as made on its training rows.
     pub choices: Vec<ThresholdChoice>,
+    /// Each fold's test rows (row indices), in fold order.
+    pub folds: Vec<Vec<usize>>,
 }
 
 /// Cross-validates one configuration on a design, keeping out-of-fold probabilities.
@@ -162,6 +164,7 @@ pub fn cross_validate(
             oof: vec![f64::NAN; n],
             threshold: vec![f64::NAN; n],
             choices: Vec::new(),
+            folds: folds.iter().map(|f| f.test.clone()).collect(),
         };
         for (f, fold) in folds.iter().enumerate() {
             let train_labels: Vec<bool> = fold.train.iter().map(|&i| labels[i]).collect();
@@ -324,26 +327,57 @@ pub(super) fn with_training_rows<R>(
     f(&xt, &yt)
 }
 
+/// A score computed on every test fold of every repeat, summarised as mean ± sample sd over
+/// those folds × repeats values (`n` = folds × repeats; NaN scores, such as ROC-AUC on a fold
+/// with one class, are dropped and not counted).
+fn per_fold(runs: &[RepeatRun], score: impl Fn(&RepeatRun, &[usize]) -> f64) -> Spread {
+    let v: Vec<f64> = runs
+        .iter()
+        .flat_map(|run| {
+            run.folds
+                .iter()
+                .map(|fold| score(run, fold))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    Spread::of(&v)
+}
+
 fn threshold_metrics(
     labels: &[bool],
     runs: &[RepeatRun],
     predicted: impl Fn(&RepeatRun, usize) -> bool,
 ) -> ThresholdMetrics {
-    let conf: Vec<Confusion> = runs
-        .iter()
-        .map(|run| {
-            let p: Vec<bool> = (0..labels.len()).map(|i| predicted(run, i)).collect();
-            Confusion::from_predictions(labels, &p)
-        })
-        .collect();
-    let of = |f: fn(&Confusion) -> f64| Spread::of(&conf.iter().map(f).collect::<Vec<_>>());
+    let fold_confusion = |run: &RepeatRun, fold: &[usize]| {
+        let y: Vec<bool> = fold.iter().map(|&i| labels[i]).collect();
+        let p: Vec<bool> = fold.iter().map(|&i| predicted(run, i)).collect();
+        Confusion::from_predictions(&y, &p)
+    };
+    let of = |f: fn(&Confusion) -> f64| per_fold(runs, |run, fold| f(&fold_confusion(run, fold)));
     ThresholdMetrics {
         precision: of(Confusion::precision),
         recall: of(Confusion::recall),
         f1: of(Confusion::f1),
         accuracy: of(Confusion::accuracy),
-        confusion: conf.iter().fold(Confusion::default(), |a, &c| a.plus(c)),
+        confusion: runs
+            .iter()
+            .flat_map(|run| run.folds.iter().map(move |fold| (run, fold)))
+            .fold(Confusion::default(), |a, (run, fold)| {
+                a.plus(fold_confusion(run, fold))
+            }),
     }
+}
+
+/// ROC-AUC or average precision of one test fold's out-of-fold scores.
+fn fold_ranking(
+    labels: &[bool],
+    run: &RepeatRun,
+    fold: &[usize],
+    metric: fn(&[bool], &[f64]) -> f64,
+) -> f64 {
+    let y: Vec<bool> = fold.iter().map(|&i| labels[i]).collect();
+    let s: Vec<f64> = fold.iter().map(|&i| run.oof[i]).collect();
+    metric(&y, &s)
 }
 
 /// Summarises the out-of-fold runs of one configuration.
@@ -379,18 +413,12 @@ pub(super) fn summarise(
             .flat_map(|r| &r.choices)
             .filter(|c| c.constraint_met)
             .count(),
-        roc_auc: Spread::of(
-            &runs
-                .iter()
-                .map(|r| class_metrics::roc_auc(labels, &r.oof))
-                .collect::<Vec<_>>(),
-        ),
-        average_precision: Spread::of(
-            &runs
-                .iter()
-                .map(|r| class_metrics::average_precision(labels, &r.oof))
-                .collect::<Vec<_>>(),
-        ),
+        roc_auc: per_fold(runs, |run, fold| {
+            fold_ranking(labels, run, fold, class_metrics::roc_auc)
+        }),
+        average_precision: per_fold(runs, |run, fold| {
+            fold_ranking(labels, run, fold, class_metrics::average_precision)
+        }),
     }
 }
 
@@ -413,7 +441,7 @@ pub fn evaluate(
 
 /// Group-aware cross-validated F1 of one honest model at the training-fold-chosen threshold
 /// (stratified group k-fold, `settings.folds` × repeats, SMOTE inside training folds if asked):
-/// mean and sd over repeats. The entry point for robustness sweeps.
+/// mean and sd over the folds × repeats test folds. The entry point for robustness sweeps.
 ///
 /// ```
 /// use customer_intel::analysis::classification::{cv_f1, ClassifierKind};
@@ -422,7 +450,7 @@ pub fn evaluate(
 /// let mut s = Settings::default();
 /// s.classification.repeats = Some(1);
 /// let f1 = cv_f1(&ds, &s, ClassifierKind::Logistic, false).unwrap();
-/// assert!(f1.mean >= 0.0 && f1.mean <= 1.0 && f1.n == 1);
+/// assert!(f1.mean >= 0.0 && f1.mean <= 1.0 && f1.n == 5); // 5 folds × 1 repeat
 /// ```
 pub fn cv_f1(
     ds: &Dataset,
@@ -471,8 +499,9 @@ pub(super) fn describe(settings: &Settings, rows: usize) -> Protocol {
         default_scheme_description: DEFAULT_SCHEME.describe(settings.folds),
         naive_scheme: NAIVE_SCHEME,
         naive_scheme_description: NAIVE_SCHEME.describe(settings.folds),
-        aggregation: "each repeat's out-of-fold probabilities are pooled over its folds and scored once; \
-                      scores are the mean and sample sd over repeats; confusion matrices are summed over repeats"
+        aggregation: "every score is computed on each test fold of each repeat and reported as the mean and \
+                      sample sd over those folds x repeats values (n beside every sd); confusion matrices are summed \
+                      over folds and repeats (every row counted once per repeat)"
             .into(),
         threshold_rule: format!(
             "per outer fold, the threshold maximising F1 subject to precision >= {} on out-of-fold scores of the \
@@ -488,7 +517,9 @@ pub(super) fn describe(settings: &Settings, rows: usize) -> Protocol {
         best_rule: BEST_RULE.into(),
         smote_rule: format!(
             "inside every training fold (outer and inner) only: minority grown to {} x the majority count with \
-             k = {} nearest same-class neighbours on standardised features",
+             k = {} nearest same-class neighbours on standardised features; neighbours are distinct points (copies \
+             of a row count once and are never a row's own neighbours), base rows are every minority row, copies \
+             included",
             cs.smote.ratio, cs.smote.k
         ),
         settings: cs.clone(),

@@ -137,9 +137,13 @@ fn bundled_data_findings_are_complete_and_deterministic() {
     settings.classification.repeats = Some(1);
     let f = run(&ds, &settings);
     assert_eq!(f.error, None);
-    // 90 of 238 rows labelled (pandas rank/quantile reference in the features tests' spirit:
-    // computed with pandas 2.x on the bundled CSV).
-    assert_eq!((f.label.positives, f.label.rows), (90, 238));
+    // Rows labelled: pandas average ranks and numpy's type-7 quantile of the composite
+    // (tests/reference/analysis_classification_tests.py on the bundled CSV).
+    let r = crate::test_fixtures::Reference::load("analysis_classification_tests");
+    assert_eq!(
+        (f.label.positives, f.label.rows),
+        (r.usize("/positives"), r.usize("/rows"))
+    );
     assert_eq!(f.results.len(), 15);
     assert_eq!(f.curves.len(), 6);
     for r in &f.results {

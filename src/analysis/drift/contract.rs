@@ -31,4 +31,7 @@ impl Analysis for Drift {
     fn findings_json(&self, findings: &Findings) -> serde_json::Value {
         json_of(&findings.drift)
     }
+    fn not_run(&self, findings: &Findings) -> Option<String> {
+        findings.drift.skipped.clone()
+    }
 }

@@ -59,9 +59,11 @@ impl Ramp {
     }
 }
 
-/// The population shift schedule, in terms of the generator's [`SynthSpec`] knobs.
+/// The population shift schedule, in terms of the generator's [`SynthSpec`] knobs. In a
+/// settings file every key may be omitted, also inside a ramp table: an omitted key takes that
+/// knob's default (`[drift.scenario.spend_income_slope]` with only `end` keeps onset 7).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
+#[serde(from = "ScenarioInput")]
 pub struct DriftScenario {
     /// Multiplier on income (reference: 1): the income mix moves up. Default: from batch 4 to 1.35.
     pub income_scale: Ramp,
@@ -75,6 +77,51 @@ pub struct DriftScenario {
     /// Category weights at the last batch, in the roles' level order (reference: the analysed
     /// table's shares). Default: the third level triples its weight.
     pub region_mix_end: Vec<f64>,
+}
+
+/// A ramp as written in a settings file: either key may be omitted.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RampInput {
+    onset: Option<usize>,
+    end: Option<f64>,
+}
+
+impl RampInput {
+    fn or(self, default: Ramp) -> Ramp {
+        Ramp {
+            onset: self.onset.unwrap_or(default.onset),
+            end: self.end.unwrap_or(default.end),
+        }
+    }
+}
+
+/// [`DriftScenario`] as written in a settings file, every key optional.
+#[derive(Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
+struct ScenarioInput {
+    income_scale: Option<RampInput>,
+    spend_income_slope: Option<RampInput>,
+    young_share: Option<RampInput>,
+    region_onset: Option<usize>,
+    region_mix_end: Option<Vec<f64>>,
+}
+
+impl From<ScenarioInput> for DriftScenario {
+    fn from(i: ScenarioInput) -> Self {
+        let d = DriftScenario::default();
+        let ramp = |r: Option<RampInput>, default: Ramp| match r {
+            Some(r) => r.or(default),
+            None => default,
+        };
+        DriftScenario {
+            income_scale: ramp(i.income_scale, d.income_scale),
+            spend_income_slope: ramp(i.spend_income_slope, d.spend_income_slope),
+            young_share: ramp(i.young_share, d.young_share),
+            region_onset: i.region_onset.unwrap_or(d.region_onset),
+            region_mix_end: i.region_mix_end.unwrap_or(d.region_mix_end),
+        }
+    }
 }
 
 impl Default for DriftScenario {
@@ -113,6 +160,13 @@ pub struct DriftSettings {
     pub train_window: usize,
     /// The shift schedule.
     pub scenario: DriftScenario,
+    /// Independent simulations (seeded replicates of the whole year, each with its own
+    /// reference period and batches) the policy comparison and the PSI null band are computed
+    /// over. Default 30; the first replicate is the trajectory shown batch by batch.
+    pub seeds: usize,
+    /// Share of replicates a policy must have the lowest pooled RMSE in to be named the winner.
+    /// Default 0.8.
+    pub winner_share: f64,
 }
 
 impl Default for DriftSettings {
@@ -126,6 +180,8 @@ impl Default for DriftSettings {
             rmse_alarm: 1.5,
             train_window: 2,
             scenario: DriftScenario::default(),
+            seeds: 30,
+            winner_share: 0.8,
         }
     }
 }
@@ -147,17 +203,20 @@ impl DriftSettings {
         bounds::open_closed("drift.psi_alarm", self.psi_alarm, 0.0, 10.0)?;
         bounds::open_closed("drift.rmse_alarm", self.rmse_alarm, 0.0, 100.0)?;
         bounds::count("drift.train_window", self.train_window, 1, self.batches)?;
+        bounds::count("drift.seeds", self.seeds, 1, 1000)?;
+        bounds::open_closed("drift.winner_share", self.winner_share, 0.5, 1.0)?;
         let sc = &self.scenario;
         for (key, ramp) in [
             ("income_scale", &sc.income_scale),
             ("spend_income_slope", &sc.spend_income_slope),
             ("young_share", &sc.young_share),
         ] {
+            // An onset after the last batch is allowed: the knob then never moves.
             bounds::count(
                 &format!("drift.scenario.{key}.onset"),
                 ramp.onset,
                 0,
-                self.batches,
+                10_000,
             )?;
         }
         bounds::open_closed(
@@ -350,14 +409,17 @@ pub struct PolicyOutcome {
 }
 
 /// How the simulation was set up and calibrated.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize)]
 pub struct DriftSetup {
     /// The settings used.
     pub settings: DriftSettings,
     /// The monitored model.
     pub model: String,
-    /// The model's input columns (numeric features; the category enters one-hot, first level dropped).
+    /// The model's numeric input columns (the category enters too: see `model_inputs`).
     pub model_features: Vec<String>,
+    /// Every model input in words: the numeric columns, then the category as one-hot columns
+    /// with the first level dropped.
+    pub model_inputs: Vec<String>,
     /// The monitored features (numeric features and the category).
     pub monitored_features: Vec<String>,
     /// Labels arrive this many batches after the features.
@@ -386,8 +448,12 @@ pub struct DriftSetup {
 }
 
 /// Results of the drift simulation.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize)]
 pub struct DriftFindings {
+    /// Why the simulation could not run on this table, in words (`None`: it ran). The other
+    /// fields are then empty.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub skipped: Option<String>,
     /// Setup and calibration.
     pub setup: DriftSetup,
     /// Monitors per batch against the reference period.
@@ -400,6 +466,62 @@ pub struct DriftFindings {
     pub ks_range: (f64, f64),
     /// First batch where some feature's PSI against the reference exceeds the alarm threshold.
     pub first_psi_alarm_batch: Option<usize>,
+    /// The policy comparison repeated over seeded replicates of the whole simulation.
+    pub replicates: Replicates,
+    /// PSI of batches drawn with no drift at all, against their reference period.
+    pub psi_null: PsiNull,
+}
+
+/// One policy's pooled RMSE over the replicates.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PolicySummary {
+    /// The policy.
+    pub policy: Policy,
+    /// Mean of the per-replicate pooled RMSE.
+    pub mean_pooled_rmse: f64,
+    /// Sample sd (n − 1) of the per-replicate pooled RMSE.
+    pub sd_pooled_rmse: f64,
+    /// Replicates (n).
+    pub n: usize,
+    /// Replicates in which this policy had the lowest pooled RMSE (ties: the earlier policy in
+    /// [`Policy::ALL`]).
+    pub wins: usize,
+    /// `wins / n`.
+    pub win_share: f64,
+}
+
+/// The policy comparison over replicates, and the rule that names a winner.
+#[derive(Debug, Clone, PartialEq, Default, Serialize)]
+pub struct Replicates {
+    /// Replicates simulated.
+    pub seeds: usize,
+    /// One summary per policy, in [`Policy::ALL`] order.
+    pub policies: Vec<PolicySummary>,
+    /// The policy with the lowest pooled RMSE in at least `winner_share` of replicates, if any.
+    pub winner: Option<Policy>,
+    /// The policy with the most wins (named only as the most frequent, not as a winner).
+    pub most_wins: Option<Policy>,
+    /// The rule, in words.
+    pub winner_rule: String,
+}
+
+/// PSI between a reference period and batches drawn from the same, undrifted generator: what
+/// sampling noise alone produces, to read the alarm threshold against.
+#[derive(Debug, Clone, PartialEq, Default, Serialize)]
+pub struct PsiNull {
+    /// Undrifted batches scored (batches × replicates).
+    pub batches: usize,
+    /// 95th percentile of the largest PSI over the monitored features per batch (the alarm's
+    /// statistic).
+    pub max_psi_p95: f64,
+    /// Largest value of that statistic seen.
+    pub max_psi_max: f64,
+    /// Mean PSI of a single feature.
+    pub feature_psi_mean: f64,
+    /// 95th percentile of a single feature's PSI (all monitored features pooled).
+    pub feature_psi_p95: f64,
+    /// Share of undrifted batches whose largest PSI exceeds the alarm threshold (false alarms).
+    pub false_alarm_share: f64,
 }
 
 /// The numeric columns the model and monitors use: every numeric feature that may predict the
@@ -438,11 +560,54 @@ pub(crate) fn design(batches: &[&Dataset], numeric: &[String]) -> (Array2<f64>, 
     (x, y)
 }
 
-type Model = FittedLinearRegression<f64>;
+/// A least-squares model on the design columns that vary in its training data (a constant
+/// column, such as the one-hot column of a level no training row has, carries no information
+/// and would make the normal equations singular).
+#[derive(Debug, Clone)]
+struct Model {
+    kept: Vec<usize>,
+    fitted: Option<FittedLinearRegression<f64>>,
+    /// The training mean of the target, the prediction when no column varies.
+    mean: f64,
+}
+
+impl Model {
+    fn predict(&self, x: &Array2<f64>) -> Array1<f64> {
+        match &self.fitted {
+            Some(m) => m.predict(&x.select(ndarray::Axis(1), &self.kept)),
+            None => Array1::from_elem(x.nrows(), self.mean),
+        }
+    }
+}
 
 fn fit(batches: &[&Dataset], numeric: &[String]) -> Option<Model> {
     let (x, y) = design(batches, numeric);
-    LinearRegression::new().fit(&linfa::Dataset::new(x, y)).ok()
+    if y.is_empty() || !y.iter().all(|v| v.is_finite()) || !x.iter().all(|v| v.is_finite()) {
+        return None;
+    }
+    let mean = y.mean()?;
+    let kept: Vec<usize> = (0..x.ncols())
+        .filter(|&j| {
+            let c = x.column(j);
+            c.iter().any(|&v| v != c[0])
+        })
+        .collect();
+    if kept.is_empty() {
+        return Some(Model {
+            kept,
+            fitted: None,
+            mean,
+        });
+    }
+    let xk = x.select(ndarray::Axis(1), &kept);
+    let fitted = LinearRegression::new()
+        .fit(&linfa::Dataset::new(xk, y))
+        .ok()?;
+    Some(Model {
+        kept,
+        fitted: Some(fitted),
+        mean,
+    })
 }
 
 /// Squared errors of a model on a batch.
@@ -502,13 +667,15 @@ pub fn simulate(
     cfg: &DriftSettings,
     folds: usize,
     seed: u64,
-) -> (Vec<BatchMonitor>, Vec<PolicyOutcome>, f64) {
+) -> Result<(Vec<BatchMonitor>, Vec<PolicyOutcome>, f64), String> {
     let roles = &reference.roles;
     let numeric = numeric_features(roles);
 
     // Reference RMSE: pooled out-of-fold squared error of the model on the reference period.
-    let folds = cv::split(Scheme::GroupKFold, &reference.groups, None, folds, seed)
-        .expect("reference has enough rows");
+    let folds =
+        cv::split(Scheme::GroupKFold, &reference.groups, None, folds, seed).map_err(|e| {
+            format!("the simulated reference period cannot be split into {folds} group folds ({e})")
+        })?;
     let mut oof = Vec::with_capacity(reference.n_rows());
     for f in &folds {
         let train = reference.subset(&f.train);
@@ -548,7 +715,9 @@ pub fn simulate(
         })
         .collect();
 
-    let reference_model = fit(&[reference], &numeric).expect("the reference model fits");
+    let reference_model = fit(&[reference], &numeric).ok_or_else(|| {
+        "no least-squares model could be fitted to the simulated reference period".to_string()
+    })?;
     let outcomes = Policy::ALL
         .iter()
         .map(|&policy| {
@@ -607,8 +776,7 @@ pub fn simulate(
                 };
                 let d = decide(policy, &m, cfg.psi_alarm, rmse_threshold);
                 let mut retrained = false;
-                if d.retrain {
-                    let newest = newest_labelled.expect("a retrain needs labels");
+                if let (true, Some(newest)) = (d.retrain, newest_labelled) {
                     let first = (newest + 1).saturating_sub(cfg.train_window.max(1));
                     let window: Vec<usize> = (first..=newest).collect();
                     let data: Vec<&Dataset> = window.iter().map(|&i| &batches[i]).collect();
@@ -634,7 +802,7 @@ pub fn simulate(
             out
         })
         .collect();
-    (monitors, outcomes, reference_rmse)
+    Ok((monitors, outcomes, reference_rmse))
 }
 
 /// The generator calibrated to the analysed table: its means, spreads, category shares and a
@@ -703,33 +871,123 @@ fn batch_spec(base: &SynthSpec, cfg: &DriftSettings, t: usize) -> SynthSpec {
 /// assert_eq!(f.policies.len(), 3);
 /// ```
 pub fn run(ds: &Dataset, settings: &Settings) -> DriftFindings {
+    let skipped = |reason: String| DriftFindings {
+        skipped: Some(reason),
+        ..Default::default()
+    };
+    if let Some(reason) = below_minimum(ds) {
+        return skipped(reason);
+    }
+    try_run(ds, settings).unwrap_or_else(skipped)
+}
+
+/// The smallest table the simulation can be calibrated to, in words when `ds` is below it: at
+/// least two distinct rows, and every numeric column with a finite mean and spread (the
+/// generator draws from them; a spread that overflows, as with an income of 1e300, cannot be
+/// simulated).
+pub fn below_minimum(ds: &Dataset) -> Option<String> {
+    let distinct = ds.n_groups;
+    if distinct < 2 {
+        return Some(format!(
+            "the drift simulation needs at least 2 distinct rows to calibrate its generator; the table has {distinct}"
+        ));
+    }
+    for c in ds.roles.numeric_columns() {
+        let (m, sd) = (stats::mean(ds.col(&c)), stats::sd(ds.col(&c)));
+        if !m.is_finite() || !sd.is_finite() {
+            return Some(format!(
+                "the drift simulation cannot calibrate its generator: column '{c}' has a mean or spread too large to compute in floating point"
+            ));
+        }
+    }
+    None
+}
+
+fn try_run(ds: &Dataset, settings: &Settings) -> Result<DriftFindings, String> {
     let cfg = &settings.drift;
     let roles = &ds.roles;
     let base = base_spec(ds);
     let root: u64 = rng::stream(settings.seed, "drift").r#gen();
-    let reference = synth_with_roles(cfg.reference_rows, rng::child_seed(root, 0), &base, roles);
     let specs: Vec<SynthSpec> = (1..=cfg.batches)
         .map(|t| batch_spec(&base, cfg, t))
         .collect();
-    let batches: Vec<Dataset> = specs
-        .iter()
-        .enumerate()
-        .map(|(t, s)| {
-            synth_with_roles(
-                cfg.batch_rows,
-                rng::child_seed(root, t as u64 + 1),
-                s,
-                roles,
-            )
+    // Replicate 0 keeps the original seeds (the trajectory shown); the others derive theirs.
+    let roots: Vec<u64> = (0..cfg.seeds.max(1))
+        .map(|r| {
+            if r == 0 {
+                root
+            } else {
+                rng::child_seed(root, 1_000_000 + r as u64)
+            }
         })
         .collect();
-    let (mut monitors, policies, reference_rmse) = simulate(
-        &reference,
-        &batches,
-        cfg,
-        settings.folds,
-        rng::child_seed(root, u64::MAX),
+    let numeric = numeric_features(roles);
+    let runs = crate::par::map(&roots, |&root| {
+        let reference =
+            synth_with_roles(cfg.reference_rows, rng::child_seed(root, 0), &base, roles);
+        let batches: Vec<Dataset> = specs
+            .iter()
+            .enumerate()
+            .map(|(t, s)| {
+                synth_with_roles(
+                    cfg.batch_rows,
+                    rng::child_seed(root, t as u64 + 1),
+                    s,
+                    roles,
+                )
+            })
+            .collect();
+        // Undrifted batches: the reference generator, fresh seeds.
+        let null_max_psi: Vec<(f64, Vec<f64>)> = (0..cfg.batches)
+            .map(|t| {
+                let b = synth_with_roles(
+                    cfg.batch_rows,
+                    rng::child_seed(root, 500_000 + t as u64),
+                    &base,
+                    roles,
+                );
+                let psi = psi_against(&[&reference], &b, &numeric, cfg.psi_bins);
+                (max_entry(&psi).1, psi.values().copied().collect())
+            })
+            .collect();
+        let sim = simulate(
+            &reference,
+            &batches,
+            cfg,
+            settings.folds,
+            rng::child_seed(root, u64::MAX),
+        );
+        (sim, null_max_psi)
+    });
+    let mut replicate_runs = runs
+        .into_iter()
+        .map(|(sim, null)| sim.map(|s| (s, null)))
+        .collect::<Result<Vec<_>, String>>()?;
+    let replicates = summarise_replicates(
+        &replicate_runs
+            .iter()
+            .map(|((_, p, _), _)| p.iter().map(|o| o.pooled_rmse).collect())
+            .collect::<Vec<Vec<f64>>>(),
+        cfg.winner_share,
     );
+    let null_max: Vec<f64> = replicate_runs
+        .iter()
+        .flat_map(|(_, n)| n.iter().map(|(m, _)| *m))
+        .collect();
+    let null_feature: Vec<f64> = replicate_runs
+        .iter()
+        .flat_map(|(_, n)| n.iter().flat_map(|(_, v)| v.iter().copied()))
+        .collect();
+    let psi_null = PsiNull {
+        batches: null_max.len(),
+        max_psi_p95: stats::quantile(&null_max, 0.95),
+        max_psi_max: null_max.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+        feature_psi_mean: stats::mean(&null_feature),
+        feature_psi_p95: stats::quantile(&null_feature, 0.95),
+        false_alarm_share: null_max.iter().filter(|&&m| m > cfg.psi_alarm).count() as f64
+            / null_max.len().max(1) as f64,
+    };
+    let ((mut monitors, policies, reference_rmse), _) = replicate_runs.swap_remove(0);
     for (m, s) in monitors.iter_mut().zip(&specs) {
         m.income_scale = s.income_scale;
         m.spend_income_slope = s.spend_income_slope;
@@ -750,14 +1008,17 @@ pub fn run(ds: &Dataset, settings: &Settings) -> DriftFindings {
             v.iter().copied().fold(f64::NEG_INFINITY, f64::max),
         )
     };
-    let numeric = numeric_features(roles);
     let mut monitored = numeric.clone();
     monitored.push(roles.category.clone());
-    DriftFindings {
+    let mut model_inputs = numeric.clone();
+    model_inputs.push(format!("{} (one-hot, first level dropped)", roles.category));
+    Ok(DriftFindings {
+        skipped: None,
         setup: DriftSetup {
             settings: cfg.clone(),
             model: "ordinary least squares (linfa-linear) with intercept".into(),
             model_features: numeric,
+            model_inputs,
             monitored_features: monitored,
             label_delay_batches: 1,
             base_means: base.means.clone(),
@@ -785,6 +1046,56 @@ pub fn run(ds: &Dataset, settings: &Settings) -> DriftFindings {
         psi_range: range(&all_psi),
         ks_range: range(&all_ks),
         batches: monitors,
+        policies,
+        replicates,
+        psi_null,
+    })
+}
+
+/// Summarises per-replicate pooled RMSE (`pooled[r][p]`: replicate r, policy p in
+/// [`Policy::ALL`] order): mean ± sd, wins, and the winner by the stated rule (lowest pooled
+/// RMSE in at least `winner_share` of replicates).
+pub fn summarise_replicates(pooled: &[Vec<f64>], winner_share: f64) -> Replicates {
+    let n = pooled.len();
+    let mut wins = vec![0usize; Policy::ALL.len()];
+    for r in pooled {
+        let best = (0..r.len()).fold(0, |b, p| if r[p] < r[b] { p } else { b });
+        if !r.is_empty() {
+            wins[best] += 1;
+        }
+    }
+    let policies: Vec<PolicySummary> = Policy::ALL
+        .iter()
+        .enumerate()
+        .map(|(p, &policy)| {
+            let v: Vec<f64> = pooled.iter().filter_map(|r| r.get(p).copied()).collect();
+            PolicySummary {
+                policy,
+                mean_pooled_rmse: stats::mean(&v),
+                sd_pooled_rmse: if v.len() < 2 { 0.0 } else { stats::sd(&v) },
+                n: v.len(),
+                wins: wins[p],
+                win_share: wins[p] as f64 / n.max(1) as f64,
+            }
+        })
+        .collect();
+    let most = policies
+        .iter()
+        .fold(None::<&PolicySummary>, |b, s| match b {
+            Some(b) if b.wins >= s.wins => Some(b),
+            _ => Some(s),
+        })
+        .filter(|s| s.wins > 0);
+    Replicates {
+        seeds: n,
+        winner: most
+            .filter(|s| s.win_share >= winner_share)
+            .map(|s| s.policy),
+        most_wins: most.map(|s| s.policy),
+        winner_rule: format!(
+            "a policy is named the winner only when it has the lowest pooled RMSE in at least {:.0}% of the {n} seeded replicates",
+            winner_share * 100.0
+        ),
         policies,
     }
 }
@@ -884,7 +1195,8 @@ mod tests {
     fn policies_on_a_step_change() {
         let (reference, batches) = step_scenario();
         let cfg = DriftSettings::default();
-        let (monitors, outcomes, reference_rmse) = simulate(&reference, &batches, &cfg, 5, 7);
+        let (monitors, outcomes, reference_rmse) =
+            simulate(&reference, &batches, &cfg, 5, 7).unwrap();
         assert!(
             reference_rmse > 0.0 && reference_rmse < 40.0,
             "{reference_rmse}"

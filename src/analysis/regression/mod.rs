@@ -18,6 +18,7 @@
 pub mod contract;
 pub mod figures;
 
+pub mod baselines;
 pub mod bootstrap;
 pub mod design;
 pub mod importance;
@@ -36,6 +37,7 @@ use crate::rng;
 use crate::settings::Settings;
 use crate::stats;
 
+pub use baselines::{Headline, RegressionBaselines, SingleColumn};
 pub use bootstrap::{BootstrapFindings, CoefComparison, CoefInterval, ResampleUnit};
 pub use design::{Design, FeatureSet};
 pub use importance::{FeatureImportance, ImportanceFindings, SharedImportance};
@@ -71,6 +73,9 @@ pub struct RegressionSettings {
     pub success_r2: f64,
     /// Success target: mean group-aware RMSE / sd(target) below this ("well below" the sd).
     pub success_rmse_over_sd: f64,
+    /// The feature set the success target is judged on (see [`baselines::HEADLINE_RULE`];
+    /// default demographic: the inputs known before purchase).
+    pub headline_feature_set: FeatureSet,
 }
 
 impl Default for RegressionSettings {
@@ -86,6 +91,7 @@ impl Default for RegressionSettings {
             correlation_threshold: 0.8,
             success_r2: 0.80,
             success_rmse_over_sd: 0.5,
+            headline_feature_set: FeatureSet::Demographic,
         }
     }
 }
@@ -335,6 +341,8 @@ pub struct RegressionFindings {
     pub bootstrap: BootstrapFindings,
     /// Permutation importance of the best model.
     pub importance: ImportanceFindings,
+    /// The headline (the model the target is judged on) and the one-column baselines.
+    pub baselines: RegressionBaselines,
 }
 
 /// The two schemes compared, honest first.
@@ -517,6 +525,7 @@ pub fn try_run(ds: &Dataset, settings: &Settings) -> Result<RegressionFindings, 
         &rows,
         settings,
     )?;
+    let baselines = baselines::run(ds, settings, &scores, target_sd)?;
 
     Ok(RegressionFindings {
         skipped: None,
@@ -537,6 +546,7 @@ pub fn try_run(ds: &Dataset, settings: &Settings) -> Result<RegressionFindings, 
         out_of_fold,
         bootstrap,
         importance,
+        baselines,
     })
 }
 

@@ -31,4 +31,7 @@ impl Analysis for Robustness {
     fn findings_json(&self, findings: &Findings) -> serde_json::Value {
         json_of(&findings.robustness)
     }
+    fn not_run(&self, findings: &Findings) -> Option<String> {
+        findings.robustness.skipped.clone()
+    }
 }

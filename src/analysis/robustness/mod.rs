@@ -121,7 +121,7 @@ pub struct NoiseCurve {
 }
 
 /// How the sweep was run.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize)]
 pub struct RobustnessSetup {
     /// Noise levels (fractions of each column's sd).
     pub levels: Vec<f64>,
@@ -133,7 +133,8 @@ pub struct RobustnessSetup {
     pub cv_repeats: usize,
     /// The headline analyses' folds and repeats, for comparison.
     pub headline_folds: usize,
-    /// The headline analyses' cross-validation repeats.
+    /// The global `repeats` setting. A scorer's own headline budget can differ (an analysis may
+    /// override it); each curve's `measured_by` states its sweep and headline budgets.
     pub headline_repeats: usize,
     /// Columns that receive feature noise.
     pub noisy_features: Vec<String>,
@@ -159,8 +160,12 @@ pub struct LabelShift {
 }
 
 /// Results of the robustness analysis.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize)]
 pub struct RobustnessFindings {
+    /// Why the sweep could not run on this table, in words (`None`: it ran); everything else
+    /// is then empty.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub skipped: Option<String>,
     /// Present when the table exceeded `sample_cap` and the sweep ran on the shared seeded
     /// sample of whole duplicate groups.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -409,6 +414,18 @@ impl Upstream {
     }
 }
 
+/// The smallest table the sweep can score, in words when `ds` is below it: as many distinct
+/// rows as the sweep's cross-validation folds (each fold must hold out at least one group).
+pub fn below_minimum(ds: &Dataset, settings: &Settings) -> Option<String> {
+    let folds = settings.robustness.cv_folds;
+    (ds.n_groups < folds).then(|| {
+        format!(
+            "the noise sweep needs at least {folds} distinct rows for its {folds}-fold group cross-validation (robustness.cv_folds); the table has {}",
+            ds.n_groups
+        )
+    })
+}
+
 /// Runs the robustness analysis.
 ///
 /// ```
@@ -427,14 +444,38 @@ pub fn run(ds: &Dataset, settings: &Settings, upstream: &Upstream) -> Robustness
     );
     let ds: &Dataset = &capped.data;
     let cfg = &settings.robustness;
+    if let Some(reason) = below_minimum(ds, settings) {
+        return RobustnessFindings {
+            skipped: Some(reason),
+            sample: capped.sample.clone(),
+            ..Default::default()
+        };
+    }
     let features = noisy_columns(ds, NoiseOn::Features);
     // The sweep's own CV budget (smaller than the headline one; recorded in `setup`).
     let mut sweep_settings = settings.clone();
     sweep_settings.folds = cfg.cv_folds;
     sweep_settings.repeats = cfg.cv_repeats;
+    // Every scorer gets the sweep's budget: the classifier's own repeat override is cleared
+    // (it would otherwise keep the headline's repeats inside the sweep).
+    sweep_settings.classification.repeats = None;
     let sweep_settings = &sweep_settings;
     let (folds, repeats) = (cfg.cv_folds, cfg.cv_repeats);
     let group = Scheme::GroupKFold.describe(folds);
+    let budget = |headline_repeats: usize| {
+        format!(
+            "{folds} folds × {repeats} repeat(s) (headline: {} × {headline_repeats})",
+            settings.folds
+        )
+    };
+    let regression_budget = budget(settings.repeats);
+    let classifier_budget = budget(
+        settings
+            .classification
+            .repeats
+            .unwrap_or(settings.repeats)
+            .max(1),
+    );
     let r2 = move |model: ModelKind, set: FeatureSet| {
         move |d: &Dataset| {
             regression::cv_r2(d, sweep_settings, model, set, Scheme::GroupKFold)
@@ -444,7 +485,7 @@ pub fn run(ds: &Dataset, settings: &Settings, upstream: &Upstream) -> Robustness
     let mut scorers: Vec<Scorer> = vec![Scorer {
         score: "ols_r2".into(),
         model: "OLS, behavioural features".into(),
-        measured_by: format!("mean test-fold R², {group}, {repeats} repeat(s)"),
+        measured_by: format!("mean test-fold R², {group}, {regression_budget}"),
         eval: Box::new(r2(ModelKind::Ols, FeatureSet::Behavioural)),
     }];
     let mut missing = Vec::new();
@@ -452,7 +493,7 @@ pub fn run(ds: &Dataset, settings: &Settings, upstream: &Upstream) -> Robustness
         Some((model, set)) => scorers.push(Scorer {
             score: "best_regressor_r2".into(),
             model: format!("{}, {} (best spend model)", model.label(), set.label()),
-            measured_by: format!("mean test-fold R², {group}, {repeats} repeat(s)"),
+            measured_by: format!("mean test-fold R², {group}, {regression_budget}"),
             eval: Box::new(r2(model, set)),
         }),
         None => missing
@@ -463,7 +504,7 @@ pub fn run(ds: &Dataset, settings: &Settings, upstream: &Upstream) -> Robustness
             score: "best_classifier_f1".into(),
             model: format!("{}{} (best growth model)", model.name(), if smote { " + SMOTE" } else { "" }),
             measured_by: format!(
-                "F1 at the training-fold threshold, {}, {repeats} repeat(s); the label is recomputed from the noisy columns",
+                "mean test-fold F1 at the training-fold threshold, {}, {classifier_budget}; the label is recomputed from the noisy columns",
                 Scheme::StratifiedGroupKFold.describe(folds)
             ),
             eval: Box::new(move |d: &Dataset| {
@@ -476,12 +517,16 @@ pub fn run(ds: &Dataset, settings: &Settings, upstream: &Upstream) -> Robustness
         Some(k) => scorers.push(Scorer {
             score: "silhouette".into(),
             model: format!("k-means, chosen k = {k}"),
-            measured_by: "silhouette on all rows of the refitted segmentation (seeded)".into(),
+            measured_by: format!(
+                "silhouette on all rows of the refitted segmentation (seeded; no cross-validation, {} k-means runs as in the headline)",
+                settings.segmentation.n_init
+            ),
             eval: Box::new(move |d: &Dataset| segmentation::silhouette_at(d, sweep_settings, k)),
         }),
         None => missing.push("silhouette: the segmentation analysis chose no k".to_string()),
     }
     RobustnessFindings {
+        skipped: None,
         sample: capped.sample.clone(),
         setup: RobustnessSetup {
             levels: cfg.levels.clone(),

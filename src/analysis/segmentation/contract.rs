@@ -8,7 +8,7 @@ use crate::bounds;
 use crate::findings::Findings;
 use crate::plot::Figure;
 use crate::settings::{Settings, SettingsError};
-use crate::targets::{Measure, Target};
+use crate::targets::{Baseline, BaselineKind, Measure, Target, Verdict};
 
 /// k-means personas with k chosen by evidence and stability checked.
 pub struct Segmentation;
@@ -55,6 +55,7 @@ impl Analysis for Segmentation {
             10_000,
         )?;
         bounds::count("segmentation.gmm_inits", s.gmm_inits, 1, 100)?;
+        bounds::count("segmentation.null_tables", s.null_tables, 20, 1_000)?;
         bounds::open_closed("segmentation.gmm_reg_covar", s.gmm_reg_covar, 0.0, 10.0)?;
         bounds::open_closed("segmentation.gmm_tolerance", s.gmm_tolerance, 0.0, 1.0)?;
         bounds::count(
@@ -62,6 +63,36 @@ impl Analysis for Segmentation {
             s.gmm_max_iterations as usize,
             1,
             100_000,
+        )?;
+        bounds::open_closed(
+            "segmentation.persona_trait_threshold",
+            s.persona_trait_threshold,
+            0.0,
+            5.0,
+        )?;
+        bounds::count(
+            "segmentation.persona_max_traits",
+            s.persona_max_traits,
+            1,
+            10,
+        )?;
+        bounds::closed(
+            "segmentation.persona_one_axis_share",
+            s.persona_one_axis_share,
+            0.5,
+            1.0,
+        )?;
+        bounds::closed(
+            "segmentation.persona_value_cut",
+            s.persona_value_cut,
+            0.0,
+            3.0,
+        )?;
+        bounds::closed(
+            "segmentation.persona_engagement_cut",
+            s.persona_engagement_cut,
+            0.0,
+            3.0,
         )?;
         Ok(())
     }
@@ -73,6 +104,9 @@ impl Analysis for Segmentation {
     }
     fn findings_json(&self, findings: &Findings) -> serde_json::Value {
         json_of(&findings.segmentation)
+    }
+    fn not_run(&self, findings: &Findings) -> Option<String> {
+        findings.segmentation.skipped.clone()
     }
 }
 
@@ -89,6 +123,9 @@ fn target(findings: &Findings) -> Target {
         second_metric: None,
         honest: None,
         naive: None,
+        baseline: None,
+        verdict: Verdict::NotMeasured,
+        verdict_text: "",
     };
     if f.chosen_k < 2 {
         return t;
@@ -101,6 +138,30 @@ fn target(findings: &Findings) -> Target {
         spread: None,
         second: None,
         met: f.target_met_distinct_rows,
+    });
+    t.baseline = f.null.as_ref().and_then(|nr| {
+        let at = nr.at_chosen.as_ref()?;
+        Some(Baseline {
+            kind: BaselineKind::NullTables,
+            subject: format!(
+                "structureless tables with the same principal-axis spread, k-means k = {}",
+                f.chosen_k
+            ),
+            scheme: format!(
+                "{} null tables of {} rows; mean silhouette, 90% range {:.3}–{:.3}; {:.0}% of tables exceed the target; the observed value lies above {:.0}% of them (it counts as beyond the null above 95%)",
+                nr.tables,
+                nr.rows,
+                at.null_p05,
+                at.null_p95,
+                100.0 * at.null_share_meeting_target,
+                100.0 * at.observed_percentile
+            ),
+            value: at.null_mean,
+            spread: None,
+            n: nr.tables,
+            second: None,
+            meets: nr.null_reaches_target,
+        })
     });
     t.naive = Some(Measure {
         subject,

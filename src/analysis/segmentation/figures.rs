@@ -251,7 +251,7 @@ fn silhouette(root: &Area, f: &SegmentationFindings, p: &SilhouetteProfile) -> D
         let name = f
             .personas
             .get(cl)
-            .map_or(String::new(), |p| format!(": {}", p.name));
+            .map_or(String::new(), |p| format!(": {}", p.action));
         c.draw_series(std::iter::once(Text::new(
             format!(
                 "cluster {cl}{name} (n = {}, mean {:.2})",
@@ -312,9 +312,10 @@ fn pca(root: &Area, f: &SegmentationFindings, p: &PcaView) -> DrawResult {
         .draw()?;
     for cl in 0..p.centroids.len() {
         let col = colour(cl);
-        let name = f.personas.get(cl).map_or(format!("cluster {cl}"), |q| {
-            format!("{cl}: {} ({})", q.name, q.action)
-        });
+        let name = f
+            .personas
+            .get(cl)
+            .map_or(format!("cluster {cl}"), |q| format!("{cl}: {}", q.name));
         c.draw_series(
             p.points
                 .iter()
@@ -379,12 +380,7 @@ fn personas(root: &Area, f: &SegmentationFindings) -> DrawResult {
             let left = j as f64 - 0.4 + cl as f64 * width;
             Rectangle::new([(left, 0.0), (left + width * 0.92, v.z)], col.filled())
         }))?
-        .label(format!(
-            "{cl}: {} — {} ({:.0}% of customers)",
-            p.name,
-            p.action,
-            100.0 * p.share
-        ))
+        .label(format!("{cl}: {} — {}", p.name, p.action))
         .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 12, y + 5)], col.filled()));
         if k <= 5 {
             // The centroid in the column's own units, at the end of each bar.
@@ -444,7 +440,7 @@ mod tests {
         assert_eq!(a, figures(&f));
         assert!(a[0].svg.contains("number of clusters k") && a[0].svg.contains("chosen k = 3"));
         assert!(a[2].svg.contains("PC1 ("));
-        assert!(a[3].svg.contains("VIP care"));
+        assert!(a[3].svg.contains(&f.personas[2].action));
         for fig in &a {
             assert!(
                 fig.svg.starts_with("<svg") && fig.svg.contains("width=\"720\""),

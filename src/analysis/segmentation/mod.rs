@@ -4,7 +4,7 @@
 //!
 //! Steps (all seeded from `settings.seed`, each with its own [`crate::rng::stream`]):
 //! 1. z-score the segmentation features (default: every numeric role column, target included).
-//! 2. For k in `k_min..=k_max`, fit k-means (linfa-clustering, k-means++, `n_init` runs) on all rows
+//! 2. For k in `k_min..=k_max`, fit k-means (greedy k-means++ seeding, plain Lloyd iterations, `n_init` runs) on all rows
 //!    and score it: inertia, silhouette on all rows and on distinct rows only (copies of a row sit
 //!    at distance 0 from each other and inflate the silhouette), Davies–Bouldin, Calinski–Harabasz.
 //! 3. Choose k: the best distinct-row silhouette among solutions whose smallest cluster holds at
@@ -12,13 +12,15 @@
 //! 4. Stability of the chosen k: adjusted Rand index between refits with other seeds, and between
 //!    the reference labels and the labels bootstrap refits give every original row.
 //! 5. Second opinion: full-covariance Gaussian mixtures with BIC over the same k.
-//! 6. Personas of the chosen solution ([`personas`]), a 2-D PCA projection and silhouette values
-//!    for the figures.
+//! 6. A 2-D PCA projection, personas of the chosen solution ([`personas`]: names from each
+//!    cluster's distinctive traits, actions from value × engagement, stability over the bootstrap
+//!    refits of step 4) and silhouette values for the figures.
 
 pub mod contract;
 pub mod figures;
 
 mod fit;
+pub mod null;
 pub mod personas;
 
 use rand::Rng as _;
@@ -30,7 +32,9 @@ use crate::ml::cluster_metrics as cm;
 use crate::rng;
 use crate::settings::Settings;
 use crate::stats;
-pub use personas::{ActionRule, CentroidValue, LevelShare, Persona, PersonaCutoffs};
+pub use personas::{
+    ActionRule, CentroidValue, LevelShare, Persona, PersonaCutoffs, Trait, TraitWords,
+};
 
 /// Settings of the segmentation analysis.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -68,9 +72,31 @@ pub struct SegmentationSettings {
     pub gmm_tolerance: f64,
     /// EM iteration cap (default 200).
     pub gmm_max_iterations: u64,
-    /// Column whose median splits personas into `lower` and `higher` bands; empty (the default)
-    /// means the first demographic column.
-    pub persona_band_column: String,
+    /// Smallest |standardised difference| (cluster mean − table mean, in table sds) that makes a
+    /// feature one of a persona's traits (default 0.5).
+    pub persona_trait_threshold: f64,
+    /// Traits named in a persona's name at most, largest first (default 3).
+    pub persona_max_traits: usize,
+    /// Share of variance on PC1, and of every centroid's squared distance from the mean on PC1,
+    /// at or above which personas are called positions on one axis (default 0.95).
+    pub persona_one_axis_share: f64,
+    /// Value columns of the action rule; empty (the default) means the target and the
+    /// demographic columns after the first (spend and income on the bundled table).
+    pub persona_value_columns: Vec<String>,
+    /// Engagement columns of the action rule; empty (the default) means the growth label's inputs
+    /// other than the target (loyalty and frequency on the bundled table).
+    pub persona_engagement_columns: Vec<String>,
+    /// A value score (mean standardised difference of the value columns) above `+cut` is high,
+    /// below `−cut` low, else average (default 0.25).
+    pub persona_value_cut: f64,
+    /// The same cut for the engagement score (default 0.25).
+    pub persona_engagement_cut: f64,
+    /// Words for a column's low and high ends in persona names, by column; columns not listed
+    /// use the built-in words ([`personas::default_trait_words`]) or "low/high <column>".
+    pub persona_words: std::collections::BTreeMap<String, TraitWords>,
+    /// Seeded null tables (no clusters, the data's principal-axis spread) of the null reference
+    /// and the gap statistic (default 20, at least 20).
+    pub null_tables: usize,
 }
 
 impl Default for SegmentationSettings {
@@ -90,7 +116,15 @@ impl Default for SegmentationSettings {
             gmm_reg_covar: 1e-2,
             gmm_tolerance: 1e-3,
             gmm_max_iterations: 200,
-            persona_band_column: String::new(),
+            persona_trait_threshold: 0.5,
+            persona_max_traits: 3,
+            persona_one_axis_share: 0.95,
+            persona_value_columns: Vec::new(),
+            persona_engagement_columns: Vec::new(),
+            persona_value_cut: 0.25,
+            persona_engagement_cut: 0.25,
+            persona_words: std::collections::BTreeMap::new(),
+            null_tables: 20,
         }
     }
 }
@@ -111,9 +145,14 @@ pub enum SegmentationError {
         "segmentation feature '{0}' is constant and cannot be standardised; drop it from segmentation.features"
     )]
     ConstantFeature(String),
-    /// The persona band column is not a numeric column.
-    #[error("segmentation.persona_band_column '{0}' is not a numeric column of the table")]
-    UnknownBandColumn(String),
+    /// A persona setting names a column that is not a numeric column of the table.
+    #[error("segmentation.{setting} names '{column}', which is not a numeric column of the table")]
+    UnknownPersonaColumn {
+        /// The setting.
+        setting: &'static str,
+        /// The column.
+        column: String,
+    },
     /// The k range is empty or starts below 2.
     #[error("segmentation needs 2 <= k_min <= k_max, got k_min = {k_min}, k_max = {k_max}")]
     BadRange {
@@ -165,12 +204,29 @@ impl SegmentationSettings {
                 return Err(SegmentationError::ZeroCount(name));
             }
         }
-        if !self.persona_band_column.is_empty()
-            && !ds.numeric.contains_key(&self.persona_band_column)
+        for (setting, cols) in [
+            ("persona_value_columns", &self.persona_value_columns),
+            (
+                "persona_engagement_columns",
+                &self.persona_engagement_columns,
+            ),
+        ] {
+            if let Some(c) = cols.iter().find(|c| !ds.numeric.contains_key(*c)) {
+                return Err(SegmentationError::UnknownPersonaColumn {
+                    setting,
+                    column: c.clone(),
+                });
+            }
+        }
+        if let Some(c) = self
+            .persona_words
+            .keys()
+            .find(|c| !ds.numeric.contains_key(*c))
         {
-            return Err(SegmentationError::UnknownBandColumn(
-                self.persona_band_column.clone(),
-            ));
+            return Err(SegmentationError::UnknownPersonaColumn {
+                setting: "persona_words",
+                column: c.clone(),
+            });
         }
         Ok(())
     }
@@ -343,9 +399,9 @@ pub struct SegmentationFindings {
     pub stability: Option<Stability>,
     /// Gaussian-mixture comparison.
     pub mixture: Option<MixtureComparison>,
-    /// The rule that names personas and picks actions.
+    /// The rule table that picks a persona's action from its value and engagement levels.
     pub persona_rules: Vec<ActionRule>,
-    /// The cut-offs the persona rule used.
+    /// The persona rule's settings as applied and the one-axis finding.
     pub persona_cutoffs: Option<PersonaCutoffs>,
     /// One persona per cluster of the chosen solution, by label (ascending mean spend).
     pub personas: Vec<Persona>,
@@ -353,6 +409,9 @@ pub struct SegmentationFindings {
     pub pca: Option<PcaView>,
     /// Silhouette values of the chosen solution for the silhouette figure.
     pub silhouette_profile: Option<SilhouetteProfile>,
+    /// The null reference: silhouettes and k on structureless tables with the same spread,
+    /// the gap statistic and the effective dimensionality (absent if it could not be computed).
+    pub null: Option<null::NullReference>,
 }
 
 /// Runs the segmentation analysis; on invalid settings the findings say why in `skipped`.
@@ -633,19 +692,43 @@ pub fn try_run(
     let inertias: Vec<f64> = per_k.iter().map(|c| c.inertia).collect();
     let knee_k = cm::knee(&ks, &inertias).map(|i| per_k[i].k);
     let reference = &partitions[ci];
+    let null = null::reference(
+        &pick(&f.rows, &plan.distinct),
+        &partitions
+            .iter()
+            .map(|p| pick(&p.labels, &plan.distinct))
+            .collect::<Vec<_>>(),
+        s,
+        s.null_tables,
+        chosen_k,
+        seed,
+    )
+    .ok();
 
     // 4. Stability, 5. Gaussian mixtures (both on the fit rows).
-    let stability = stability(ds, settings, &xf, &plan, reference, chosen_k, order_by)?;
+    let (stability, refit_centroids) =
+        stability(ds, settings, &xf, &plan, reference, chosen_k, order_by)?;
     let mixture = mixtures(settings, &xf, &plan, &partitions, chosen_k);
 
-    // 6. Personas, PCA view and silhouette profile.
-    let (personas, cutoffs) = personas::personas(ds, settings, &f, &reference.labels, chosen_k);
+    // 6. PCA view, personas (named with the PCA's one-axis check and the bootstrap refits) and
+    // silhouette profile.
     let proj = fit::pca(
         &xf,
         &fit::to_matrix(&pick(&f.rows, &plan.sil)),
         &reference.centroids,
         order_by,
     )?;
+    let (personas, cutoffs) = personas::personas(
+        ds,
+        settings,
+        &personas::PersonaInputs {
+            features: &f,
+            labels: &reference.labels,
+            k: chosen_k,
+            pc1: Some((proj.variance_share[0], &proj.loadings[0])),
+            refits: &refit_centroids,
+        },
+    );
     let pca = PcaView {
         variance_share: proj.variance_share,
         loadings: proj.loadings.clone(),
@@ -670,7 +753,7 @@ pub fn try_run(
         rows: n,
         distinct_rows: ds.n_groups,
         kmeans_method: format!(
-            "linfa-clustering k-means (k-means++ initialisation, best of {} runs by inertia, tolerance {}, at most {} iterations); labels by nearest final centroid, numbered by ascending mean {}",
+            "k-means (greedy k-means++ seeding with 2 + ln k candidates per centre, plain Lloyd iterations; best of {} runs by inertia, tolerance {}, at most {} iterations); labels by nearest final centroid, numbered by ascending mean {}",
             s.n_init, s.tolerance, s.max_iterations, f.names[order_by]
         ),
         fit_rows: plan.fit_text.clone(),
@@ -703,6 +786,7 @@ pub fn try_run(
             values,
             cluster_means,
         }),
+        null,
     })
 }
 
@@ -731,7 +815,7 @@ fn stability(
     reference: &fit::Partition,
     k: usize,
     order_by: usize,
-) -> Result<Stability, SegmentationError> {
+) -> Result<(Stability, Vec<Vec<Vec<f64>>>), SegmentationError> {
     let s = &settings.segmentation;
     let ref_fit = pick(&reference.labels, &plan.fit);
     let mut seeded = Vec::with_capacity(s.stability_seeds);
@@ -759,6 +843,7 @@ fn stability(
     let n_groups = members.len();
     let mut draw = rng::stream(settings.seed, "segmentation/bootstrap");
     let (mut aris, mut aris_distinct) = (Vec::new(), Vec::new());
+    let mut refit_centroids = Vec::with_capacity(s.bootstrap_resamples);
     for b in 0..s.bootstrap_resamples {
         let rows: Vec<usize> = (0..n_groups)
             .flat_map(|_| members[draw.gen_range(0..n_groups)].iter().copied())
@@ -770,13 +855,14 @@ fn stability(
         );
         let p = fit::kmeans(&xb, k, s, r, order_by)?;
         let labels = fit::nearest(xf, &p.centroids);
+        refit_centroids.push(p.centroids.clone());
         aris.push(cm::adjusted_rand_index(&ref_fit, &labels));
         aris_distinct.push(cm::adjusted_rand_index(
             &pick(&ref_fit, &distinct),
             &pick(&labels, &distinct),
         ));
     }
-    Ok(Stability {
+    let st = Stability {
         k,
         seeds: s.stability_seeds,
         seed_method: format!(
@@ -794,7 +880,8 @@ fn stability(
         bootstrap_ari_min: aris.iter().copied().fold(f64::INFINITY, f64::min),
         bootstrap_ari_p05: stats::quantile(&aris, 0.05),
         bootstrap_ari_mean_distinct: stats::mean(&aris_distinct),
-    })
+    };
+    Ok((st, refit_centroids))
 }
 
 fn mixtures(
@@ -883,6 +970,10 @@ pub struct ProductionSegments {
     pub personas: Vec<String>,
     /// Recommended action of each cluster, by label.
     pub actions: Vec<String>,
+    /// The action rule that fired for each cluster, with its value and engagement scores.
+    pub rules: Vec<String>,
+    /// The one-axis finding of the analysis, in words.
+    pub axis_statement: String,
     /// The rows the centroids were fitted on (all rows, or the seeded sample above `sample_cap`).
     pub fit_rows: String,
 }
@@ -927,8 +1018,10 @@ impl ProductionSegments {
                 "means, sds and centroids must each have {d} values"
             ));
         }
-        if self.personas.len() != k || self.actions.len() != k {
-            return Err(format!("{k} centroids need {k} persona names and actions"));
+        if self.personas.len() != k || self.actions.len() != k || self.rules.len() != k {
+            return Err(format!(
+                "{k} centroids need {k} persona names, actions and rules"
+            ));
         }
         Ok(())
     }
@@ -960,6 +1053,12 @@ pub fn fit_production(
         centroids: p.centroids,
         personas: findings.personas.iter().map(|q| q.name.clone()).collect(),
         actions: findings.personas.iter().map(|q| q.action.clone()).collect(),
+        rules: findings.personas.iter().map(|q| q.rule.clone()).collect(),
+        axis_statement: findings
+            .persona_cutoffs
+            .as_ref()
+            .map(|c| c.axis_statement.clone())
+            .unwrap_or_default(),
         fit_rows: plan.fit_text,
     })
 }

@@ -89,23 +89,40 @@ fn same_seed_same_findings_other_seed_runs_too() {
 
 #[test]
 fn bundled_data_matches_sklearn_and_states_the_target() {
+    let r = crate::test_fixtures::Reference::load("analysis_segmentation_tests");
     let f = run(&bundled(), &Settings::default());
-    assert_eq!((f.rows, f.distinct_rows), (238, 60));
-    // scikit-learn 1.9.1: KMeans(n_clusters=k, n_init=10, random_state=0) on StandardScaler
-    // features [age, annual_income, loyalty_score, purchase_frequency, purchase_amount];
-    // silhouette_score on all rows and on the first row of each duplicate group, plus
-    // davies_bouldin_score and calinski_harabasz_score (computed in /work/refenv, pasted here).
-    // It finds the same partitions (sizes 101/137 and 50/51/60/77), so the scores must agree.
-    let k2 = &f.per_k[0];
-    assert_eq!(k2.k, 2);
-    assert!((k2.silhouette_all - 0.6017103905360536).abs() < 1e-8);
-    assert!((k2.silhouette_distinct - 0.5920117713332788).abs() < 1e-8);
-    assert!((k2.davies_bouldin - 0.5578188697157189).abs() < 1e-8);
-    assert!((k2.calinski_harabasz - 592.5657073870804).abs() < 1e-6);
-    let k4 = &f.per_k[2];
-    assert!((k4.silhouette_all - 0.6008880847960667).abs() < 1e-8);
-    assert!((k4.silhouette_distinct - 0.5288716554352065).abs() < 1e-8);
-    assert!((k4.calinski_harabasz - 1056.7320193952285).abs() < 1e-6);
+    assert_eq!(
+        (f.rows, f.distinct_rows),
+        (r.usize("/rows"), r.usize("/distinct_rows"))
+    );
+    // tests/reference/analysis_segmentation_tests.py: scikit-learn KMeans(n_clusters=k,
+    // n_init=10, random_state=0) on StandardScaler features [age, annual_income, loyalty_score,
+    // purchase_frequency, purchase_amount]; silhouette_score on all rows and on the first row of
+    // each duplicate group, plus davies_bouldin_score and calinski_harabasz_score. It finds the
+    // same partitions (sizes in the reference), so the scores must agree.
+    let per_k = r.get("/per_k").as_array().unwrap().len();
+    assert!(per_k >= 2);
+    for i in 0..per_k {
+        let at = |k: &str| format!("/per_k/{i}/{k}");
+        let k = r.usize(&at("k"));
+        let c = f.per_k.iter().find(|c| c.k == k).unwrap();
+        assert!(
+            (c.silhouette_all - r.f64(&at("silhouette_all"))).abs() < 1e-8,
+            "k {k}"
+        );
+        assert!(
+            (c.silhouette_distinct - r.f64(&at("silhouette_distinct"))).abs() < 1e-8,
+            "k {k}"
+        );
+        assert!(
+            (c.davies_bouldin - r.f64(&at("davies_bouldin"))).abs() < 1e-8,
+            "k {k}"
+        );
+        assert!(
+            (c.calinski_harabasz - r.f64(&at("calinski_harabasz"))).abs() < 1e-6,
+            "k {k}"
+        );
+    }
     // The statement of the target is consistent with the numbers.
     assert_eq!(f.target_met_all_rows, f.chosen_silhouette_all > 0.55);
     assert_eq!(
@@ -136,31 +153,44 @@ fn personas_follow_the_rule() {
     let f = run(&ds, &quick(5));
     assert_eq!(f.chosen_k, 3);
     let cut = f.persona_cutoffs.as_ref().unwrap();
-    let tiers: Vec<&str> = f.personas.iter().map(|p| p.spend_tier.as_str()).collect();
-    // Three equal-ish blobs along the shared factor: one per spend tercile, in label order.
-    assert_eq!(tiers, ["low", "mid", "high"]);
+    assert_eq!(cut.value_columns, ["purchase_amount", "annual_income"]);
+    assert_eq!(
+        cut.engagement_columns,
+        ["loyalty_score", "purchase_frequency"]
+    );
     for p in &f.personas {
-        let expect_band = if p.mean_band_value <= cut.band_median {
-            "lower"
-        } else {
-            "higher"
+        // Traits: every feature at or beyond the threshold, largest first.
+        let z: Vec<f64> = p.centroid.iter().map(|c| c.z).collect();
+        let beyond = z.iter().filter(|v| v.abs() >= cut.trait_threshold).count();
+        assert_eq!(p.traits.len(), beyond);
+        assert!(p.traits.windows(2).all(|w| w[0].z.abs() >= w[1].z.abs()));
+        for t in p.traits.iter().take(cut.max_traits) {
+            assert!(
+                p.name.to_lowercase().contains(&t.text.to_lowercase()),
+                "{} lacks {}",
+                p.name,
+                t.text
+            );
+            assert_eq!(t.direction == "high", t.z > 0.0);
+        }
+        // Value and engagement scores are the mean standardised differences of their columns.
+        let zc = |c: &str| {
+            let x = ds.col(c);
+            (p.centroid.iter().find(|q| q.feature == c).unwrap().value - crate::stats::mean(x))
+                / crate::stats::sd(x)
         };
-        assert_eq!(p.band, expect_band);
-        let rule = ACTION_RULES_FOR_TEST
-            .iter()
-            .find(|r| r.0 == p.spend_tier && (r.1 == "any" || r.1 == p.band))
-            .unwrap();
-        assert_eq!(p.action, rule.2);
-        assert!(p.name.starts_with(&format!(
-            "{}{}-spend",
-            p.spend_tier[..1].to_uppercase(),
-            &p.spend_tier[1..]
-        )));
+        let value = (zc("purchase_amount") + zc("annual_income")) / 2.0;
+        assert!((p.value_score - value).abs() < 1e-9);
+        let eng = (zc("loyalty_score") + zc("purchase_frequency")) / 2.0;
+        assert!((p.engagement_score - eng).abs() < 1e-9);
+        assert_eq!(
+            p.action,
+            personas::ACTION_RULES[personas::rule_for(&p.value_level, &p.engagement_level)].2
+        );
         assert_eq!(
             p.category_mix.iter().map(|l| l.count).sum::<usize>(),
             p.size
         );
-        // Centroid in original units equals the plain cluster mean.
         let spend = p
             .centroid
             .iter()
@@ -169,8 +199,9 @@ fn personas_follow_the_rule() {
         assert!((spend.value - p.mean_spend).abs() < 1e-9);
         assert_eq!(spend.unit, "USD");
     }
-    assert_eq!(f.personas[2].action, "VIP care");
-    // The low-spend blob sits at the bottom of the engagement composite: mostly growth potential.
+    // Blobs along the shared factor: low value and engagement at the bottom, high at the top.
+    assert_eq!(f.personas[0].action, "low-cost nurture");
+    assert_eq!(f.personas[2].action, "reward and retain");
     assert!(
         f.personas[0].growth_share > 0.8,
         "{}",
@@ -179,13 +210,177 @@ fn personas_follow_the_rule() {
     assert!(f.personas[2].growth_share < 0.05);
 }
 
-const ACTION_RULES_FOR_TEST: [(&str, &str, &str); 5] = [
-    ("high", "any", "VIP care"),
-    ("mid", "lower", "upsell"),
-    ("mid", "higher", "retain"),
-    ("low", "lower", "nurture"),
-    ("low", "higher", "reactivate"),
-];
+/// One planted segment: its profile (column offsets in sds, roles order age, income, loyalty,
+/// frequency, spend), the traits it was planted with, the columns left flat, and the action the
+/// rule table should give it.
+struct Plant {
+    offsets: [f64; 5],
+    defining: &'static [(&'static str, &'static str)],
+    flat: &'static [&'static str],
+    action: &'static str,
+}
+
+fn recovers(plants: &[Plant], seed: u64) {
+    let segs: Vec<data::PlantedSegment> = plants
+        .iter()
+        .map(|p| data::PlantedSegment {
+            rows: 150,
+            offsets: p.offsets.to_vec(),
+        })
+        .collect();
+    let ds = data::planted(&segs, 0.3, seed, &SynthSpec::default());
+    let f = run(&ds, &quick(6));
+    assert_eq!(f.chosen_k, plants.len());
+    let cut = f.persona_cutoffs.as_ref().unwrap();
+    assert!(!cut.one_axis, "{}", cut.axis_statement);
+    let mut used = vec![false; f.personas.len()];
+    for plant in plants {
+        // The persona whose named traits hold every planted trait.
+        let found: Vec<&Persona> = f
+            .personas
+            .iter()
+            .filter(|p| {
+                plant.defining.iter().all(|(feat, dir)| {
+                    p.traits
+                        .iter()
+                        .take(cut.max_traits)
+                        .any(|t| t.feature == *feat && t.direction == *dir)
+                })
+            })
+            .collect();
+        let names: Vec<&str> = f.personas.iter().map(|p| p.name.as_str()).collect();
+        assert_eq!(found.len(), 1, "planted {:?}: {names:?}", plant.defining);
+        let p = found[0];
+        assert!(!used[p.cluster]);
+        used[p.cluster] = true;
+        for t in p.traits.iter().take(cut.max_traits) {
+            assert!(p.name.to_lowercase().contains(&t.text.to_lowercase()));
+        }
+        for flat in plant.flat {
+            assert!(
+                p.traits.iter().all(|t| t.feature != *flat),
+                "{flat} is flat in {}",
+                p.name
+            );
+        }
+        assert_eq!(p.action, plant.action, "{}: {}", p.name, p.rule);
+        assert_eq!(p.stability, Some(1.0), "{}", p.name);
+    }
+    let mut names: Vec<&str> = f.personas.iter().map(|p| p.name.as_str()).collect();
+    names.sort_unstable();
+    names.dedup();
+    assert_eq!(names.len(), plants.len());
+}
+
+#[test]
+fn planted_segments_are_named_by_their_traits_and_get_the_intended_action() {
+    // The case: one segment of high income, low loyalty and rare purchases at the
+    // table's mean age. Each column's offsets sum to zero, so a flat column stays at the mean.
+    recovers(
+        &[
+            Plant {
+                offsets: [0.0, 2.0, -2.0, -2.0, 0.5],
+                defining: &[
+                    ("annual_income", "high"),
+                    ("loyalty_score", "low"),
+                    ("purchase_frequency", "low"),
+                ],
+                flat: &["age"],
+                action: "win loyalty",
+            },
+            Plant {
+                offsets: [-2.0, -1.0, 2.0, 2.0, -0.5],
+                defining: &[
+                    ("age", "low"),
+                    ("loyalty_score", "high"),
+                    ("purchase_frequency", "high"),
+                ],
+                flat: &[],
+                action: "upsell",
+            },
+            Plant {
+                offsets: [2.0, -1.0, 0.0, 0.0, 0.0],
+                defining: &[("age", "high")],
+                flat: &["loyalty_score", "purchase_frequency", "purchase_amount"],
+                action: "standard programme",
+            },
+        ],
+        31,
+    );
+    // Every quadrant of value × engagement, age flat everywhere.
+    recovers(
+        &[
+            Plant {
+                offsets: [0.0, 2.0, 2.0, 0.0, 2.0],
+                defining: &[
+                    ("annual_income", "high"),
+                    ("loyalty_score", "high"),
+                    ("purchase_amount", "high"),
+                ],
+                flat: &["age", "purchase_frequency"],
+                action: "reward and retain",
+            },
+            Plant {
+                offsets: [0.0, 2.0, -2.0, -2.0, 0.0],
+                defining: &[
+                    ("annual_income", "high"),
+                    ("loyalty_score", "low"),
+                    ("purchase_frequency", "low"),
+                ],
+                flat: &["age", "purchase_amount"],
+                action: "win loyalty",
+            },
+            Plant {
+                offsets: [0.0, -2.0, 2.0, 2.0, 0.0],
+                defining: &[
+                    ("annual_income", "low"),
+                    ("loyalty_score", "high"),
+                    ("purchase_frequency", "high"),
+                ],
+                flat: &["age", "purchase_amount"],
+                action: "upsell",
+            },
+            Plant {
+                offsets: [0.0, -2.0, -2.0, 0.0, -2.0],
+                defining: &[
+                    ("annual_income", "low"),
+                    ("loyalty_score", "low"),
+                    ("purchase_amount", "low"),
+                ],
+                flat: &["age", "purchase_frequency"],
+                action: "low-cost nurture",
+            },
+        ],
+        32,
+    );
+}
+
+#[test]
+fn bundled_personas_say_they_lie_along_one_axis() {
+    let f = run(&bundled(), &Settings::default());
+    let cut = f.persona_cutoffs.as_ref().unwrap();
+    assert!(cut.one_axis, "{}", cut.axis_statement);
+    assert!(cut.axis_statement.contains("one axis"));
+    assert!(cut.pc1_share >= 0.95 && cut.min_centroid_share_on_pc1 >= 0.95);
+    for p in &f.personas {
+        assert!(p.name.contains("of one axis"), "{}", p.name);
+        assert!(p.axis_position.is_some());
+    }
+    assert!(f.personas[0].name.starts_with("Low end of one axis"));
+    assert!(
+        f.personas[f.chosen_k - 1]
+            .name
+            .starts_with("High end of one axis")
+    );
+    // Without the one-axis check (share 1.0 cannot be reached) the same traits name them plainly.
+    let mut s = Settings::default();
+    s.segmentation.persona_one_axis_share = 1.0;
+    let g = run(&bundled(), &s);
+    assert!(!g.persona_cutoffs.unwrap().one_axis);
+    for (p, q) in f.personas.iter().zip(&g.personas) {
+        assert!(p.name.ends_with(&q.name[1..]), "{} / {}", p.name, q.name);
+    }
+}
 
 #[test]
 fn silhouette_at_matches_the_run() {
@@ -294,10 +489,26 @@ fn bad_settings_are_reported_not_hidden() {
         SegmentationError::ZeroCount("n_init")
     );
     let mut s = quick(3);
-    s.segmentation.persona_band_column = "nope".into();
+    s.segmentation.persona_value_columns = vec!["nope".into()];
+    assert_eq!(
+        try_run(&ds, &s).unwrap_err().to_string(),
+        "segmentation.persona_value_columns names 'nope', which is not a numeric column of the table"
+    );
+    let mut s = quick(3);
+    s.segmentation.persona_words.insert(
+        "shoe_size".into(),
+        TraitWords {
+            low: "small".into(),
+            high: "big".into(),
+            suffix: String::new(),
+        },
+    );
     assert!(matches!(
         try_run(&ds, &s),
-        Err(SegmentationError::UnknownBandColumn(_))
+        Err(SegmentationError::UnknownPersonaColumn {
+            setting: "persona_words",
+            ..
+        })
     ));
 }
 

@@ -1,0 +1,23 @@
+"""Reference values for tests/degenerate.rs, computed independently with pandas/numpy.
+
+The bundled table without its East rows: rows, distinct rows (identical on every column but
+user_id), region counts, and the mean and sample sd (ddof=1) of every numeric column.
+Run from the project root: python tests/reference/degenerate.py > tests/reference/degenerate.json
+"""
+import json
+
+import pandas as pd
+
+df = pd.read_csv("data/customer_purchasing_behaviors.csv")
+no_east = df[df["region"] != "East"]
+cols = ["age", "annual_income", "purchase_amount", "loyalty_score", "purchase_frequency"]
+out = {
+    "no_east": {
+        "rows": int(len(no_east)),
+        "distinct_rows": int(len(no_east.drop(columns=["user_id"]).drop_duplicates())),
+        "region_counts": {k: int(v) for k, v in no_east["region"].value_counts().sort_index().items()},
+        "mean": {c: float(no_east[c].mean()) for c in cols},
+        "sd": {c: float(no_east[c].std(ddof=1)) for c in cols},
+    }
+}
+print(json.dumps(out, indent=2, sort_keys=True))
