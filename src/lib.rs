@@ -18,6 +18,7 @@ pub mod ml;
 pub mod models;
 pub mod output;
 pub mod par;
+pub mod pdf;
 pub mod pipeline;
 pub mod plot;
 pub mod provenance;

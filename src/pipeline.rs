@@ -151,7 +151,7 @@ pub fn analyze_timed(
     }
 }
 
-/// Renders every output file of a build into memory: `findings.json`, `figures/*.svg`,
+/// Renders every output file of a build into memory: `findings.json`, `figures/*.svg`, `figures/slides/*.svg`,
 /// `index.html` and `slides.html` under the output folder, and the README (when
 /// [`BuildOptions::readme`] names one) with its generated sections refreshed.
 pub fn outputs(findings: &Findings, opts: &BuildOptions) -> Result<Outputs, PipelineError> {
@@ -161,6 +161,13 @@ pub fn outputs(findings: &Findings, opts: &BuildOptions) -> Result<Outputs, Pipe
     for fig in &figures {
         out.insert(
             opts.out_dir.join("figures").join(&fig.name),
+            fig.svg.clone(),
+        );
+    }
+    let slide_figures = plot::slides::all(findings);
+    for fig in &slide_figures {
+        out.insert(
+            opts.out_dir.join("figures").join("slides").join(&fig.name),
             fig.svg.clone(),
         );
     }
@@ -174,7 +181,7 @@ pub fn outputs(findings: &Findings, opts: &BuildOptions) -> Result<Outputs, Pipe
         figure_base,
         stamp: opts.stamp.clone(),
     };
-    let rendered = render::render(findings, &figures, &ropts)?;
+    let rendered = render::render_with_slides(findings, &figures, &slide_figures, &ropts)?;
     out.insert(opts.out_dir.join("index.html"), rendered.report_html);
     out.insert(opts.out_dir.join("slides.html"), rendered.slides_html);
     if let Some(readme) = &opts.readme {

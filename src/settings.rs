@@ -85,6 +85,42 @@ pub struct Settings {
     pub robustness: RobustnessSettings,
     /// Drift and retraining simulation.
     pub drift: DriftSettings,
+    /// Title and authorship of the report and the deck's title slide.
+    pub report: ReportSettings,
+}
+
+/// `[report]`: who the report and the slides are by. Free text, shown as written (HTML-escaped);
+/// an empty field is left off the title slide.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ReportSettings {
+    /// Title of the deck's title slide.
+    pub title: String,
+    /// Line under the title; empty: "Honest answers from N customer rows".
+    pub subtitle: String,
+    /// Authors, in order (at most [`ReportSettings::MAX_AUTHORS`]).
+    pub authors: Vec<String>,
+    /// Course, if the report is a hand-in.
+    pub course: String,
+    /// Organisation or institution.
+    pub organisation: String,
+}
+
+impl ReportSettings {
+    /// More authors than this do not fit a title slide.
+    pub const MAX_AUTHORS: usize = 12;
+}
+
+impl Default for ReportSettings {
+    fn default() -> Self {
+        ReportSettings {
+            title: "Customer intelligence".into(),
+            subtitle: String::new(),
+            authors: Vec::new(),
+            course: String::new(),
+            organisation: String::new(),
+        }
+    }
 }
 
 impl Default for Settings {
@@ -102,6 +138,7 @@ impl Default for Settings {
             segmentation: SegmentationSettings::default(),
             robustness: RobustnessSettings::default(),
             drift: DriftSettings::default(),
+            report: ReportSettings::default(),
         }
     }
 }
@@ -132,6 +169,12 @@ impl Settings {
         crate::bounds::count("folds", self.folds, 2, 50)?;
         crate::bounds::count("repeats", self.repeats, 1, 100)?;
         crate::bounds::count("sample_cap", self.sample_cap, 100, 10_000_000)?;
+        crate::bounds::count(
+            "report.authors (number of authors)",
+            self.report.authors.len(),
+            0,
+            ReportSettings::MAX_AUTHORS,
+        )?;
         crate::analysis::check_settings(self)?;
         Ok(self.roles.check()?)
     }
@@ -166,6 +209,30 @@ mod tests {
         assert_eq!(s.seed, 7);
         assert_eq!(s.folds, 5);
         assert_eq!(s.roles, Roles::default());
+    }
+
+    #[test]
+    fn report_table_sets_authorship_and_limits_authors() {
+        let s = Settings::from_toml(
+            "[report]\ntitle = \"Spend study\"\nauthors = [\"A. Author\", \"B. Author\"]\ncourse = \"ML 101\"\n",
+            Path::new("s.toml"),
+        )
+        .unwrap();
+        assert_eq!(s.report.title, "Spend study");
+        assert_eq!(s.report.authors, ["A. Author", "B. Author"]);
+        assert_eq!(s.report.organisation, "");
+        let many = format!("[report]\nauthors = [{}]\n", vec!["\"x\""; 13].join(", "));
+        let e = Settings::from_toml(&many, Path::new("s.toml"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("report.authors") && e.contains("13") && e.contains("0 to 12"),
+            "{e}"
+        );
+        let e = Settings::from_toml("[report]\nauthor = \"x\"\n", Path::new("s.toml"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("author"), "{e}");
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! `report`: the command-line face of customer-intel. It parses arguments, calls one library
 //! function, and prints results or the full cause chain of an error. Exit codes: 0 success,
-//! 1 stale outputs (`check`), 2 bad input or usage, 3 outputs written but recording the run failed.
+//! 1 stale outputs (`check`), 2 bad input or usage, 3 outputs written but recording the run failed,
+//! 4 PDFs could not be printed (no Chromium, or it failed).
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -50,6 +51,9 @@ enum Command {
     /// Compare a current table with a reference table (PSI and KS per feature, the category mix,
     /// the alarm rule); write drift.json and drift.html.
     Drift(DriftArgs),
+    /// Print report.pdf, slides.pdf (one slide per page) and slides-notes.pdf from a built report
+    /// with headless Chromium (not committed: PDFs are build outputs).
+    Pdf(PdfArgs),
 }
 
 #[cfg(feature = "serve")]
@@ -83,6 +87,13 @@ struct DriftArgs {
     /// Settings file (TOML): column roles, drift.psi_bins and drift.psi_alarm.
     #[arg(long)]
     settings: Option<PathBuf>,
+}
+
+#[derive(Args)]
+struct PdfArgs {
+    /// Folder holding the built index.html and slides.html; the PDFs are written there.
+    #[arg(long, default_value = pipeline::DEFAULT_OUT)]
+    out: PathBuf,
 }
 
 #[derive(Args)]
@@ -166,6 +177,9 @@ struct BuildArgs {
     /// MLFLOW_TRACKING_URI environment variable, else a local run log under .tracking/.
     #[arg(long, value_name = "URI")]
     tracking_uri: Option<String>,
+    /// After building, print report.pdf and slides.pdf with headless Chromium (`report pdf`).
+    #[arg(long)]
+    pdf: bool,
 }
 
 #[derive(Args)]
@@ -210,6 +224,7 @@ fn main() -> ExitCode {
         #[cfg(feature = "serve")]
         Some(Command::Serve(a)) => serve(a),
         Some(Command::Drift(a)) => drift(a),
+        Some(Command::Pdf(a)) => pdf(&a.out),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -287,6 +302,7 @@ fn progress() -> impl FnMut(&str) {
 
 fn build(a: BuildArgs) -> Result<(), Failure> {
     let opts = options(&a)?;
+    let want_pdf = a.pdf;
     let summary = pipeline::build(&opts, &mut progress()).map_err(|e| {
         let context = failed("build", &opts.data, pipeline_missing(&e), "--data");
         bad_input(anyhow::Error::new(e).context(context))
@@ -313,6 +329,27 @@ fn build(a: BuildArgs) -> Result<(), Failure> {
                     .context("the report was written, but recording the run failed"),
             });
         }
+    }
+    if want_pdf {
+        pdf(&opts.out_dir)?;
+    }
+    Ok(())
+}
+
+/// Exit code when the PDFs cannot be printed (the HTML outputs are unaffected).
+const PDF_FAILED: u8 = 4;
+
+fn pdf(out: &Path) -> Result<(), Failure> {
+    let fail = |e: customer_intel::pdf::PdfError| Failure {
+        code: match e {
+            customer_intel::pdf::PdfError::MissingPage { .. } => 2,
+            _ => PDF_FAILED,
+        },
+        error: anyhow::Error::new(e).context("cannot print the PDFs"),
+    };
+    let browser = customer_intel::pdf::find_browser().map_err(fail)?;
+    for p in customer_intel::pdf::print_all(&browser, out).map_err(fail)? {
+        println!("wrote {}", p.display());
     }
     Ok(())
 }
