@@ -591,6 +591,36 @@ fn malformed_models_exit_2_and_sigterm_stops_gracefully() {
         "{err}"
     );
 
+    // A well-formed, re-sealed spend.json whose training profile has one share too few: refused
+    // at start (not at the first drift request), naming the file and the rule.
+    let dir2 = scratch("bad-profile");
+    for f in ["spend.json", "growth.json", "segments.json"] {
+        std::fs::copy(models_dir().join(f), dir2.join(f)).unwrap();
+    }
+    let mut spend: Value =
+        serde_json::from_slice(&std::fs::read(dir2.join("spend.json")).unwrap()).unwrap();
+    spend["training_profile"]["numeric"][0]["shares"]
+        .as_array_mut()
+        .unwrap()
+        .pop();
+    let text = serde_json::to_string_pretty(&spend).unwrap();
+    std::fs::write(
+        dir2.join("spend.json"),
+        customer_intel::models::seal(text.into_bytes()),
+    )
+    .unwrap();
+    let o = Command::new(exe())
+        .args(["serve", "--addr", "127.0.0.1:0", "--models"])
+        .arg(&dir2)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("spend.json") && err.contains("one share per bin"),
+        "{err}"
+    );
+
     let mut s = Server::start(&[]);
     let (st, _) = get(&s, "/healthz");
     assert_eq!(st, 200);

@@ -139,13 +139,22 @@ fn model_card(m: &ProductionModels, dir: &Path) -> Value {
         let cresult = cbest["result_index"]
             .as_u64()
             .and_then(|i| f["classification"]["results"].get(i as usize).cloned());
+        let sg = &f["segmentation"];
+        let null_at_k = sg["null"]["per_k"]
+            .as_array()
+            .and_then(|v| v.iter().find(|x| x["k"] == sg["chosen_k"]).cloned());
         json!({
             "source": findings_path.as_ref().map(|p| p.display().to_string()),
             "regression": { "best": best, "baseline_mean_predictor": baseline,
+                            "baselines": f["regression"]["baselines"],
                             "target_sd": f["regression"]["target_sd"] },
             "classification": { "best": cbest, "best_result": cresult,
+                                "baselines": f["classification"]["baselines"],
                                 "label": f["classification"]["label"] },
-            "segmentation": { "chosen_k": f["segmentation"]["chosen_k"], "k_rule": f["segmentation"]["k_rule"] },
+            "segmentation": { "chosen_k": sg["chosen_k"], "k_rule": sg["k_rule"],
+                              "silhouette_distinct": sg["chosen_silhouette_distinct"],
+                              "silhouette_target": sg["silhouette_target"],
+                              "null_method": sg["null"]["method"], "null_at_k": null_at_k },
         })
     });
     let head = |file: &str, h: &crate::models::ModelHeader| {
