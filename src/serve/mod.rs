@@ -465,15 +465,38 @@ async fn models(State(app): State<Arc<App>>) -> axum::Json<Value> {
     axum::Json(app.card.clone())
 }
 
+/// Bodies up to this size are handled on the async worker; larger ones (batches) on tokio's
+/// blocking pool, so a long batch does not hold up the small requests behind it.
+const INLINE_BODY: usize = 64 << 10;
+
+/// Runs `f` inline for a small body, else on the blocking pool (a panic there becomes a 500).
+async fn work<T: Send + 'static>(
+    size: usize,
+    f: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
+) -> Result<T, ApiError> {
+    if size <= INLINE_BODY {
+        return f();
+    }
+    tokio::task::spawn_blocking(f).await.map_err(|e| {
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("the request failed inside the server: {e}"),
+        )
+    })?
+}
+
 async fn score_json(
     State(app): State<Arc<App>>,
     b: Result<Bytes, BytesRejection>,
 ) -> Result<axum::Json<Value>, ApiError> {
     let b = body(b)?;
-    let csv = customers_csv(&b, &app.roles)?;
-    let ds = parse(&csv, JSON_SOURCE, &app.roles)?;
-    let s = score_all(&app, &ds)?;
-    Ok(axum::Json(scores_json(&app, &s)))
+    work(b.len(), move || {
+        let csv = customers_csv(&b, &app.roles)?;
+        let ds = parse(&csv, JSON_SOURCE, &app.roles)?;
+        let s = score_all(&app, &ds)?;
+        Ok(axum::Json(scores_json(&app, &s)))
+    })
+    .await
 }
 
 async fn score_csv(
@@ -481,10 +504,13 @@ async fn score_csv(
     b: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     let b = body(b)?;
-    let ds = parse(&b, CSV_SOURCE, &app.roles)?;
-    let s = score_all(&app, &ds)?;
-    let out = score::csv_bytes(&app.models, &ds.roles.id, &s)
-        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e))?;
+    let out = work(b.len(), move || {
+        let ds = parse(&b, CSV_SOURCE, &app.roles)?;
+        let s = score_all(&app, &ds)?;
+        score::csv_bytes(&app.models, &ds.roles.id, &s)
+            .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e))
+    })
+    .await?;
     Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], out).into_response())
 }
 
@@ -493,13 +519,16 @@ async fn drift(
     b: Result<Bytes, BytesRejection>,
 ) -> Result<axum::Json<Value>, ApiError> {
     let b = body(b)?;
-    let ds = parse_any(&b, &app.roles)?;
-    let report = crate::drift::compare(
-        &app.models.spend.training_profile,
-        &ds.numeric,
-        &ds.category,
-    );
-    Ok(axum::Json(json!(report)))
+    work(b.len(), move || {
+        let ds = parse_any(&b, &app.roles)?;
+        let report = crate::drift::compare(
+            &app.models.spend.training_profile,
+            &ds.numeric,
+            &ds.category,
+        );
+        Ok(axum::Json(json!(report)))
+    })
+    .await
 }
 
 /// The service's routes over a loaded [`App`], with the body limit.

@@ -39,7 +39,11 @@ const waitFor = async (expr, what, ms = 10000) => {
   fail("timed out waiting for " + what);
 };
 const shot = async (name) => {
-  const r = await send("Page.captureScreenshot", { format: "png" });
+  // The whole page, not only the viewport.
+  const m = await send("Page.getLayoutMetrics");
+  const size = m.cssContentSize || m.contentSize;
+  const clip = { x: 0, y: 0, width: 1280, height: Math.min(Math.ceil(size.height), 4000), scale: 1 };
+  const r = await send("Page.captureScreenshot", { format: "png", clip, captureBeyondViewport: true });
   writeFileSync(`${outDir}/${name}.png`, Buffer.from(r.data, "base64"));
   ok(`screenshot ${outDir}/${name}.png`);
 };
@@ -53,8 +57,10 @@ await waitFor("document.body && document.body.dataset.scored", "the first predic
 const before = await evaluate("document.getElementById('out-spend').textContent");
 ok("dashboard shows a prediction: " + before);
 
-// Type a new income into the what-if form, as a user would.
-const column = await evaluate("(function(){var c=CONFIG.profile.numeric.filter(function(p){return p.column!==CONFIG.roles.target && document.getElementById('in-'+p.column);});var best=c.filter(function(p){return p.column==='annual_income';})[0]||c[0];return best.column;})()");
+// Type a new value into the what-if form, as a user would.
+// The column: the spend model's first input that the form has (so the predicted spend must move).
+const column = await evaluate("CONFIG.models[0].features.filter(function(f){return f!==CONFIG.roles.target && document.getElementById('in-'+f);})[0]");
+if (!column) fail("the form has none of the spend model's inputs");
 const newValue = await evaluate(`(function(){var p=CONFIG.profile.numeric.filter(function(p){return p.column==='${column}';})[0];return String(Math.round(p.min+0.9*(p.max-p.min)));})()`);
 const scoredBefore = await evaluate("document.body.dataset.scored");
 await evaluate(`(function(){var e=document.getElementById('in-${column}');e.value='';e.focus();return true;})()`);
