@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Browser test of `report serve` (stage serve-browser of tests/run.sh).
+# Browser test of `report serve` (run by the browser stage of tests/run.sh, after tests/browser.sh).
 #
 # Starts the release binary's server on a loopback ephemeral port with the committed models,
 # starts headless Chromium (Debian's `chromium`, installed when missing) with a DevTools port,
