@@ -28,6 +28,7 @@ pub mod score;
 #[cfg(feature = "serve")]
 pub mod serve;
 pub mod settings;
+pub mod sparse;
 pub mod stats;
 pub mod targets;
 pub mod tracking;

@@ -188,6 +188,11 @@ pub struct ModelHeader {
     /// refuses a file whose content changed after `report build` wrote it (format version 2).
     /// In memory, before the file is written, it holds the zeros.
     pub content_sha256: String,
+    /// Sparse category levels merged before encoding (decided on the training rows,
+    /// [`crate::sparse`]): `report score` encodes a customer of a merged level as the level it
+    /// joined. Empty for models that merge nothing.
+    #[serde(default)]
+    pub level_merges: crate::sparse::LevelMap,
 }
 
 /// The spend prediction interval: `predicted + lower_offset` to `predicted + upper_offset`.
@@ -315,6 +320,7 @@ fn header(
         fitted_on,
         hyperparameters,
         content_sha256: UNSEALED.to_string(),
+        level_merges: crate::sparse::LevelMap::default(),
     }
 }
 
@@ -471,16 +477,18 @@ pub fn fit(
         ),
         None => "none to choose".to_string(),
     };
+    let mut spend_header = header(
+        table,
+        settings,
+        "spend regressor",
+        spend_features,
+        encoded_inputs(&reg.design.columns, &ds.roles),
+        format!("{all_rows}, seed {}", reg.seed),
+        penalty_rule,
+    );
+    spend_header.level_merges = reg.merges.clone();
     let spend = SpendModel {
-        header: header(
-            table,
-            settings,
-            "spend regressor",
-            spend_features,
-            encoded_inputs(&reg.design.columns, &ds.roles),
-            format!("{all_rows}, seed {}", reg.seed),
-            penalty_rule,
-        ),
+        header: spend_header,
         kind: reg.model,
         feature_set: reg.feature_set,
         penalty: reg.penalty,
@@ -517,27 +525,29 @@ pub fn fit(
     })?;
     let (classifier, design) = classification::fit_production(ds, settings, best)
         .map_err(|e| err("growth-potential classifier")(&e))?;
-    let growth = GrowthModel {
-        header: header(
-            table,
-            settings,
-            "growth-potential classifier",
-            classification::honest_features(&ds.roles),
-            encoded_inputs(&design.columns, &ds.roles),
-            format!(
-                "{all_rows}{}, seed {}",
-                if classifier.smote {
-                    ", with SMOTE's synthetic minority rows made from them"
-                } else {
-                    ""
-                },
-                classifier.seed
-            ),
-            format!(
-                "threshold {}: {}; model settings as in settings.classification",
-                classifier.threshold, classifier.threshold_rule
-            ),
+    let mut growth_header = header(
+        table,
+        settings,
+        "growth-potential classifier",
+        classification::honest_features(&ds.roles),
+        encoded_inputs(&design.columns, &ds.roles),
+        format!(
+            "{all_rows}{}, seed {}",
+            if classifier.smote {
+                ", with SMOTE's synthetic minority rows made from them"
+            } else {
+                ""
+            },
+            classifier.seed
         ),
+        format!(
+            "threshold {}: {}; model settings as in settings.classification",
+            classifier.threshold, classifier.threshold_rule
+        ),
+    );
+    growth_header.level_merges = classifier.merges.clone();
+    let growth = GrowthModel {
+        header: growth_header,
         label: cf.label.name.clone(),
         classifier,
     };

@@ -216,16 +216,19 @@ fn column<'a>(
     }
 }
 
-/// The encoded matrix of a model's inputs for `rows` of the table. A column the table lacks
-/// (a model file that reads the absent spend where no prediction can stand in) is refused
-/// naming the model file.
+/// The encoded matrix of a model's inputs for `rows` of the table (a category value is first
+/// mapped through the model's level merges, so a merged level is encoded as the level it joined).
+/// A column the table lacks (a model file that reads the absent spend where no prediction can
+/// stand in) is refused naming the model file.
 fn encode(
-    inputs: &[InputColumn],
+    header: &ModelHeader,
     ds: &Dataset,
     rows: &Range<usize>,
     predicted: Option<&[f64]>,
     model_file: &Path,
 ) -> Result<Matrix, ScoreError> {
+    let inputs = &header.inputs;
+    let merges = &header.level_merges;
     let n = rows.len();
     let p = inputs.len();
     let mut data = vec![0.0; n * p];
@@ -245,7 +248,7 @@ fn encode(
             }
             InputColumn::Indicator { level, .. } => {
                 for (i, c) in ds.category[rows.clone()].iter().enumerate() {
-                    data[i * p + j] = f64::from(u8::from(c == level));
+                    data[i * p + j] = f64::from(u8::from(merges.apply(c) == level.as_str()));
                 }
             }
         }
@@ -275,7 +278,7 @@ pub fn score_rows(
     let spend = &models.spend;
     let file = |name: &str| dir.join(name);
     let x = encode(
-        &spend.header.inputs,
+        &spend.header,
         ds,
         &rows,
         None,
@@ -294,7 +297,7 @@ pub fn score_rows(
 
     let growth = &models.growth.classifier;
     let xg = encode(
-        &models.growth.header.inputs,
+        &models.growth.header,
         ds,
         &rows,
         None,
@@ -307,7 +310,7 @@ pub fn score_rows(
 
     let seg = &models.segments.segments;
     let xs = encode(
-        &models.segments.header.inputs,
+        &models.segments.header,
         ds,
         &rows,
         Some(&predicted),

@@ -19,6 +19,7 @@ pub mod conclusions;
 pub mod format;
 pub mod markdown;
 pub mod markers;
+pub mod risks;
 pub mod scorecard;
 pub mod templates;
 pub mod view;
@@ -39,6 +40,7 @@ pub use markers::MarkerError;
 /// (marker name, template).
 pub const REPORT_SECTIONS: &[(&str, &str)] = &[
     ("results", "results.md"),
+    ("risks", "risks.md"),
     ("conclusions", "conclusions.md"),
     ("architecture", "architecture.md"),
 ];
