@@ -10,6 +10,7 @@ pub mod bench;
 pub mod bounds;
 pub mod data;
 pub mod display;
+pub mod drift;
 pub mod features;
 pub mod findings;
 pub mod html;
@@ -24,6 +25,8 @@ pub mod provenance;
 pub mod render;
 pub mod rng;
 pub mod score;
+#[cfg(feature = "serve")]
+pub mod serve;
 pub mod settings;
 pub mod sparse;
 pub mod stats;

@@ -36,8 +36,10 @@ use crate::stats;
 /// Version of the model file format. A reader refuses files of any other version.
 /// Version 2: each file carries a checksum of its content; the segmentation carries each persona's
 /// action rule and the one-axis statement; a saved tree sends a row left when its value is at most
-/// the split (`<=`, the rule linfa-trees trains with). Version 1 files are refused, not misread.
-pub const FORMAT_VERSION: u32 = 2;
+/// the split (`<=`, the rule linfa-trees trains with). Version 3 added the spend file's
+/// [`SpendModel::training_profile`] (training ranges and binned reference distributions for the
+/// dashboard and the drift checks). Files of older versions are refused, not misread.
+pub const FORMAT_VERSION: u32 = 3;
 /// The spend regressor's file name.
 pub const SPEND_FILE: &str = "spend.json";
 /// The growth-potential classifier's file name.
@@ -303,6 +305,9 @@ pub struct SpendModel {
     pub equation: Option<LinearEquation>,
     /// The fitted model (standardisation included), as the regression code holds it.
     pub fitted: Fitted,
+    /// The whole training table's ranges, medians and binned distributions (every numeric role
+    /// column and the category), for input forms and drift checks ([`crate::drift`]).
+    pub training_profile: crate::drift::TrainingProfile,
 }
 
 /// A linear model written in the input's own units.
@@ -597,6 +602,11 @@ pub fn fit(
                 .collect(),
         }),
         fitted: reg.fitted,
+        training_profile: crate::drift::profile(
+            table,
+            settings.drift.psi_bins,
+            settings.drift.psi_alarm,
+        ),
     };
 
     // Growth potential.
@@ -717,6 +727,10 @@ impl ProductionModels {
             .segments
             .check()
             .map_err(|m| invalid(SEGMENTS_FILE, "segmentation", m))?;
+        spend
+            .training_profile
+            .check()
+            .map_err(|m| invalid(SPEND_FILE, "spend regressor", m))?;
         if segments.segments.features != segments.header.features {
             return Err(invalid(
                 SEGMENTS_FILE,

@@ -100,6 +100,8 @@ pub struct ScoreSummary {
     pub had_target: bool,
     /// The output file.
     pub out: PathBuf,
+    /// The input's drift against the training data ([`crate::drift`]).
+    pub drift: crate::drift::DriftReport,
 }
 
 /// The scores of a table, column by column, in row order.
@@ -203,27 +205,30 @@ fn check_columns(models: &ProductionModels, dir: &Path, ds: &Dataset) -> Result<
 pub const CHUNK_ROWS: usize = 1 << 16;
 
 /// A numeric column of the table over `rows`, or the predicted spend of those rows when the
-/// column is the absent target.
+/// column is the absent target; `None` when neither is available.
 fn column<'a>(
     ds: &'a Dataset,
     name: &str,
     rows: &Range<usize>,
     predicted: Option<&'a [f64]>,
-) -> &'a [f64] {
+) -> Option<&'a [f64]> {
     match ds.numeric.get(name) {
-        Some(c) => &c[rows.clone()],
-        None => predicted.expect("only the absent target is replaced, by the predicted spend"),
+        Some(c) => c.get(rows.clone()),
+        None => predicted,
     }
 }
 
 /// The encoded matrix of a model's inputs for `rows` of the table (a category value is first
 /// mapped through the model's level merges, so a merged level is encoded as the level it joined).
+/// A column the table lacks (a model file that reads the absent spend where no prediction can
+/// stand in) is refused naming the model file.
 fn encode(
     header: &ModelHeader,
     ds: &Dataset,
     rows: &Range<usize>,
     predicted: Option<&[f64]>,
-) -> Matrix {
+    model_file: &Path,
+) -> Result<Matrix, ScoreError> {
     let inputs = &header.inputs;
     let merges = &header.level_merges;
     let n = rows.len();
@@ -232,7 +237,14 @@ fn encode(
     for (j, input) in inputs.iter().enumerate() {
         match input {
             InputColumn::Value(name) => {
-                for (i, v) in column(ds, name, rows, predicted).iter().enumerate() {
+                let values =
+                    column(ds, name, rows, predicted).ok_or_else(|| ScoreError::Mismatch {
+                        path: model_file.to_path_buf(),
+                        differences: vec![format!(
+                            "the model reads column '{name}', which the input does not have"
+                        )],
+                    })?;
+                for (i, v) in values.iter().enumerate() {
                     // A gap left in the target (the only one imputation leaves) is placed
                     // with the predicted spend, as an absent target column is.
                     data[i * p + j] = match predicted {
@@ -248,7 +260,7 @@ fn encode(
             }
         }
     }
-    Matrix::new(n, p, data)
+    Ok(Matrix::new(n, p, data))
 }
 
 /// Scores every row of a dataset (whose roles the caller has checked against the models with
@@ -279,7 +291,14 @@ pub fn score_rows(
         _ => ds,
     };
     let spend = &models.spend;
-    let x = encode(&spend.header, ds, &rows, None);
+    let file = |name: &str| dir.join(name);
+    let x = encode(
+        &spend.header,
+        ds,
+        &rows,
+        None,
+        &file(crate::models::SPEND_FILE),
+    )?;
     let predicted = spend
         .fitted
         .try_predict(&x)
@@ -292,14 +311,26 @@ pub fn score_rows(
         predicted.iter().map(|&p| spend.interval.bounds(p)).unzip();
 
     let growth = &models.growth.classifier;
-    let xg = encode(&models.growth.header, ds, &rows, None);
+    let xg = encode(
+        &models.growth.header,
+        ds,
+        &rows,
+        None,
+        &file(crate::models::GROWTH_FILE),
+    )?;
     let probability: Vec<f64> = (0..rows.len())
         .map(|i| growth.fitted.probability(xg.row(i)))
         .collect();
     let flag = probability.iter().map(|&p| p >= growth.threshold).collect();
 
     let seg = &models.segments.segments;
-    let xs = encode(&models.segments.header, ds, &rows, Some(&predicted));
+    let xs = encode(
+        &models.segments.header,
+        ds,
+        &rows,
+        Some(&predicted),
+        &file(crate::models::SEGMENTS_FILE),
+    )?;
     let mut z = Vec::with_capacity(seg.features.len());
     let segment = (0..rows.len())
         .map(|i| seg.assign(xs.row(i), &mut z))
@@ -351,6 +382,57 @@ pub fn output_columns(models: &ProductionModels, id_column: &str) -> Vec<String>
     ]
 }
 
+/// The scores as a frame with the given column names ([`output_columns`]).
+fn scores_frame(
+    models: &ProductionModels,
+    c: &[String],
+    scores: &Scores,
+) -> Result<DataFrame, String> {
+    let seg = &models.segments.segments;
+    let col = |i: usize, s: Series| -> Column { s.with_name(c[i].as_str().into()).into_column() };
+    let personas: Vec<&str> = scores
+        .segment
+        .iter()
+        .map(|&k| seg.personas[k].as_str())
+        .collect();
+    let actions: Vec<&str> = scores
+        .segment
+        .iter()
+        .map(|&k| seg.actions[k].as_str())
+        .collect();
+    let segments: Vec<u32> = scores.segment.iter().map(|&k| k as u32).collect();
+    DataFrame::new(
+        scores.ids.len(),
+        vec![
+            col(0, Series::new("".into(), &scores.ids)),
+            col(1, Series::new("".into(), &scores.predicted)),
+            col(2, Series::new("".into(), &scores.lower)),
+            col(3, Series::new("".into(), &scores.upper)),
+            col(4, Series::new("".into(), &scores.probability)),
+            col(5, Series::new("".into(), &scores.flag)),
+            col(6, Series::new("".into(), &segments)),
+            col(7, Series::new("".into(), &personas)),
+            col(8, Series::new("".into(), &actions)),
+        ],
+    )
+    .map_err(|e| e.to_string())
+}
+
+/// The scores as CSV bytes, byte for byte what `report score` writes for the same rows.
+pub fn csv_bytes(
+    models: &ProductionModels,
+    id_column: &str,
+    scores: &Scores,
+) -> Result<Vec<u8>, String> {
+    let mut frame = scores_frame(models, &output_columns(models, id_column), scores)?;
+    let mut out = Vec::new();
+    CsvWriter::new(&mut out)
+        .include_header(true)
+        .finish(&mut frame)
+        .map_err(|e| e.to_string())?;
+    Ok(out)
+}
+
 /// Writes scores as CSV (polars' CSV writer; the header once, then each chunk as it comes) into
 /// a temporary file that replaces the output on [`ScoreWriter::finish`].
 pub struct ScoreWriter {
@@ -377,36 +459,7 @@ impl ScoreWriter {
 
     /// Appends the scores of one table or chunk.
     pub fn write(&mut self, models: &ProductionModels, scores: &Scores) -> Result<(), ScoreError> {
-        let seg = &models.segments.segments;
-        let c = &self.columns;
-        let col =
-            |i: usize, s: Series| -> Column { s.with_name(c[i].as_str().into()).into_column() };
-        let personas: Vec<&str> = scores
-            .segment
-            .iter()
-            .map(|&k| seg.personas[k].as_str())
-            .collect();
-        let actions: Vec<&str> = scores
-            .segment
-            .iter()
-            .map(|&k| seg.actions[k].as_str())
-            .collect();
-        let segments: Vec<u32> = scores.segment.iter().map(|&k| k as u32).collect();
-        let mut frame = DataFrame::new(
-            scores.ids.len(),
-            vec![
-                col(0, Series::new("".into(), &scores.ids)),
-                col(1, Series::new("".into(), &scores.predicted)),
-                col(2, Series::new("".into(), &scores.lower)),
-                col(3, Series::new("".into(), &scores.upper)),
-                col(4, Series::new("".into(), &scores.probability)),
-                col(5, Series::new("".into(), &scores.flag)),
-                col(6, Series::new("".into(), &segments)),
-                col(7, Series::new("".into(), &personas)),
-                col(8, Series::new("".into(), &actions)),
-            ],
-        )
-        .map_err(|e| self.error(e.to_string()))?;
+        let mut frame = scores_frame(models, &self.columns, scores).map_err(|e| self.error(e))?;
         let header = !self.header_written;
         CsvWriter::new(&mut self.file)
             .include_header(header)
@@ -469,6 +522,10 @@ pub fn score(opts: &ScoreOptions) -> Result<ScoreSummary, ScoreError> {
     // run before anything is renamed into place; that chunk's violations are reported.
     let mut writer: Option<ScoreWriter> = None;
     let (mut flagged, mut n, mut had_target) = (0, 0, false);
+    // The drift check needs every value of the numeric columns and the category (8 bytes per
+    // value): kept beside the chunks.
+    let mut numeric: std::collections::BTreeMap<String, Vec<f64>> = Default::default();
+    let mut category: Vec<String> = Vec::new();
     for chunk in data::chunks_with(&opts.input, &roles, &missing, CHUNK_ROWS)? {
         let ds = chunk?;
         if writer.is_none() {
@@ -480,6 +537,10 @@ pub fn score(opts: &ScoreOptions) -> Result<ScoreSummary, ScoreError> {
         }
         let scores = score_rows(&models, &opts.models, &ds, 0..ds.n_rows())?;
         flagged += scores.flag.iter().filter(|&&f| f).count();
+        for (c, v) in &ds.numeric {
+            numeric.entry(c.clone()).or_default().extend_from_slice(v);
+        }
+        category.extend_from_slice(&ds.category);
         n += ds.n_rows();
         writer
             .as_mut()
@@ -497,5 +558,6 @@ pub fn score(opts: &ScoreOptions) -> Result<ScoreSummary, ScoreError> {
         flagged,
         had_target,
         out: opts.out.clone(),
+        drift: crate::drift::compare(&models.spend.training_profile, &numeric, &category),
     })
 }

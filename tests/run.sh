@@ -29,8 +29,10 @@ stage freshness cargo run --release --quiet --bin report -- check
 stage mlflow bash tests/mlflow_test.sh
 # 4. Headless Chromium opens the committed report and slides from disk: every figure renders with a
 #    non-zero size, keys move between slides, printing gives one slide per page; screenshots land in
-#    target/browser/ (installs Debian's chromium when missing).
-stage browser bash tests/browser.sh
+#    target/browser/ (installs Debian's chromium when missing). Then it drives the dashboard of
+#    `report serve` (tests/serve_browser.sh: a what-if input changed and the prediction read back,
+#    a CSV uploaded with its drift summary, the model card); screenshots in target/serve-browser/.
+stage browser bash -c 'bash tests/browser.sh && bash tests/serve_browser.sh'
 # 5. Every notebook executes headless with the evcxr kernel (installed when missing), prints numbers that
 #    agree with the report's findings, and its committed outputs are the ones execution produces now.
 stage notebooks bash tests/notebooks/run.sh

@@ -45,9 +45,48 @@ enum Command {
     /// Score new customers with the models `report build` saved: predicted spend with an interval,
     /// growth-potential probability and flag, persona and action, one CSV row per customer.
     Score(ScoreArgs),
+    /// Serve the saved models over HTTP: a dashboard at / and a JSON API under /v1 (stop with Ctrl-C).
+    #[cfg(feature = "serve")]
+    Serve(ServeArgs),
+    /// Compare a current table with a reference table (PSI and KS per feature, the category mix,
+    /// the alarm rule); write drift.json and drift.html.
+    Drift(DriftArgs),
     /// Print report.pdf, slides.pdf (one slide per page) and slides-notes.pdf from a built report
     /// with headless Chromium (not committed: PDFs are build outputs).
     Pdf(PdfArgs),
+}
+
+#[cfg(feature = "serve")]
+#[derive(Args)]
+struct ServeArgs {
+    /// Folder of the saved models.
+    #[arg(long, default_value = "report/models")]
+    models: PathBuf,
+    /// Address to listen on (loopback by default; port 0 picks a free port, printed at start).
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    addr: std::net::SocketAddr,
+    /// Largest request body in MiB; larger bodies get HTTP 413.
+    #[arg(long, default_value_t = 16)]
+    max_body_mb: usize,
+    /// Settings file (TOML) whose column roles describe the inputs (default: the bundled schema).
+    #[arg(long)]
+    settings: Option<PathBuf>,
+}
+
+#[derive(Args)]
+struct DriftArgs {
+    /// The reference table (usually the training data).
+    #[arg(long)]
+    reference: PathBuf,
+    /// The table to check (the spend column may be absent).
+    #[arg(long)]
+    current: PathBuf,
+    /// Output folder for drift.json and drift.html.
+    #[arg(long, default_value = "drift")]
+    out: PathBuf,
+    /// Settings file (TOML): column roles, drift.psi_bins and drift.psi_alarm.
+    #[arg(long)]
+    settings: Option<PathBuf>,
 }
 
 #[derive(Args)]
@@ -91,6 +130,27 @@ struct BenchArgs {
     /// and print rows, seconds and peak memory.
     #[arg(long, value_name = "FILE")]
     stream_eda: Option<PathBuf>,
+    /// Instead of the table: the service's load benchmark (in-process server on a loopback port,
+    /// fixed request counts and concurrency); prints a Markdown table.
+    #[cfg(feature = "serve")]
+    #[arg(long)]
+    serve: bool,
+    /// With --serve: single-customer requests.
+    #[cfg(feature = "serve")]
+    #[arg(long, default_value_t = 20000)]
+    requests: usize,
+    /// With --serve: 1,000-customer requests.
+    #[cfg(feature = "serve")]
+    #[arg(long, default_value_t = 200)]
+    batch_requests: usize,
+    /// With --serve: client connections.
+    #[cfg(feature = "serve")]
+    #[arg(long, default_value_t = 8)]
+    concurrency: usize,
+    /// With --serve: folder of the saved models.
+    #[cfg(feature = "serve")]
+    #[arg(long, default_value = "report/models")]
+    models: PathBuf,
     /// Internal: measure one size (0 = the bundled data) and print JSON.
     #[arg(long, hide = true)]
     child: Option<usize>,
@@ -164,6 +224,9 @@ fn main() -> ExitCode {
         Some(Command::Synth(a)) => synth(a),
         Some(Command::Bench(a)) => bench(a),
         Some(Command::Score(a)) => score(a),
+        #[cfg(feature = "serve")]
+        Some(Command::Serve(a)) => serve(a),
+        Some(Command::Drift(a)) => drift(a),
         Some(Command::Pdf(a)) => pdf(&a.out),
     };
     match result {
@@ -348,6 +411,20 @@ fn bench(a: BenchArgs) -> Result<(), Failure> {
         Some(p) => Settings::load(p).map_err(|e| bad_input(e.into()))?,
         None => Settings::default(),
     };
+    #[cfg(feature = "serve")]
+    if a.serve {
+        let r = customer_intel::serve::bench::run(
+            &a.models,
+            &a.data,
+            &settings,
+            a.requests,
+            a.batch_requests,
+            a.concurrency,
+        )
+        .map_err(|e| bad_input(anyhow::anyhow!(e)))?;
+        print!("{}", customer_intel::serve::bench::format_markdown(&r));
+        return Ok(());
+    }
     if let Some(file) = &a.stream_eda {
         let line = bench::stream_eda(file, &settings).map_err(|e| bad_input(anyhow::anyhow!(e)))?;
         println!("{line}");
@@ -423,5 +500,60 @@ fn score(a: ScoreArgs) -> Result<(), Failure> {
         }
     );
     println!("wrote {}", s.out.display());
+    for line in s.drift.summary_lines() {
+        println!("{line}");
+    }
+    for w in &s.drift.warnings {
+        eprintln!("warning: {w}");
+    }
+    Ok(())
+}
+
+fn load_settings(path: &Option<PathBuf>) -> Result<Settings, Failure> {
+    match path {
+        Some(p) => Settings::load(p).map_err(|e| bad_input(e.into())),
+        None => Ok(Settings::default()),
+    }
+}
+
+#[cfg(feature = "serve")]
+fn serve(a: ServeArgs) -> Result<(), Failure> {
+    use std::io::Write;
+    let opts = customer_intel::serve::ServeOptions {
+        models: a.models,
+        addr: a.addr,
+        body_limit: a.max_body_mb.saturating_mul(1 << 20),
+        settings: load_settings(&a.settings)?,
+    };
+    customer_intel::serve::run(&opts, |addr| {
+        println!("serving the models of {} on http://{addr}/ (dashboard at /, API under /v1; Ctrl-C to stop)", opts.models.display());
+        let _ = std::io::stdout().flush();
+    })
+    .map_err(|e| bad_input(anyhow::Error::new(e).context("report serve failed")))?;
+    println!("stopped");
+    Ok(())
+}
+
+fn drift(a: DriftArgs) -> Result<(), Failure> {
+    let settings = load_settings(&a.settings)?;
+    let (report, files) =
+        customer_intel::drift::between_files(&a.reference, &a.current, &settings, &a.out).map_err(
+            |e| {
+                bad_input(anyhow::Error::new(e).context(format!(
+                    "report drift of '{}' against '{}' failed",
+                    a.current.display(),
+                    a.reference.display()
+                )))
+            },
+        )?;
+    for line in report.summary_lines() {
+        println!("{line}");
+    }
+    for w in &report.warnings {
+        eprintln!("warning: {w}");
+    }
+    for f in files {
+        println!("wrote {}", f.display());
+    }
     Ok(())
 }

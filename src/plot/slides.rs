@@ -293,7 +293,11 @@ fn spend(f: &Findings) -> Option<Figure> {
     if rows.is_empty() {
         return None;
     }
-    if let Some(c) = r.baselines.best_single.and_then(|i| r.baselines.single_column.get(i)) {
+    if let Some(c) = r
+        .baselines
+        .best_single
+        .and_then(|i| r.baselines.single_column.get(i))
+    {
         rows.insert(
             1.min(rows.len()),
             Bar {
