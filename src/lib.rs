@@ -15,6 +15,7 @@ pub mod findings;
 pub mod html;
 pub mod ml;
 pub mod models;
+pub mod notebook;
 pub mod output;
 pub mod par;
 pub mod pipeline;
