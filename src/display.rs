@@ -729,98 +729,6 @@ display_as_table! {
     DriftSettings => "Drift settings",
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::json;
-
-    #[test]
-    fn records_lists_and_tuples_become_tables() {
-        let v = json!({"rows": 238, "counts": [["North", 70], ["East", 6]],
-                       "models": [{"name": "ols", "r2": 0.123456}, {"name": "tree", "r2": null}]});
-        let t = table("T", &v);
-        assert!(
-            t.html
-                .starts_with("<div class=\"customer-intel\"><h4>T</h4><table>")
-        );
-        assert!(t.html.contains("<tr><td>North</td><td>70</td></tr>"));
-        assert!(
-            t.html
-                .contains("<thead><tr><th>name</th><th>r2</th></tr></thead>")
-        );
-        assert!(t.html.contains("<td>0.1235</td>"));
-        assert!(t.html.contains("<td>—</td>"));
-        assert!(t.text.contains("rows: 238"));
-        assert!(t.text.contains("  ols   0.1235"), "{}", t.text);
-    }
-
-    #[test]
-    fn struct_fields_keep_their_declared_order() {
-        #[derive(Serialize)]
-        struct Row {
-            zeta: u8,
-            alpha: f64,
-        }
-        let t = table(
-            "Rows",
-            &[Row {
-                zeta: 1,
-                alpha: 2.5,
-            }],
-        );
-        assert!(
-            t.html
-                .contains("<thead><tr><th>zeta</th><th>alpha</th></tr></thead>"),
-            "{}",
-            t.html
-        );
-        assert!(t.text.ends_with("zeta  alpha\n1     2.5"), "{}", t.text);
-    }
-
-    #[test]
-    fn long_lists_are_shortened_and_html_is_escaped() {
-        let v: Vec<u32> = (0..40).collect();
-        assert_eq!(
-            table("a<b", &v).text,
-            "a<b\n[0, 1, 2, 3, 4, 5, 6, 7, 8, 9, … (40 values)]"
-        );
-        assert!(table("a<b", &v).html.contains("<h4>a&lt;b</h4>"));
-    }
-
-    #[test]
-    fn check_lines_round_trip_floats_exactly() {
-        let x = 0.1 + 0.2;
-        let (k, v) = parse_check_line(&check_line("a.b", &x)).unwrap();
-        assert_eq!(k, "a.b");
-        assert_eq!(v.as_f64(), Some(x));
-        assert!(agree(&json!(1.0), &json!(1.0 + 1e-12), 1e-9));
-        assert!(!agree(&json!(1.0), &json!(1.001), 1e-9));
-        assert!(!agree(&json!("ols"), &json!("ridge"), 1e-9));
-    }
-
-    #[test]
-    fn lookup_rejects_malformed_paths() {
-        let v = json!({"a": [1, 2]});
-        assert_eq!(lookup(&v, "a[1]"), Some(&json!(2)));
-        assert!(lookup(&v, "a[2]").is_none());
-        assert!(lookup(&v, "a[x").is_none());
-        assert!(lookup(&v, "b").is_none());
-    }
-
-    #[test]
-    fn figures_inline_without_xml_declaration() {
-        let f = Figure {
-            name: "eda_x.svg".into(),
-            caption: "A & B".into(),
-            svg: "<?xml version=\"1.0\"?>\n<svg/>".into(),
-        };
-        assert_eq!(
-            f.to_html(),
-            "<figure style=\"margin:0 0 1em 0;max-width:100%\"><div><svg style=\"max-width:100%;height:auto\"/></div><figcaption>A &amp; B <code>eda_x.svg</code></figcaption></figure>"
-        );
-    }
-}
-
 // ---------------------------------------------------------------------------------------------
 // Views designed for people: one row per configuration, "mean ± sd (n)" in one cell, labelled
 // fields, nothing nested, and narrow enough for a 1,000 px page.
@@ -1045,12 +953,13 @@ pub fn vif_table(names: &[String], vif: &[(f64, f64)]) -> Html {
     )
 }
 
-/// How many duplicate groups of each size a table has, and the rows they hold.
+/// How many duplicate groups of each size a table has, and the rows they hold (a group of size 1
+/// is a row without copies).
 ///
 /// ```
 /// let t = customer_intel::display::group_sizes(&[0, 0, 1, 2, 2, 2]);
-/// assert!(t.text.contains("1       1       1"), "{}", t.text);
-/// assert!(t.text.contains("3       1       3"), "{}", t.text);
+/// assert!(t.html.contains("<tr><td>1</td><td>1</td><td>1</td></tr>"), "{}", t.html);
+/// assert!(t.html.contains("<tr><td>3</td><td>1</td><td>3</td></tr>"), "{}", t.html);
 /// ```
 pub fn group_sizes(groups: &[usize]) -> Html {
     let n_groups = groups.iter().max().map_or(0, |m| m + 1);
@@ -1068,7 +977,7 @@ pub fn group_sizes(groups: &[usize]) -> Html {
         .collect();
     rows(
         "Duplicate groups by size",
-        &["copies", "groups", "rows"],
+        &["rows per group", "groups", "rows"],
         &body,
     )
 }
@@ -1654,4 +1563,96 @@ pub fn alerts(a: &[crate::analysis::eda::Alert]) -> Html {
         &["severity", "about", "evidence", "recommendation"],
         &body,
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn records_lists_and_tuples_become_tables() {
+        let v = json!({"rows": 238, "counts": [["North", 70], ["East", 6]],
+                       "models": [{"name": "ols", "r2": 0.123456}, {"name": "tree", "r2": null}]});
+        let t = table("T", &v);
+        assert!(
+            t.html
+                .starts_with("<div class=\"customer-intel\"><h4>T</h4><table>")
+        );
+        assert!(t.html.contains("<tr><td>North</td><td>70</td></tr>"));
+        assert!(
+            t.html
+                .contains("<thead><tr><th>name</th><th>r2</th></tr></thead>")
+        );
+        assert!(t.html.contains("<td>0.1235</td>"));
+        assert!(t.html.contains("<td>—</td>"));
+        assert!(t.text.contains("rows: 238"));
+        assert!(t.text.contains("  ols   0.1235"), "{}", t.text);
+    }
+
+    #[test]
+    fn struct_fields_keep_their_declared_order() {
+        #[derive(Serialize)]
+        struct Row {
+            zeta: u8,
+            alpha: f64,
+        }
+        let t = table(
+            "Rows",
+            &[Row {
+                zeta: 1,
+                alpha: 2.5,
+            }],
+        );
+        assert!(
+            t.html
+                .contains("<thead><tr><th>zeta</th><th>alpha</th></tr></thead>"),
+            "{}",
+            t.html
+        );
+        assert!(t.text.ends_with("zeta  alpha\n1     2.5"), "{}", t.text);
+    }
+
+    #[test]
+    fn long_lists_are_shortened_and_html_is_escaped() {
+        let v: Vec<u32> = (0..40).collect();
+        assert_eq!(
+            table("a<b", &v).text,
+            "a<b\n[0, 1, 2, 3, 4, 5, 6, 7, 8, 9, … (40 values)]"
+        );
+        assert!(table("a<b", &v).html.contains("<h4>a&lt;b</h4>"));
+    }
+
+    #[test]
+    fn check_lines_round_trip_floats_exactly() {
+        let x = 0.1 + 0.2;
+        let (k, v) = parse_check_line(&check_line("a.b", &x)).unwrap();
+        assert_eq!(k, "a.b");
+        assert_eq!(v.as_f64(), Some(x));
+        assert!(agree(&json!(1.0), &json!(1.0 + 1e-12), 1e-9));
+        assert!(!agree(&json!(1.0), &json!(1.001), 1e-9));
+        assert!(!agree(&json!("ols"), &json!("ridge"), 1e-9));
+    }
+
+    #[test]
+    fn lookup_rejects_malformed_paths() {
+        let v = json!({"a": [1, 2]});
+        assert_eq!(lookup(&v, "a[1]"), Some(&json!(2)));
+        assert!(lookup(&v, "a[2]").is_none());
+        assert!(lookup(&v, "a[x").is_none());
+        assert!(lookup(&v, "b").is_none());
+    }
+
+    #[test]
+    fn figures_inline_without_xml_declaration() {
+        let f = Figure {
+            name: "eda_x.svg".into(),
+            caption: "A & B".into(),
+            svg: "<?xml version=\"1.0\"?>\n<svg/>".into(),
+        };
+        assert_eq!(
+            f.to_html(),
+            "<figure style=\"margin:0 0 1em 0;max-width:100%\"><div><svg style=\"max-width:100%;height:auto\"/></div><figcaption>A &amp; B <code>eda_x.svg</code></figcaption></figure>"
+        );
+    }
 }
