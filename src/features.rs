@@ -54,6 +54,11 @@ pub struct FeatureSettings {
     /// Whether one-hot encodings drop the first level (a reference level for linear models).
     /// Default `false`: every level gets a column.
     pub one_hot_drop_first: bool,
+    /// Whether the models (regression, classification, the saved models and `report score`)
+    /// merge category levels below `eda.sparse_share`, decided on each training fold only
+    /// ([`crate::sparse`]). Default `true`, the plan's mitigation; both variants are always
+    /// scored side by side in the ablation.
+    pub merge_sparse_levels: bool,
 }
 
 impl Default for FeatureSettings {
@@ -66,6 +71,7 @@ impl Default for FeatureSettings {
             age_cuts: vec![30.0, 40.0, 50.0],
             income_cuts: vec![45_000.0, 60_000.0],
             one_hot_drop_first: false,
+            merge_sparse_levels: true,
         }
     }
 }

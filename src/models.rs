@@ -182,10 +182,72 @@ pub struct ModelHeader {
     pub fitted_on: String,
     /// How the hyper-parameters (penalty, threshold) were chosen.
     pub hyperparameters: String,
+    /// How gaps in a scored row are filled, when the models were built with
+    /// `data.missing = "impute"` (absent otherwise: then `report score` refuses gaps).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub imputation: Option<Imputation>,
     /// SHA-256 (hex) of the file's bytes with these 64 digits written as zeros: a reader
     /// refuses a file whose content changed after `report build` wrote it (format version 2).
     /// In memory, before the file is written, it holds the zeros.
     pub content_sha256: String,
+    /// Sparse category levels merged before encoding (decided on the training rows,
+    /// [`crate::sparse`]): `report score` encodes a customer of a merged level as the level it
+    /// joined. Empty for models that merge nothing.
+    #[serde(default)]
+    pub level_merges: crate::sparse::LevelMap,
+}
+
+/// The fill values of gaps in a scored row, learned on the spend model's training rows.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Imputation {
+    /// How the values were learned, in words.
+    pub rule: String,
+    /// Median of each numeric feature's observed values.
+    pub numeric: Vec<(String, f64)>,
+    /// The most frequent category level (ties to the first in the roles' level order).
+    pub category: Option<String>,
+}
+
+impl Imputation {
+    /// Learns the fill values from a table's observed values.
+    pub fn learn(ds: &Dataset) -> Imputation {
+        let numeric = ds
+            .roles
+            .numeric
+            .iter()
+            .filter_map(|c| {
+                let seen: Vec<f64> = ds
+                    .numeric
+                    .get(c)?
+                    .iter()
+                    .copied()
+                    .filter(|v| !v.is_nan())
+                    .collect();
+                let m = if seen.is_empty() {
+                    0.0
+                } else {
+                    stats::median(&seen)
+                };
+                Some((c.clone(), m))
+            })
+            .collect();
+        let mut best: Option<(String, usize)> = None;
+        for (level, n) in ds.category_counts() {
+            if n > 0 && best.as_ref().is_none_or(|(_, b)| n > *b) {
+                best = Some((level, n));
+            }
+        }
+        Imputation {
+            rule: format!(
+                "a gap in a numeric feature is filled with the median of that feature's observed values in the {} training rows of the spend model (the same values its fit used); a gap in '{}' with its most frequent level there; a gap in '{}' is placed with the predicted spend",
+                ds.n_rows(),
+                ds.roles.category,
+                ds.roles.target
+            ),
+            numeric,
+            category: best.map(|(l, _)| l),
+        }
+    }
 }
 
 /// The spend prediction interval: `predicted + lower_offset` to `predicted + upper_offset`.
@@ -309,7 +371,9 @@ fn header(
         },
         fitted_on,
         hyperparameters,
+        imputation: None,
         content_sha256: UNSEALED.to_string(),
+        level_merges: crate::sparse::LevelMap::default(),
     }
 }
 
@@ -408,19 +472,54 @@ pub fn fit(
     // `sample_cap` the analyses' shared seeded sample of whole duplicate groups (the rows their
     // model choice, threshold and out-of-fold residuals come from; forests and SMOTE on every row
     // of a large table would cost minutes and gigabytes). Segmentation applies its own caps.
-    let capped = ds.capped(
+    // Under a missing-value policy other than `reject`, the spend model is fitted on the
+    // regression's rows (gaps in numeric features imputed by the fit itself) and the other two on
+    // the rows without gaps, as their analyses were (see `data::Views`).
+    let full = ds;
+    let views = crate::data::Views::new(ds, &settings.data);
+    let (reg_table, table): (&Dataset, &Dataset) = (&views.regression, &views.complete);
+    fn describe(capped: &crate::data::Capped<'_>, t: &Dataset, full: usize, which: &str) -> String {
+        match (&capped.sample, t.n_rows() == full) {
+            (None, true) => format!("all {full} rows of the training data"),
+            (None, false) => format!(
+                "the {} of the {full} rows of the training data {which}",
+                t.n_rows()
+            ),
+            (Some(s), true) => format!(
+                "the analyses' sample of {} of the {} rows of the training data ({})",
+                s.rows, s.table_rows, s.method
+            ),
+            (Some(s), false) => format!(
+                "the analyses' sample of {} of the {} rows of the training data {which} ({} rows in all; {})",
+                s.rows, s.table_rows, full, s.method
+            ),
+        }
+    }
+    let capped = table.capped(
         settings.sample_cap,
         settings.seed,
         crate::data::ANALYSIS_SAMPLE,
     );
-    let all_rows = match &capped.sample {
-        None => format!("all {} rows of the training data", ds.n_rows()),
-        Some(s) => format!(
-            "the analyses' sample of {} of the {} rows of the training data ({})",
-            s.rows, s.table_rows, s.method
-        ),
-    };
-    let (table, ds) = (ds, &*capped.data);
+    let reg_capped = reg_table.capped(
+        settings.sample_cap,
+        settings.seed,
+        crate::data::ANALYSIS_SAMPLE,
+    );
+    let all_rows = describe(&capped, table, full.n_rows(), "without gaps");
+    let reg_rows = describe(
+        &reg_capped,
+        reg_table,
+        full.n_rows(),
+        if settings.data.missing == crate::data::MissingPolicy::Impute {
+            "with their spend and category (feature gaps imputed by the fit)"
+        } else {
+            "without gaps"
+        },
+    );
+    let ds = &*capped.data;
+    let reg_ds = &*reg_capped.data;
+    let imputation = (settings.data.missing == crate::data::MissingPolicy::Impute)
+        .then(|| Imputation::learn(reg_ds));
 
     // Spend.
     let rf = &findings.regression;
@@ -430,7 +529,7 @@ pub fn fit(
         )));
     }
     let reg =
-        regression::fit_production(ds, settings, rf).map_err(|e| err("spend regressor")(&e))?;
+        regression::fit_production(reg_ds, settings, rf).map_err(|e| err("spend regressor")(&e))?;
     let residuals = &rf.out_of_fold.residual;
     if residuals.is_empty() || residuals.iter().any(|r| !r.is_finite()) {
         return Err(err("spend regressor")(
@@ -466,16 +565,22 @@ pub fn fit(
         ),
         None => "none to choose".to_string(),
     };
+    let with_imputation = |mut h: ModelHeader| {
+        h.imputation = imputation.clone();
+        h
+    };
+    let mut spend_header = with_imputation(header(
+        full,
+        settings,
+        "spend regressor",
+        spend_features,
+        encoded_inputs(&reg.design.columns, &ds.roles),
+        format!("{reg_rows}, seed {}", reg.seed),
+        penalty_rule,
+    ));
+    spend_header.level_merges = reg.merges.clone();
     let spend = SpendModel {
-        header: header(
-            table,
-            settings,
-            "spend regressor",
-            spend_features,
-            encoded_inputs(&reg.design.columns, &ds.roles),
-            format!("{all_rows}, seed {}", reg.seed),
-            penalty_rule,
-        ),
+        header: spend_header,
         kind: reg.model,
         feature_set: reg.feature_set,
         penalty: reg.penalty,
@@ -507,27 +612,29 @@ pub fn fit(
     })?;
     let (classifier, design) = classification::fit_production(ds, settings, best)
         .map_err(|e| err("growth-potential classifier")(&e))?;
-    let growth = GrowthModel {
-        header: header(
-            table,
-            settings,
-            "growth-potential classifier",
-            classification::honest_features(&ds.roles),
-            encoded_inputs(&design.columns, &ds.roles),
-            format!(
-                "{all_rows}{}, seed {}",
-                if classifier.smote {
-                    ", with SMOTE's synthetic minority rows made from them"
-                } else {
-                    ""
-                },
-                classifier.seed
-            ),
-            format!(
-                "threshold {}: {}; model settings as in settings.classification",
-                classifier.threshold, classifier.threshold_rule
-            ),
+    let mut growth_header = with_imputation(header(
+        full,
+        settings,
+        "growth-potential classifier",
+        classification::honest_features(&ds.roles),
+        encoded_inputs(&design.columns, &ds.roles),
+        format!(
+            "{all_rows}{}, seed {}",
+            if classifier.smote {
+                ", with SMOTE's synthetic minority rows made from them"
+            } else {
+                ""
+            },
+            classifier.seed
         ),
+        format!(
+            "threshold {}: {}; model settings as in settings.classification",
+            classifier.threshold, classifier.threshold_rule
+        ),
+    ));
+    growth_header.level_merges = classifier.merges.clone();
+    let growth = GrowthModel {
+        header: growth_header,
         label: cf.label.name.clone(),
         classifier,
     };
@@ -542,8 +649,8 @@ pub fn fit(
     let seg =
         segmentation::fit_production(table, settings, sf).map_err(|e| err("segmentation")(&e))?;
     let segments = SegmentsModel {
-        header: header(
-            table,
+        header: with_imputation(header(
+            full,
             settings,
             "segmentation",
             seg.features.clone(),
@@ -554,7 +661,7 @@ pub fn fit(
                 .collect(),
             seg.fit_rows.clone(),
             format!("k = {} by the analysis' rule: {}", sf.chosen_k, sf.k_rule),
-        ),
+        )),
         spend_rule: format!(
             "when '{}' is a segmentation feature, a scored customer is placed with their observed value if the input has the column, else with the predicted one",
             ds.roles.target

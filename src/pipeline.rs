@@ -46,7 +46,7 @@ pub enum PipelineError {
 /// What to build and where.
 #[derive(Debug, Clone)]
 pub struct BuildOptions {
-    /// The input CSV.
+    /// The input table (CSV, or Parquet by its `.parquet` name or `PAR1` magic bytes).
     pub data: PathBuf,
     /// Output folder for findings, figures, report and slides.
     pub out_dir: PathBuf,
@@ -103,9 +103,14 @@ pub fn analyze_timed(
         let r = f();
         (r, t.elapsed())
     }
+    // The missing-value policy decides each analysis' rows (see `data::Views`); a table without
+    // gaps is analysed whole by every analysis.
+    let views = data::Views::new(ds, &settings.data);
+    let full = ds;
+    let (reg_ds, ds): (&Dataset, &Dataset) = (&views.regression, &views.complete);
     let ((regression, t_reg), (eda_features, classification, segmentation, drift)) =
         crate::par::join(
-            || clock(|| analysis::regression::run(ds, settings)),
+            || clock(|| analysis::regression::run(reg_ds, settings)),
             || {
                 (
                     clock(|| {
@@ -135,12 +140,16 @@ pub fn analyze_timed(
     Findings {
         findings_version: FINDINGS_VERSION,
         provenance: RunProvenance {
-            data: ds.provenance.clone(),
+            data: full.provenance.clone(),
             crate_version: env!("CARGO_PKG_VERSION").to_string(),
             seed: settings.seed,
             settings: settings.clone(),
         },
-        dataset: ds.profile(),
+        dataset: {
+            let mut profile = full.profile();
+            profile.missing = views.profile;
+            profile
+        },
         eda,
         features,
         regression,
@@ -151,7 +160,7 @@ pub fn analyze_timed(
     }
 }
 
-/// Renders every output file of a build into memory: `findings.json`, `figures/*.svg`,
+/// Renders every output file of a build into memory: `findings.json`, `figures/*.svg`, `figures/slides/*.svg`,
 /// `index.html` and `slides.html` under the output folder, and the README (when
 /// [`BuildOptions::readme`] names one) with its generated sections refreshed.
 pub fn outputs(findings: &Findings, opts: &BuildOptions) -> Result<Outputs, PipelineError> {
@@ -161,6 +170,13 @@ pub fn outputs(findings: &Findings, opts: &BuildOptions) -> Result<Outputs, Pipe
     for fig in &figures {
         out.insert(
             opts.out_dir.join("figures").join(&fig.name),
+            fig.svg.clone(),
+        );
+    }
+    let slide_figures = plot::slides::all(findings);
+    for fig in &slide_figures {
+        out.insert(
+            opts.out_dir.join("figures").join("slides").join(&fig.name),
             fig.svg.clone(),
         );
     }
@@ -174,7 +190,7 @@ pub fn outputs(findings: &Findings, opts: &BuildOptions) -> Result<Outputs, Pipe
         figure_base,
         stamp: opts.stamp.clone(),
     };
-    let rendered = render::render(findings, &figures, &ropts)?;
+    let rendered = render::render_with_slides(findings, &figures, &slide_figures, &ropts)?;
     out.insert(opts.out_dir.join("index.html"), rendered.report_html);
     out.insert(opts.out_dir.join("slides.html"), rendered.slides_html);
     if let Some(readme) = &opts.readme {
@@ -246,7 +262,7 @@ fn render_all(
 ) -> Result<(Findings, Outputs), PipelineError> {
     opts.settings.check()?;
     progress("loading and validating data");
-    let ds = data::load_with_roles(&opts.data, &opts.settings.roles)?;
+    let ds = data::load_with(&opts.data, &opts.settings.roles, &opts.settings.data)?;
     progress("running analyses");
     let findings = analyze(&ds, &opts.settings);
     progress("fitting the production models, rendering figures and reports");
@@ -311,7 +327,7 @@ pub fn insert_models(
 /// Loads and validates the input table only (no analysis), returning its profile.
 pub fn validate(opts: &BuildOptions) -> Result<crate::data::DatasetProfile, PipelineError> {
     opts.settings.check()?;
-    Ok(data::load_with_roles(&opts.data, &opts.settings.roles)?.profile())
+    Ok(data::load_with(&opts.data, &opts.settings.roles, &opts.settings.data)?.profile())
 }
 
 /// Resolves a path against a base folder unless it is absolute.

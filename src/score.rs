@@ -4,7 +4,9 @@
 //! ([`crate::data::load_with_roles`]), with one difference: the spend target column may be absent
 //! (new customers have no spend yet; [`Roles::target_optional`]). When present it is validated as
 //! usual and used where spend is a segmentation feature; when absent the predicted spend is used
-//! there instead.
+//! there instead. The input may be CSV or Parquet. Gaps are accepted only when the models were
+//! built with `data.missing = "impute"`: they are then filled with the models' saved imputation
+//! ([`crate::models::Imputation`]); otherwise every gap is refused, naming its line and column.
 //!
 //! Before scoring, every model file's roles are compared with the roles of the input's settings
 //! (id, target, numeric, demographic, category, category levels, label inputs; validation ranges,
@@ -214,13 +216,16 @@ fn column<'a>(
     }
 }
 
-/// The encoded matrix of a model's inputs for `rows` of the table.
+/// The encoded matrix of a model's inputs for `rows` of the table (a category value is first
+/// mapped through the model's level merges, so a merged level is encoded as the level it joined).
 fn encode(
-    inputs: &[InputColumn],
+    header: &ModelHeader,
     ds: &Dataset,
     rows: &Range<usize>,
     predicted: Option<&[f64]>,
 ) -> Matrix {
+    let inputs = &header.inputs;
+    let merges = &header.level_merges;
     let n = rows.len();
     let p = inputs.len();
     let mut data = vec![0.0; n * p];
@@ -228,12 +233,17 @@ fn encode(
         match input {
             InputColumn::Value(name) => {
                 for (i, v) in column(ds, name, rows, predicted).iter().enumerate() {
-                    data[i * p + j] = *v;
+                    // A gap left in the target (the only one imputation leaves) is placed
+                    // with the predicted spend, as an absent target column is.
+                    data[i * p + j] = match predicted {
+                        Some(pr) if v.is_nan() => pr[i],
+                        _ => *v,
+                    };
                 }
             }
             InputColumn::Indicator { level, .. } => {
                 for (i, c) in ds.category[rows.clone()].iter().enumerate() {
-                    data[i * p + j] = f64::from(u8::from(c == level));
+                    data[i * p + j] = f64::from(u8::from(merges.apply(c) == level.as_str()));
                 }
             }
         }
@@ -260,8 +270,16 @@ pub fn score_rows(
     rows: Range<usize>,
 ) -> Result<Scores, ScoreError> {
     check_columns(models, dir, ds)?;
+    let filled;
+    let ds = match &models.spend.header.imputation {
+        Some(imp) if ds.has_gaps() => {
+            filled = fill_gaps(ds, imp);
+            &filled
+        }
+        _ => ds,
+    };
     let spend = &models.spend;
-    let x = encode(&spend.header.inputs, ds, &rows, None);
+    let x = encode(&spend.header, ds, &rows, None);
     let predicted = spend
         .fitted
         .try_predict(&x)
@@ -274,14 +292,14 @@ pub fn score_rows(
         predicted.iter().map(|&p| spend.interval.bounds(p)).unzip();
 
     let growth = &models.growth.classifier;
-    let xg = encode(&models.growth.header.inputs, ds, &rows, None);
+    let xg = encode(&models.growth.header, ds, &rows, None);
     let probability: Vec<f64> = (0..rows.len())
         .map(|i| growth.fitted.probability(xg.row(i)))
         .collect();
     let flag = probability.iter().map(|&p| p >= growth.threshold).collect();
 
     let seg = &models.segments.segments;
-    let xs = encode(&models.segments.header.inputs, ds, &rows, Some(&predicted));
+    let xs = encode(&models.segments.header, ds, &rows, Some(&predicted));
     let mut z = Vec::with_capacity(seg.features.len());
     let segment = (0..rows.len())
         .map(|i| seg.assign(xs.row(i), &mut z))
@@ -295,6 +313,24 @@ pub fn score_rows(
         flag,
         segment,
     })
+}
+
+/// A copy of `ds` with its feature gaps filled by the models' imputation (the target's gaps are
+/// left for the predicted spend).
+fn fill_gaps(ds: &Dataset, imp: &crate::models::Imputation) -> Dataset {
+    let mut out = ds.clone();
+    for (c, m) in &imp.numeric {
+        if let Some(v) = out.numeric.get_mut(c) {
+            v.iter_mut().filter(|x| x.is_nan()).for_each(|x| *x = *m);
+        }
+    }
+    if let Some(level) = &imp.category {
+        out.category
+            .iter_mut()
+            .filter(|c| c.is_empty())
+            .for_each(|c| *c = level.clone());
+    }
+    out
 }
 
 /// Names of the output columns, from the models' roles.
@@ -417,13 +453,23 @@ pub fn score(opts: &ScoreOptions) -> Result<ScoreSummary, ScoreError> {
     check_roles(&models, &opts.models, &opts.settings.roles)?;
     let mut roles = opts.settings.roles.clone();
     roles.target_optional = true;
+    // Gaps are accepted only when the models carry their imputation (built with
+    // `data.missing = "impute"`); what counts as a gap is the input's settings' choice.
+    let missing = crate::settings::MissingSettings {
+        missing: if models.spend.header.imputation.is_some() {
+            crate::settings::MissingPolicy::Impute
+        } else {
+            crate::settings::MissingPolicy::Reject
+        },
+        ..opts.settings.data.clone()
+    };
     // The input streams through in chunks of CHUNK_ROWS rows (data::chunks: the same rules and
     // messages as a whole-file load, absolute line numbers, ids unique across the file), so
     // memory stays bounded whatever the file's size. A rule broken in a later chunk stops the
     // run before anything is renamed into place; that chunk's violations are reported.
     let mut writer: Option<ScoreWriter> = None;
     let (mut flagged, mut n, mut had_target) = (0, 0, false);
-    for chunk in data::chunks(&opts.input, &roles, CHUNK_ROWS)? {
+    for chunk in data::chunks_with(&opts.input, &roles, &missing, CHUNK_ROWS)? {
         let ds = chunk?;
         if writer.is_none() {
             had_target = ds.has_target();
@@ -442,7 +488,7 @@ pub fn score(opts: &ScoreOptions) -> Result<ScoreSummary, ScoreError> {
     }
     let Some(writer) = writer else {
         // No chunk at all: the whole-file loader names the problem (no rows, header only, ...).
-        data::load_with_roles(&opts.input, &roles)?;
+        data::load_with(&opts.input, &roles, &missing)?;
         unreachable!("a table without rows does not load");
     };
     writer.finish()?;

@@ -17,6 +17,7 @@ use crate::analysis::{
 };
 use crate::features::FeatureSettings;
 
+pub use crate::data::missing::{MissingPolicy, MissingSettings};
 pub use crate::data::schema::{ColumnRange, Roles, SchemaError};
 
 /// Errors raised while reading or checking a settings file.
@@ -71,6 +72,8 @@ pub struct Settings {
     pub sample_cap: usize,
     /// Column roles.
     pub roles: Roles,
+    /// Missing values: what counts as a gap and what a run does with gaps (`[data]`).
+    pub data: MissingSettings,
     /// EDA thresholds.
     pub eda: EdaSettings,
     /// Feature engineering.
@@ -85,6 +88,42 @@ pub struct Settings {
     pub robustness: RobustnessSettings,
     /// Drift and retraining simulation.
     pub drift: DriftSettings,
+    /// Title and authorship of the report and the deck's title slide.
+    pub report: ReportSettings,
+}
+
+/// `[report]`: who the report and the slides are by. Free text, shown as written (HTML-escaped);
+/// an empty field is left off the title slide.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ReportSettings {
+    /// Title of the deck's title slide.
+    pub title: String,
+    /// Line under the title; empty: "Honest answers from N customer rows".
+    pub subtitle: String,
+    /// Authors, in order (at most [`ReportSettings::MAX_AUTHORS`]).
+    pub authors: Vec<String>,
+    /// Course, if the report is a hand-in.
+    pub course: String,
+    /// Organisation or institution.
+    pub organisation: String,
+}
+
+impl ReportSettings {
+    /// More authors than this do not fit a title slide.
+    pub const MAX_AUTHORS: usize = 12;
+}
+
+impl Default for ReportSettings {
+    fn default() -> Self {
+        ReportSettings {
+            title: "Customer intelligence".into(),
+            subtitle: String::new(),
+            authors: Vec::new(),
+            course: String::new(),
+            organisation: String::new(),
+        }
+    }
 }
 
 impl Default for Settings {
@@ -95,6 +134,7 @@ impl Default for Settings {
             repeats: 3,
             sample_cap: 5_000,
             roles: Roles::default(),
+            data: MissingSettings::default(),
             eda: EdaSettings::default(),
             features: FeatureSettings::default(),
             regression: RegressionSettings::default(),
@@ -102,6 +142,7 @@ impl Default for Settings {
             segmentation: SegmentationSettings::default(),
             robustness: RobustnessSettings::default(),
             drift: DriftSettings::default(),
+            report: ReportSettings::default(),
         }
     }
 }
@@ -132,6 +173,13 @@ impl Settings {
         crate::bounds::count("folds", self.folds, 2, 50)?;
         crate::bounds::count("repeats", self.repeats, 1, 100)?;
         crate::bounds::count("sample_cap", self.sample_cap, 100, 10_000_000)?;
+        self.data.check()?;
+        crate::bounds::count(
+            "report.authors (number of authors)",
+            self.report.authors.len(),
+            0,
+            ReportSettings::MAX_AUTHORS,
+        )?;
         crate::analysis::check_settings(self)?;
         Ok(self.roles.check()?)
     }
@@ -166,6 +214,30 @@ mod tests {
         assert_eq!(s.seed, 7);
         assert_eq!(s.folds, 5);
         assert_eq!(s.roles, Roles::default());
+    }
+
+    #[test]
+    fn report_table_sets_authorship_and_limits_authors() {
+        let s = Settings::from_toml(
+            "[report]\ntitle = \"Spend study\"\nauthors = [\"A. Author\", \"B. Author\"]\ncourse = \"ML 101\"\n",
+            Path::new("s.toml"),
+        )
+        .unwrap();
+        assert_eq!(s.report.title, "Spend study");
+        assert_eq!(s.report.authors, ["A. Author", "B. Author"]);
+        assert_eq!(s.report.organisation, "");
+        let many = format!("[report]\nauthors = [{}]\n", vec!["\"x\""; 13].join(", "));
+        let e = Settings::from_toml(&many, Path::new("s.toml"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("report.authors") && e.contains("13") && e.contains("0 to 12"),
+            "{e}"
+        );
+        let e = Settings::from_toml("[report]\nauthor = \"x\"\n", Path::new("s.toml"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("author"), "{e}");
     }
 
     #[test]

@@ -7,11 +7,16 @@
 #   - every slide's figures render with a non-zero size when that slide is shown;
 #   - the arrow keys move between slides;
 #   - printing the deck gives one page per slide;
+#   - every text of every slide figure renders at least 18 px tall at 1280 x 720;
+#   - the presenter view (key P) opens with the slide's speaker notes, and every slide has notes;
+#   - `report pdf` writes slides.pdf with one page per slide and extractable text (pdftotext,
+#     poppler-utils, installed here when missing) and report.pdf;
 #   - nothing was fetched from the network (the pages are self-contained);
 #   - every executed notebook, rendered to HTML, fits a 1,000 px page with no CHECK line visible.
 # The measuring script is injected into a probe copy under target/browser/ (the shipped pages
 # carry no test code); screenshots of the real files are saved there for people to look at:
-#   target/browser/slides-first.png, target/browser/report-top.png.
+#   target/browser/slides-first.png, target/browser/report-top.png, target/browser/slide-N.png
+#   (three slides) and target/browser/slides-pdf-1.png (the first PDF page).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -26,6 +31,15 @@ if ! command -v chromium >/dev/null 2>&1; then
   echo "browser: installing Debian's chromium"
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+fi
+if ! command -v pdftotext >/dev/null 2>&1 || ! command -v pdftoppm >/dev/null 2>&1; then
+  if [[ $(id -u) -ne 0 ]]; then
+    echo "browser: pdftotext is missing and installing it needs root: apt-get install -y poppler-utils" >&2
+    exit 1
+  fi
+  echo "browser: installing poppler-utils"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq poppler-utils >/dev/null
 fi
 
 PROFILE=$(mktemp -d)
@@ -48,14 +62,45 @@ PROBE='<script>
       return { id: f ? f.id : (e.getAttribute("src") || "?"), w: Math.round(r.width), h: Math.round(r.height) };
     });
   }
-  var res = { figures: [], keyboard: null, slides: 0 };
+  // Smallest rendered text of the SVG figures under root: font size in SVG units times the
+  // scale of the figure on screen (rendered width / viewBox width), in CSS pixels.
+  function minText(root) {
+    var min = Infinity, where = "";
+    Array.prototype.forEach.call(root.querySelectorAll("figure.fig svg"), function (svg) {
+      var vb = svg.viewBox && svg.viewBox.baseVal;
+      var w = vb && vb.width ? vb.width : svg.width.baseVal.value;
+      var scale = svg.getBoundingClientRect().width / w;
+      Array.prototype.forEach.call(svg.querySelectorAll("text"), function (t) {
+        if (!t.textContent.trim()) { return; }
+        var px = parseFloat(getComputedStyle(t).fontSize) * scale;
+        if (px < min) { min = px; where = svg.closest("figure").id + " \"" + t.textContent.trim().slice(0, 30) + "\""; }
+      });
+    });
+    return { min: min, where: where };
+  }
+  var res = { figures: [], keyboard: null, slides: 0, min_text: null, min_text_at: "", notes_missing: 0, presenter: null };
   var slides = document.querySelectorAll("section.slide");
   if (window.deck && slides.length) {
     res.slides = slides.length;
+    var low = Infinity;
     for (var i = 0; i < slides.length; i++) {
       window.deck.show(i);
       boxes(slides[i]).forEach(function (b) { b.id = "slide" + (i + 1) + ":" + b.id; res.figures.push(b); });
+      var m = minText(slides[i]);
+      if (m.min < low) { low = m.min; res.min_text_at = "slide" + (i + 1) + ":" + m.where; }
+      var n = slides[i].querySelector("aside.notes");
+      if (!n || n.textContent.trim().length < 40) { res.notes_missing++; }
     }
+    res.min_text = low === Infinity ? -1 : Math.round(low * 10) / 10;
+    window.deck.show(2);
+    document.dispatchEvent(new KeyboardEvent("keydown", { key: "p", bubbles: true }));
+    var panel = document.getElementById("presenter"), pn = document.getElementById("p-notes");
+    var own = slides[2].querySelector("aside.notes");
+    var open = window.deck.presenter() && panel && panel.getBoundingClientRect().width > 0 && pn && own &&
+      pn.textContent.trim().length > 40 && pn.textContent.trim() === own.textContent.trim() &&
+      document.querySelector("#p-next-frame section.slide") !== null;
+    document.dispatchEvent(new KeyboardEvent("keydown", { key: "p", bubbles: true }));
+    res.presenter = open && !window.deck.presenter() ? "ok" : "failed";
     window.deck.show(0);
     document.dispatchEvent(new KeyboardEvent("keydown", { key: "ArrowRight", bubbles: true }));
     var after = window.deck.current();
@@ -89,7 +134,7 @@ figures_total() { count '"w":' "$1"; }
 figures_zero() { count '"w":0,|"h":0\}' "$1"; }
 
 # --- the report ---------------------------------------------------------------------------
-expected=$( (find report/figures -name '*.svg' 2>/dev/null || true) | wc -l)
+expected=$( (find report/figures -maxdepth 1 -name '*.svg' 2>/dev/null || true) | wc -l)
 r=$(probe report/index.html)
 if [[ -n "$r" ]]; then pass "index.html loaded and the probe ran"; else failed "index.html loaded and the probe ran"; fi
 total=$(figures_total "$r"); zero=$(figures_zero "$r")
@@ -110,13 +155,46 @@ if [[ $zero -eq 0 ]]; then pass "slides.html: every figure has a non-zero size o
 if [[ "$(field "$s" keyboard)" == ok ]]; then pass "slides.html: ArrowRight/ArrowLeft move between slides ($(field "$s" keyboard))"; else failed "slides.html: ArrowRight/ArrowLeft move between slides ($(field "$s" keyboard))"; fi
 if [[ "$(field "$s" external)" == 0 ]]; then pass "slides.html loads nothing from the network"; else failed "slides.html loads nothing from the network"; fi
 [[ $zero -eq 0 ]] || echo "$s" >&2
+min_text=$(field "$s" min_text)
+if awk -v m="$min_text" 'BEGIN { exit !(m >= 18) }'; then pass "slides.html: smallest slide-figure text renders at $min_text px (>= 18) at 1280x720"; else failed "slides.html: smallest slide-figure text renders at $min_text px (>= 18) at 1280x720 ($(field "$s" min_text_at))"; fi
+if [[ "$(field "$s" notes_missing)" == 0 ]]; then pass "slides.html: every slide has speaker notes"; else failed "slides.html: $(field "$s" notes_missing) slide(s) without speaker notes"; fi
+if [[ "$(field "$s" presenter)" == ok ]]; then pass "slides.html: key P opens the presenter view with the slide's notes and the next slide, and closes it"; else failed "slides.html: presenter view ($(field "$s" presenter))"; fi
 
 # --- printing: one slide per page -----------------------------------------------------------
 "${CHROME[@]}" --no-pdf-header-footer --print-to-pdf="$OUT/slides.pdf" "file://$ROOT/report/slides.html" 2>>"$OUT/chromium-print.log" >/dev/null
 pages=$(grep -a -c '/Type */Page\b' "$OUT/slides.pdf" || true)
 if [[ $pages -eq $n_slides ]]; then pass "printing slides.html gives one page per slide ($pages pages, $n_slides slides)"; else failed "printing slides.html gives one page per slide ($pages pages, $n_slides slides)"; fi
 
+# --- report pdf: slides.pdf has one page per slide with extractable text --------------------
+REPORT_BIN=${REPORT_BIN:-$ROOT/target/release/report}
+if [[ -x "$REPORT_BIN" ]]; then
+  rm -f report/slides.pdf report/report.pdf report/slides-notes.pdf
+  if "$REPORT_BIN" pdf --out report >"$OUT/report-pdf.log" 2>&1; then pass "report pdf wrote report.pdf, slides.pdf and slides-notes.pdf"; else failed "report pdf ($(tail -3 "$OUT/report-pdf.log"))"; fi
+  if [[ -s report/slides.pdf ]]; then
+    pdf_pages=$(pdfinfo report/slides.pdf 2>/dev/null | sed -n 's/^Pages: *//p')
+    if [[ "$pdf_pages" == "$n_slides" ]]; then pass "slides.pdf has one page per slide ($pdf_pages pages)"; else failed "slides.pdf has one page per slide ($pdf_pages pages, $n_slides slides)"; fi
+    title=$(sed -n 's:.*<h1 id="[^"]*">\([^<]*\)</h1>.*:\1:p' report/slides.html | head -1)
+    first=$(pdftotext -f 1 -l 1 report/slides.pdf - 2>/dev/null | tr -s ' \n' ' ')
+    if [[ -n "$title" && "$first" == *"$title"* ]]; then pass "slides.pdf text is extractable (page 1 has \"$title\")"; else failed "slides.pdf text is extractable (page 1 lacks \"$title\": ${first:0:80})"; fi
+    last=$(pdftotext -f "$n_slides" -l "$n_slides" report/slides.pdf - 2>/dev/null | tr -s ' \n' ' ')
+    if [[ "$last" == *"Reproduce"* ]]; then pass "slides.pdf last page is the last slide"; else failed "slides.pdf last page is the last slide (${last:0:80})"; fi
+    rep=$(pdftotext -f 1 -l 1 report/report.pdf - 2>/dev/null | wc -w)
+    if [[ $rep -gt 20 ]]; then pass "report.pdf text is extractable ($rep words on page 1)"; else failed "report.pdf text is extractable ($rep words on page 1)"; fi
+    notes=$(pdftotext report/slides-notes.pdf - 2>/dev/null | grep -c 'Say:' || true)
+    if [[ $notes -eq $n_slides ]]; then pass "slides-notes.pdf prints every slide's notes ($notes)"; else failed "slides-notes.pdf prints every slide's notes ($notes of $n_slides)"; fi
+    rm -f "$OUT"/slides-pdf-1*.png
+    pdftoppm -png -r 48 -f 1 -l 1 -singlefile report/slides.pdf "$OUT/slides-pdf-1" && pass "screenshot saved: $OUT/slides-pdf-1.png"
+  fi
+else
+  failed "report pdf: no binary at $REPORT_BIN (cargo build --release first)"
+fi
+
 # --- screenshots of the real files ----------------------------------------------------------
+for k in 3 6 7; do
+  rm -f "$OUT/slide-$k.png"
+  "${CHROME[@]}" --screenshot="$OUT/slide-$k.png" "file://$ROOT/report/slides.html#$k" 2>>"$OUT/chromium-shot.log" >/dev/null
+  if [[ -s "$OUT/slide-$k.png" ]]; then pass "screenshot saved: $OUT/slide-$k.png"; else failed "screenshot saved: $OUT/slide-$k.png"; fi
+done
 rm -f "$OUT/slides-first.png" "$OUT/report-top.png"
 "${CHROME[@]}" --screenshot="$OUT/slides-first.png" "file://$ROOT/report/slides.html" 2>>"$OUT/chromium-shot.log" >/dev/null
 "${CHROME[@]}" --screenshot="$OUT/report-top.png" "file://$ROOT/report/index.html" 2>>"$OUT/chromium-shot.log" >/dev/null

@@ -159,13 +159,7 @@ fn one_two_and_identical_rows_build_and_say_what_could_not_run() {
 
 #[test]
 fn the_bundled_table_without_east_rows_builds_every_analysis() {
-    let reference: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/reference/degenerate.json"),
-        )
-        .unwrap(),
-    )
-    .unwrap();
+    let reference = common::Reference::load("degenerate").get("").clone();
     let r = &reference["no_east"];
     let tmp = tempfile::tempdir().unwrap();
     let mut rows = bundled_rows();

@@ -20,8 +20,7 @@ const FEATURES: [&str; 5] = [
 
 #[test]
 fn bundled_personas_match_the_reference_and_read_as_stated() {
-    let reference: Value =
-        serde_json::from_str(include_str!("reference/personas.json")).expect("reference JSON");
+    let reference: Value = common::Reference::load("personas").get("").clone();
     let settings = Settings::default();
     let f = segmentation::run(&bundled(), &settings);
     assert_eq!(f.chosen_k, 2);

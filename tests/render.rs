@@ -362,7 +362,13 @@ fn report_and_slides_are_self_contained() {
     let html = std::fs::read_to_string(o.out_dir.join("index.html")).unwrap();
     // Every figure of the build is inlined exactly once.
     let figures = std::fs::read_dir(o.out_dir.join("figures"))
-        .map(|d| d.count())
+        .map(|d| {
+            d.filter(|e| {
+                e.as_ref()
+                    .is_ok_and(|e| e.path().extension().is_some_and(|x| x == "svg"))
+            })
+            .count()
+        })
         .unwrap_or(0);
     assert_eq!(html.matches("<figure class=\"fig\"").count(), figures);
     assert!(html.contains("id=\"provenance\"") && html.contains(&sha_of_data()));
@@ -401,4 +407,77 @@ fn error_chain(e: &dyn std::error::Error) -> String {
         cur = c.source();
     }
     s
+}
+
+/// The deck tells the story in 12–16 slides, every slide has speaker notes with the three parts
+/// of the stated rules, answer slides show their slide figure and verdict, the title slide
+/// carries the authorship from `[report]`, and the slide figures are written beside the report's.
+#[test]
+fn the_deck_has_a_story_notes_authors_and_its_own_figures() {
+    let mut settings = Settings::default();
+    settings.report.title = "Spend <study>".into();
+    settings.report.authors = vec!["Ada Lovelace".into(), "Alan Turing".into()];
+    settings.report.course = "Applied ML".into();
+    let f = findings();
+    let mut f2 = f.clone();
+    f2.provenance.settings = settings;
+    let dir = tempfile::tempdir().unwrap();
+    let o = opts(dir.path(), None);
+    let out = pipeline::outputs(&f2, &o).unwrap();
+    let html = String::from_utf8_lossy(&out.files[&o.out_dir.join("slides.html")]).into_owned();
+    let slides = html.matches("<section class=\"slide").count();
+    assert!((12..=16).contains(&slides), "{slides} slides");
+    assert_eq!(html.matches("<aside class=\"notes\"").count(), slides);
+    for part in [
+        "<strong>Say:</strong>",
+        "<strong>Numbers:</strong>",
+        "<strong>Caveat:</strong>",
+    ] {
+        assert_eq!(html.matches(part).count(), slides, "{part}");
+    }
+    assert!(
+        html.contains("<h1 id=\"spend-study\">Spend &lt;study&gt;</h1>"),
+        "title escaped"
+    );
+    assert!(html.contains("Ada Lovelace · Alan Turing") && html.contains("Applied ML"));
+    // Story order: question, data trap, answers (in scorecard order), what to do, limits.
+    let pos = |needle: &str| html.find(needle).unwrap_or_else(|| panic!("no {needle}"));
+    let order = [
+        ">The question</h2>",
+        ">The data and its trap",
+        ">How much will a customer spend?</h2>",
+        ">What to do</h2>",
+        ">Limits</h2>",
+    ];
+    assert!(order.windows(2).all(|w| pos(w[0]) < pos(w[1])), "{order:?}");
+    // Answer slides: verdict matches the scorecard.
+    let card = customer_intel::render::scorecard::build(f);
+    for t in card.targets.iter().filter(|t| t.honest.is_some()) {
+        let start = pos(&format!(">{}</h2>", t.question));
+        let verdict = if t.honest.as_ref().unwrap().met {
+            "Yes — target met"
+        } else {
+            "No — target missed"
+        };
+        assert!(html[start..].contains(verdict), "{}", t.question);
+    }
+    // Slide figures: files under figures/slides/, inlined in the deck, not in the report.
+    let slide_figs: Vec<_> = out
+        .files
+        .keys()
+        .filter(|p| p.starts_with(o.out_dir.join("figures/slides")))
+        .collect();
+    assert_eq!(slide_figs.len(), 6, "{slide_figs:?}");
+    assert!(
+        html.contains("id=\"fig-slide_spend\"") && html.contains("id=\"fig-slide_cv_inflation\"")
+    );
+    assert!(
+        !html.contains("id=\"fig-regression_cv_gap\""),
+        "report figures stay in the report"
+    );
+    let report = String::from_utf8_lossy(&out.files[&o.out_dir.join("index.html")]);
+    assert!(
+        !report.contains("slide_"),
+        "slide figures stay out of the report"
+    );
 }

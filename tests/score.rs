@@ -121,6 +121,15 @@ fn num(rows: &[Vec<String>], j: usize) -> Vec<f64> {
     rows.iter().map(|r| r[j].parse::<f64>().unwrap()).collect()
 }
 
+/// The table with each category value replaced by the level a model's merge maps it to.
+fn remap(ds: &Dataset, merges: &customer_intel::sparse::LevelMap) -> Dataset {
+    let mut out = ds.clone();
+    for c in out.category.iter_mut() {
+        *c = merges.apply(c).to_string();
+    }
+    out
+}
+
 /// Type-7 quantile, written here independently of `stats::quantile`.
 fn quantile7(v: &[f64], q: f64) -> f64 {
     let mut s = v.to_vec();
@@ -172,7 +181,13 @@ fn assert_matches_in_memory(scored: &Dataset, out: &Path, spend_known: bool) {
 
     // Spend: the production regressor fitted in memory, on this table's design.
     let reg = regression::fit_production(&b.ds, &settings, &b.findings.regression).unwrap();
-    let design = regression::design::design(scored, reg.feature_set).unwrap();
+    // The bundled East rows are sparse: the saved models encode them as North (the merge).
+    assert_eq!(
+        reg.merges.merges,
+        vec![("East".to_string(), "North".to_string())]
+    );
+    let remapped = remap(scored, &reg.merges);
+    let design = regression::design::design(&remapped, reg.feature_set).unwrap();
     assert_eq!(design.columns, reg.design.columns);
     let want = reg.fitted.predict(&design.x);
     let got = num(&rows, 1);
@@ -193,10 +208,13 @@ fn assert_matches_in_memory(scored: &Dataset, out: &Path, spend_known: bool) {
     // Growth potential: the analysis' own (linfa) models refitted on all rows.
     let best = b.findings.classification.best.as_ref().unwrap();
     let honest = classification::honest_features(&scored.roles);
-    let dm = classification::design_matrix(scored, &honest, ClassFeatures::Honest).unwrap();
+    let (prod, _) = classification::fit_production(&b.ds, &settings, best).unwrap();
+    let dm = classification::design_matrix(scored, &honest, ClassFeatures::Honest)
+        .unwrap()
+        .merged_by(&prod.merges);
+    assert!(!dm.columns.contains(&"region=East".to_string()));
     let xs: Vec<&[f64]> = dm.x.iter().map(Vec::as_slice).collect();
     let want_p = classification::production_reference_scores(&b.ds, &settings, best, &xs).unwrap();
-    let (prod, _) = classification::fit_production(&b.ds, &settings, best).unwrap();
     let got_p = num(&rows, 4);
     for ((g, w), r) in got_p.iter().zip(&want_p).zip(&rows) {
         assert!((g - w).abs() <= 1e-12, "probability {g} vs {w}");
@@ -544,7 +562,9 @@ fn every_model_kind_round_trips_through_json() {
         rf.best.model = Some(kind);
         let reg = regression::fit_production(&b.ds, &settings, &rf).unwrap();
         assert_eq!(reg.penalty.is_some(), kind.is_penalised());
-        let x = regression::design::design(&syn, reg.feature_set).unwrap().x;
+        let x = regression::design::design(&remap(&syn, &reg.merges), reg.feature_set)
+            .unwrap()
+            .x;
         let json = serde_json::to_string_pretty(&reg.fitted).unwrap();
         let back: Fitted = serde_json::from_str(&json).unwrap();
         assert_eq!(back.predict(&x), reg.fitted.predict(&x), "{kind:?}");
@@ -555,7 +575,10 @@ fn every_model_kind_round_trips_through_json() {
         );
     }
     let honest = classification::honest_features(&syn.roles);
-    let dm = classification::design_matrix(&syn, &honest, ClassFeatures::Honest).unwrap();
+    let (_, map) = classification::production_design(&b.ds, &settings).unwrap();
+    let dm = classification::design_matrix(&syn, &honest, ClassFeatures::Honest)
+        .unwrap()
+        .merged_by(&map);
     let xs: Vec<&[f64]> = dm.x.iter().map(Vec::as_slice).collect();
     for model in classification::ClassifierKind::ALL {
         for smote in [false, true] {

@@ -1,6 +1,7 @@
 //! `report`: the command-line face of customer-intel. It parses arguments, calls one library
 //! function, and prints results or the full cause chain of an error. Exit codes: 0 success,
-//! 1 stale outputs (`check`), 2 bad input or usage, 3 outputs written but recording the run failed.
+//! 1 stale outputs (`check`), 2 bad input or usage, 3 outputs written but recording the run failed,
+//! 4 PDFs could not be printed (no Chromium, or it failed).
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -44,6 +45,16 @@ enum Command {
     /// Score new customers with the models `report build` saved: predicted spend with an interval,
     /// growth-potential probability and flag, persona and action, one CSV row per customer.
     Score(ScoreArgs),
+    /// Print report.pdf, slides.pdf (one slide per page) and slides-notes.pdf from a built report
+    /// with headless Chromium (not committed: PDFs are build outputs).
+    Pdf(PdfArgs),
+}
+
+#[derive(Args)]
+struct PdfArgs {
+    /// Folder holding the built index.html and slides.html; the PDFs are written there.
+    #[arg(long, default_value = pipeline::DEFAULT_OUT)]
+    out: PathBuf,
 }
 
 #[derive(Args)]
@@ -87,7 +98,7 @@ struct BenchArgs {
 
 #[derive(Args, Clone)]
 struct BuildArgs {
-    /// Input CSV file.
+    /// Input table: CSV, or Parquet (by its .parquet name or PAR1 magic bytes).
     #[arg(long, default_value = pipeline::DEFAULT_DATA)]
     data: PathBuf,
     /// Output folder for findings.json, figures/, index.html and slides.html.
@@ -106,6 +117,9 @@ struct BuildArgs {
     /// MLFLOW_TRACKING_URI environment variable, else a local run log under .tracking/.
     #[arg(long, value_name = "URI")]
     tracking_uri: Option<String>,
+    /// After building, print report.pdf and slides.pdf with headless Chromium (`report pdf`).
+    #[arg(long)]
+    pdf: bool,
 }
 
 #[derive(Args)]
@@ -119,9 +133,12 @@ struct SynthArgs {
     /// Share of rows that duplicate another row except for the id (0..1).
     #[arg(long, default_value_t = 0.0)]
     duplicate_rate: f64,
-    /// Output CSV file.
+    /// Output file.
     #[arg(long)]
     out: PathBuf,
+    /// Output format: csv or parquet.
+    #[arg(long, default_value = "csv", value_parser = ["csv", "parquet"])]
+    format: String,
 }
 
 /// An error that maps to an exit code.
@@ -147,6 +164,7 @@ fn main() -> ExitCode {
         Some(Command::Synth(a)) => synth(a),
         Some(Command::Bench(a)) => bench(a),
         Some(Command::Score(a)) => score(a),
+        Some(Command::Pdf(a)) => pdf(&a.out),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -224,6 +242,7 @@ fn progress() -> impl FnMut(&str) {
 
 fn build(a: BuildArgs) -> Result<(), Failure> {
     let opts = options(&a)?;
+    let want_pdf = a.pdf;
     let summary = pipeline::build(&opts, &mut progress()).map_err(|e| {
         let context = failed("build", &opts.data, pipeline_missing(&e), "--data");
         bad_input(anyhow::Error::new(e).context(context))
@@ -250,6 +269,27 @@ fn build(a: BuildArgs) -> Result<(), Failure> {
                     .context("the report was written, but recording the run failed"),
             });
         }
+    }
+    if want_pdf {
+        pdf(&opts.out_dir)?;
+    }
+    Ok(())
+}
+
+/// Exit code when the PDFs cannot be printed (the HTML outputs are unaffected).
+const PDF_FAILED: u8 = 4;
+
+fn pdf(out: &Path) -> Result<(), Failure> {
+    let fail = |e: customer_intel::pdf::PdfError| Failure {
+        code: match e {
+            customer_intel::pdf::PdfError::MissingPage { .. } => 2,
+            _ => PDF_FAILED,
+        },
+        error: anyhow::Error::new(e).context("cannot print the PDFs"),
+    };
+    let browser = customer_intel::pdf::find_browser().map_err(fail)?;
+    for p in customer_intel::pdf::print_all(&browser, out).map_err(fail)? {
+        println!("wrote {}", p.display());
     }
     Ok(())
 }
@@ -287,7 +327,12 @@ fn synth(a: SynthArgs) -> Result<(), Failure> {
         ..SynthSpec::default()
     };
     let ds = data::synth(a.rows, a.seed, &spec);
-    data::write_csv(&ds, &a.out)
+    let written = if a.format == "parquet" {
+        data::write_parquet(&ds, &a.out)
+    } else {
+        data::write_csv(&ds, &a.out)
+    };
+    written
         .with_context(|| format!("cannot write '{}'", a.out.display()))
         .map_err(bad_input)?;
     println!(

@@ -1,5 +1,7 @@
-//! Chunked reading: a CSV file validated and handed over a bounded number of rows at a time, so
-//! a caller (for example scoring a million customers) never holds the whole table.
+//! Chunked reading: a CSV or Parquet file validated and handed over a bounded number of rows at
+//! a time, so a caller (for example scoring a million customers) never holds the whole table.
+//! A Parquet file is read a slice of rows at a time (polars reads only the row groups a slice
+//! touches); its errors name 1-based data rows instead of lines.
 //!
 //! Every chunk is validated with the same rules and messages as [`super::load`], and every line
 //! number (in [`Dataset::lines`] and in errors) is the line of the whole file. Differences from a
@@ -16,14 +18,15 @@
 //!   end ([`Chunks::sha256`], [`ChunkSummary::sha256`]).
 
 use std::fs::File;
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 
 use polars::prelude::{InitHashMaps, PlHashMap};
 use sha2::{Digest, Sha256};
 
-use super::error::{DataError, MAX_VIOLATIONS, Violation};
+use super::error::{DataError, MAX_VIOLATIONS, Position, Violation};
 use super::load::{ReadPath, check_file, parse_impl};
+use super::missing::MissingSettings;
 use super::schema::Roles;
 use super::{Dataset, Provenance};
 
@@ -82,13 +85,39 @@ pub fn for_each_chunk(
 /// assert_eq!(first.lines[0], 2);
 /// ```
 pub fn chunks(path: &Path, roles: &Roles, rows_per_chunk: usize) -> Result<Chunks, DataError> {
+    chunks_with(path, roles, &MissingSettings::reject(), rows_per_chunk)
+}
+
+/// [`chunks`] with gaps recognised and accepted as `missing` says (see [`super::load_with`]).
+pub fn chunks_with(
+    path: &Path,
+    roles: &Roles,
+    missing: &MissingSettings,
+    rows_per_chunk: usize,
+) -> Result<Chunks, DataError> {
     check_file(path)?;
-    let file = File::open(path).map_err(|source| DataError::Io {
+    let io = |source| DataError::Io {
         path: path.to_path_buf(),
         source,
-    })?;
+    };
+    let mut file = File::open(path).map_err(io)?;
+    let mut head = [0u8; 4];
+    let got = std::io::Read::read(&mut file, &mut head).map_err(io)?;
+    let parquet = if super::parquet::is_parquet(path, &head[..got]) {
+        let file = File::open(path).map_err(io)?;
+        Some(ParquetSource {
+            rows: super::parquet::count_rows(file, path)?,
+            next: 0,
+        })
+    } else {
+        None
+    };
+    let file = File::open(path).map_err(io)?;
     Ok(Chunks {
         reader: BufReader::with_capacity(1 << 20, file),
+        parquet,
+        missing: missing.clone(),
+        started: false,
         path: path.to_path_buf(),
         roles: roles.clone(),
         rows_per_chunk: rows_per_chunk.max(1),
@@ -103,9 +132,22 @@ pub fn chunks(path: &Path, roles: &Roles, rows_per_chunk: usize) -> Result<Chunk
     })
 }
 
+/// Where the next slice of a Parquet file starts.
+struct ParquetSource {
+    /// Data rows in the file.
+    rows: usize,
+    /// The next row to read (0-based).
+    next: usize,
+}
+
 /// The chunk iterator made by [`chunks`].
 pub struct Chunks {
     reader: BufReader<File>,
+    /// Set when the file is Parquet (then `reader` only hashes the file).
+    parquet: Option<ParquetSource>,
+    missing: MissingSettings,
+    /// Whether a chunk has been read.
+    started: bool,
     path: PathBuf,
     roles: Roles,
     rows_per_chunk: usize,
@@ -200,21 +242,12 @@ impl Iterator for Chunks {
             return None;
         }
         loop {
-            let first = self.header.is_none();
-            let result = self.read_chunk().and_then(|(text, offset, records)| {
-                if records == 0 && !first {
-                    return Ok(None);
+            let result = self.next_dataset().and_then(|ds| match ds {
+                Some(ds) => {
+                    self.check_ids(&ds)?;
+                    Ok(Some(ds))
                 }
-                let ds = parse_impl(
-                    &text,
-                    &self.path,
-                    &self.roles,
-                    offset,
-                    String::new(),
-                    ReadPath::Auto,
-                )?;
-                self.check_ids(&ds)?;
-                Ok(Some(ds))
+                None => Ok(None),
             });
             match result {
                 Ok(Some(mut ds)) => {
@@ -232,6 +265,12 @@ impl Iterator for Chunks {
                 }
                 Ok(None) => {
                     self.done = true;
+                    if self.parquet.is_some() {
+                        // The slices were read by polars: hash the file's bytes now.
+                        if let Err(e) = self.hash_rest() {
+                            return Some(Err(e));
+                        }
+                    }
                     self.sha256 = self
                         .hasher
                         .take()
@@ -259,6 +298,76 @@ impl Iterator for Chunks {
 }
 
 impl Chunks {
+    /// Whether violation numbers are lines (CSV) or rows (Parquet).
+    fn numbering(&self) -> Position {
+        if self.parquet.is_some() {
+            Position::Row
+        } else {
+            Position::Line
+        }
+    }
+
+    /// Feeds the rest of the file to the hasher.
+    fn hash_rest(&mut self) -> Result<(), DataError> {
+        let mut buf = Vec::new();
+        loop {
+            buf.clear();
+            let got = {
+                let mut part = (&mut self.reader).take(1 << 20);
+                part.read_to_end(&mut buf)
+            };
+            let got = got.map_err(|e| self.io_error(e))?;
+            if got == 0 {
+                return Ok(());
+            }
+            if let Some(h) = self.hasher.as_mut() {
+                h.update(&buf);
+            }
+        }
+    }
+
+    /// The next chunk, validated (`None` at the end of the file).
+    fn next_dataset(&mut self) -> Result<Option<Dataset>, DataError> {
+        let first = !self.started;
+        self.started = true;
+        if let Some(src) = &self.parquet {
+            let (offset, rows) = (src.next, src.rows);
+            if offset >= rows && !first {
+                return Ok(None);
+            }
+            let n = self.rows_per_chunk.min(rows - offset.min(rows));
+            let file = File::open(&self.path).map_err(|e| self.io_error(e))?;
+            let frame = super::parquet::read_frame(file, &self.path, Some((offset, n)))?;
+            if let Some(src) = self.parquet.as_mut() {
+                src.next = offset + n;
+            }
+            return super::parquet::validate_frame(
+                &frame,
+                &self.path,
+                &self.roles,
+                &self.missing,
+                offset,
+                String::new(),
+            )
+            .map(Some);
+        }
+        let first = self.header.is_none();
+        let (text, offset, records) = self.read_chunk()?;
+        if records == 0 && !first {
+            return Ok(None);
+        }
+        let ds = parse_impl(
+            &text,
+            &self.path,
+            &self.roles,
+            &self.missing,
+            offset,
+            String::new(),
+            ReadPath::Auto,
+        )?;
+        Ok(Some(ds))
+    }
+
     fn invalid(&self, (violations, total): (Vec<Violation>, usize)) -> DataError {
         DataError::Invalid {
             path: self.path.clone(),
@@ -274,9 +383,13 @@ impl Chunks {
             if let Some(&first) = self.seen_ids.get(id.as_str()) {
                 violations.push(Violation {
                     line,
+                    at: self.numbering(),
                     column: ds.roles.id.clone(),
                     value: id.clone(),
-                    rule: format!("ids are unique; '{id}' already appears on line {first}"),
+                    rule: format!(
+                        "ids are unique; '{id}' already appears on {} {first}",
+                        self.numbering().word()
+                    ),
                 });
             }
         }

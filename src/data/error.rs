@@ -9,11 +9,33 @@ use thiserror::Error;
 /// At most this many violations are listed in one error; the rest are counted.
 pub const MAX_VIOLATIONS: usize = 50;
 
+/// What a violation's number counts: text lines (CSV) or data rows (Parquet has no lines).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Position {
+    /// 1-based line of a text file, as an editor shows it (the header is line 1).
+    #[default]
+    Line,
+    /// 1-based data row of a Parquet file (the first data row is row 1).
+    Row,
+}
+
+impl Position {
+    /// The word used in messages: `line` or `row`.
+    pub fn word(self) -> &'static str {
+        match self {
+            Position::Line => "line",
+            Position::Row => "row",
+        }
+    }
+}
+
 /// One broken rule in one cell (or one record, for structural problems).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Violation {
-    /// 1-based line number where the record starts.
+    /// 1-based line number where the record starts (a 1-based data row for Parquet; see `at`).
     pub line: usize,
+    /// Whether `line` is a text line or a data row.
+    pub at: Position,
     /// Column name (or `(record)` for a whole-record problem).
     pub column: String,
     /// The offending value as written in the file.
@@ -26,8 +48,12 @@ impl fmt::Display for Violation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "line {}, column '{}', value '{}': {}",
-            self.line, self.column, self.value, self.rule
+            "{} {}, column '{}', value '{}': {}",
+            self.at.word(),
+            self.line,
+            self.column,
+            self.value,
+            self.rule
         )
     }
 }
@@ -43,7 +69,7 @@ pub enum DataError {
         path: PathBuf,
     },
     /// The path is a directory.
-    #[error("data path '{path}' is a directory, not a CSV file")]
+    #[error("data path '{path}' is a directory, not a CSV or Parquet file")]
     IsDirectory {
         /// The path given.
         path: PathBuf,
@@ -61,6 +87,15 @@ pub enum DataError {
     Empty {
         /// The path given.
         path: PathBuf,
+    },
+    /// The file looks like Parquet (by its `.parquet` extension or `PAR1` magic bytes) but
+    /// polars cannot read it.
+    #[error("data file '{path}' is not a readable Parquet file: {detail}")]
+    NotParquet {
+        /// The path given.
+        path: PathBuf,
+        /// What the reader reported.
+        detail: String,
     },
     /// The file is not UTF-8 text (binary data, or another encoding).
     #[error("data file '{path}' is not a UTF-8 text CSV file: {detail}")]

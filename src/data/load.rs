@@ -13,7 +13,8 @@ use polars::prelude::{
     StringChunked,
 };
 
-use super::error::{DataError, MAX_VIOLATIONS, Violation};
+use super::error::{DataError, MAX_VIOLATIONS, Position, Violation};
+use super::missing::MissingSettings;
 use super::schema::Roles;
 use super::{Dataset, Provenance, sha256_hex};
 
@@ -38,14 +39,52 @@ pub fn load(path: &Path) -> Result<Dataset, DataError> {
     load_with_roles(path, &Roles::default())
 }
 
-/// Loads and validates a CSV file against the given column roles.
+/// Loads and validates a CSV or Parquet file against the given column roles, refusing every
+/// gap (see [`load_with`] for the other missing-value policies).
 pub fn load_with_roles(path: &Path, roles: &Roles) -> Result<Dataset, DataError> {
+    load_with(path, roles, &MissingSettings::reject())
+}
+
+/// Loads and validates a CSV or Parquet file against the given column roles, recognising and
+/// accepting gaps as `missing` says (a gap is `NaN` in a numeric column, `""` in the category;
+/// see [`super::missing`]).
+///
+/// A file is read as Parquet when its name ends in `.parquet` or it starts with Parquet's
+/// `PAR1` magic bytes; its cells pass the same rules, and errors name the 1-based data row
+/// instead of a line.
+///
+/// ```
+/// use customer_intel::data::{self, MissingSettings, schema::Roles};
+/// let ds = data::load_with(
+///     std::path::Path::new("data/customer_purchasing_behaviors.csv"),
+///     &Roles::default(),
+///     &MissingSettings::default(),
+/// )
+/// .unwrap();
+/// assert!(!ds.has_gaps());
+/// ```
+pub fn load_with(
+    path: &Path,
+    roles: &Roles,
+    missing: &MissingSettings,
+) -> Result<Dataset, DataError> {
     check_file(path)?;
     let bytes = std::fs::read(path).map_err(|source| DataError::Io {
         path: path.to_path_buf(),
         source,
     })?;
-    parse_csv_bytes(&bytes, path, roles)
+    if super::parquet::is_parquet(path, &bytes) {
+        return super::parquet::parse_parquet_bytes(&bytes, path, roles, missing);
+    }
+    parse_impl(
+        &bytes,
+        path,
+        roles,
+        missing,
+        0,
+        sha256_hex(&bytes),
+        ReadPath::Auto,
+    )
 }
 
 /// The errors every reader gives before reading: missing path, directory, unreadable metadata.
@@ -77,7 +116,15 @@ pub(super) fn check_file(path: &Path) -> Result<(), DataError> {
 /// broken does the precise path ([`parse_csv_bytes_precise`]) re-read the cells one by one to
 /// name every violation with its line, column, value and rule. Both give the same [`Dataset`].
 pub fn parse_csv_bytes(bytes: &[u8], path: &Path, roles: &Roles) -> Result<Dataset, DataError> {
-    parse_impl(bytes, path, roles, 0, sha256_hex(bytes), ReadPath::Auto)
+    parse_impl(
+        bytes,
+        path,
+        roles,
+        &MissingSettings::reject(),
+        0,
+        sha256_hex(bytes),
+        ReadPath::Auto,
+    )
 }
 
 /// The precise reference path of [`parse_csv_bytes`]: every cell is read as text and checked on
@@ -88,7 +135,15 @@ pub fn parse_csv_bytes_precise(
     path: &Path,
     roles: &Roles,
 ) -> Result<Dataset, DataError> {
-    parse_impl(bytes, path, roles, 0, sha256_hex(bytes), ReadPath::Precise)
+    parse_impl(
+        bytes,
+        path,
+        roles,
+        &MissingSettings::reject(),
+        0,
+        sha256_hex(bytes),
+        ReadPath::Precise,
+    )
 }
 
 /// Which reading path [`parse_impl`] takes.
@@ -107,6 +162,7 @@ pub(super) fn parse_impl(
     bytes: &[u8],
     path: &Path,
     roles: &Roles,
+    missing: &MissingSettings,
     line_offset: usize,
     sha256: String,
     mode: ReadPath,
@@ -145,6 +201,7 @@ pub(super) fn parse_impl(
                 path: p(),
                 violations: vec![Violation {
                     line,
+                    at: Position::Line,
                     rule: format!(
                         "{column} as a quoted value ends at its closing quote (only a comma or the line end may follow it)"
                     ),
@@ -166,24 +223,13 @@ pub(super) fn parse_impl(
     let header = parse_header(text, path)?;
     debug_assert_eq!(header.len(), header_fields);
 
-    // Resolve the id column (or one of its aliases) and check required columns.
-    let id_col = std::iter::once(&roles.id)
-        .chain(roles.id_aliases.iter())
-        .find(|c| header.contains(c))
-        .cloned();
-    let mut required = roles.required_columns();
-    let target_absent = roles.target_optional && !header.contains(&roles.target);
-    let mut missing: Vec<String> = required
-        .iter()
-        .skip(1)
-        .filter(|c| !header.contains(c) && !(target_absent && **c == roles.target))
-        .cloned()
-        .collect();
-    if id_col.is_none() {
-        missing.insert(0, roles.id.clone());
-    }
-    if !missing.is_empty() {
-        if header.len() < 2 && !text.contains(',') {
+    let ColumnPlan {
+        id_col,
+        target_absent,
+    } = match plan_columns(&header, roles, path) {
+        Err(DataError::MissingColumns { required, .. })
+            if header.len() < 2 && !text.contains(',') =>
+        {
             return Err(DataError::NotCsv {
                 path: p(),
                 detail: format!(
@@ -193,15 +239,8 @@ pub(super) fn parse_impl(
                 ),
             });
         }
-        return Err(DataError::MissingColumns {
-            path: p(),
-            missing,
-            found: header,
-            required,
-        });
-    }
-    let id_col = id_col.expect("checked above");
-    required[0] = id_col.clone();
+        other => other?,
+    };
 
     // Structural check: every record has as many fields as the header.
     let mut violations = Vec::new();
@@ -209,6 +248,7 @@ pub(super) fn parse_impl(
         if r.fields != header_fields {
             violations.push(Violation {
                 line: r.line,
+                at: Position::Line,
                 column: "(record)".into(),
                 value: format!("{} fields", r.fields),
                 rule: format!(
@@ -246,6 +286,7 @@ pub(super) fn parse_impl(
     if mode == ReadPath::Auto
         && let Some(c) = fast_columns(parse_text, &header, &id_col, roles, lines.len())
     {
+        // The fast path accepts no gap, so its result never depends on `missing`.
         return Ok(finish(c, path, roles, id_col, lines, sha256));
     }
     let mut frame = read_strings(parse_text, path)?;
@@ -280,7 +321,102 @@ pub(super) fn parse_impl(
         })?;
         Ok(s.iter().map(|v| v.map(str::to_string)).collect())
     };
+    validate_cells(CellTable {
+        path,
+        roles,
+        missing,
+        header: &header,
+        id_col,
+        target_absent,
+        lines,
+        at: Position::Line,
+        sha256,
+        cell: &cell,
+    })
+}
 
+/// The columns a table must have, resolved against its header.
+pub(super) struct ColumnPlan {
+    /// The id column's name in this file (the id or one of its aliases).
+    pub id_col: String,
+    /// The roles allow the target to be absent and the header lacks it.
+    pub target_absent: bool,
+}
+
+/// Resolves the id column (or one of its aliases) and checks that every required column is in
+/// the header.
+pub(super) fn plan_columns(
+    header: &[String],
+    roles: &Roles,
+    path: &Path,
+) -> Result<ColumnPlan, DataError> {
+    let id_col = std::iter::once(&roles.id)
+        .chain(roles.id_aliases.iter())
+        .find(|c| header.contains(c))
+        .cloned();
+    let required = roles.required_columns();
+    let target_absent = roles.target_optional && !header.contains(&roles.target);
+    let mut missing: Vec<String> = required
+        .iter()
+        .skip(1)
+        .filter(|c| !header.contains(c) && !(target_absent && **c == roles.target))
+        .cloned()
+        .collect();
+    let Some(id_col) = id_col else {
+        missing.insert(0, roles.id.clone());
+        return Err(DataError::MissingColumns {
+            path: path.to_path_buf(),
+            missing,
+            found: header.to_vec(),
+            required,
+        });
+    };
+    if !missing.is_empty() {
+        return Err(DataError::MissingColumns {
+            path: path.to_path_buf(),
+            missing,
+            found: header.to_vec(),
+            required,
+        });
+    }
+    Ok(ColumnPlan {
+        id_col,
+        target_absent,
+    })
+}
+
+/// A table's cells as text, whatever file they came from, ready for [`validate_cells`].
+pub(super) struct CellTable<'a> {
+    pub path: &'a Path,
+    pub roles: &'a Roles,
+    pub missing: &'a MissingSettings,
+    /// Column names, trimmed.
+    pub header: &'a [String],
+    pub id_col: String,
+    pub target_absent: bool,
+    /// Line (or row) number of each data row.
+    pub lines: Vec<usize>,
+    pub at: Position,
+    pub sha256: String,
+    /// The cells of a column by name (`None`: a null, which is a gap).
+    pub cell: &'a dyn Fn(&str) -> Result<Vec<Option<String>>, DataError>,
+}
+
+/// Checks every cell against the roles' rules and the missing-value settings, naming each
+/// violation with its line (or row), column, value and rule; builds the dataset when none.
+pub(super) fn validate_cells(t: CellTable<'_>) -> Result<Dataset, DataError> {
+    let CellTable {
+        path,
+        roles,
+        missing,
+        header,
+        id_col,
+        target_absent,
+        lines,
+        at,
+        sha256,
+        cell,
+    } = t;
     let mut violations: Vec<(usize, usize, Violation)> = Vec::new(); // (row, column order, v)
     let mut push = |row: usize, col_order: usize, column: &str, value: &str, rule: String| {
         violations.push((
@@ -288,13 +424,18 @@ pub(super) fn parse_impl(
             col_order,
             Violation {
                 line: lines[row],
+                at,
                 column: column.to_string(),
                 value: value.to_string(),
                 rule,
             },
         ));
     };
-    let missing_rule = || "required columns have no missing values".to_string();
+    let missing_rule = || {
+        "required columns have no missing values (data.missing = \"reject\"; \"drop_rows\" or \"impute\" accept gaps)".to_string()
+    };
+    // A text that is neither a number nor a missing value is an error under every policy.
+    let gap = |t: &str| missing.is_gap(t);
 
     // Ids: present and unique.
     let raw_ids = cell(&id_col)?;
@@ -303,7 +444,12 @@ pub(super) fn parse_impl(
     for (row, v) in raw_ids.iter().enumerate() {
         let v = v.as_deref().unwrap_or("").trim().to_string();
         if v.is_empty() {
-            push(row, 0, &id_col, "", missing_rule());
+            let rule = if missing.accepts_gaps() {
+                format!("{id_col} is never missing, whatever data.missing says")
+            } else {
+                missing_rule()
+            };
+            push(row, 0, &id_col, "", rule);
         } else if let Some(&first) = first_seen.get(&v) {
             push(
                 row,
@@ -311,7 +457,8 @@ pub(super) fn parse_impl(
                 &id_col,
                 &v,
                 format!(
-                    "ids are unique; '{v}' already appears on line {}",
+                    "ids are unique; '{v}' already appears on {} {}",
+                    at.word(),
                     lines[first]
                 ),
             );
@@ -321,7 +468,8 @@ pub(super) fn parse_impl(
         ids.push(v);
     }
 
-    // Numeric columns: finite numbers no larger than MAX_MAGNITUDE, whole where required, within range.
+    // Numeric columns: finite numbers no larger than MAX_MAGNITUDE, whole where required, within
+    // range; a missing value is a gap (NaN) when the policy accepts gaps.
     let mut numeric = BTreeMap::new();
     for (k, col) in roles.numeric_columns().iter().enumerate() {
         if target_absent && *col == roles.target {
@@ -332,6 +480,10 @@ pub(super) fn parse_impl(
         for (row, v) in cell(col)?.iter().enumerate() {
             let raw = v.as_deref().unwrap_or("");
             let t = raw.trim();
+            if (v.is_none() && missing.accepts_gaps()) || gap(t) {
+                values.push(f64::NAN);
+                continue;
+            }
             if t.is_empty() {
                 push(row, k + 1, col, raw, missing_rule());
                 values.push(f64::NAN);
@@ -373,12 +525,16 @@ pub(super) fn parse_impl(
         numeric.insert(col.clone(), values);
     }
 
-    // Category: one of the allowed levels, trimmed and case-insensitive.
+    // Category: one of the allowed levels, trimmed and case-insensitive; a gap is held as "".
     let cat_order = roles.numeric_columns().len() + 1;
     let mut category = Vec::with_capacity(lines.len());
     for (row, v) in cell(&roles.category)?.iter().enumerate() {
         let raw = v.as_deref().unwrap_or("");
         let t = raw.trim();
+        if (v.is_none() && missing.accepts_gaps()) || gap(t) {
+            category.push(String::new());
+            continue;
+        }
         match roles
             .category_levels
             .iter()
@@ -409,9 +565,10 @@ pub(super) fn parse_impl(
         ));
     }
 
+    let required = roles.required_columns();
     let extras: Vec<(String, Vec<String>)> = header
         .iter()
-        .filter(|h| !required.contains(h))
+        .filter(|h| **h != id_col && !required.contains(h))
         .map(|h| {
             Ok((
                 h.clone(),

@@ -1,4 +1,5 @@
-//! The data layer: a validated [`Dataset`] read from CSV ([`load`]) or generated ([`synth`]),
+//! The data layer: a validated [`Dataset`] read from CSV or Parquet ([`load`], [`load_with`]) or
+//! generated ([`synth`]), with its gaps handled by a stated policy ([`missing`]),
 //! with duplicate groups and provenance, and the typed errors that name file, line, column,
 //! value and rule. Big files can be read a chunk at a time ([`for_each_chunk`], [`chunks`]) with
 //! the same rules and whole-file line numbers, and costly analyses draw one seeded sample of
@@ -7,14 +8,18 @@
 mod chunks;
 mod error;
 mod load;
+pub mod missing;
+mod parquet;
+pub use parquet::{parquet_bytes, write_parquet};
 mod planted;
 mod sample;
 pub mod schema;
 mod synth;
 
-pub use chunks::{ChunkSummary, Chunks, chunks, for_each_chunk};
-pub use error::{DataError, MAX_VIOLATIONS, Violation};
-pub use load::{load, load_with_roles, parse_csv_bytes, parse_csv_bytes_precise};
+pub use chunks::{ChunkSummary, Chunks, chunks, chunks_with, for_each_chunk};
+pub use error::{DataError, MAX_VIOLATIONS, Position, Violation};
+pub use load::{load, load_with, load_with_roles, parse_csv_bytes, parse_csv_bytes_precise};
+pub use missing::{MissingPolicy, MissingProfile, MissingSettings, Views};
 pub use planted::{PlantedSegment, planted};
 pub use sample::{ANALYSIS_SAMPLE, Capped, SampleInfo};
 pub use synth::{SynthSpec, csv_text, synth, synth_with_roles, write_csv};
@@ -88,6 +93,9 @@ pub struct DatasetProfile {
     pub largest_group: usize,
     /// Rows per category level, in the roles' level order.
     pub category_counts: Vec<(String, usize)>,
+    /// Gaps per column and what the run's missing-value policy did with them (filled in by
+    /// the pipeline; [`Dataset::profile`] leaves it empty).
+    pub missing: MissingProfile,
 }
 
 impl Dataset {
@@ -243,6 +251,7 @@ impl Dataset {
             duplicate_rows: self.n_rows() - self.n_groups,
             largest_group: self.group_sizes().into_iter().max().unwrap_or(0),
             category_counts: self.category_counts(),
+            missing: MissingProfile::default(),
         }
     }
 }

@@ -225,6 +225,43 @@ pub enum Fitted {
     Linear(LinearFit),
     /// A random forest on raw predictors (trees do not need scaling).
     Forest(Box<RandomForestRegressor<f64, f64, DenseMatrix<f64>, Vec<f64>>>),
+    /// A model fitted on rows with gaps (`NaN` inputs): each input column's gaps were filled
+    /// with the median of that column's observed values in the rows it was fitted on (inside a
+    /// cross-validation training fold, only those rows), and predictions fill gaps the same way,
+    /// as scikit-learn's `SimpleImputer(strategy="median")` in a pipeline does. Only fits on
+    /// rows with gaps produce it, so a table without gaps fits exactly as before.
+    Imputed {
+        /// The fill value of each input column.
+        medians: Vec<f64>,
+        /// The model fitted on the filled rows.
+        model: Box<Fitted>,
+    },
+}
+
+/// The median of each column's observed (non-`NaN`) values; 0 for a column with none observed
+/// (a column missing in every training row then carries no information, as a constant).
+pub fn column_medians(x: &Matrix) -> Vec<f64> {
+    (0..x.cols)
+        .map(|j| {
+            let seen: Vec<f64> = x.column(j).into_iter().filter(|v| !v.is_nan()).collect();
+            if seen.is_empty() {
+                0.0
+            } else {
+                stats::median(&seen)
+            }
+        })
+        .collect()
+}
+
+/// `x` with each `NaN` replaced by its column's fill value.
+pub fn fill_gaps(x: &Matrix, fill: &[f64]) -> Matrix {
+    let data = x
+        .data
+        .iter()
+        .enumerate()
+        .map(|(k, &v)| if v.is_nan() { fill[k % x.cols] } else { v })
+        .collect();
+    Matrix::new(x.rows, x.cols, data)
 }
 
 /// A linear model fitted on standardised predictors and target.
@@ -277,6 +314,16 @@ impl Fitted {
     /// the model was fitted on (for models read from a file).
     pub fn try_predict(&self, x: &Matrix) -> Result<Vec<f64>, String> {
         match self {
+            Fitted::Imputed { medians, model } => {
+                if medians.len() != x.cols {
+                    return Err(format!(
+                        "the imputer has {} fill values for {} input columns",
+                        medians.len(),
+                        x.cols
+                    ));
+                }
+                model.try_predict(&fill_gaps(x, medians))
+            }
             Fitted::Mean(m) => Ok(vec![*m; x.rows]),
             Fitted::Linear(l) => {
                 let s = &l.x_scaler;
@@ -317,17 +364,27 @@ impl Fitted {
     pub fn linear(&self) -> Option<&LinearFit> {
         match self {
             Fitted::Linear(l) => Some(l),
+            Fitted::Imputed { model, .. } => model.linear(),
             _ => None,
         }
     }
 }
 
-/// Fits `kind` on predictors `x` and target `y`.
+/// Fits `kind` on predictors `x` and target `y`. When `x` has gaps (`NaN`), they are filled
+/// with the medians of these rows first and the result is a [`Fitted::Imputed`].
 pub fn fit(kind: ModelKind, x: &Matrix, y: &[f64], opts: &FitOptions) -> Result<Fitted, FitError> {
     if x.rows == 0 || x.rows != y.len() {
         return Err(FitError::BadShape {
             rows: x.rows,
             targets: y.len(),
+        });
+    }
+    if x.data.iter().any(|v| v.is_nan()) {
+        let medians = column_medians(x);
+        let model = fit(kind, &fill_gaps(x, &medians), y, opts)?;
+        return Ok(Fitted::Imputed {
+            medians,
+            model: Box::new(model),
         });
     }
     let lib = |message: String| FitError::Library {

@@ -27,6 +27,17 @@
 //! - **Titles state the finding.** A title or caption says what the reader should see ("copied
 //!   rows inflate naive cross-validated F1"), not only what is plotted ("F1 by scheme"); axis
 //!   descriptions name the column and its unit.
+//! - **Slides get their own figures.** A report figure scaled onto a slide shrinks its text to
+//!   7–8 px. Slide figures ([`crate::plot::slides`]) are drawn at [`SLIDE`] with text no smaller
+//!   than [`px::SLIDE_MIN`] (≥ 18 px on a 1280 × 720 slide, checked by a unit test on the SVG and
+//!   by the browser test on the rendered page), one message per figure, few rows, no legend: the
+//!   row labels and colours say it (highlight = the answer, grey = the baseline, red line = the
+//!   target). When the message is a small difference between large numbers, plot the
+//!   difference itself (naive − honest R²) on an axis that says it is zoomed.
+//! - **Review checklist** (report and slides): does the title state the finding? Is any legend
+//!   over data? Is the grid denser than the labelled ticks (plotters' default light mesh draws
+//!   ten lines per tick: switch it off with `light_line_style(TRANSPARENT)`)? Is every number on
+//!   the figure also in findings.json?
 //! - **One failure path.** A drawing function returns `Result<String, PlotError>` (usually via
 //!   [`draw`]); [`svg_or_fallback`] turns an error into a small SVG that says the figure could not
 //!   be drawn and why. No figure panics and none is silently dropped.
@@ -54,6 +65,15 @@ pub const WIDER: u32 = WIDTH + 80;
 pub const WIDE: u32 = WIDTH + 240;
 /// A matrix figure (the correlation heatmap), taller than standard so long row labels fit.
 pub const MATRIX: (u32, u32) = (WIDTH, 560);
+
+/// A slide figure ([`crate::plot::slides`]): 16:9 slides leave a strip this shape under the
+/// slide's heading, so the figure fills it without being scaled below [`SLIDE_MIN_SCALE`].
+pub const SLIDE: (u32, u32) = (1160, 500);
+/// The smallest scale the deck's layout shows a [`SLIDE`] figure at, on a 1280 × 720 slide
+/// (figure area at least 390 px tall); the browser test measures the real one.
+pub const SLIDE_MIN_SCALE: f64 = 0.78;
+/// The smallest text a slide may show, in CSS pixels at 1280 × 720.
+pub const SLIDE_MIN_RENDERED_PX: f64 = 18.0;
 
 /// Heights of one row of panels in a grid of small multiples, in pixels.
 pub mod panel {
@@ -99,6 +119,14 @@ pub mod px {
     pub const TITLE: u32 = 18;
     /// A single large number (a confusion-matrix count).
     pub const DISPLAY: u32 = 20;
+    /// The smallest text of a slide figure: tick labels, row labels, axis descriptions. plotters
+    /// writes sizes divided by 1.24, so this is 24.2 SVG px: at least 18 px on screen at the
+    /// deck's smallest figure scale ([`super::SLIDE_MIN_SCALE`]).
+    pub const SLIDE_MIN: u32 = 30;
+    /// Values printed at the end of a slide figure's bars.
+    pub const SLIDE_VALUE: u32 = 32;
+    /// The title of a slide figure (its one message).
+    pub const SLIDE_TITLE: u32 = 38;
 }
 
 /// [`FONT`] at `size` pixels.

@@ -5,6 +5,7 @@
 
 pub mod frame;
 pub mod panels;
+pub mod slides;
 
 use crate::findings::Findings;
 

@@ -212,9 +212,19 @@ pub fn to_html(md: &str, figures: &FigureSvgs, anchors: &mut Anchors) -> (String
     (out, headings)
 }
 
-/// Renders a Markdown deck to one HTML fragment per slide; slides are separated by
-/// top-level thematic breaks (`---` on its own line after a blank line).
-pub fn to_slides(md: &str, figures: &FigureSvgs) -> Vec<String> {
+/// One slide of the deck: its HTML and its speaker notes' HTML (empty when it has none).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Slide {
+    /// The slide's content.
+    pub html: String,
+    /// The speaker notes: everything after a paragraph holding only `???`.
+    pub notes: String,
+}
+
+/// Renders a Markdown deck to one [`Slide`] per slide; slides are separated by top-level
+/// thematic breaks (`---` on its own line after a blank line), and within a slide a paragraph
+/// holding only `???` starts the speaker notes.
+pub fn to_slides(md: &str, figures: &FigureSvgs) -> Vec<Slide> {
     let mut anchors = Anchors::default();
     let mut slides: Vec<Vec<Event>> = vec![Vec::new()];
     let mut depth = 0usize;
@@ -230,15 +240,36 @@ pub fn to_slides(md: &str, figures: &FigureSvgs) -> Vec<String> {
         }
         slides.last_mut().expect("never empty").push(e);
     }
+    let mut render = |events: Vec<Event>| {
+        let mut headings = Vec::new();
+        let events = rewrite(events, figures, &mut anchors, &mut headings);
+        let mut out = String::new();
+        html::push_html(&mut out, events.into_iter());
+        out
+    };
     slides
         .into_iter()
         .filter(|s| !s.is_empty())
         .map(|events| {
-            let mut headings = Vec::new();
-            let events = rewrite(events, figures, &mut anchors, &mut headings);
-            let mut out = String::new();
-            html::push_html(&mut out, events.into_iter());
-            out
+            let split = events.windows(3).position(|w| {
+                matches!(w[0], Event::Start(Tag::Paragraph))
+                    && matches!(&w[1], Event::Text(t) if t.trim() == "???")
+                    && matches!(w[2], Event::End(TagEnd::Paragraph))
+            });
+            match split {
+                Some(i) => {
+                    let mut body = events;
+                    let notes = body.split_off(i).into_iter().skip(3).collect();
+                    Slide {
+                        html: render(body),
+                        notes: render(notes),
+                    }
+                }
+                None => Slide {
+                    html: render(events),
+                    notes: String::new(),
+                },
+            }
         })
         .collect()
 }
@@ -300,8 +331,26 @@ mod tests {
             &figs(),
         );
         assert_eq!(s.len(), 3);
-        assert!(s[1].contains("<figure"));
-        assert!(s[2].contains("<li>x</li>"));
+        assert!(s[1].html.contains("<figure"));
+        assert!(s[2].html.contains("<li>x</li>"));
+        assert!(s.iter().all(|x| x.notes.is_empty()));
+    }
+
+    #[test]
+    fn notes_follow_three_question_marks() {
+        let s = to_slides(
+            "## One\n\ntext\n\n???\n\n**Say:** hello\n\n---\n\n## Two\n",
+            &figs(),
+        );
+        assert_eq!(s.len(), 2);
+        assert!(
+            s[0].html.contains("text") && !s[0].html.contains("hello"),
+            "{:?}",
+            s[0]
+        );
+        assert_eq!(s[0].notes, "<p><strong>Say:</strong> hello</p>\n");
+        assert!(!s[0].html.contains("???"));
+        assert!(s[1].notes.is_empty());
     }
 
     #[test]

@@ -19,6 +19,7 @@ pub mod conclusions;
 pub mod format;
 pub mod markdown;
 pub mod markers;
+pub mod risks;
 pub mod scorecard;
 pub mod templates;
 pub mod view;
@@ -39,6 +40,7 @@ pub use markers::MarkerError;
 /// (marker name, template).
 pub const REPORT_SECTIONS: &[(&str, &str)] = &[
     ("results", "results.md"),
+    ("risks", "risks.md"),
     ("conclusions", "conclusions.md"),
     ("architecture", "architecture.md"),
 ];
@@ -182,10 +184,22 @@ pub struct Rendered {
     pub slides_html: String,
 }
 
-/// Renders README sections, the HTML report and the slides.
+/// Renders README sections, the HTML report and the slides, with the slide figures drawn from
+/// the findings ([`crate::plot::slides::all`]).
 pub fn render(
     findings: &Findings,
     figures: &[Figure],
+    opts: &RenderOptions,
+) -> Result<Rendered, RenderError> {
+    render_with_slides(findings, figures, &crate::plot::slides::all(findings), opts)
+}
+
+/// [`render`] with the slide figures given: they live in `figures/slides/`, only the deck shows
+/// them, and templates reach them by name with `figure(name=…)` like any other figure.
+pub fn render_with_slides(
+    findings: &Findings,
+    figures: &[Figure],
+    slide_figures: &[Figure],
     opts: &RenderOptions,
 ) -> Result<Rendered, RenderError> {
     let set = match &opts.templates {
@@ -205,7 +219,20 @@ pub fn render(
             },
         })
         .collect();
-    let engine = Engine::new(set, &links)?;
+    let slide_links: Vec<FigureLink> = slide_figures
+        .iter()
+        .map(|f| FigureLink {
+            name: f.name.clone(),
+            caption: f.caption.clone(),
+            link: if base.is_empty() {
+                format!("slides/{}", f.name)
+            } else {
+                format!("{base}/slides/{}", f.name)
+            },
+        })
+        .collect();
+    let all_links: Vec<FigureLink> = links.iter().chain(&slide_links).cloned().collect();
+    let engine = Engine::new(set, &all_links)?;
     let v = view::View::new(findings, &links, opts.stamp.clone());
     let ctx = tera::Context::from_serialize(&v).expect("the view always serialises");
 
@@ -258,7 +285,13 @@ pub fn render(
 
     // The slides.
     let deck = normalise(&engine.render("slides.md", &ctx)?);
-    let slides = markdown::to_slides(&deck, &svgs);
+    let mut deck_svgs = svgs.clone();
+    deck_svgs.extend(
+        slide_figures
+            .iter()
+            .map(|f| (f.name.clone(), f.svg.clone())),
+    );
+    let slides = markdown::to_slides(&deck, &deck_svgs);
     let mut page = ctx.clone();
     page.insert("slides", &slides);
     page.insert("css", &engine.render("slides.css", &ctx)?);

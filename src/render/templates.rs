@@ -23,6 +23,7 @@ use super::format;
 pub const REPORT_TEMPLATES: &[(&str, &str)] = &[
     ("macros.md", include_str!("../../templates/macros.md")),
     ("results.md", include_str!("../../templates/results.md")),
+    ("risks.md", include_str!("../../templates/risks.md")),
     (
         "conclusions.md",
         include_str!("../../templates/conclusions.md"),

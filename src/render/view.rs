@@ -93,6 +93,8 @@ pub struct View<'a> {
     pub scorecard: Scorecard,
     /// Conclusions derived by the rules of [`conclusions`].
     pub conclusions: Vec<Conclusion>,
+    /// The plan's risks answered by the rules of [`super::risks`].
+    pub risks: Vec<super::risks::Risk>,
     /// Figures with their README links, in build order.
     pub figures: &'a [FigureLink],
     /// Provenance for footers.
@@ -120,6 +122,7 @@ impl<'a> View<'a> {
             roles: &p.settings.roles,
             scorecard: scorecard::build(findings),
             conclusions: conclusions::derive(findings),
+            risks: super::risks::derive(findings),
             figures,
             provenance: ProvenanceView {
                 source: p.data.source.clone(),

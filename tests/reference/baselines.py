@@ -1,7 +1,5 @@
 """Reference values for tests/baselines.rs, computed independently with pandas, numpy and
-scikit-learn from the bundled table. Run from the repository root:
-
-    python tests/reference/baselines.py   # writes tests/reference/baselines.json
+scikit-learn from the bundled table. Regenerate with `bash tests/reference/regenerate.sh baselines`.
 
 - One-column OLS: R² of LinearRegression on each numeric feature alone, GroupKFold(5, shuffled)
   over duplicate groups (rows identical except user_id), 3 seeded repeats: mean and sd over the
@@ -12,8 +10,6 @@ scikit-learn from the bundled table. Run from the repository root:
   how many rows does scikit-learn's depth-1 tree on each column misclassify (its threshold too).
 - The PC1 share of the standardised distinct rows of the five numeric columns.
 """
-import json
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -22,8 +18,9 @@ from sklearn.metrics import r2_score
 from sklearn.model_selection import GroupKFold
 from sklearn.tree import DecisionTreeClassifier
 
-root = Path(__file__).resolve().parents[2]
-df = pd.read_csv(root / "data" / "customer_purchasing_behaviors.csv")
+from _common import DATA, path, write
+
+df = pd.read_csv(path(DATA))
 cols = ["age", "annual_income", "purchase_amount", "loyalty_score", "region", "purchase_frequency"]
 groups = df.groupby(cols, sort=False).ngroup().to_numpy()
 y = df["purchase_amount"].to_numpy(float)
@@ -65,5 +62,4 @@ out = {
     "distinct_rows": int(len(distinct)),
     "pc1_share_distinct_standardised": float(ev.max() / ev.sum()),
 }
-(Path(__file__).with_suffix(".json")).write_text(json.dumps(out, indent=2) + "\n")
-print(json.dumps(out, indent=2))
+write("baselines", "tests/baselines.rs", out, inputs=[DATA])

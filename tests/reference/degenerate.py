@@ -2,13 +2,14 @@
 
 The bundled table without its East rows: rows, distinct rows (identical on every column but
 user_id), region counts, and the mean and sample sd (ddof=1) of every numeric column.
-Run from the project root: python tests/reference/degenerate.py > tests/reference/degenerate.json
+Regenerate with `bash tests/reference/regenerate.sh degenerate`.
 """
-import json
 
 import pandas as pd
 
-df = pd.read_csv("data/customer_purchasing_behaviors.csv")
+from _common import DATA, path, write
+
+df = pd.read_csv(path(DATA))
 no_east = df[df["region"] != "East"]
 cols = ["age", "annual_income", "purchase_amount", "loyalty_score", "purchase_frequency"]
 out = {
@@ -20,4 +21,4 @@ out = {
         "sd": {c: float(no_east[c].std(ddof=1)) for c in cols},
     }
 }
-print(json.dumps(out, indent=2, sort_keys=True))
+write("degenerate", "tests/degenerate.rs", out, inputs=[DATA])

@@ -13,13 +13,10 @@ on the bundled table (data/customer_purchasing_behaviors.csv).
    tied with it (|d - d_k| <= 1e-9).
 3. k-means inertia (sum of squared distances to the nearest centroid) on age, annual_income,
    loyalty_score, purchase_frequency, purchase_amount standardised with mean and n-1 sd,
-   KMeans(n_init=10) with random_state 0..4 (best and worst seed), and n_init=500.
+   KMeans(n_init=10) with random_state 0..19 (best, worst and median seed), and n_init=500.
 
-Run from the repository root:
-    python tests/reference/method_fixes.py > tests/reference/method_fixes.json
+Regenerate with `bash tests/reference/regenerate.sh method_fixes`.
 """
-import json
-import pathlib
 
 import numpy as np
 import pandas as pd
@@ -28,8 +25,9 @@ from sklearn.cluster import KMeans
 from sklearn.metrics import f1_score, roc_auc_score
 from sklearn.tree import DecisionTreeClassifier
 
-root = pathlib.Path(__file__).resolve().parents[2]
-df = pd.read_csv(root / "data" / "customer_purchasing_behaviors.csv")
+from _common import DATA, path, write
+
+df = pd.read_csv(path(DATA))
 out = {"sklearn_version": sklearn.__version__}
 
 # 1. Decision tree, leave one duplicate group out.
@@ -83,12 +81,15 @@ out["smote"] = {"k": k, "minority_rows": int(len(minority)), "distinct_points": 
 cols = ["age", "annual_income", "loyalty_score", "purchase_frequency", "purchase_amount"]
 v = df[cols].to_numpy(float)
 zs = (v - v.mean(axis=0)) / v.std(axis=0, ddof=1)
-km = {"k": [], "n_init_10_best_seed": [], "n_init_10_worst_seed": [], "n_init_500": []}
+# scikit-learn's own result with n_init = 10 depends on random_state (at k = 10 by about 4%), so
+# the comparison is of medians over seeds: 20 random states here, 10 seeds on the Rust side.
+km = {"k": [], "n_init_10_best_seed": [], "n_init_10_worst_seed": [], "n_init_10_median_of_20_seeds": [], "n_init_500": []}
 for kk in range(2, 11):
-    runs = [KMeans(n_clusters=kk, n_init=10, random_state=s).fit(zs).inertia_ for s in range(5)]
+    runs = [KMeans(n_clusters=kk, n_init=10, random_state=s).fit(zs).inertia_ for s in range(20)]
     km["k"].append(kk)
     km["n_init_10_best_seed"].append(float(min(runs)))
     km["n_init_10_worst_seed"].append(float(max(runs)))
+    km["n_init_10_median_of_20_seeds"].append(float(np.median(runs)))
     km["n_init_500"].append(float(KMeans(n_clusters=kk, n_init=500, random_state=0).fit(zs).inertia_))
 out["kmeans"] = km
-print(json.dumps(out, indent=1))
+write("method_fixes", "tests/method_fixes.rs", out, inputs=[DATA])

@@ -9,9 +9,8 @@ the differences of purchase_amount and annual_income), the engagement score (loy
 purchase_frequency), the region counts. PCA (sklearn, on the ddof=1 z-scores): PC1's share of the
 total variance and, per centroid, the share of its squared length on PC1.
 
-Run from the repository root: python tests/reference/personas.py > tests/reference/personas.json
+Regenerate with `bash tests/reference/regenerate.sh personas`.
 """
-import json
 
 import numpy as np
 import pandas as pd
@@ -19,8 +18,10 @@ from sklearn.cluster import KMeans
 from sklearn.decomposition import PCA
 from sklearn.preprocessing import StandardScaler
 
+from _common import DATA, path, write
+
 FEATURES = ["age", "annual_income", "loyalty_score", "purchase_frequency", "purchase_amount"]
-df = pd.read_csv("data/customer_purchasing_behaviors.csv")
+df = pd.read_csv(path(DATA))
 x = df[FEATURES].to_numpy(dtype=float)
 labels = KMeans(n_clusters=2, n_init=10, random_state=0).fit_predict(StandardScaler().fit_transform(x))
 order = np.argsort([df.purchase_amount[labels == c].mean() for c in range(2)])
@@ -45,4 +46,4 @@ for c in range(2):
         "share_on_pc1": float((z @ pc1) ** 2 / (z @ z)),
         "regions": {r: int(n) for r, n in df.region[rows].value_counts().items()},
     })
-print(json.dumps(out, indent=2, sort_keys=True))
+write("personas", "tests/personas.rs", out, inputs=[DATA])

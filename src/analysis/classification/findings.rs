@@ -270,4 +270,7 @@ pub struct ClassificationFindings {
     pub curves: Vec<CurveSet>,
     /// The best one-split rule of each honest numeric feature: the target's baseline.
     pub baselines: super::baselines::ClassificationBaselines,
+    /// Sparse category levels merged inside the models: the setting, the training folds'
+    /// decisions, and every honest model (± SMOTE) with and without the merge.
+    pub sparse_merge: crate::sparse::Ablation,
 }

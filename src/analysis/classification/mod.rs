@@ -45,7 +45,9 @@ pub use findings::{
     BestModel, ClassificationFindings, ConfigResult, CurveSet, LabelSummary, LeakInflation,
     Protocol, SchemeGap, Spread, TargetCheck, ThresholdMetrics,
 };
-pub use production::{ProductionClassifier, fit_production, production_reference_scores};
+pub use production::{
+    ProductionClassifier, fit_production, production_design, production_reference_scores,
+};
 pub use protocol::{
     Config, Design, RepeatRun, choose_fold_threshold, cross_validate, cv_f1, design_matrix,
     evaluate, honest_features, leaky_features,
@@ -181,6 +183,18 @@ pub enum ClassificationError {
     Fit(#[from] ClassifierError),
 }
 
+/// F1 of each repeat at its folds' chosen thresholds.
+fn repeat_f1(labels: &[bool], runs: &[RepeatRun]) -> Vec<f64> {
+    runs.iter()
+        .map(|r| {
+            let p: Vec<bool> = (0..labels.len())
+                .map(|i| r.oof[i] >= r.threshold[i])
+                .collect();
+            class_metrics::Confusion::from_predictions(labels, &p).f1()
+        })
+        .collect()
+}
+
 /// The best-model rule, in words (also stored in the findings).
 pub const BEST_RULE: &str = "highest mean F1 at the training-fold-chosen threshold under stratified group k-fold, \
 among honest models with and without SMOTE; ties go to the higher mean ROC-AUC, then to the simpler model \
@@ -241,8 +255,18 @@ fn try_run(
     };
     check_classes(&labels)?;
     out.baselines = baselines::run(ds, &labels, settings)?;
-    let honest = design_matrix(ds, &out.honest_features, FeatureSet::Honest)?;
-    let leaky = design_matrix(ds, &out.leaky_features, FeatureSet::LeakyAblation)?;
+    let honest = design_matrix(ds, &out.honest_features, FeatureSet::Honest)?
+        .with_settings_merge(ds, settings);
+    let leaky = design_matrix(ds, &out.leaky_features, FeatureSet::LeakyAblation)?
+        .with_settings_merge(ds, settings);
+    // The other variant of the honest design, for the merge ablation.
+    let merge_on = settings.features.merge_sparse_levels;
+    let source = crate::sparse::MergeSource::of(ds, settings.eda.sparse_share);
+    let honest_other = Design {
+        merge: (!merge_on).then(|| source.clone()),
+        ..honest.clone()
+    };
+    let mut paired: Vec<(ClassifierKind, bool, Vec<f64>, Vec<f64>)> = Vec::new();
 
     let mut plan = Vec::new();
     for scheme in [DEFAULT_SCHEME, NAIVE_SCHEME] {
@@ -274,6 +298,13 @@ fn try_run(
         };
         let runs = cross_validate(design, &labels, &ds.groups, settings, config)?;
         if config.features == FeatureSet::Honest && config.scheme == DEFAULT_SCHEME {
+            let alt = cross_validate(&honest_other, &labels, &ds.groups, settings, config)?;
+            paired.push((
+                config.model,
+                config.smote,
+                repeat_f1(&labels, &runs),
+                repeat_f1(&labels, &alt),
+            ));
             let first = &runs[0];
             out.curves.push(CurveSet {
                 model: config.model,
@@ -308,6 +339,55 @@ fn try_run(
                 .then(rb.model.cmp(&ra.model))
                 .then(rb.smote.cmp(&ra.smote))
         });
+    let best_key = best_idx.map(|i| (out.results[i].model, out.results[i].smote));
+    let rows_ab: Vec<crate::sparse::AblationRow> = paired
+        .iter()
+        .map(|(m, smote, main, alt)| {
+            let (with, without) = if merge_on { (main, alt) } else { (alt, main) };
+            crate::sparse::ablation_row(
+                format!(
+                    "{}{}",
+                    serde_json::to_value(m)
+                        .ok()
+                        .and_then(|v| v.as_str().map(|s| s.replace('_', " ")))
+                        .unwrap_or_default(),
+                    if *smote { " + SMOTE" } else { "" }
+                ),
+                "F1",
+                with,
+                without,
+                best_key == Some((*m, *smote)),
+            )
+        })
+        .collect();
+    let (recommend_merge, reason) = crate::sparse::recommend(&rows_ab);
+    let repeats = cs.repeats.unwrap_or(settings.repeats).max(1);
+    let mut folds_all = Vec::new();
+    for r in 0..repeats {
+        folds_all.extend(crate::ml::cv::split(
+            DEFAULT_SCHEME,
+            &ds.groups,
+            Some(&labels),
+            settings.folds,
+            crate::rng::child_seed(settings.seed, r as u64),
+        )?);
+    }
+    out.sparse_merge = crate::sparse::Ablation {
+        enabled: merge_on,
+        rule: crate::sparse::rule(&ds.roles, settings.eda.sparse_share),
+        min_share: settings.eda.sparse_share,
+        scheme: format!(
+            "{}, {} repeats; F1 at the training-fold-chosen threshold per repeat, paired (same folds)",
+            DEFAULT_SCHEME.describe(settings.folds),
+            repeats
+        ),
+        fold_decisions: crate::sparse::fold_decisions(&source, &folds_all),
+        folds: folds_all.len(),
+        rows: rows_ab,
+        recommendation_rule: crate::sparse::RECOMMENDATION_RULE.into(),
+        recommend_merge,
+        reason,
+    };
     if let Some(i) = best_idx {
         let r = &out.results[i];
         out.best = Some(BestModel {

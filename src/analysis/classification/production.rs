@@ -16,6 +16,7 @@ use crate::ml::classifiers;
 use crate::ml::cv;
 use crate::rng;
 use crate::settings::Settings;
+use crate::sparse::{LevelMap, MergeSource};
 
 /// The production growth-potential classifier: the best configuration refitted on every row.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -36,6 +37,29 @@ pub struct ProductionClassifier {
     pub constraint_met: bool,
     /// The seed of the final fit (SMOTE and the forest's bagging).
     pub seed: u64,
+    /// The sparse-level merge decided on every training row, which the saved inputs encode
+    /// (empty when `features.merge_sparse_levels` is off or no level is sparse).
+    #[serde(default)]
+    pub merges: LevelMap,
+}
+
+/// The production design: the honest design, merged as decided on every row when the settings
+/// merge sparse levels (`features.merge_sparse_levels`), with the merge decided.
+pub fn production_design(
+    ds: &Dataset,
+    settings: &Settings,
+) -> Result<(Design, LevelMap), ClassificationError> {
+    let raw = design_matrix(ds, &honest_features(&ds.roles), FeatureSet::Honest)?;
+    let all: Vec<usize> = (0..ds.n_rows()).collect();
+    let map = if settings.features.merge_sparse_levels {
+        MergeSource::of(ds, settings.eda.sparse_share).decide(&all)
+    } else {
+        LevelMap {
+            column: ds.roles.category.clone(),
+            merges: Vec::new(),
+        }
+    };
+    Ok((raw.merged_by(&map), map))
 }
 
 /// The seed of the production fit: derived from the settings' seed, distinct from every CV fit.
@@ -62,7 +86,9 @@ pub fn fit_production(
     let cs = &settings.classification;
     let (labels, _) = features::growth_label(ds, &settings.features);
     check_classes(&labels)?;
-    let design = design_matrix(ds, &honest_features(&ds.roles), FeatureSet::Honest)?;
+    // The out-of-fold probabilities merge inside each fold, as the analysis does.
+    let design = design_matrix(ds, &honest_features(&ds.roles), FeatureSet::Honest)?
+        .with_settings_merge(ds, settings);
     let config = Config {
         model: best.model,
         smote: best.smote,
@@ -95,6 +121,7 @@ pub fn fit_production(
     let choice = class_metrics::choose_threshold(&labels, &oof, cs.min_precision);
     let seed = production_seed(settings);
     let all: Vec<usize> = (0..labels.len()).collect();
+    let (design, merges) = production_design(ds, settings)?;
     let fitted = with_training_rows(&design, &labels, &all, cs, config, seed, |xt, yt| {
         Ok(classifiers::fit(
             config.model,
@@ -119,12 +146,13 @@ pub fn fit_production(
             threshold_choice: (choice.precision, choice.recall, choice.f1),
             constraint_met: choice.constraint_met,
             seed,
+            merges,
         },
         design,
     ))
 }
 
-/// Probabilities of `rows` (encoded like the honest design) from the production configuration
+/// Probabilities of `rows` (encoded like the production design, [`production_design`]) from the production configuration
 /// fitted with the analysis' library objects (linfa models, not the saved form): the reference
 /// the saved classifier is tested against.
 pub fn production_reference_scores(
@@ -134,7 +162,7 @@ pub fn production_reference_scores(
     rows: &[&[f64]],
 ) -> Result<Vec<f64>, ClassificationError> {
     let (labels, _) = features::growth_label(ds, &settings.features);
-    let design = design_matrix(ds, &honest_features(&ds.roles), FeatureSet::Honest)?;
+    let (design, _) = production_design(ds, settings)?;
     let config = Config {
         model: best.model,
         smote: best.smote,

@@ -14,6 +14,7 @@ use crate::ml::cv::{self, Scheme};
 use crate::ml::smote;
 use crate::rng;
 use crate::settings::{Roles, Settings};
+use crate::sparse::{LevelMap, MergeSource};
 
 /// A feature matrix with named, encoded columns.
 #[derive(Debug, Clone, PartialEq)]
@@ -22,6 +23,92 @@ pub struct Design {
     pub x: Vec<Vec<f64>>,
     /// Encoded column names (`region=North` for a one-hot column).
     pub columns: Vec<String>,
+    /// When set, every fit merges the category's sparse levels as decided on its own training
+    /// rows ([`crate::sparse`]); `x` keeps one column per level.
+    pub merge: Option<MergeSource>,
+}
+
+impl Design {
+    /// This design with the sparse-level merge of the settings (`features.merge_sparse_levels`,
+    /// threshold `eda.sparse_share`) applied inside every fit, or unchanged when it is off.
+    pub fn with_settings_merge(mut self, ds: &Dataset, settings: &Settings) -> Design {
+        self.merge = settings
+            .features
+            .merge_sparse_levels
+            .then(|| MergeSource::of(ds, settings.eda.sparse_share));
+        self
+    }
+
+    /// This design encoded through `map`: each merged level's indicator is added to the
+    /// indicator of the level it joins and its column dropped (other columns unchanged).
+    pub fn merged_by(&self, map: &LevelMap) -> Design {
+        let plan = ColumnPlan::new(&self.columns, map);
+        Design {
+            x: self.x.iter().map(|r| plan.apply(r)).collect(),
+            columns: plan.columns,
+            merge: None,
+        }
+    }
+}
+
+/// Where each column of a one-hot design goes when levels merge.
+struct ColumnPlan {
+    target: Vec<usize>,
+    columns: Vec<String>,
+}
+
+impl ColumnPlan {
+    fn new(columns: &[String], map: &LevelMap) -> ColumnPlan {
+        let prefix = format!("{}=", map.column);
+        let level = |c: &str| c.strip_prefix(&prefix).map(str::to_string);
+        let merged_away = |c: &str| level(c).is_some_and(|l| map.apply(&l) != l.as_str());
+        let kept: Vec<String> = columns
+            .iter()
+            .filter(|c| !merged_away(c))
+            .cloned()
+            .collect();
+        let target = columns
+            .iter()
+            .map(|c| {
+                let to = match level(c) {
+                    Some(l) => format!("{prefix}{}", map.apply(&l)),
+                    None => c.clone(),
+                };
+                kept.iter()
+                    .position(|k| *k == to)
+                    .or_else(|| kept.iter().position(|k| k == c))
+                    .unwrap_or(0)
+            })
+            .collect();
+        ColumnPlan {
+            target,
+            columns: kept,
+        }
+    }
+
+    fn apply(&self, row: &[f64]) -> Vec<f64> {
+        let mut out = vec![0.0; self.columns.len()];
+        for (v, &t) in row.iter().zip(&self.target) {
+            out[t] += v;
+        }
+        out
+    }
+}
+
+/// The design merged as decided on `train` alone, with its plan; `None` when the design does
+/// not merge or nothing is sparse on those rows.
+fn merge_for(design: &Design, train: &[usize]) -> Option<(Design, ColumnPlan)> {
+    let map = design.merge.as_ref()?.decide(train);
+    if map.merges.is_empty() {
+        return None;
+    }
+    let plan = ColumnPlan::new(&design.columns, &map);
+    let d = Design {
+        x: design.x.iter().map(|r| plan.apply(r)).collect(),
+        columns: plan.columns.clone(),
+        merge: None,
+    };
+    Some((d, plan))
 }
 
 /// The honest features: the demographic columns and the category.
@@ -85,7 +172,11 @@ pub fn design_matrix(
             }
         }
     }
-    Ok(Design { x, columns })
+    Ok(Design {
+        x,
+        columns,
+        merge: None,
+    })
 }
 
 /// One configuration to cross-validate.
@@ -275,8 +366,29 @@ pub(super) fn fit_score(
     fit_score_rows(design, labels, train, &xs, cs, config, seed)
 }
 
-/// [`fit_score`] for test rows given as feature rows (of any table encoded like `design`).
+/// [`fit_score`] for test rows given as feature rows (of any table encoded like `design`). When
+/// the design merges sparse levels, the merge is decided on `train` and applied to the training
+/// and the test rows alike.
 pub(super) fn fit_score_rows(
+    design: &Design,
+    labels: &[bool],
+    train: &[usize],
+    test: &[&[f64]],
+    cs: &ClassificationSettings,
+    config: Config,
+    seed: u64,
+) -> Result<Vec<f64>, ClassificationError> {
+    match merge_for(design, train) {
+        None => fit_score_plain(design, labels, train, test, cs, config, seed),
+        Some((d, plan)) => {
+            let rows: Vec<Vec<f64>> = test.iter().map(|r| plan.apply(r)).collect();
+            let refs: Vec<&[f64]> = rows.iter().map(Vec::as_slice).collect();
+            fit_score_plain(&d, labels, train, &refs, cs, config, seed)
+        }
+    }
+}
+
+fn fit_score_plain(
     design: &Design,
     labels: &[bool],
     train: &[usize],
@@ -433,7 +545,7 @@ pub fn evaluate(
         FeatureSet::Honest => honest_features(&ds.roles),
         FeatureSet::LeakyAblation => leaky_features(&ds.roles),
     };
-    let design = design_matrix(ds, &feats, config.features)?;
+    let design = design_matrix(ds, &feats, config.features)?.with_settings_merge(ds, settings);
     check_classes(&labels)?;
     let runs = cross_validate(&design, &labels, &ds.groups, settings, config)?;
     Ok(summarise(&labels, &runs, &design, settings, config))

@@ -57,6 +57,7 @@ fn toy(n: usize) -> (Design, Vec<bool>, Vec<usize>) {
         Design {
             x,
             columns: vec!["f".into()],
+            merge: None,
         },
         labels,
         (0..n).collect(),

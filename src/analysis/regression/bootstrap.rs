@@ -93,7 +93,13 @@ pub(crate) fn run(
         members.entry(g).or_default().push(i);
     }
     let members: Vec<Vec<usize>> = members.into_values().collect();
-    let col_sd: Vec<f64> = (0..x.cols).map(|j| stats::sd(&x.column(j))).collect();
+    // Over each column's observed values (gaps under data.missing = "impute" are left out).
+    let col_sd: Vec<f64> = (0..x.cols)
+        .map(|j| {
+            let seen: Vec<f64> = x.column(j).into_iter().filter(|v| !v.is_nan()).collect();
+            stats::sd(&seen)
+        })
+        .collect();
     let ols_opts = FitOptions {
         penalty: 0.0,
         forest: Default::default(),

@@ -118,6 +118,60 @@ pub fn design_for(ds: &Dataset, names: &[String]) -> Result<Design, LeakageError
     })
 }
 
+/// The design of `names` for `rows`, with the category encoded through `map` (see
+/// [`crate::sparse`]): its levels are those of `roles.category_levels` that some row of
+/// `fit_rows` has after the merge, the first of them the reference; so the columns depend on the
+/// fitting rows alone, and `rows` (fitting or scored) are encoded the same way.
+pub fn design_rows(
+    ds: &Dataset,
+    names: &[String],
+    map: &crate::sparse::LevelMap,
+    fit_rows: &[usize],
+    rows: &[usize],
+) -> Result<Design, LeakageError> {
+    let roles = &ds.roles;
+    features::check_no_leakage(&roles.target, names, roles)?;
+    let level = |i: usize| map.apply(&ds.category[i]);
+    let mut cols: Vec<Vec<f64>> = Vec::new();
+    let mut columns = Vec::new();
+    let mut blocks = Vec::new();
+    for name in names {
+        if *name == roles.category {
+            let present: Vec<&String> = roles
+                .category_levels
+                .iter()
+                .filter(|l| fit_rows.iter().any(|&i| level(i) == l.as_str()))
+                .collect();
+            let mut block = Vec::new();
+            for l in present.iter().skip(1) {
+                block.push(cols.len());
+                columns.push(format!("{name}={l}"));
+                cols.push(
+                    rows.iter()
+                        .map(|&i| f64::from(u8::from(level(i) == l.as_str())))
+                        .collect(),
+                );
+            }
+            blocks.push((name.clone(), block));
+        } else {
+            blocks.push((name.clone(), vec![cols.len()]));
+            columns.push(name.clone());
+            let c = ds.col(name);
+            cols.push(rows.iter().map(|&i| c[i]).collect());
+        }
+    }
+    let (n, p) = (rows.len(), cols.len());
+    let mut data = Vec::with_capacity(n * p);
+    for i in 0..n {
+        data.extend(cols.iter().map(|c| c[i]));
+    }
+    Ok(Design {
+        x: Matrix::new(n, p, data),
+        columns,
+        blocks,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -146,7 +146,16 @@ pub(crate) fn run(
         .collect();
     let col = |k: usize| x.column(design.blocks[k].1[0]);
     let mut cluster: Vec<usize> = (0..numeric.len()).collect();
-    let abs_r = |a: usize, b: usize| stats::pearson(&col(numeric[a]), &col(numeric[b])).abs();
+    // Pairwise-complete: rows where either feature is a gap (under data.missing = "impute") are
+    // left out of that pair's correlation.
+    let abs_r = |a: usize, b: usize| {
+        let (u, v): (Vec<f64>, Vec<f64>) = col(numeric[a])
+            .into_iter()
+            .zip(col(numeric[b]))
+            .filter(|(p, q)| !p.is_nan() && !q.is_nan())
+            .unzip();
+        stats::pearson(&u, &v).abs()
+    };
     for a in 0..numeric.len() {
         for b in a + 1..numeric.len() {
             if abs_r(a, b) >= rs.correlation_threshold {

@@ -35,6 +35,7 @@ use crate::ml::metrics::FoldSummary;
 use crate::ml::regressors::{FitError, ForestParams, ModelKind};
 use crate::rng;
 use crate::settings::Settings;
+use crate::sparse::{LevelMap, MergeSource};
 use crate::stats;
 
 pub use baselines::{Headline, RegressionBaselines, SingleColumn};
@@ -339,10 +340,13 @@ pub struct RegressionFindings {
     pub out_of_fold: OutOfFold,
     /// Bootstrap of OLS and Ridge coefficients.
     pub bootstrap: BootstrapFindings,
-    /// Permutation importance of the best model.
+    /// Permutation importance of the best model (on the fixed design, every level its own column).
     pub importance: ImportanceFindings,
     /// The headline (the model the target is judged on) and the one-column baselines.
     pub baselines: RegressionBaselines,
+    /// Sparse category levels merged inside the models: the setting, the decisions of the
+    /// training folds, and every model with and without the merge under group k-fold.
+    pub sparse_merge: crate::sparse::Ablation,
 }
 
 /// The two schemes compared, honest first.
@@ -387,14 +391,31 @@ pub fn try_run(ds: &Dataset, settings: &Settings) -> Result<RegressionFindings, 
         .map(|&s| Ok((s, design::design(ds, s)?)))
         .collect::<Result<_, RegressionError>>()?;
 
+    let merge_on = settings.features.merge_sparse_levels;
+    let source = MergeSource::of(ds, settings.eda.sparse_share);
+    let merged: Vec<validate::MergedDesign> = FeatureSet::ALL
+        .iter()
+        .map(|s| validate::MergedDesign {
+            ds,
+            names: s.columns(&ds.roles),
+            source: source.clone(),
+        })
+        .collect();
     let mut scores = Vec::new();
     let mut oof_of = Vec::new();
-    for (set, d) in &designs {
+    // (model, set, main per-fold R², other variant's per-fold R²) under group k-fold.
+    let mut paired: Vec<(ModelKind, FeatureSet, Vec<f64>, Vec<f64>)> = Vec::new();
+    for ((set, d), md) in designs.iter().zip(&merged) {
+        let (main, other): (&dyn validate::Predictors, &dyn validate::Predictors) =
+            if merge_on { (md, &d.x) } else { (&d.x, md) };
         for model in ModelKind::ALL {
             for scheme in SCHEMES {
-                let run = validate::cross_validate(model, &d.x, y, &ds.groups, scheme, settings)?;
+                let run = validate::cross_validate(model, main, y, &ds.groups, scheme, settings)?;
                 scores.push(score_of(model, *set, scheme, &run, target_sd, settings));
                 if scheme == Scheme::GroupKFold {
+                    let alt =
+                        validate::cross_validate(model, other, y, &ds.groups, scheme, settings)?;
+                    paired.push((model, *set, run.r2.clone(), alt.r2));
                     oof_of.push(((model, *set), run.oof));
                 }
             }
@@ -464,6 +485,44 @@ pub fn try_run(ds: &Dataset, settings: &Settings) -> Result<RegressionFindings, 
             }
         })
         .collect();
+    let mut folds_all = Vec::new();
+    for r in 0..settings.repeats {
+        folds_all.extend(validate::outer_folds(
+            &ds.groups,
+            Scheme::GroupKFold,
+            settings,
+            r,
+        )?);
+    }
+    let rows_ab: Vec<crate::sparse::AblationRow> = paired
+        .iter()
+        .map(|(m, s, main, alt)| {
+            let (with, without) = if merge_on { (main, alt) } else { (alt, main) };
+            crate::sparse::ablation_row(
+                format!("{} on {} features", m.label(), s.label()),
+                "R²",
+                with,
+                without,
+                *m == top.model && *s == top.feature_set,
+            )
+        })
+        .collect();
+    let (recommend_merge, reason) = crate::sparse::recommend(&rows_ab);
+    let sparse_merge = crate::sparse::Ablation {
+        enabled: merge_on,
+        rule: crate::sparse::rule(&ds.roles, settings.eda.sparse_share),
+        min_share: settings.eda.sparse_share,
+        scheme: format!(
+            "{}, paired per-fold R² (both variants on the same folds)",
+            Scheme::GroupKFold.describe(settings.folds)
+        ),
+        fold_decisions: crate::sparse::fold_decisions(&source, &folds_all),
+        folds: folds_all.len(),
+        rows: rows_ab,
+        recommendation_rule: crate::sparse::RECOMMENDATION_RULE.into(),
+        recommend_merge,
+        reason,
+    };
     let predicted = oof_of
         .iter()
         .find(|(k, _)| *k == (top.model, top.feature_set))
@@ -497,6 +556,7 @@ pub fn try_run(ds: &Dataset, settings: &Settings) -> Result<RegressionFindings, 
         &bx,
         &by,
         &groups,
+        &(0..by.len()).collect::<Vec<usize>>(),
         settings,
         rng::child_seed(settings.seed, 0xb007),
     )?;
@@ -547,6 +607,7 @@ pub fn try_run(ds: &Dataset, settings: &Settings) -> Result<RegressionFindings, 
         bootstrap,
         importance,
         baselines,
+        sparse_merge,
     })
 }
 
@@ -568,6 +629,9 @@ pub struct ProductionRegressor {
     pub design: Design,
     /// The seed of the fit (the forest's bootstrap, the inner folds of the penalty choice).
     pub seed: u64,
+    /// The sparse-level merge decided on every training row (empty when
+    /// `features.merge_sparse_levels` is off or no level is sparse); `design` encodes it.
+    pub merges: LevelMap,
 }
 
 /// Fits the best model of `findings` on every row of `ds`.
@@ -589,18 +653,34 @@ pub fn fit_production(
         ));
     };
     settings.regression.check()?;
-    let design = design::design(ds, feature_set)?;
     let all: Vec<usize> = (0..ds.n_rows()).collect();
     let seed = rng::child_seed(settings.seed, 0x5_9e_u64 << 20);
-    let (fitted, penalty) = validate::fit_in_fold(
-        model,
-        &design.x,
-        ds.target(),
-        &ds.groups,
-        &all,
-        settings,
-        seed,
-    )?;
+    let names = feature_set.columns(&ds.roles);
+    let source = MergeSource::of(ds, settings.eda.sparse_share);
+    let (design, merges, fitted, penalty) = if settings.features.merge_sparse_levels {
+        let merges = source.decide(&all);
+        let design = design::design_rows(ds, &names, &merges, &all, &all)?;
+        let md = validate::MergedDesign { ds, names, source };
+        let (fitted, penalty) =
+            validate::fit_in_fold(model, &md, ds.target(), &ds.groups, &all, settings, seed)?;
+        (design, merges, fitted, penalty)
+    } else {
+        let design = design::design(ds, feature_set)?;
+        let (fitted, penalty) = validate::fit_in_fold(
+            model,
+            &design.x,
+            ds.target(),
+            &ds.groups,
+            &all,
+            settings,
+            seed,
+        )?;
+        let merges = LevelMap {
+            column: ds.roles.category.clone(),
+            merges: Vec::new(),
+        };
+        (design, merges, fitted, penalty)
+    };
     Ok(ProductionRegressor {
         model,
         feature_set,
@@ -608,6 +688,7 @@ pub fn fit_production(
         penalty,
         design,
         seed,
+        merges,
     })
 }
 
@@ -633,8 +714,62 @@ pub fn cv_r2(
 ) -> Result<FoldSummary, RegressionError> {
     settings.regression.check()?;
     let d = design::design(ds, features)?;
+    let md = validate::MergedDesign {
+        ds,
+        names: features.columns(&ds.roles),
+        source: MergeSource::of(ds, settings.eda.sparse_share),
+    };
+    let x: &dyn validate::Predictors = if settings.features.merge_sparse_levels {
+        &md
+    } else {
+        &d.x
+    };
     Ok(FoldSummary::of(
-        &validate::cross_validate(model, &d.x, ds.target(), &ds.groups, scheme, settings)?.r2,
+        &validate::cross_validate(model, x, ds.target(), &ds.groups, scheme, settings)?.r2,
+    ))
+}
+
+/// One model on one feature set cross-validated with and without the sparse-level merge
+/// ([`crate::sparse`]) on the same group k-folds (`settings.folds × settings.repeats`, seeded from
+/// `settings.seed`, the folds [`run`] uses): the paired per-fold R² difference, merged −
+/// unmerged, with its sd and n. The merge is decided on each training fold only, with threshold
+/// `eda.sparse_share`; `features.merge_sparse_levels` is ignored (both variants are scored).
+/// Meant for notebooks (the East ablation); [`run`] reports every model in
+/// [`RegressionFindings::sparse_merge`].
+///
+/// ```
+/// use customer_intel::analysis::regression::{merge_ablation, FeatureSet};
+/// use customer_intel::{data, ml::regressors::ModelKind, settings::Settings};
+/// let spec = data::SynthSpec { region_mix: vec![1.0, 1.0, 0.05, 1.0], ..Default::default() };
+/// let ds = data::synth(200, 5, &spec);
+/// let mut s = Settings::default();
+/// s.repeats = 1;
+/// let row = merge_ablation(&ds, &s, ModelKind::Ols, FeatureSet::Demographic).unwrap();
+/// assert_eq!(row.difference.n, 5);
+/// assert!((row.difference.mean - (row.merged.mean - row.unmerged.mean)).abs() < 1e-12);
+/// ```
+pub fn merge_ablation(
+    ds: &Dataset,
+    settings: &Settings,
+    model: ModelKind,
+    features: FeatureSet,
+) -> Result<crate::sparse::AblationRow, RegressionError> {
+    settings.regression.check()?;
+    let d = design::design(ds, features)?;
+    let md = validate::MergedDesign {
+        ds,
+        names: features.columns(&ds.roles),
+        source: MergeSource::of(ds, settings.eda.sparse_share),
+    };
+    let (y, g, sch) = (ds.target(), &ds.groups, Scheme::GroupKFold);
+    let with = validate::cross_validate(model, &md, y, g, sch, settings)?.r2;
+    let without = validate::cross_validate(model, &d.x, y, g, sch, settings)?.r2;
+    Ok(crate::sparse::ablation_row(
+        format!("{} on {} features", model.label(), features.label()),
+        "R²",
+        &with,
+        &without,
+        false,
     ))
 }
 

@@ -9,6 +9,39 @@ use crate::rng;
 use crate::settings::Settings;
 
 use super::RegressionError;
+use crate::data::Dataset;
+use crate::sparse::MergeSource;
+
+/// The predictors of a fit: the matrix of some rows, encoded as decided on the fitting rows
+/// alone (a fixed design ignores them; a design with merged sparse levels decides its merge on
+/// them, see [`crate::sparse`]).
+pub(crate) trait Predictors {
+    /// The predictor matrix of `rows`, encoded as decided on `fit_rows` (dataset row indices).
+    fn matrix(&self, fit_rows: &[usize], rows: &[usize]) -> Result<Matrix, RegressionError>;
+}
+
+impl Predictors for Matrix {
+    fn matrix(&self, _fit_rows: &[usize], rows: &[usize]) -> Result<Matrix, RegressionError> {
+        Ok(self.select_rows(rows))
+    }
+}
+
+/// A feature list whose category's sparse levels are merged, decided on each fit's rows.
+pub(crate) struct MergedDesign<'a> {
+    /// The dataset.
+    pub ds: &'a Dataset,
+    /// The raw features.
+    pub names: Vec<String>,
+    /// What the merge is decided from.
+    pub source: MergeSource,
+}
+
+impl Predictors for MergedDesign<'_> {
+    fn matrix(&self, fit_rows: &[usize], rows: &[usize]) -> Result<Matrix, RegressionError> {
+        let map = self.source.decide(fit_rows);
+        Ok(super::design::design_rows(self.ds, &self.names, &map, fit_rows, rows)?.x)
+    }
+}
 
 /// Per-fold scores of one cross-validation, all repeats, and repeat 0's out-of-fold predictions.
 #[derive(Debug, Clone, PartialEq)]
@@ -82,7 +115,7 @@ pub(crate) fn run_folds(
 /// Cross-validates `model` on predictors `x` (one row per dataset row).
 pub(crate) fn cross_validate(
     model: ModelKind,
-    x: &Matrix,
+    x: &dyn Predictors,
     y: &[f64],
     groups: &[usize],
     scheme: Scheme,
@@ -90,26 +123,25 @@ pub(crate) fn cross_validate(
 ) -> Result<CvRun, RegressionError> {
     run_folds(y, groups, scheme, settings, &mut |fold, seed| {
         let (fitted, penalty) = fit_in_fold(model, x, y, groups, &fold.train, settings, seed)?;
-        Ok((fitted.predict(&x.select_rows(&fold.test)), penalty))
+        Ok((fitted.predict(&x.matrix(&fold.train, &fold.test)?), penalty))
     })
 }
 
 /// Fits `model` on the `train` rows only; a penalised model first chooses its penalty by an
-/// inner group-aware CV on those same rows.
+/// inner group-aware CV on those same rows (each inner fit encoded as decided on its own rows).
 pub(crate) fn fit_in_fold(
     model: ModelKind,
-    x: &Matrix,
+    x: &dyn Predictors,
     y: &[f64],
     groups: &[usize],
     train: &[usize],
     settings: &Settings,
     seed: u64,
 ) -> Result<(Fitted, Option<f64>), RegressionError> {
-    let xt = x.select_rows(train);
+    let xt = x.matrix(train, train)?;
     let yt: Vec<f64> = train.iter().map(|&i| y[i]).collect();
-    let gt: Vec<usize> = train.iter().map(|&i| groups[i]).collect();
     let penalty = if model.is_penalised() {
-        Some(choose_penalty(model, &xt, &yt, &gt, settings, seed)?)
+        Some(choose_penalty(model, x, y, groups, train, settings, seed)?)
     } else {
         None
     };
@@ -123,24 +155,24 @@ pub(crate) fn fit_in_fold(
 }
 
 /// The grid penalty with the smallest pooled squared error over an inner group k-fold of the
-/// given rows (`inner_folds`, fewer if there are fewer groups). Ties go to the larger penalty.
+/// rows `rows` (`inner_folds`, fewer if there are fewer groups). Ties go to the larger penalty.
+/// `y` and `groups` are indexed by dataset row, like `rows`.
 pub(crate) fn choose_penalty(
     model: ModelKind,
-    x: &Matrix,
+    x: &dyn Predictors,
     y: &[f64],
     groups: &[usize],
+    rows: &[usize],
     settings: &Settings,
     seed: u64,
 ) -> Result<f64, RegressionError> {
     let rs = &settings.regression;
-    let distinct = groups
-        .iter()
-        .collect::<std::collections::BTreeSet<_>>()
-        .len();
+    let gt: Vec<usize> = rows.iter().map(|&i| groups[i]).collect();
+    let distinct = gt.iter().collect::<std::collections::BTreeSet<_>>().len();
     let k = rs.inner_folds.min(distinct);
     let folds = cv::split(
         Scheme::GroupKFold,
-        groups,
+        &gt,
         None,
         k,
         rng::child_seed(seed, 0x1a2e),
@@ -148,14 +180,16 @@ pub(crate) fn choose_penalty(
     let splits: Vec<(Matrix, Vec<f64>, Matrix, Vec<f64>)> = folds
         .iter()
         .map(|f| {
-            (
-                x.select_rows(&f.train),
-                f.train.iter().map(|&i| y[i]).collect(),
-                x.select_rows(&f.test),
-                f.test.iter().map(|&i| y[i]).collect(),
-            )
+            let tr: Vec<usize> = f.train.iter().map(|&k| rows[k]).collect();
+            let te: Vec<usize> = f.test.iter().map(|&k| rows[k]).collect();
+            Ok((
+                x.matrix(&tr, &tr)?,
+                tr.iter().map(|&i| y[i]).collect(),
+                x.matrix(&tr, &te)?,
+                te.iter().map(|&i| y[i]).collect(),
+            ))
         })
-        .collect();
+        .collect::<Result<_, RegressionError>>()?;
     let mut best = (f64::INFINITY, f64::NAN);
     for &penalty in &rs.penalty_grid {
         let opts = FitOptions {

@@ -129,6 +129,7 @@ fn k_scores(root: &Area, f: &SegmentationFindings) -> DrawResult {
     let (_, imax) = span(f.per_k.iter().map(|c| c.inertia));
     let mut c = chart(&left, "Inertia by k", k0..k1, 0.0..imax * 1.08)?;
     c.configure_mesh()
+        .light_line_style(TRANSPARENT)
         .x_desc("number of clusters k")
         .y_desc("inertia (sum of squared z-distances)")
         .x_labels(f.per_k.len())
@@ -174,6 +175,7 @@ fn k_scores(root: &Area, f: &SegmentationFindings) -> DrawResult {
     );
     let mut c = chart(&right, "Mean silhouette by k", k0..k1, ylo..yhi)?;
     c.configure_mesh()
+        .light_line_style(TRANSPARENT)
         .x_desc("number of clusters k")
         .y_desc("mean silhouette (-1 to 1)")
         .x_labels(f.per_k.len())
@@ -233,6 +235,7 @@ fn silhouette(root: &Area, f: &SegmentationFindings, p: &SilhouetteProfile) -> D
         0.0..total,
     )?;
     c.configure_mesh()
+        .light_line_style(TRANSPARENT)
         .x_desc("silhouette value (-1 to 1)")
         .y_desc("rows, grouped by cluster")
         .y_labels(0)
@@ -298,6 +301,7 @@ fn pca(root: &Area, f: &SegmentationFindings, p: &PcaView) -> DrawResult {
         yr,
     )?;
     c.configure_mesh()
+        .light_line_style(TRANSPARENT)
         .x_desc(format!(
             "PC1 ({:.1}% of variance; z-score units)",
             100.0 * p.variance_share[0]
@@ -365,6 +369,7 @@ fn personas(root: &Area, f: &SegmentationFindings) -> DrawResult {
         ylo..yhi,
     )?;
     c.configure_mesh()
+        .light_line_style(TRANSPARENT)
         .x_desc("feature")
         .y_desc("cluster mean (SDs from overall mean)")
         .x_labels(d)

@@ -525,35 +525,6 @@ fn settings_round_trip_and_reject_typos() {
     assert!(err.to_string().contains("k_maxx"));
 }
 
-/// Wall-clock cost of the whole segmentation on the bundled table. Run it in release:
-/// `cargo test --release --lib segmentation::tests::timing_on_bundled_data -- --ignored --nocapture`.
-#[test]
-#[ignore = "timing; meaningful in release builds only"]
-fn timing_on_bundled_data() {
-    let ds = bundled();
-    let s = Settings::default();
-    let _ = run(&ds, &s);
-    let reps = 10;
-    let start = std::time::Instant::now();
-    for _ in 0..reps {
-        std::hint::black_box(run(&ds, &s));
-    }
-    let per_run = start.elapsed().as_secs_f64() / reps as f64;
-    println!(
-        "segmentation on {} rows: {:.1} ms per run (mean of {reps})",
-        ds.n_rows(),
-        per_run * 1000.0
-    );
-    let start = std::time::Instant::now();
-    let f = run(&ds, &s);
-    let figs = super::figures::figures(&f);
-    println!(
-        "plus figures: {:.1} ms for {} figures",
-        start.elapsed().as_secs_f64() * 1000.0,
-        figs.len()
-    );
-}
-
 #[test]
 fn mixture_failures_are_recorded_not_hidden() {
     // One EM iteration cannot meet linfa's convergence test, so every fit reports failure.
