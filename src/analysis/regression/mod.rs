@@ -810,8 +810,9 @@ fn capped_rows(n: usize, cap: usize, seed: u64) -> Vec<usize> {
 
 /// Mean ± sd of the cross-validated R² of one model on any list of raw feature columns (numeric
 /// role columns and/or the category, one-hot encoded), under `scheme`, with the same folds,
-/// repeats and in-fold penalty choice as [`run`]. The building block of a notebook's "try it
-/// yourself" cell: a feature list that leaks the target is refused with an error.
+/// repeats, in-fold penalty choice and in-fold sparse-level merge as [`run`]. The building block
+/// of a notebook's "try it yourself" cell: a feature list that leaks the target is refused with
+/// an error.
 ///
 /// ```
 /// use customer_intel::analysis::regression::cv_r2_for;
@@ -836,13 +837,24 @@ pub fn cv_r2_for(
 ) -> Result<FoldSummary, RegressionError> {
     settings.regression.check()?;
     let d = design::design_for(ds, columns)?;
+    let md = validate::MergedDesign {
+        ds,
+        names: columns.to_vec(),
+        source: MergeSource::of(ds, settings.eda.sparse_share),
+    };
+    let x: &dyn validate::Predictors = if settings.features.merge_sparse_levels {
+        &md
+    } else {
+        &d.x
+    };
     Ok(FoldSummary::of(
-        &validate::cross_validate(model, &d.x, ds.target(), &ds.groups, scheme, settings)?.r2,
+        &validate::cross_validate(model, x, ds.target(), &ds.groups, scheme, settings)?.r2,
     ))
 }
 
-/// Fits `model` on every row of `ds` with the given design, exactly as one training fold of
-/// [`run`] fits it (a penalised model first chooses its penalty by the inner group-aware CV),
+/// Fits `model` on every row of `ds` with the given design (as it is: no sparse-level merge), the
+/// way one training fold of [`run`] fits (a penalised model first chooses its penalty by the
+/// inner group-aware CV),
 /// seeded from `settings.seed`. Returns the fitted model and the penalty chosen (Ridge, Lasso).
 /// Meant for a notebook cell that fits a model in the open and reads its coefficients.
 ///
