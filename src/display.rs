@@ -4,10 +4,13 @@
 //! evcxr shows the last expression of a cell by calling its `evcxr_display(&self)` method when
 //! it has one; the method prints `EVCXR_BEGIN_CONTENT <mime>` … `EVCXR_END_CONTENT` blocks to
 //! stdout. This module gives the findings types such a method (an HTML table derived from their
-//! serialised form, so every field the analysis produced is shown and nothing else), draws
-//! [`Figure`]s inline as SVG, and offers [`table`] for any serialisable part of the findings.
+//! serialised form, never nested: list fields follow as their own tables), draws [`Figure`]s
+//! inline as SVG that shrinks to the page, shows a polars DataFrame ([`frame`], [`describe`]),
+//! and offers views designed for people: one row per configuration, every cross-validated score
+//! as "mean ± sd (n)" in one cell ([`mean_sd`]), labelled fields, persona cards, all narrow
+//! enough for a 1,000 px page.
 //!
-//! Nothing here computes: it formats values that the analyses already produced.
+//! Nothing here fits a model: it formats values that the analyses produced.
 
 use std::fmt::{self, Write as _};
 use std::io::Write as _;
@@ -97,7 +100,25 @@ fn titled(title: &str, node: &Node) -> Html {
         "<div class=\"customer-intel\"><h4>{}</h4>",
         escape(title)
     );
-    node.html(&mut html);
+    match node {
+        // A record's scalar fields form one table; each list or record field follows as its own
+        // titled table, so no table is nested inside another.
+        Node::Record(fields) => {
+            let scalars: Vec<(String, Node)> = fields
+                .iter()
+                .filter(|(_, v)| matches!(v, Node::Scalar(_)))
+                .map(|(k, v)| (k.clone(), Node::Scalar(v.inline())))
+                .collect();
+            if !scalars.is_empty() {
+                Node::Record(scalars).html(&mut html);
+            }
+            for (k, v) in fields.iter().filter(|(_, v)| !matches!(v, Node::Scalar(_))) {
+                let _ = write!(html, "<h5>{}</h5>", escape(k));
+                v.html(&mut html);
+            }
+        }
+        _ => node.html(&mut html),
+    }
     html.push_str("</div>");
     let mut text = format!("{title}\n");
     node.text(&mut text, 0);
@@ -348,6 +369,15 @@ impl Node {
         )
     }
 
+    /// HTML of a value inside a table cell: scalars as they are, anything else as one line of
+    /// labelled text (tables are never nested).
+    fn cell_html(&self, out: &mut String) {
+        match self {
+            Node::Scalar(s) => out.push_str(&escape(s)),
+            _ => out.push_str(&escape(&self.inline())),
+        }
+    }
+
     fn html(&self, out: &mut String) {
         match self {
             Node::Scalar(s) => out.push_str(&escape(s)),
@@ -359,7 +389,7 @@ impl Node {
                         "<tr><th style=\"text-align:left\">{}</th><td style=\"text-align:left\">",
                         escape(k)
                     );
-                    v.html(out);
+                    v.cell_html(out);
                     out.push_str("</td></tr>");
                 }
                 out.push_str("</table>");
@@ -378,7 +408,7 @@ impl Node {
                     out.push_str("<tr>");
                     for cell in row {
                         out.push_str("<td>");
-                        cell.html(out);
+                        cell.cell_html(out);
                         out.push_str("</td>");
                     }
                     out.push_str("</tr>");
@@ -399,7 +429,20 @@ impl Node {
                     .collect();
                 format!("{{{}}}", parts.join(", "))
             }
-            Node::Grid { rows, .. } => format!("({} rows)", rows.len()),
+            Node::Grid { header, rows } => rows
+                .iter()
+                .map(|r| {
+                    r.iter()
+                        .enumerate()
+                        .map(|(j, c)| match header.get(j) {
+                            Some(h) => format!("{h}: {}", c.inline()),
+                            None => c.inline(),
+                        })
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                })
+                .collect::<Vec<_>>()
+                .join("; "),
         }
     }
 
@@ -468,10 +511,16 @@ fn inline_svg(svg: &str) -> &str {
 
 impl Figure {
     /// The figure as an HTML `<figure>` with the SVG inline and its caption.
+    /// The SVG scales down to the page when the page is narrower than the figure.
     pub fn to_html(&self) -> String {
+        let svg = inline_svg(&self.svg);
+        let svg = match svg.strip_prefix("<svg") {
+            Some(rest) => format!("<svg style=\"max-width:100%;height:auto\"{rest}"),
+            None => svg.to_string(),
+        };
         format!(
-            "<figure><div>{}</div><figcaption>{} <code>{}</code></figcaption></figure>",
-            inline_svg(&self.svg),
+            "<figure style=\"margin:0 0 1em 0;max-width:100%\"><div>{}</div><figcaption>{} <code>{}</code></figcaption></figure>",
+            svg,
             escape(&self.caption),
             escape(&self.name)
         )
@@ -566,10 +615,23 @@ pub fn check_line<T: Serialize + ?Sized>(key: &str, value: &T) -> String {
 /// let (k, v) = parse_check_line("CHECK eda.rows=238").unwrap();
 /// assert_eq!((k.as_str(), v.as_f64()), ("eda.rows", Some(238.0)));
 /// assert!(parse_check_line("eda.rows=238").is_none());
+/// // `=` inside a list selector belongs to the key
+/// let (k, v) = parse_check_line("CHECK regression.gaps[model=ols].r2=0.5").unwrap();
+/// assert_eq!((k.as_str(), v.as_f64()), ("regression.gaps[model=ols].r2", Some(0.5)));
 /// ```
 pub fn parse_check_line(line: &str) -> Option<(String, Value)> {
     let rest = line.trim_end().strip_prefix(CHECK_PREFIX)?;
-    let (key, json) = rest.split_once('=')?;
+    let mut depth = 0usize;
+    let split = rest.char_indices().find(|&(_, c)| {
+        match c {
+            '[' => depth += 1,
+            ']' => depth = depth.saturating_sub(1),
+            '=' if depth == 0 => return true,
+            _ => {}
+        }
+        false
+    })?;
+    let (key, json) = (&rest[..split.0], &rest[split.0 + 1..]);
     Some((key.to_string(), serde_json::from_str(json).ok()?))
 }
 
@@ -667,6 +729,842 @@ display_as_table! {
     DriftSettings => "Drift settings",
 }
 
+// ---------------------------------------------------------------------------------------------
+// Views designed for people: one row per configuration, "mean ± sd (n)" in one cell, labelled
+// fields, nothing nested, and narrow enough for a 1,000 px page.
+// ---------------------------------------------------------------------------------------------
+
+/// "mean ± sd (n = n)" with [`number`]'s formatting; the way every cross-validated score is shown.
+///
+/// ```
+/// use customer_intel::display::mean_sd;
+/// assert_eq!(mean_sd(0.98988, 0.00627, 15), "0.9899 ± 0.0063 (n = 15)");
+/// assert_eq!(mean_sd(0.5, 0.0, 1), "0.5 (n = 1)");
+/// ```
+pub fn mean_sd(mean: f64, sd: f64, n: usize) -> String {
+    if n < 2 {
+        format!("{} (n = {n})", number(mean))
+    } else {
+        format!("{} ± {} (n = {n})", number(mean), number(sd))
+    }
+}
+
+fn spread(s: &crate::ml::metrics::FoldSummary) -> String {
+    mean_sd(s.mean, s.sd, s.n)
+}
+
+fn cspread(s: &crate::analysis::classification::Spread) -> String {
+    mean_sd(s.mean, s.sd, s.n)
+}
+
+fn pct(x: f64) -> String {
+    format!("{} %", number(100.0 * x))
+}
+
+fn yes(b: bool) -> String {
+    if b { "yes".into() } else { "no".into() }
+}
+
+fn row(cells: &[String]) -> Vec<String> {
+    cells.to_vec()
+}
+
+/// A polars DataFrame as an HTML table: its shape, each column's type, the first `n` and the
+/// last `n` rows (all rows when there are at most 2n), like pandas' notebook display.
+///
+/// ```
+/// use polars::prelude::*;
+/// let df = df!("id" => ["a", "b", "c"], "x" => [1.5, 2.0, 3.25]).unwrap();
+/// let t = customer_intel::display::frame(&df, 1);
+/// assert!(t.text.starts_with("DataFrame: 3 rows × 2 columns"));
+/// assert!(t.html.contains("<td>a</td>") && t.html.contains("<td>3.25</td>") && t.html.contains("…"));
+/// assert!(!t.html.contains("<td>b</td>"));
+/// ```
+pub fn frame(df: &polars::prelude::DataFrame, n: usize) -> Html {
+    let (h, w) = (df.height(), df.width());
+    let shown: Vec<Option<usize>> = if h <= 2 * n {
+        (0..h).map(Some).collect()
+    } else {
+        (0..n)
+            .map(Some)
+            .chain(std::iter::once(None))
+            .chain((h - n..h).map(Some))
+            .collect()
+    };
+    let cols = df.columns();
+    let cell = |c: &polars::prelude::Column, i: usize| -> String {
+        match c.get(i) {
+            Ok(v) if v.is_null() => "null".into(),
+            Ok(v) if c.dtype().is_primitive_numeric() => v
+                .extract::<f64>()
+                .map(number)
+                .unwrap_or_else(|| v.to_string()),
+            Ok(v) => v.str_value().into_owned(),
+            Err(_) => "?".into(),
+        }
+    };
+    let mut header: Vec<String> = vec![String::new()];
+    header.extend(cols.iter().map(|c| c.name().to_string()));
+    let mut body: Vec<Vec<String>> = Vec::new();
+    let mut types = vec!["type".to_string()];
+    types.extend(cols.iter().map(|c| c.dtype().to_string()));
+    body.push(types);
+    for r in shown {
+        body.push(match r {
+            Some(i) => std::iter::once(i.to_string())
+                .chain(cols.iter().map(|c| cell(c, i)))
+                .collect(),
+            None => vec!["…".to_string(); w + 1],
+        });
+    }
+    rows(
+        &format!("DataFrame: {h} rows × {w} columns"),
+        &header.iter().map(String::as_str).collect::<Vec<_>>(),
+        &body,
+    )
+}
+
+/// Summary statistics of every column of a DataFrame, one row per column (count, nulls, mean,
+/// sd, min, quartiles, max for numbers; count, nulls and distinct values for text), like
+/// pandas' `describe`. Quartiles are type 7 ([`crate::stats::quantile`]).
+///
+/// ```
+/// use polars::prelude::*;
+/// let df = df!("x" => [1.0, 2.0, 3.0, 4.0], "g" => ["a", "b", "a", "a"]).unwrap();
+/// let t = customer_intel::display::describe(&df);
+/// assert!(t.html.contains("<td>x</td><td>f64</td><td>4</td><td>0</td><td>2.5</td><td>1.291</td><td>1</td><td>1.75</td><td>2.5</td><td>3.25</td><td>4</td>"), "{}", t.html);
+/// assert!(t.html.contains("<td>g</td><td>str</td><td>4</td><td>0</td><td>2 distinct</td>"));
+/// ```
+pub fn describe(df: &polars::prelude::DataFrame) -> Html {
+    use crate::stats;
+    let header = [
+        "column", "type", "count", "nulls", "mean", "sd", "min", "25 %", "50 %", "75 %", "max",
+    ];
+    let mut body = Vec::new();
+    for c in df.columns() {
+        let nulls = c.null_count();
+        let count = c.len() - nulls;
+        let mut r = vec![
+            c.name().to_string(),
+            c.dtype().to_string(),
+            count.to_string(),
+            nulls.to_string(),
+        ];
+        if c.dtype().is_primitive_numeric() {
+            let x: Vec<f64> = (0..c.len())
+                .filter_map(|i| c.get(i).ok().and_then(|v| v.extract::<f64>()))
+                .collect();
+            if x.is_empty() {
+                r.extend(std::iter::repeat_n("—".to_string(), 7));
+            } else {
+                r.push(number(stats::mean(&x)));
+                r.push(number(stats::sd(&x)));
+                for q in [0.0, 0.25, 0.5, 0.75, 1.0] {
+                    r.push(number(stats::quantile(&x, q)));
+                }
+            }
+        } else {
+            r.push(match c.n_unique() {
+                Ok(u) => format!("{u} distinct"),
+                Err(_) => "—".into(),
+            });
+            r.extend(std::iter::repeat_n(String::new(), 6));
+        }
+        body.push(r);
+    }
+    rows("describe()", &header, &body)
+}
+
+/// Numeric column profiles (from [`crate::analysis::eda::profile`]), one row per column.
+pub fn profiles(p: &[crate::analysis::eda::NumericProfile]) -> Html {
+    let body: Vec<Vec<String>> = p
+        .iter()
+        .map(|c| {
+            row(&[
+                if c.unit.is_empty() {
+                    c.column.clone()
+                } else {
+                    format!("{} ({})", c.column, c.unit)
+                },
+                c.count.to_string(),
+                format!("{} ± {}", number(c.mean), number(c.sd)),
+                format!(
+                    "{} / {} / {}",
+                    number(c.min),
+                    number(c.median),
+                    number(c.max)
+                ),
+                number(c.skewness),
+                number(c.kurtosis),
+                c.distinct.to_string(),
+                pct(c.top_value_share),
+                (c.outliers_low + c.outliers_high).to_string(),
+            ])
+        })
+        .collect();
+    rows(
+        "Numeric columns",
+        &[
+            "column (unit)",
+            "n",
+            "mean ± sd",
+            "min / median / max",
+            "skewness G1",
+            "excess kurtosis G2",
+            "distinct",
+            "most frequent value",
+            "Tukey outliers",
+        ],
+        &body,
+    )
+}
+
+/// A square matrix (correlations) with row and column names.
+pub fn matrix(title: &str, names: &[String], m: &[Vec<f64>]) -> Html {
+    let mut header = vec![""];
+    header.extend(names.iter().map(String::as_str));
+    let body: Vec<Vec<String>> = names
+        .iter()
+        .zip(m)
+        .map(|(n, r)| {
+            std::iter::once(n.clone())
+                .chain(r.iter().map(|&v| format!("{v:.3}")))
+                .collect()
+        })
+        .collect();
+    rows(title, &header, &body)
+}
+
+/// Variance inflation factors, one row per predictor.
+pub fn vif_table(names: &[String], vif: &[(f64, f64)]) -> Html {
+    let body: Vec<Vec<String>> = names
+        .iter()
+        .zip(vif)
+        .map(|(n, (r2, v))| row(&[n.clone(), format!("{r2:.4}"), number(*v)]))
+        .collect();
+    rows(
+        "Variance inflation factors",
+        &[
+            "predictor",
+            "R² on the other predictors",
+            "VIF = 1 / (1 − R²)",
+        ],
+        &body,
+    )
+}
+
+/// How many duplicate groups of each size a table has, and the rows they hold (a group of size 1
+/// is a row without copies).
+///
+/// ```
+/// let t = customer_intel::display::group_sizes(&[0, 0, 1, 2, 2, 2]);
+/// assert!(t.html.contains("<tr><td>1</td><td>1</td><td>1</td></tr>"), "{}", t.html);
+/// assert!(t.html.contains("<tr><td>3</td><td>1</td><td>3</td></tr>"), "{}", t.html);
+/// ```
+pub fn group_sizes(groups: &[usize]) -> Html {
+    let n_groups = groups.iter().max().map_or(0, |m| m + 1);
+    let mut size = vec![0usize; n_groups];
+    for &g in groups {
+        size[g] += 1;
+    }
+    let mut by_size = std::collections::BTreeMap::<usize, usize>::new();
+    for s in size {
+        *by_size.entry(s).or_default() += 1;
+    }
+    let body: Vec<Vec<String>> = by_size
+        .iter()
+        .map(|(s, g)| row(&[s.to_string(), g.to_string(), (s * g).to_string()]))
+        .collect();
+    rows(
+        "Duplicate groups by size",
+        &["rows per group", "groups", "rows"],
+        &body,
+    )
+}
+
+/// Label/value pairs as a two-column table.
+pub fn fields(title: &str, pairs: &[(String, String)]) -> Html {
+    let body: Vec<Vec<String>> = pairs
+        .iter()
+        .map(|(k, v)| row(&[k.clone(), v.clone()]))
+        .collect();
+    rows(title, &["", ""], &body)
+}
+
+/// Every regression model × feature set: group-aware R² and RMSE / sd as mean ± sd (n), the naive
+/// R² beside it and the inflation, one row each.
+pub fn regression_scores(f: &crate::analysis::regression::RegressionFindings) -> Html {
+    use crate::ml::cv::Scheme;
+    let body: Vec<Vec<String>> = f
+        .gaps
+        .iter()
+        .map(|g| {
+            let find = |scheme: Scheme| {
+                f.scores.iter().find(|s| {
+                    s.model == g.model && s.feature_set == g.feature_set && s.scheme == scheme
+                })
+            };
+            let group = find(Scheme::GroupKFold);
+            row(&[
+                g.model.label().to_string(),
+                g.feature_set.label().to_string(),
+                group.map_or("—".into(), |s| spread(&s.r2)),
+                group.map_or("—".into(), |s| spread(&s.rmse_over_sd)),
+                number(g.naive_r2),
+                format!("{:+.4}", g.r2_inflation),
+            ])
+        })
+        .collect();
+    let scheme = f
+        .scores
+        .first()
+        .map(|s| format!(" — group {}-fold × {} repeats", s.folds, s.repeats))
+        .unwrap_or_default();
+    rows(
+        &format!("Spend models{scheme}"),
+        &[
+            "model",
+            "features",
+            "R² (group folds)",
+            "RMSE / sd (group folds)",
+            "R² (naive folds)",
+            "naive − group",
+        ],
+        &body,
+    )
+}
+
+/// Coefficients of a fitted linear model in target units per unit of each column.
+pub fn coefficients(columns: &[String], coef: &[f64], intercept: f64, target_unit: &str) -> Html {
+    let mut body = vec![row(&["(intercept)".into(), number(intercept)])];
+    body.extend(
+        columns
+            .iter()
+            .zip(coef)
+            .map(|(c, v)| row(&[c.clone(), number(*v)])),
+    );
+    rows(
+        "Coefficients",
+        &["column", &format!("{target_unit} per unit of the column")],
+        &body,
+    )
+}
+
+/// A few rows' actual and predicted values.
+pub fn predictions(ids: &[String], actual: &[f64], predicted: &[f64], n: usize) -> Html {
+    let body: Vec<Vec<String>> = (0..ids.len().min(n))
+        .map(|i| {
+            row(&[
+                ids[i].clone(),
+                number(actual[i]),
+                format!("{:.1}", predicted[i]),
+                format!("{:+.1}", actual[i] - predicted[i]),
+            ])
+        })
+        .collect();
+    rows(
+        "Predictions",
+        &["id", "actual", "predicted", "residual"],
+        &body,
+    )
+}
+
+/// Bootstrap intervals of the OLS and ridge coefficients, one row per column.
+pub fn coefficient_intervals(b: &crate::analysis::regression::BootstrapFindings) -> Html {
+    let iv = |c: &crate::analysis::regression::CoefInterval| {
+        format!(
+            "{} [{}, {}]",
+            number(c.estimate),
+            number(c.lo),
+            number(c.hi)
+        )
+    };
+    let body: Vec<Vec<String>> = b
+        .coefficients
+        .iter()
+        .map(|c| {
+            row(&[
+                c.column.clone(),
+                iv(&c.ols),
+                pct(c.ols.sign_flip_share),
+                iv(&c.ridge),
+                pct(c.ridge.sign_flip_share),
+            ])
+        })
+        .collect();
+    rows(
+        &format!(
+            "Coefficients in {} per sd of the column, 95 % bootstrap intervals ({} resamples of duplicate groups)",
+            b.target_unit, b.resamples
+        ),
+        &[
+            "column",
+            "OLS",
+            "OLS sign flips",
+            "ridge",
+            "ridge sign flips",
+        ],
+        &body,
+    )
+}
+
+/// Permutation importance of the best model, one row per feature.
+pub fn importance(i: &crate::analysis::regression::ImportanceFindings) -> Html {
+    let body: Vec<Vec<String>> = i
+        .features
+        .iter()
+        .map(|f| row(&[f.feature.clone(), spread(&f.r2_drop)]))
+        .collect();
+    rows(
+        &format!(
+            "Permutation importance of {} ({} features)",
+            i.model.map_or("—", |m| m.label()),
+            i.feature_set.map_or("—", |f| f.label())
+        ),
+        &["feature", "drop in held-out R² when shuffled"],
+        &body,
+    )
+}
+
+/// Every classification configuration, one row each: F1, precision and recall at the chosen
+/// threshold, F1 at 0.5, ROC-AUC, each as mean ± sd (n).
+pub fn classification_results(r: &[crate::analysis::classification::ConfigResult]) -> Html {
+    let body: Vec<Vec<String>> = r
+        .iter()
+        .map(|c| {
+            row(&[
+                c.model.name().to_string(),
+                yes(c.smote),
+                match c.features {
+                    crate::analysis::classification::FeatureSet::Honest => "honest".into(),
+                    crate::analysis::classification::FeatureSet::LeakyAblation => "leaky".into(),
+                },
+                if c.scheme.is_group_aware() {
+                    "group".into()
+                } else {
+                    "naive".into()
+                },
+                cspread(&c.at_chosen.f1),
+                cspread(&c.at_chosen.precision),
+                cspread(&c.at_default.f1),
+                cspread(&c.roc_auc),
+                number(c.chosen_threshold.mean),
+            ])
+        })
+        .collect();
+    rows(
+        "Classifiers (F1, precision at the threshold chosen on training folds)",
+        &[
+            "model",
+            "SMOTE",
+            "features",
+            "folds",
+            "F1",
+            "precision",
+            "F1 at 0.5",
+            "ROC-AUC",
+            "threshold",
+        ],
+        &body,
+    )
+}
+
+/// The confusion matrix summed over folds and repeats.
+pub fn confusion(c: &crate::ml::class_metrics::Confusion) -> Html {
+    rows(
+        "Confusion matrix (rows: actual, columns: predicted)",
+        &["", "predicted growth", "predicted not"],
+        &[
+            row(&[
+                "growth potential".into(),
+                c.tp.to_string(),
+                c.fn_.to_string(),
+            ]),
+            row(&[
+                "no growth potential".into(),
+                c.fp.to_string(),
+                c.tn.to_string(),
+            ]),
+        ],
+    )
+}
+
+/// The one-split rule of each honest numeric column: the rule, its errors on the whole table and
+/// its cross-validated F1.
+pub fn one_split_rules(b: &crate::analysis::classification::ClassificationBaselines) -> Html {
+    let body: Vec<Vec<String>> = b
+        .rules
+        .iter()
+        .map(|r| {
+            let s = &r.whole_table;
+            let op = if s.positive_below { "≤" } else { ">" };
+            row(&[
+                format!("{} {op} {}", r.column, number(s.below_max)),
+                format!("{} of {}", r.misclassified, r.rows),
+                cspread(&r.f1),
+                yes(r.meets),
+            ])
+        })
+        .collect();
+    rows(
+        "One-split rules (positive when …)",
+        &[
+            "rule",
+            "rows misclassified",
+            "F1 (group folds)",
+            "meets the target",
+        ],
+        &body,
+    )
+}
+
+/// The k sweep of the segmentation, one row per k.
+pub fn k_sweep(f: &crate::analysis::segmentation::SegmentationFindings) -> Html {
+    let body: Vec<Vec<String>> = f
+        .per_k
+        .iter()
+        .map(|k| {
+            row(&[
+                if k.k == f.chosen_k {
+                    format!("{} (chosen)", k.k)
+                } else {
+                    k.k.to_string()
+                },
+                number(k.inertia),
+                format!("{:.4}", k.silhouette_all),
+                format!("{:.4}", k.silhouette_distinct),
+                number(k.davies_bouldin),
+                number(k.calinski_harabasz),
+                pct(k.smallest_share),
+                yes(k.eligible),
+            ])
+        })
+        .collect();
+    rows(
+        "k-means for every k",
+        &[
+            "k",
+            "inertia",
+            "silhouette (all rows)",
+            "silhouette (distinct rows)",
+            "Davies–Bouldin",
+            "Calinski–Harabasz",
+            "smallest cluster",
+            "eligible",
+        ],
+        &body,
+    )
+}
+
+/// The segmentation's null reference per k: observed silhouette against structureless tables.
+pub fn null_reference(n: &crate::analysis::segmentation::null::NullReference) -> Html {
+    let body: Vec<Vec<String>> = n
+        .per_k
+        .iter()
+        .map(|k| {
+            row(&[
+                k.k.to_string(),
+                format!("{:.4}", k.observed_silhouette),
+                format!("{:.4} [{:.4}, {:.4}]", k.null_mean, k.null_p05, k.null_p95),
+                pct(k.observed_percentile),
+                pct(k.null_share_meeting_target),
+                format!("{:.3} ± {:.3}", k.gap, k.gap_se),
+            ])
+        })
+        .collect();
+    rows(
+        &format!(
+            "Observed against {} structureless tables of {} rows",
+            n.tables, n.rows
+        ),
+        &[
+            "k",
+            "observed silhouette",
+            "null mean [5 %, 95 %]",
+            "null tables below observed",
+            "null tables meeting the target",
+            "gap ± se",
+        ],
+        &body,
+    )
+}
+
+/// The Gaussian mixture's BIC per k beside k-means.
+pub fn mixture(m: &crate::analysis::segmentation::MixtureComparison) -> Html {
+    let body: Vec<Vec<String>> = m
+        .per_k
+        .iter()
+        .map(|k| {
+            row(&[
+                k.k.to_string(),
+                k.bic.map_or("—".into(), number),
+                k.ari_with_kmeans.map_or("—".into(), |a| format!("{a:.3}")),
+                format!("{} of {}", k.converged, k.inits),
+            ])
+        })
+        .collect();
+    rows(
+        "Gaussian mixture (lower BIC is better)",
+        &["k", "BIC", "agreement with k-means (ARI)", "fits converged"],
+        &body,
+    )
+}
+
+/// Persona cards: size and share, traits with values, region mix, growth-potential share, the
+/// action and the rule that fired, and how often the persona reappears in bootstrap refits.
+pub fn persona_cards(personas: &[crate::analysis::segmentation::Persona]) -> Html {
+    let mut html = String::from(
+        "<div class=\"customer-intel\" style=\"display:flex;flex-wrap:wrap;gap:12px;max-width:1000px\">",
+    );
+    let mut text = String::new();
+    for p in personas {
+        let traits: Vec<String> = p.traits.iter().map(|t| t.text.clone()).collect();
+        let mix: Vec<String> = p
+            .category_mix
+            .iter()
+            .map(|l| format!("{} {}", l.level, pct(l.share)))
+            .collect();
+        let stability = p.stability.map_or("—".to_string(), pct);
+        let lines = [
+            (
+                "customers",
+                format!(
+                    "{} ({} of all; {} distinct rows)",
+                    p.size,
+                    pct(p.share),
+                    p.distinct_rows
+                ),
+            ),
+            (
+                "traits",
+                if traits.is_empty() {
+                    "none beyond the threshold".into()
+                } else {
+                    traits.join(", ")
+                },
+            ),
+            (
+                "value / engagement",
+                format!(
+                    "{} ({:+.2}) / {} ({:+.2})",
+                    p.value_level, p.value_score, p.engagement_level, p.engagement_score
+                ),
+            ),
+            ("regions", mix.join(", ")),
+            ("growth potential", pct(p.growth_share)),
+            ("action", p.action.clone()),
+            ("rule", p.rule.clone()),
+            ("reappears in refits", stability),
+        ];
+        let _ = write!(
+            html,
+            "<div style=\"flex:0 1 300px;border:1px solid #bbb;border-radius:6px;padding:8px;font-size:13px\"><b>{} · {}</b>",
+            p.cluster,
+            escape(&p.name)
+        );
+        let _ = writeln!(text, "[{}] {}", p.cluster, p.name);
+        for (k, v) in lines {
+            let _ = write!(html, "<div><i>{}</i>: {}</div>", escape(k), escape(&v));
+            let _ = writeln!(text, "  {k}: {v}");
+        }
+        html.push_str("</div>");
+    }
+    html.push_str("</div>");
+    Html {
+        html,
+        text: text.trim_end().to_string(),
+    }
+}
+
+/// Drift batches, one row per batch: the generator's knobs, the largest PSI against the
+/// reference period and each monitored feature's PSI.
+pub fn drift_batches(d: &crate::analysis::drift::DriftFindings) -> Html {
+    let features: Vec<String> = d
+        .batches
+        .first()
+        .map(|b| b.psi.keys().cloned().collect())
+        .unwrap_or_default();
+    let mut header: Vec<String> = ["batch", "income ×", "young share", "largest PSI"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    header.extend(features.iter().map(|f| format!("PSI {f}")));
+    let body: Vec<Vec<String>> = d
+        .batches
+        .iter()
+        .map(|b| {
+            let mut r = vec![
+                b.batch.to_string(),
+                number(b.income_scale),
+                pct(b.young_share),
+                format!("{:.4}", b.max_psi),
+            ];
+            r.extend(
+                features
+                    .iter()
+                    .map(|f| b.psi.get(f).map_or("—".into(), |v| format!("{v:.3}"))),
+            );
+            r
+        })
+        .collect();
+    rows(
+        "Batches against the reference period",
+        &header.iter().map(String::as_str).collect::<Vec<_>>(),
+        &body,
+    )
+}
+
+/// The retraining policies: this run's retrains and pooled RMSE, and over the replicates the mean
+/// ± sd (n) of the pooled RMSE and how often each policy was best.
+pub fn policies(d: &crate::analysis::drift::DriftFindings) -> Html {
+    let body: Vec<Vec<String>> = d
+        .policies
+        .iter()
+        .map(|p| {
+            let rep = d.replicates.policies.iter().find(|r| r.policy == p.policy);
+            row(&[
+                p.policy.name().to_string(),
+                p.retrains.to_string(),
+                number(p.pooled_rmse),
+                rep.map_or("—".into(), |r| {
+                    mean_sd(r.mean_pooled_rmse, r.sd_pooled_rmse, r.n)
+                }),
+                rep.map_or("—".into(), |r| format!("{} of {}", r.wins, r.n)),
+            ])
+        })
+        .collect();
+    rows(
+        "Retraining policies (pooled RMSE, target units)",
+        &[
+            "policy",
+            "retrains (this run)",
+            "pooled RMSE (this run)",
+            "pooled RMSE over replicates",
+            "replicates won",
+        ],
+        &body,
+    )
+}
+
+/// The alarms one policy raised, one row per batch, with labelled reasons.
+pub fn alarms(p: &crate::analysis::drift::PolicyOutcome) -> Html {
+    use crate::analysis::drift::AlarmReason;
+    let body: Vec<Vec<String>> = p
+        .alarms
+        .iter()
+        .map(|a| {
+            let reasons: Vec<String> = a
+                .reasons
+                .iter()
+                .map(|r| match r {
+                    AlarmReason::Psi { feature, psi } => format!("PSI of {feature} {psi:.4}"),
+                    AlarmReason::Rmse { rmse, threshold } => {
+                        format!("RMSE {} above {}", number(*rmse), number(*threshold))
+                    }
+                })
+                .collect();
+            row(&[a.batch.to_string(), reasons.join("; "), yes(a.retrained)])
+        })
+        .collect();
+    rows(
+        &format!("Alarms of the {} policy", p.policy.name()),
+        &[
+            "after batch",
+            "why (against the deployed model's training data)",
+            "retrained",
+        ],
+        &body,
+    )
+}
+
+impl crate::notebook::Inputs {
+    /// Shows which table and settings the notebook analyses (called by evcxr for a cell's last
+    /// expression).
+    pub fn evcxr_display(&self) {
+        fields("What this notebook analyses", &self.summary()).evcxr_display();
+    }
+}
+
+/// The figures among `figures` whose file name starts with `prefix`, shown together (for an
+/// analysis' own figure function, e.g. `regression::figures::figures(&findings)`).
+pub fn gallery(figures: Vec<Figure>, prefix: &str) -> Gallery {
+    Gallery(
+        figures
+            .into_iter()
+            .filter(|f| f.name.starts_with(prefix))
+            .collect(),
+    )
+}
+
+/// The regression's headline model beside every single-column OLS baseline, one row each, with
+/// R² as mean ± sd (n) and whether each meets the success target.
+pub fn regression_baselines(b: &crate::analysis::regression::RegressionBaselines) -> Html {
+    let mut body = Vec::new();
+    if let Some(h) = &b.headline {
+        body.push(row(&[
+            format!("{} (headline)", h.model.label()),
+            h.feature_set.label().to_string(),
+            spread(&h.r2),
+            spread(&h.rmse_over_sd),
+            "—".into(),
+        ]));
+    }
+    for s in &b.single_column {
+        body.push(row(&[
+            "OLS, one column".into(),
+            s.column.clone(),
+            spread(&s.r2),
+            spread(&s.rmse_over_sd),
+            yes(s.meets),
+        ]));
+    }
+    rows(
+        "The headline model against one-column baselines (group folds)",
+        &[
+            "model",
+            "features",
+            "R²",
+            "RMSE / sd",
+            "meets the target alone",
+        ],
+        &body,
+    )
+}
+
+/// The EDA's alerts, one row each: severity, subject, the evidence as labelled numbers and the
+/// recommendation.
+pub fn alerts(a: &[crate::analysis::eda::Alert]) -> Html {
+    let body: Vec<Vec<String>> = a
+        .iter()
+        .map(|x| {
+            let kind = serde_json::to_value(x.kind)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_string))
+                .unwrap_or_default();
+            let severity = serde_json::to_value(x.severity)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_string))
+                .unwrap_or_default();
+            let evidence: Vec<String> = x
+                .evidence
+                .iter()
+                .map(|e| format!("{} = {}", e.name, number(e.value)))
+                .collect();
+            row(&[
+                severity,
+                format!("{}: {}", kind.replace('_', " "), x.subject.join(", ")),
+                evidence.join("; "),
+                x.recommendation.clone(),
+            ])
+        })
+        .collect();
+    rows(
+        "Alerts",
+        &["severity", "about", "evidence", "recommendation"],
+        &body,
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -754,7 +1652,7 @@ mod tests {
         };
         assert_eq!(
             f.to_html(),
-            "<figure><div><svg/></div><figcaption>A &amp; B <code>eda_x.svg</code></figcaption></figure>"
+            "<figure style=\"margin:0 0 1em 0;max-width:100%\"><div><svg style=\"max-width:100%;height:auto\"/></div><figcaption>A &amp; B <code>eda_x.svg</code></figcaption></figure>"
         );
     }
 }

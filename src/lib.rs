@@ -16,6 +16,7 @@ pub mod findings;
 pub mod html;
 pub mod ml;
 pub mod models;
+pub mod notebook;
 pub mod output;
 pub mod par;
 pub mod pdf;

@@ -11,7 +11,8 @@
 #   - the presenter view (key P) opens with the slide's speaker notes, and every slide has notes;
 #   - `report pdf` writes slides.pdf with one page per slide and extractable text (pdftotext,
 #     poppler-utils, installed here when missing) and report.pdf;
-#   - nothing was fetched from the network (the pages are self-contained).
+#   - nothing was fetched from the network (the pages are self-contained);
+#   - every executed notebook, rendered to HTML, fits a 1,000 px page with no CHECK line visible.
 # The measuring script is injected into a probe copy under target/browser/ (the shipped pages
 # carry no test code); screenshots of the real files are saved there for people to look at:
 #   target/browser/slides-first.png, target/browser/report-top.png, target/browser/slide-N.png
@@ -198,5 +199,61 @@ rm -f "$OUT/slides-first.png" "$OUT/report-top.png"
 "${CHROME[@]}" --screenshot="$OUT/slides-first.png" "file://$ROOT/report/slides.html" 2>>"$OUT/chromium-shot.log" >/dev/null
 "${CHROME[@]}" --screenshot="$OUT/report-top.png" "file://$ROOT/report/index.html" 2>>"$OUT/chromium-shot.log" >/dev/null
 if [[ -s "$OUT/slides-first.png" && -s "$OUT/report-top.png" ]]; then pass "screenshots saved: $OUT/slides-first.png, $OUT/report-top.png"; else failed "screenshots saved: $OUT/slides-first.png, $OUT/report-top.png"; fi
+
+# --- the notebooks ----------------------------------------------------------------------------
+# Every executed notebook (notebooks/*.ipynb, committed with its outputs) is rendered to HTML by
+# nbconvert without its hidden check cell and opened on a 1,000 px wide page: no output (table,
+# figure, text) may be wider than the page, no output may scroll sideways, and no CHECK line may be
+# visible. A screenshot of each rendered notebook is saved as target/browser/notebook-NAME.png.
+NB_VENV="$ROOT/.venv"
+if [[ ! -x "$NB_VENV/bin/jupyter" ]]; then
+  echo "browser: installing nbconvert into $NB_VENV"
+  python3 -m venv "$NB_VENV"
+  "$NB_VENV/bin/pip" install --quiet --disable-pip-version-check -r tests/notebooks/requirements.txt
+fi
+NB_PROBE='<script>
+(function () {
+  var page = document.documentElement.clientWidth, res = { page: page, outputs: 0, wide: [], checks: 0 };
+  Array.prototype.forEach.call(document.querySelectorAll(".jp-OutputArea-output"), function (o, i) {
+    res.outputs++;
+    var widest = o.scrollWidth, right = o.getBoundingClientRect().right;
+    Array.prototype.forEach.call(o.querySelectorAll("*"), function (e) {
+      var r = e.getBoundingClientRect();
+      if (r.width > 0) { right = Math.max(right, r.right); }
+    });
+    if (o.scrollWidth > o.clientWidth + 1 || right > page + 1) {
+      var cell = o.closest(".jp-Cell"), cells = document.querySelectorAll(".jp-Cell");
+      res.wide.push({ cell: Array.prototype.indexOf.call(cells, cell), scroll: o.scrollWidth, box: o.clientWidth, right: Math.round(right) });
+    }
+    if (/(^|\n)CHECK /.test(o.textContent)) { res.checks++; }
+  });
+  var pre = document.createElement("pre");
+  pre.textContent = "PROBE " + JSON.stringify(res);
+  document.body.appendChild(pre);
+})();
+</script>'
+NB_OUT="$OUT/notebooks"
+mkdir -p "$NB_OUT"
+printf '%s\n' "$NB_PROBE" > "$OUT/nbprobe.js.html"
+for nb in notebooks/*.ipynb; do
+  name=$(basename "${nb%.ipynb}")
+  "$NB_VENV/bin/jupyter" nbconvert --to html --TagRemovePreprocessor.remove_cell_tags='{"remove-cell"}' \
+    --output-dir "$NB_OUT" --log-level=WARN "$nb"
+  page="$NB_OUT/$name.html"
+  copy="$NB_OUT/probe-$name.html"
+  awk -v f="$OUT/nbprobe.js.html" '/<\/body>/ && !done { while ((getline l < f) > 0) print l; done=1 } { print }' "$page" > "$copy"
+  r=$(chromium --headless --no-sandbox --disable-gpu --disable-background-networking --disable-component-update \
+        --disable-sync --no-first-run --user-data-dir="$PROFILE" --hide-scrollbars --window-size=1000,800 \
+        --virtual-time-budget=5000 --dump-dom "file://$copy" 2>"$OUT/chromium-$name.log" \
+      | grep -o 'PROBE {.*}' | head -1 | sed 's/^PROBE //')
+  outputs=$(field "$r" outputs); checks=$(field "$r" checks)
+  if [[ -n "$r" && ${outputs:-0} -ge 5 ]]; then pass "$name: rendered, $outputs outputs measured"; else failed "$name: rendered and measured ($r)"; fi
+  if [[ "$r" == *'"wide":[]'* ]]; then pass "$name: every output fits the 1000 px page"; else failed "$name: outputs wider than the 1000 px page: $(sed -n 's/.*"wide":\(\[[^]]*\]\).*/\1/p' <<<"$r")"; fi
+  if [[ "$checks" == 0 ]]; then pass "$name: no CHECK line visible"; else failed "$name: $checks outputs show CHECK lines"; fi
+  rm -f "$OUT/notebook-$name.png"
+  chromium --headless --no-sandbox --disable-gpu --disable-background-networking --disable-component-update \
+    --disable-sync --no-first-run --user-data-dir="$PROFILE" --hide-scrollbars --window-size=1000,6000 \
+    --virtual-time-budget=3000 --screenshot="$OUT/notebook-$name.png" "file://$page" 2>>"$OUT/chromium-shot.log" >/dev/null || true
+done
 
 exit $fail

@@ -174,3 +174,375 @@ fn committed_outputs_are_what_execution_produces() {
         stale.join("\n  ")
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// Numbers quoted in the prose
+// ---------------------------------------------------------------------------------------------
+
+/// A number written in prose: its text (digits, at most one decimal point) and whether a `%`
+/// follows it.
+#[derive(Debug, Clone, PartialEq)]
+struct Quoted {
+    text: String,
+    percent: bool,
+}
+
+/// Markdown without code (fenced blocks and `inline spans`) and link targets, whose numbers are
+/// not claims about results.
+fn prose_only(markdown: &str) -> String {
+    let mut out = String::new();
+    let mut in_fence = false;
+    for line in markdown.lines() {
+        if line.trim_start().starts_with("```") {
+            in_fence = !in_fence;
+            continue;
+        }
+        if in_fence {
+            continue;
+        }
+        let mut in_code = false;
+        let mut chars = line.chars().peekable();
+        while let Some(c) = chars.next() {
+            if c == '`' {
+                in_code = !in_code;
+                continue;
+            }
+            if in_code {
+                continue;
+            }
+            if c == ']' && chars.peek() == Some(&'(') {
+                // a link target: skip to its closing parenthesis
+                for d in chars.by_ref() {
+                    if d == ')' {
+                        break;
+                    }
+                }
+                out.push(']');
+                continue;
+            }
+            out.push(c);
+        }
+        out.push('\n');
+    }
+    out
+}
+
+/// Every number in `text` that stands alone: not part of a word (`F1`, `PC1`, `40th`, `46k`), of
+/// an identifier or of a version. Signs are dropped (values are compared by magnitude).
+fn quoted_numbers(text: &str) -> Vec<Quoted> {
+    let chars: Vec<char> = text.chars().collect();
+    let word = |c: char| c.is_alphanumeric() || c == '_';
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < chars.len() {
+        let starts =
+            chars[i].is_ascii_digit() && (i == 0 || !(word(chars[i - 1]) || chars[i - 1] == '.'));
+        if !starts {
+            i += 1;
+            continue;
+        }
+        let mut j = i;
+        while j < chars.len() && chars[j].is_ascii_digit() {
+            j += 1;
+        }
+        if j + 1 < chars.len() && chars[j] == '.' && chars[j + 1].is_ascii_digit() {
+            j += 1;
+            while j < chars.len() && chars[j].is_ascii_digit() {
+                j += 1;
+            }
+        }
+        let glued = j < chars.len()
+            && (word(chars[j])
+                || (chars[j] == '.' && chars.get(j + 1).is_some_and(|c| c.is_ascii_digit())));
+        if !glued {
+            let mut k = j;
+            if k < chars.len() && chars[k] == ' ' {
+                k += 1;
+            }
+            out.push(Quoted {
+                text: chars[i..j].iter().collect(),
+                percent: chars.get(k) == Some(&'%'),
+            });
+        }
+        i = j.max(i + 1);
+    }
+    out
+}
+
+/// Whether a quoted number is one of `known`, written to the quoted precision (a `%` number may
+/// also be a share × 100). Integers must be exact unless they are percentages.
+fn is_known(q: &Quoted, known: &[f64]) -> bool {
+    let decimals = q.text.split_once('.').map_or(0, |(_, d)| d.len());
+    let shown = |v: f64| format!("{:.decimals$}", v.abs());
+    known.iter().any(|&v| {
+        if !v.is_finite() {
+            return false;
+        }
+        let exact = if decimals == 0 {
+            v.abs() == q.text.parse::<f64>().unwrap_or(f64::NAN)
+        } else {
+            shown(v) == q.text
+        };
+        exact || (q.percent && shown(100.0 * v) == q.text)
+    })
+}
+
+/// Every number in a JSON value.
+fn json_numbers(v: &Value, out: &mut Vec<f64>) {
+    match v {
+        Value::Number(n) => out.extend(n.as_f64()),
+        Value::Array(a) => a.iter().for_each(|x| json_numbers(x, out)),
+        Value::Object(o) => o.values().for_each(|x| json_numbers(x, out)),
+        _ => {}
+    }
+}
+
+/// Every number the reader sees in a notebook's outputs (text and HTML, tags removed).
+fn output_numbers(nb: &Value) -> Vec<f64> {
+    let mut text = String::new();
+    for cell in cells(nb) {
+        for out in cell["outputs"].as_array().map(Vec::as_slice).unwrap_or(&[]) {
+            text.push_str(&joined(&out["text"]));
+            text.push('\n');
+            if let Some(data) = out["data"].as_object() {
+                for v in data.values() {
+                    let mut in_tag = false;
+                    for c in joined(v).chars() {
+                        match c {
+                            '<' => in_tag = true,
+                            '>' => {
+                                in_tag = false;
+                                text.push(' ');
+                            }
+                            _ if !in_tag => text.push(c),
+                            _ => {}
+                        }
+                    }
+                    text.push('\n');
+                }
+            }
+        }
+    }
+    // Outputs are read leniently: numbers glued to units ("300px") count too.
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < chars.len() {
+        if chars[i].is_ascii_digit() {
+            let mut j = i;
+            while j < chars.len()
+                && (chars[j].is_ascii_digit()
+                    || (chars[j] == '.' && chars.get(j + 1).is_some_and(|c| c.is_ascii_digit())))
+            {
+                j += 1;
+            }
+            let s: String = chars[i..j].iter().collect();
+            let exp = j < chars.len()
+                && chars[j] == 'e'
+                && chars
+                    .get(j + 1)
+                    .is_some_and(|c| *c == '-' || c.is_ascii_digit());
+            if exp {
+                let mut k = j + 2;
+                while k < chars.len() && chars[k].is_ascii_digit() {
+                    k += 1;
+                }
+                let e: String = chars[j..k].iter().collect();
+                out.extend(format!("{s}{e}").parse::<f64>().ok());
+                i = k;
+                continue;
+            }
+            out.extend(s.parse::<f64>().ok());
+            i = j;
+        } else {
+            i += 1;
+        }
+    }
+    out
+}
+
+/// The top-level findings sections a notebook's CHECK lines read (`regression`, `drift`, …).
+fn checked_sections(nb: &Value) -> Vec<String> {
+    let mut v: Vec<String> = cells(nb)
+        .iter()
+        .flat_map(|c| c["outputs"].as_array().cloned().unwrap_or_default())
+        .flat_map(|o| {
+            joined(&o["text"])
+                .lines()
+                .filter_map(parse_check_line)
+                .map(|(k, _)| k.split(['.', '[']).next().unwrap_or("").to_string())
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    v.sort();
+    v.dedup();
+    v
+}
+
+/// Numbers quoted in a notebook's markdown that are neither in its outputs nor in the findings
+/// sections it checks.
+fn unmatched_prose_numbers(nb: &Value, findings: &Value) -> Vec<(usize, String)> {
+    let mut known = output_numbers(nb);
+    for section in checked_sections(nb)
+        .iter()
+        .map(String::as_str)
+        .chain(["dataset", "features"])
+    {
+        if let Some(v) = findings.get(section) {
+            json_numbers(v, &mut known);
+        }
+    }
+    let mut bad = Vec::new();
+    for (i, cell) in cells(nb).iter().enumerate() {
+        if cell["cell_type"] != "markdown" {
+            continue;
+        }
+        for q in quoted_numbers(&prose_only(&joined(&cell["source"]))) {
+            if !is_known(&q, &known) {
+                bad.push((
+                    i,
+                    format!("{}{}", q.text, if q.percent { " %" } else { "" }),
+                ));
+            }
+        }
+    }
+    bad
+}
+
+fn bundled_findings() -> Value {
+    let settings = Settings::default();
+    let ds = data::load_with_roles(&root().join(DEFAULT_DATA), &settings.roles)
+        .expect("bundled data loads");
+    serde_json::to_value(pipeline::analyze(&ds, &settings)).expect("findings serialise")
+}
+
+#[test]
+fn numbers_in_the_prose_are_computed_numbers() {
+    let findings = bundled_findings();
+    let mut problems = Vec::new();
+    for path in checked_notebooks() {
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        let nb = read_json(&path);
+        for (cell, number) in unmatched_prose_numbers(&nb, &findings) {
+            problems.push(format!(
+                "{name} cell {cell}: {number} is in no output and not in the findings"
+            ));
+        }
+    }
+    assert!(
+        problems.is_empty(),
+        "numbers quoted in the notebooks' prose do not match what they compute:\n  {}",
+        problems.join("\n  ")
+    );
+}
+
+#[test]
+fn the_prose_check_catches_a_wrong_number() {
+    let nb = serde_json::json!({"cells": [
+        {"cell_type": "markdown", "source": "R² is 0.9899 (n = 15), `code 0.1234` and F1 and 40th [a](x/1.5) and 87 %"},
+        {"cell_type": "code", "source": "", "outputs": [
+            {"output_type": "stream", "name": "stdout", "text": "CHECK regression.best=1\n"},
+            {"output_type": "display_data", "data": {"text/html": "<td>0.98988</td><td style=\"w:15px\">15</td>"}}]}
+    ]});
+    let findings = serde_json::json!({"regression": {"share": 0.8655}});
+    assert!(unmatched_prose_numbers(&nb, &findings).is_empty());
+    let mut wrong = nb.clone();
+    wrong["cells"][0]["source"] = Value::String("R² is 0.9898, 88 % and 16 rows".into());
+    let bad: Vec<String> = unmatched_prose_numbers(&wrong, &findings)
+        .into_iter()
+        .map(|(_, n)| n)
+        .collect();
+    assert_eq!(bad, ["0.9898", "88 %", "16"]);
+}
+
+#[test]
+fn check_lines_are_out_of_the_readers_view() {
+    for path in checked_notebooks() {
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        let nb = read_json(&path);
+        for (i, cell) in cells(&nb).iter().enumerate() {
+            let prints_checks = cell["outputs"]
+                .as_array()
+                .map(Vec::as_slice)
+                .unwrap_or(&[])
+                .iter()
+                .any(|o| joined(&o["text"]).lines().any(|l| l.starts_with("CHECK ")));
+            if !prints_checks {
+                continue;
+            }
+            let tags: Vec<&str> = cell["metadata"]["tags"]
+                .as_array()
+                .map(|a| a.iter().filter_map(Value::as_str).collect())
+                .unwrap_or_default();
+            assert!(
+                tags.contains(&"remove-cell") && tags.contains(&"check"),
+                "{name} cell {i} prints CHECK lines but is not tagged `check` and `remove-cell`"
+            );
+            assert_eq!(
+                cell["metadata"]["jupyter"]["outputs_hidden"], true,
+                "{name} cell {i}: CHECK output must be collapsed"
+            );
+        }
+    }
+}
+
+/// `tests/notebooks/run.sh` also executes a notebook on a synthetic table through the
+/// `CUSTOMER_INTEL_DATA` parameter: its CHECK lines must agree with the findings of that table,
+/// which differ from the bundled table's.
+#[test]
+fn a_notebook_runs_on_a_second_table() {
+    let (Some(dir), Some(csv)) = (
+        std::env::var_os("NOTEBOOKS_SYNTHETIC"),
+        std::env::var_os("NOTEBOOKS_SYNTHETIC_DATA"),
+    ) else {
+        return; // only meaningful right after tests/notebooks/run.sh
+    };
+    let settings = Settings::default();
+    let ds =
+        data::load_with_roles(Path::new(&csv), &settings.roles).expect("the synthetic table loads");
+    let findings =
+        serde_json::to_value(pipeline::analyze(&ds, &settings)).expect("findings serialise");
+    let bundled = bundled_findings();
+    let executed = notebooks_in(Path::new(&dir));
+    assert!(
+        !executed.is_empty(),
+        "no notebook was executed on the synthetic table"
+    );
+    for path in executed {
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        let nb = read_json(&path);
+        let mut checks = 0;
+        let mut differ = 0;
+        for cell in cells(&nb) {
+            for out in cell["outputs"].as_array().map(Vec::as_slice).unwrap_or(&[]) {
+                assert_ne!(
+                    out["output_type"],
+                    "error",
+                    "{name} failed on the synthetic table: {}",
+                    joined(&out["evalue"])
+                );
+                for line in joined(&out["text"])
+                    .lines()
+                    .filter(|l| l.starts_with("CHECK "))
+                {
+                    let (key, got) = parse_check_line(line).expect("well-formed CHECK line");
+                    let want = lookup(&findings, &key)
+                        .unwrap_or_else(|| panic!("{name}: {key} not in findings"));
+                    assert!(
+                        agree(&got, want, TOL),
+                        "{name} on the synthetic table: {key} is {got}, its findings say {want}"
+                    );
+                    checks += 1;
+                    if lookup(&bundled, &key).is_none_or(|b| !agree(&got, b, TOL)) {
+                        differ += 1;
+                    }
+                }
+            }
+        }
+        assert!(checks > 0, "{name}: no CHECK lines on the synthetic table");
+        assert!(
+            differ > 0,
+            "{name}: every number equals the bundled table's; was the synthetic table used?"
+        );
+    }
+}

@@ -1100,6 +1100,88 @@ pub fn summarise_replicates(pooled: &[Vec<f64>], winner_share: f64) -> Replicate
     }
 }
 
+/// The simulated data [`run`] monitors and reports in full (its first replicate): the reference
+/// period and every batch, generated with the same calibration, scenario and seeds. Lets a
+/// notebook recompute a batch's PSI by hand.
+///
+/// ```
+/// use customer_intel::{analysis::drift, data, settings::Settings};
+/// let ds = data::synth(300, 1, &data::SynthSpec::default());
+/// let s = Settings::default();
+/// let f = drift::run(&ds, &s);
+/// let (reference, batches) = drift::scenario(&ds, &s).unwrap();
+/// assert_eq!((reference.n_rows(), batches.len()), (s.drift.reference_rows, s.drift.batches));
+/// let psi = drift::psi_by_feature(&[&reference], &batches[5], s.drift.psi_bins);
+/// assert_eq!(psi, f.batches[5].psi);
+/// ```
+pub fn scenario(ds: &Dataset, settings: &Settings) -> Result<(Dataset, Vec<Dataset>), String> {
+    if let Some(reason) = below_minimum(ds) {
+        return Err(reason);
+    }
+    let cfg = &settings.drift;
+    let base = base_spec(ds);
+    let root: u64 = rng::stream(settings.seed, "drift").r#gen();
+    let reference = synth_with_roles(
+        cfg.reference_rows,
+        rng::child_seed(root, 0),
+        &base,
+        &ds.roles,
+    );
+    let batches = (1..=cfg.batches)
+        .map(|t| {
+            synth_with_roles(
+                cfg.batch_rows,
+                rng::child_seed(root, t as u64),
+                &batch_spec(&base, cfg, t),
+                &ds.roles,
+            )
+        })
+        .collect();
+    Ok((reference, batches))
+}
+
+/// PSI of every monitored feature (the numeric model inputs and the category) of `current`
+/// against `training` (one or more tables pooled), with `bins` quantile bins of the pooled
+/// training values: the statistic behind both the batch monitors (training = the reference
+/// period) and the alarm policy (training = the deployed model's training batches).
+pub fn psi_by_feature(
+    training: &[&Dataset],
+    current: &Dataset,
+    bins: usize,
+) -> BTreeMap<String, f64> {
+    psi_against(training, current, &numeric_features(&current.roles), bins)
+}
+
+/// The batches (1-based) the model `outcome`'s policy had deployed was trained on when it
+/// decided at the end of `batch`; `None` when that model is still the reference model. A
+/// retrain at the end of batch r uses the labelled batches then known (labels arrive one batch
+/// late: up to r − 1), at most `train_window` of them.
+///
+/// ```
+/// use customer_intel::analysis::drift::{training_batches, Policy, PolicyOutcome};
+/// let o = PolicyOutcome { policy: Policy::OnAlarm, rmse: vec![], cumulative_rmse: vec![],
+///     model_version: vec![], retrained_after: vec![5, 8], retrains: 2, alarms: vec![],
+///     pooled_rmse: 0.0, total_squared_error: 0.0 };
+/// assert_eq!(training_batches(&o, 5, 2), None);            // decided before its first retrain
+/// assert_eq!(training_batches(&o, 6, 2), Some(vec![3, 4]));
+/// assert_eq!(training_batches(&o, 9, 2), Some(vec![6, 7]));
+/// ```
+pub fn training_batches(
+    outcome: &PolicyOutcome,
+    batch: usize,
+    train_window: usize,
+) -> Option<Vec<usize>> {
+    let r = outcome
+        .retrained_after
+        .iter()
+        .copied()
+        .filter(|&r| r < batch)
+        .max()?;
+    let newest = r.checked_sub(1).filter(|&n| n >= 1)?;
+    let first = (newest + 1).saturating_sub(train_window.max(1)).max(1);
+    Some((first..=newest).collect())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

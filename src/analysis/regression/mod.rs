@@ -807,3 +807,83 @@ fn capped_rows(n: usize, cap: usize, seed: u64) -> Vec<usize> {
     }
     rows
 }
+
+/// Mean ± sd of the cross-validated R² of one model on any list of raw feature columns (numeric
+/// role columns and/or the category, one-hot encoded), under `scheme`, with the same folds,
+/// repeats, in-fold penalty choice and in-fold sparse-level merge as [`run`]. The building block
+/// of a notebook's "try it yourself" cell: a feature list that leaks the target is refused with
+/// an error.
+///
+/// ```
+/// use customer_intel::analysis::regression::cv_r2_for;
+/// use customer_intel::ml::{cv::Scheme, regressors::ModelKind};
+/// use customer_intel::{data, settings::Settings};
+/// let ds = data::synth(150, 5, &data::SynthSpec::default());
+/// let mut s = Settings::default();
+/// s.repeats = 1;
+/// let age = vec!["age".to_string()];
+/// let r2 = cv_r2_for(&ds, &s, ModelKind::Ols, &age, Scheme::GroupKFold).unwrap();
+/// assert_eq!(r2.n, 5);
+/// assert!(r2.mean > 0.5);
+/// let spend = vec!["purchase_amount".to_string()];
+/// assert!(cv_r2_for(&ds, &s, ModelKind::Ols, &spend, Scheme::GroupKFold).is_err());
+/// ```
+pub fn cv_r2_for(
+    ds: &Dataset,
+    settings: &Settings,
+    model: ModelKind,
+    columns: &[String],
+    scheme: Scheme,
+) -> Result<FoldSummary, RegressionError> {
+    settings.regression.check()?;
+    let d = design::design_for(ds, columns)?;
+    let md = validate::MergedDesign {
+        ds,
+        names: columns.to_vec(),
+        source: MergeSource::of(ds, settings.eda.sparse_share),
+    };
+    let x: &dyn validate::Predictors = if settings.features.merge_sparse_levels {
+        &md
+    } else {
+        &d.x
+    };
+    Ok(FoldSummary::of(
+        &validate::cross_validate(model, x, ds.target(), &ds.groups, scheme, settings)?.r2,
+    ))
+}
+
+/// Fits `model` on every row of `ds` with the given design (as it is: no sparse-level merge), the
+/// way one training fold of [`run`] fits (a penalised model first chooses its penalty by the
+/// inner group-aware CV),
+/// seeded from `settings.seed`. Returns the fitted model and the penalty chosen (Ridge, Lasso).
+/// Meant for a notebook cell that fits a model in the open and reads its coefficients.
+///
+/// ```
+/// use customer_intel::analysis::regression::{design::design, fit_all_rows, FeatureSet};
+/// use customer_intel::ml::regressors::ModelKind;
+/// use customer_intel::{data, settings::Settings};
+/// let ds = data::synth(120, 2, &data::SynthSpec::default());
+/// let d = design(&ds, FeatureSet::Behavioural).unwrap();
+/// let (fitted, penalty) = fit_all_rows(&ds, &Settings::default(), ModelKind::Ols, &d).unwrap();
+/// assert!(penalty.is_none());
+/// assert_eq!(fitted.linear().unwrap().coef_raw().len(), d.columns.len());
+/// assert_eq!(fitted.predict(&d.x).len(), 120);
+/// ```
+pub fn fit_all_rows(
+    ds: &Dataset,
+    settings: &Settings,
+    model: ModelKind,
+    design: &Design,
+) -> Result<(crate::ml::regressors::Fitted, Option<f64>), RegressionError> {
+    settings.regression.check()?;
+    let all: Vec<usize> = (0..ds.n_rows()).collect();
+    validate::fit_in_fold(
+        model,
+        &design.x,
+        ds.target(),
+        &ds.groups,
+        &all,
+        settings,
+        settings.seed,
+    )
+}

@@ -1062,3 +1062,38 @@ pub fn fit_production(
         fit_rows: plan.fit_text,
     })
 }
+
+/// The standardised feature matrix the segmentation clusters: one row per customer, one z-score
+/// per feature ((value − mean) / sd, both over all rows, sd with n − 1), with the feature names,
+/// means and standard deviations used. The first step of [`run`], exposed for notebooks.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Standardised {
+    /// Feature names, in column order.
+    pub names: Vec<String>,
+    /// Each feature's mean over all rows.
+    pub means: Vec<f64>,
+    /// Each feature's standard deviation over all rows.
+    pub sds: Vec<f64>,
+    /// One row of z-scores per customer.
+    pub rows: Vec<Vec<f64>>,
+}
+
+/// Standardises the segmentation features of `ds` exactly as [`run`] does.
+///
+/// ```
+/// use customer_intel::{analysis::segmentation, data, settings::Settings, stats};
+/// let ds = data::synth(100, 2, &data::SynthSpec::default());
+/// let z = segmentation::standardised(&ds, &Settings::default()).unwrap();
+/// assert_eq!(z.names.len(), 5);
+/// let first: Vec<f64> = z.rows.iter().map(|r| r[0]).collect();
+/// assert!(stats::mean(&first).abs() < 1e-12 && (stats::sd(&first) - 1.0).abs() < 1e-12);
+/// ```
+pub fn standardised(ds: &Dataset, settings: &Settings) -> Result<Standardised, SegmentationError> {
+    let f = fit::features(ds, &settings.segmentation)?;
+    Ok(Standardised {
+        names: f.names,
+        means: f.means,
+        sds: f.sds,
+        rows: f.rows,
+    })
+}
