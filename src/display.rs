@@ -1496,6 +1496,109 @@ pub fn gallery(figures: Vec<Figure>, prefix: &str) -> Gallery {
     )
 }
 
+/// The sparse-level merge ablation of one analysis ([`crate::sparse::Ablation`]): every model
+/// scored with and without merging the sparse category levels on the same folds, one row per
+/// model with the paired per-fold difference, then the merges the training folds decided and the
+/// recommendation with its rule. Nothing here is recomputed; it shows what the analysis found.
+///
+/// ```
+/// use customer_intel::{analysis::regression, data, display, settings::Settings};
+/// let ds = data::synth(120, 3, &data::SynthSpec::default());
+/// let mut settings = Settings::default();
+/// settings.repeats = 1;
+/// settings.regression.forest.trees = 10;
+/// let f = regression::run(&ds, &settings);
+/// let shown = display::sparse_ablation(&f.sparse_merge);
+/// assert!(shown.html.contains("merged − unmerged"));
+/// ```
+pub fn sparse_ablation(a: &crate::sparse::Ablation) -> Html {
+    let body: Vec<Vec<String>> = a
+        .rows
+        .iter()
+        .map(|r| {
+            row(&[
+                format!("{}{}", r.model, if r.best { " (best)" } else { "" }),
+                r.metric.clone(),
+                spread(&r.merged),
+                spread(&r.unmerged),
+                spread(&r.difference),
+                if r.hurts {
+                    "hurts".into()
+                } else if r.helps {
+                    "helps".into()
+                } else {
+                    "within fold noise".into()
+                },
+            ])
+        })
+        .collect();
+    let decided: Vec<String> = a
+        .fold_decisions
+        .iter()
+        .map(|d| {
+            format!(
+                "{} → {} in {} of {} training folds{}",
+                d.level,
+                d.into,
+                d.folds,
+                a.folds,
+                if d.unseen > 0 {
+                    format!(" ({} without a row of {})", d.unseen, d.level)
+                } else {
+                    String::new()
+                }
+            )
+        })
+        .collect();
+    let table = rows(
+        &format!(
+            "Sparse levels merged or not ({}; merge {} in the settings)",
+            a.scheme,
+            if a.enabled { "on" } else { "off" }
+        ),
+        &[
+            "model",
+            "metric",
+            "merged",
+            "unmerged",
+            "merged − unmerged",
+            "effect",
+        ],
+        &body,
+    );
+    let notes = fields(
+        "What the folds decided and what follows",
+        &[
+            ("rule".into(), a.rule.clone()),
+            (
+                "merges decided".into(),
+                if decided.is_empty() {
+                    "none (no level is sparse)".into()
+                } else {
+                    decided.join("; ")
+                },
+            ),
+            ("recommendation rule".into(), a.recommendation_rule.clone()),
+            (
+                "recommendation".into(),
+                format!(
+                    "{}: {}",
+                    if a.recommend_merge {
+                        "merge"
+                    } else {
+                        "do not merge"
+                    },
+                    a.reason
+                ),
+            ),
+        ],
+    );
+    Html {
+        html: format!("{}{}", table.html, notes.html),
+        text: format!("{}\n{}", table.text, notes.text),
+    }
+}
+
 /// The regression's headline model beside every single-column OLS baseline, one row each, with
 /// R² as mean ± sd (n) and whether each meets the success target.
 pub fn regression_baselines(b: &crate::analysis::regression::RegressionBaselines) -> Html {
