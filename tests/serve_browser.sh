@@ -25,7 +25,10 @@ cleanup() {
   [[ -n "$CHROME_PID" ]] && kill "$CHROME_PID" 2>/dev/null || true
   [[ -n "$SERVER_PID" ]] && kill "$SERVER_PID" 2>/dev/null || true
   wait 2>/dev/null || true
-  rm -rf "$PROFILE"
+  # Chromium's helper processes may still write into the profile for a moment after the main
+  # process is gone: retry, and never let the clean-up decide the exit code.
+  for _ in 1 2 3 4 5 6 7 8 9 10; do rm -rf "$PROFILE" 2>/dev/null && break; sleep 0.3; done
+  return 0
 }
 trap cleanup EXIT
 
