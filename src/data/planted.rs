@@ -50,20 +50,8 @@ pub fn planted(segments: &[PlantedSegment], noise: f64, seed: u64, base: &SynthS
                 .map(|(j, col)| {
                     let e: f64 = StandardNormal.sample(&mut r);
                     let shift = seg.offsets.get(j).copied().unwrap_or(0.0);
-                    let mut v = base.means[j] + base.sds[j] * (shift + noise * e);
-                    let range = roles.range(col);
-                    v = if range.integer {
-                        v.round()
-                    } else {
-                        (v * 10.0).round() / 10.0
-                    };
-                    if let Some(m) = range.min {
-                        v = v.max(m);
-                    }
-                    if let Some(m) = range.max {
-                        v = v.min(m);
-                    }
-                    v + 0.0
+                    let v = base.means[j] + base.sds[j] * (shift + noise * e);
+                    super::synth::snap(v, &roles.range(col))
                 })
                 .collect();
             let level = roles.category_levels[r.gen_range(0..roles.category_levels.len())].clone();

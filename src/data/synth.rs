@@ -63,6 +63,23 @@ impl Default for SynthSpec {
     }
 }
 
+/// A generated value as a table would hold it: whole if the column is integer, else to one
+/// decimal, then clamped into the column's range (`+ 0.0` turns -0 into 0).
+pub(crate) fn snap(v: f64, range: &super::schema::ColumnRange) -> f64 {
+    let mut v = if range.integer {
+        v.round()
+    } else {
+        (v * 10.0).round() / 10.0
+    };
+    if let Some(m) = range.min {
+        v = v.max(m);
+    }
+    if let Some(m) = range.max {
+        v = v.min(m);
+    }
+    v + 0.0
+}
+
 /// Generates `rows` synthetic customers for the default roles.
 ///
 /// ```
@@ -149,20 +166,7 @@ pub fn synth_with_roles(rows: usize, seed: u64, spec: &SynthSpec, roles: &Roles)
             row[a] = 19.0 + 3.0 * r.r#gen::<f64>();
         }
         for (k, col) in cols.iter().enumerate() {
-            let range = roles.range(col);
-            let mut v = row[k];
-            v = if range.integer {
-                v.round()
-            } else {
-                (v * 10.0).round() / 10.0
-            };
-            if let Some(m) = range.min {
-                v = v.max(m);
-            }
-            if let Some(m) = range.max {
-                v = v.min(m);
-            }
-            numeric[k].push(v + 0.0);
+            numeric[k].push(snap(row[k], &roles.range(col)));
         }
         let mut u = r.r#gen::<f64>() * wsum;
         let mut level = levels.len() - 1;

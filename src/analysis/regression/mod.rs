@@ -712,21 +712,7 @@ pub fn cv_r2(
     features: FeatureSet,
     scheme: Scheme,
 ) -> Result<FoldSummary, RegressionError> {
-    settings.regression.check()?;
-    let d = design::design(ds, features)?;
-    let md = validate::MergedDesign {
-        ds,
-        names: features.columns(&ds.roles),
-        source: MergeSource::of(ds, settings.eda.sparse_share),
-    };
-    let x: &dyn validate::Predictors = if settings.features.merge_sparse_levels {
-        &md
-    } else {
-        &d.x
-    };
-    Ok(FoldSummary::of(
-        &validate::cross_validate(model, x, ds.target(), &ds.groups, scheme, settings)?.r2,
-    ))
+    cv_r2_for(ds, settings, model, &features.columns(&ds.roles), scheme)
 }
 
 /// One model on one feature set cross-validated with and without the sparse-level merge

@@ -103,7 +103,9 @@ pub(crate) fn reference(
     let n = rows.len();
     let d = rows.first().map_or(0, Vec::len);
     let x = fit::to_matrix(rows);
-    let mean: Array1<f64> = x.mean_axis(Axis(0)).expect("rows are not empty");
+    let mean: Array1<f64> = x.mean_axis(Axis(0)).ok_or_else(|| {
+        SegmentationError::Fit("the null reference needs at least one distinct row".into())
+    })?;
     let xc = &x - &mean;
     let cov = xc.t().dot(&xc) / (n as f64 - 1.0).max(1.0);
     let (values, vectors): (Array1<f64>, Array2<f64>) = cov
