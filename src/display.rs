@@ -142,13 +142,15 @@ pub fn rows(title: &str, header: &[&str], body: &[Vec<String>]) -> Html {
 }
 
 /// Formats a number the way the tables do: integers as they are, other values with four
-/// significant digits (at most), large values without decimals.
+/// significant digits (at most four decimals, trailing zeros dropped: data values such as 3.25 read
+/// as written), large values without decimals. Scores use [`mean_sd`], which keeps four decimals.
 ///
 /// ```
 /// use customer_intel::display::number;
 /// assert_eq!(number(238.0), "238");
 /// assert_eq!(number(0.912345), "0.9123");
 /// assert_eq!(number(12.3456), "12.35");
+/// assert_eq!(number(0.974), "0.974");
 /// assert_eq!(number(54321.7), "54322");
 /// assert_eq!(number(-0.00012), "-1.200e-4");
 /// ```
@@ -739,13 +741,22 @@ display_as_table! {
 /// ```
 /// use customer_intel::display::mean_sd;
 /// assert_eq!(mean_sd(0.98988, 0.00627, 15), "0.9899 ± 0.0063 (n = 15)");
-/// assert_eq!(mean_sd(0.5, 0.0, 1), "0.5 (n = 1)");
+/// assert_eq!(mean_sd(0.5, 0.0, 1), "0.5000 (n = 1)");
+/// assert_eq!(mean_sd(1.0, 4e-17, 15), "1.0000 ± 0.0000 (n = 15)");
 /// ```
 pub fn mean_sd(mean: f64, sd: f64, n: usize) -> String {
+    // Scores (|x| < 10) get four decimals, so a perfect 1 reads 1.0000 like its neighbours.
+    let score = |x: f64| {
+        if x.is_finite() && x.abs() < 10.0 {
+            format!("{x:.4}")
+        } else {
+            number(x)
+        }
+    };
     if n < 2 {
-        format!("{} (n = {n})", number(mean))
+        format!("{} (n = {n})", score(mean))
     } else {
-        format!("{} ± {} (n = {n})", number(mean), number(sd))
+        format!("{} ± {} (n = {n})", score(mean), score(sd))
     }
 }
 
@@ -960,6 +971,8 @@ pub fn vif_table(names: &[String], vif: &[(f64, f64)]) -> Html {
 /// let t = customer_intel::display::group_sizes(&[0, 0, 1, 2, 2, 2]);
 /// assert!(t.html.contains("<tr><td>1</td><td>1</td><td>1</td></tr>"), "{}", t.html);
 /// assert!(t.html.contains("<tr><td>3</td><td>1</td><td>3</td></tr>"), "{}", t.html);
+/// assert!(t.html.contains("<tr><td>2 or more (copied rows)</td><td>2</td><td>5</td></tr>"), "{}", t.html);
+/// assert!(t.html.contains("<tr><td>all (distinct rows)</td><td>3</td><td>6</td></tr>"), "{}", t.html);
 /// ```
 pub fn group_sizes(groups: &[usize]) -> Html {
     let n_groups = groups.iter().max().map_or(0, |m| m + 1);
@@ -971,10 +984,22 @@ pub fn group_sizes(groups: &[usize]) -> Html {
     for s in size {
         *by_size.entry(s).or_default() += 1;
     }
-    let body: Vec<Vec<String>> = by_size
+    let mut body: Vec<Vec<String>> = by_size
         .iter()
         .map(|(s, g)| row(&[s.to_string(), g.to_string(), (s * g).to_string()]))
         .collect();
+    let copied = by_size.iter().filter(|(s, _)| **s > 1);
+    let (copied_groups, copied_rows) = copied.fold((0, 0), |(g, r), (s, n)| (g + n, r + s * n));
+    body.push(row(&[
+        "2 or more (copied rows)".into(),
+        copied_groups.to_string(),
+        copied_rows.to_string(),
+    ]));
+    body.push(row(&[
+        "all (distinct rows)".into(),
+        n_groups.to_string(),
+        groups.len().to_string(),
+    ]));
     rows(
         "Duplicate groups by size",
         &["rows per group", "groups", "rows"],
@@ -1274,8 +1299,16 @@ pub fn null_reference(n: &crate::analysis::segmentation::null::NullReference) ->
         .collect();
     rows(
         &format!(
-            "Observed against {} structureless tables of {} rows",
-            n.tables, n.rows
+            "Observed against {} structureless tables of {} rows (the first principal axis carries \
+             {:.1} % of the observed variance; on the null tables the k rule picked {})",
+            n.tables,
+            n.rows,
+            100.0 * n.pc1_share,
+            n.null_chosen_k
+                .iter()
+                .map(|(k, times)| format!("k = {k} in {times}"))
+                .collect::<Vec<_>>()
+                .join(", ")
         ),
         &[
             "k",
@@ -1407,8 +1440,13 @@ pub fn drift_batches(d: &crate::analysis::drift::DriftFindings) -> Html {
             r
         })
         .collect();
+    let null = &d.psi_null;
     rows(
-        "Batches against the reference period",
+        &format!(
+            "Batches against the reference period (without drift, over {} simulated batches, the \
+             largest PSI per batch has a 95th percentile of {:.4} and a maximum of {:.4})",
+            null.batches, null.max_psi_p95, null.max_psi_max
+        ),
         &header.iter().map(String::as_str).collect::<Vec<_>>(),
         &body,
     )
@@ -1634,6 +1672,40 @@ pub fn regression_baselines(b: &crate::analysis::regression::RegressionBaselines
     )
 }
 
+/// The noise sweep as numbers: one row per score and noise level, "mean ± sd (n)" of the score
+/// with noise on the features and, beside it, with noise on the target.
+pub fn noise_sweep(r: &crate::analysis::robustness::RobustnessFindings) -> Html {
+    use crate::analysis::robustness::NoiseOn;
+    let mut body = Vec::new();
+    for c in r.curves.iter().filter(|c| c.noise_on == NoiseOn::Features) {
+        let twin = r
+            .curves
+            .iter()
+            .find(|t| t.noise_on != NoiseOn::Features && t.score == c.score && t.model == c.model);
+        for p in &c.points {
+            let on_target = twin
+                .and_then(|t| t.points.iter().find(|q| q.level == p.level))
+                .map_or("—".to_string(), |q| mean_sd(q.mean, q.sd, q.n));
+            body.push(row(&[
+                crate::analysis::robustness::figures::score_label(&c.score, &c.model),
+                format!("{} %", number(100.0 * p.level)),
+                mean_sd(p.mean, p.sd, p.n),
+                on_target,
+            ]));
+        }
+    }
+    rows(
+        "Scores under noise (noise sd as a share of each column's sd)",
+        &[
+            "score",
+            "noise",
+            "noise on the features",
+            "noise on the target",
+        ],
+        &body,
+    )
+}
+
 /// The EDA's alerts, one row each: severity, subject, the evidence as labelled numbers and the
 /// recommendation.
 pub fn alerts(a: &[crate::analysis::eda::Alert]) -> Html {
@@ -1661,8 +1733,13 @@ pub fn alerts(a: &[crate::analysis::eda::Alert]) -> Html {
             ])
         })
         .collect();
+    let mut counts = std::collections::BTreeMap::<String, usize>::new();
+    for r in &body {
+        *counts.entry(r[0].clone()).or_default() += 1;
+    }
+    let counted: Vec<String> = counts.iter().map(|(k, n)| format!("{n} {k}")).collect();
     rows(
-        "Alerts",
+        &format!("Alerts: {} ({})", body.len(), counted.join(", ")),
         &["severity", "about", "evidence", "recommendation"],
         &body,
     )

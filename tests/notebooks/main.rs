@@ -269,21 +269,27 @@ fn quoted_numbers(text: &str) -> Vec<Quoted> {
     out
 }
 
-/// Whether a quoted number is one of `known`, written to the quoted precision (a `%` number may
-/// also be a share × 100). Integers must be exact unless they are percentages.
-fn is_known(q: &Quoted, known: &[f64]) -> bool {
+/// A number the reader can see, with the decimals it is shown with (`usize::MAX` for one written
+/// with an exponent).
+type Shown = (f64, usize);
+
+/// Whether a quoted number is one of `known`, written to the quoted precision and no more
+/// precisely than it is shown (a `%` number may also be a share × 100). Integers must be exact
+/// unless they are percentages.
+fn is_known(q: &Quoted, known: &[Shown]) -> bool {
     let decimals = q.text.split_once('.').map_or(0, |(_, d)| d.len());
-    let shown = |v: f64| format!("{:.decimals$}", v.abs());
-    known.iter().any(|&v| {
+    let fmt = |v: f64| format!("{:.decimals$}", v.abs());
+    known.iter().any(|&(v, shown)| {
         if !v.is_finite() {
             return false;
         }
-        let exact = if decimals == 0 {
-            v.abs() == q.text.parse::<f64>().unwrap_or(f64::NAN)
-        } else {
-            shown(v) == q.text
-        };
-        exact || (q.percent && shown(100.0 * v) == q.text)
+        let exact = decimals <= shown
+            && if decimals == 0 {
+                v.abs() == q.text.parse::<f64>().unwrap_or(f64::NAN)
+            } else {
+                fmt(v) == q.text
+            };
+        exact || (q.percent && decimals + 2 <= shown && fmt(100.0 * v) == q.text)
     })
 }
 
@@ -297,29 +303,32 @@ fn json_numbers(v: &Value, out: &mut Vec<f64>) {
     }
 }
 
-/// Every number the reader sees in a notebook's outputs (text and HTML, tags removed).
-fn output_numbers(nb: &Value) -> Vec<f64> {
+/// Every number a reader sees in one cell's outputs (text and HTML, tags removed). A hidden
+/// CHECK cell shows nothing.
+fn output_numbers(cell: &Value) -> Vec<Shown> {
+    let tags = cell["metadata"]["tags"].as_array();
+    if tags.is_some_and(|t| t.iter().any(|x| x == "check")) {
+        return Vec::new();
+    }
     let mut text = String::new();
-    for cell in cells(nb) {
-        for out in cell["outputs"].as_array().map(Vec::as_slice).unwrap_or(&[]) {
-            text.push_str(&joined(&out["text"]));
-            text.push('\n');
-            if let Some(data) = out["data"].as_object() {
-                for v in data.values() {
-                    let mut in_tag = false;
-                    for c in joined(v).chars() {
-                        match c {
-                            '<' => in_tag = true,
-                            '>' => {
-                                in_tag = false;
-                                text.push(' ');
-                            }
-                            _ if !in_tag => text.push(c),
-                            _ => {}
+    for out in cell["outputs"].as_array().map(Vec::as_slice).unwrap_or(&[]) {
+        text.push_str(&joined(&out["text"]));
+        text.push('\n');
+        if let Some(data) = out["data"].as_object() {
+            for v in data.values() {
+                let mut in_tag = false;
+                for c in joined(v).chars() {
+                    match c {
+                        '<' => in_tag = true,
+                        '>' => {
+                            in_tag = false;
+                            text.push(' ');
                         }
+                        _ if !in_tag => text.push(c),
+                        _ => {}
                     }
-                    text.push('\n');
                 }
+                text.push('\n');
             }
         }
     }
@@ -348,11 +357,17 @@ fn output_numbers(nb: &Value) -> Vec<f64> {
                     k += 1;
                 }
                 let e: String = chars[j..k].iter().collect();
-                out.extend(format!("{s}{e}").parse::<f64>().ok());
+                out.extend(
+                    format!("{s}{e}")
+                        .parse::<f64>()
+                        .ok()
+                        .map(|v| (v, usize::MAX)),
+                );
                 i = k;
                 continue;
             }
-            out.extend(s.parse::<f64>().ok());
+            let decimals = s.split_once('.').map_or(0, |(_, d)| d.len());
+            out.extend(s.parse::<f64>().ok().map(|v| (v, decimals)));
             i = j;
         } else {
             i += 1;
@@ -361,43 +376,79 @@ fn output_numbers(nb: &Value) -> Vec<f64> {
     out
 }
 
-/// The top-level findings sections a notebook's CHECK lines read (`regression`, `drift`, …).
-fn checked_sections(nb: &Value) -> Vec<String> {
-    let mut v: Vec<String> = cells(nb)
-        .iter()
-        .flat_map(|c| c["outputs"].as_array().cloned().unwrap_or_default())
-        .flat_map(|o| {
-            joined(&o["text"])
-                .lines()
-                .filter_map(parse_check_line)
-                .map(|(k, _)| k.split(['.', '[']).next().unwrap_or("").to_string())
-                .collect::<Vec<_>>()
-        })
-        .collect();
-    v.sort();
-    v.dedup();
-    v
+/// The heading level of a markdown cell (1 for `# …`, 2 for `## …`), if it opens with one.
+fn heading_level(cell: &Value) -> Option<usize> {
+    let source = joined(&cell["source"]);
+    let first = source.lines().next()?.trim_start();
+    let level = first.chars().take_while(|&c| c == '#').count();
+    (level > 0 && first[level..].starts_with(' ')).then_some(level)
 }
 
-/// Numbers quoted in a notebook's markdown that are neither in its outputs nor in the findings
-/// sections it checks.
-fn unmatched_prose_numbers(nb: &Value, findings: &Value) -> Vec<(usize, String)> {
-    let mut known = output_numbers(nb);
-    for section in checked_sections(nb)
-        .iter()
-        .map(String::as_str)
-        .chain(["dataset", "features"])
-    {
-        if let Some(v) = findings.get(section) {
-            json_numbers(v, &mut known);
-        }
-    }
+/// Whether a markdown cell is the closing summary, which may quote any result above it.
+fn is_summary(cell: &Value) -> bool {
+    heading_level(cell).is_some()
+        && joined(&cell["source"])
+            .lines()
+            .next()
+            .is_some_and(|l| l.contains("Findings for the presentation"))
+}
+
+/// A heading's enumeration (`# 01 ·`, `## 2.`) is not a claim about a result.
+fn without_heading_number(markdown: &str) -> String {
+    markdown
+        .lines()
+        .map(|line| {
+            let hashes = line.chars().take_while(|&c| c == '#').count();
+            if hashes == 0 {
+                return line.to_string();
+            }
+            let rest = line[hashes..].trim_start();
+            let digits = rest.chars().take_while(char::is_ascii_digit).count();
+            let after = &rest[digits..];
+            if digits > 0 && (after.starts_with('.') || after.starts_with(" ·")) {
+                after.trim_start_matches(['.', ' ', '·']).to_string()
+            } else {
+                line.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Numbers quoted in a notebook's markdown that the cells before it do not show. A number must
+/// appear, at the quoted precision, in the visible outputs of the code cells above it in its own
+/// section (since the last `#`/`##` heading); the closing "Findings for the presentation" cell
+/// may quote any visible output above it. Numbers of the settings (targets, alarms, folds) may be
+/// quoted anywhere, as written. Hidden CHECK cells and the findings do not count: a number the reader cannot
+/// see above the sentence is a number the sentence cannot be checked against.
+fn unmatched_prose_numbers(nb: &Value, settings: &Value) -> Vec<(usize, String)> {
+    let mut from_settings = Vec::new();
+    json_numbers(settings, &mut from_settings);
+    // A setting counts at the precision it is written with (0.55 as 0.55, not as 0.5500).
+    let from_settings: Vec<Shown> = from_settings
+        .into_iter()
+        .map(|v| {
+            (
+                v,
+                format!("{v}").split_once('.').map_or(0, |(_, d)| d.len()),
+            )
+        })
+        .collect();
+    let cells = cells(nb);
     let mut bad = Vec::new();
-    for (i, cell) in cells(nb).iter().enumerate() {
+    let mut section_start = 0;
+    for (i, cell) in cells.iter().enumerate() {
         if cell["cell_type"] != "markdown" {
             continue;
         }
-        for q in quoted_numbers(&prose_only(&joined(&cell["source"]))) {
+        if heading_level(cell).is_some_and(|l| l <= 2) {
+            section_start = i;
+        }
+        let first = if is_summary(cell) { 0 } else { section_start };
+        let mut known: Vec<Shown> = cells[first..i].iter().flat_map(output_numbers).collect();
+        known.extend_from_slice(&from_settings);
+        let prose = without_heading_number(&prose_only(&joined(&cell["source"])));
+        for q in quoted_numbers(&prose) {
             if !is_known(&q, &known) {
                 bad.push((
                     i,
@@ -416,16 +467,20 @@ fn bundled_findings() -> Value {
     serde_json::to_value(pipeline::analyze(&ds, &settings)).expect("findings serialise")
 }
 
+fn settings_json() -> Value {
+    serde_json::to_value(Settings::default()).expect("settings serialise")
+}
+
 #[test]
 fn numbers_in_the_prose_are_computed_numbers() {
-    let findings = bundled_findings();
+    let settings = settings_json();
     let mut problems = Vec::new();
     for path in checked_notebooks() {
         let name = path.file_name().unwrap().to_string_lossy().into_owned();
         let nb = read_json(&path);
-        for (cell, number) in unmatched_prose_numbers(&nb, &findings) {
+        for (cell, number) in unmatched_prose_numbers(&nb, &settings) {
             problems.push(format!(
-                "{name} cell {cell}: {number} is in no output and not in the findings"
+                "{name} cell {cell}: {number} is not shown by the cells above it in its section"
             ));
         }
     }
@@ -438,21 +493,53 @@ fn numbers_in_the_prose_are_computed_numbers() {
 
 #[test]
 fn the_prose_check_catches_a_wrong_number() {
+    let shown = |html: &str| {
+        serde_json::json!({"cell_type": "code", "source": "", "outputs": [
+        {"output_type": "display_data", "data": {"text/html": html}}]})
+    };
+    let md = |text: &str| serde_json::json!({"cell_type": "markdown", "source": text});
+    let hidden_check = serde_json::json!({"cell_type": "code", "source": "",
+        "metadata": {"tags": ["check", "remove-cell"]},
+        "outputs": [{"output_type": "stream", "name": "stdout", "text": "CHECK a.b=0.4321\n"}]});
+    let settings = serde_json::json!({"targets": {"r2": 0.8}});
     let nb = serde_json::json!({"cells": [
-        {"cell_type": "markdown", "source": "R² is 0.9899 (n = 15), `code 0.1234` and F1 and 40th [a](x/1.5) and 87 %"},
-        {"cell_type": "code", "source": "", "outputs": [
-            {"output_type": "stream", "name": "stdout", "text": "CHECK regression.best=1\n"},
-            {"output_type": "display_data", "data": {"text/html": "<td>0.98988</td><td style=\"w:15px\">15</td>"}}]}
+        md("# 01 · Title\n\n## 1. Fit"),
+        shown("<td>0.98988</td><td style=\"w:15px\">15</td><td>0.8655</td>"),
+        md("R² is 0.9899 (n = 15) against a target of 0.8, `code 0.1234`, F1, 40th, [a](x/1.5), 87 %"),
+        md("## 2. Next"),
+        shown("<td>7</td>"),
+        hidden_check.clone(),
+        md("7 rows"),
+        md("## Findings for the presentation\n\nR² 0.9899 on 15 rows; 7 rows"),
     ]});
-    let findings = serde_json::json!({"regression": {"share": 0.8655}});
-    assert!(unmatched_prose_numbers(&nb, &findings).is_empty());
-    let mut wrong = nb.clone();
-    wrong["cells"][0]["source"] = Value::String("R² is 0.9898, 88 % and 16 rows".into());
-    let bad: Vec<String> = unmatched_prose_numbers(&wrong, &findings)
-        .into_iter()
-        .map(|(_, n)| n)
-        .collect();
-    assert_eq!(bad, ["0.9898", "88 %", "16"]);
+    assert!(
+        unmatched_prose_numbers(&nb, &settings).is_empty(),
+        "{:?}",
+        unmatched_prose_numbers(&nb, &settings)
+    );
+    let bad = |cell: usize, text: &str| {
+        let mut wrong = nb.clone();
+        wrong["cells"][cell]["source"] = Value::String(text.into());
+        unmatched_prose_numbers(&wrong, &settings)
+            .into_iter()
+            .map(|(_, n)| n)
+            .collect::<Vec<_>>()
+    };
+    // wrong digits, a wrong percentage and a wrong count
+    assert_eq!(
+        bad(2, "R² is 0.9898, 88 % and 16 rows"),
+        ["0.9898", "88 %", "16"]
+    );
+    // a number shown only in another section, only later, or only in the hidden CHECK cell
+    assert_eq!(bad(6, "R² is 0.9899"), ["0.9899"]);
+    assert_eq!(bad(2, "7 rows"), ["7"]);
+    assert_eq!(bad(6, "a is 0.4321"), ["0.4321"]);
+    // a setting quoted more precisely than it is written
+    assert_eq!(bad(2, "target 0.80"), ["0.80"]);
+    // quoted more precisely than shown (0.8655 could be 0.86548 rounded)
+    assert_eq!(bad(2, "R² is 0.98988 or 0.86550"), ["0.86550"]);
+    // a share shown with four decimals may be quoted as a percentage with two
+    assert_eq!(bad(2, "86.55 % and 86.550 %"), ["86.550 %"]);
 }
 
 #[test]

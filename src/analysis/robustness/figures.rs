@@ -29,14 +29,7 @@ pub fn noise_curves(r: &RobustnessFindings) -> Option<Figure> {
                 .find(|c| c.score == *s)
                 .map(|c| c.model.as_str())
                 .unwrap_or("");
-            let metric = if s.ends_with("_r2") {
-                "R²"
-            } else if s.ends_with("_f1") {
-                "F1"
-            } else {
-                s
-            };
-            format!("{metric}: {model}")
+            score_label(s, model)
         })
         .collect();
     let panels: Vec<Panel> = scores
@@ -81,4 +74,17 @@ pub fn noise_curves(r: &RobustnessFindings) -> Option<Figure> {
             .into(),
         svg,
     })
+}
+
+/// A noise curve's name for people: its metric (from the score key: `…_r2` is R², `…_f1` is F1)
+/// and the model, e.g. "R²: OLS, behavioural features".
+pub fn score_label(score: &str, model: &str) -> String {
+    let metric = if score.ends_with("_r2") {
+        "R²"
+    } else if score.ends_with("_f1") {
+        "F1"
+    } else {
+        score
+    };
+    format!("{metric}: {model}")
 }
