@@ -15,7 +15,8 @@
 //! | `pm` | `{{ 0.81 \| pm(sd=0.034) }}` | `0.810 ± 0.034` |
 //! | `signed` | `{{ 0.12 \| signed }}` | `+0.120` |
 //! | `yesno` | `{{ true \| yesno }}` | `yes` |
-//! | `met` | `{{ true \| met }}` | `✅ met` / `❌ not met` |
+//! | `met` | `{{ true \| met }}` | `met` / `**not met**` |
+//! | `clip` | `{{ s \| clip(length=170) }}` | at most 170 characters, cut at the last sentence or clause end |
 
 use std::collections::HashMap;
 
@@ -162,7 +163,62 @@ fn text(s: String) -> tera::Result<Value> {
     Ok(Value::String(s))
 }
 
-/// Registers the number filters (`num`, `int`, `pct`, `pm`, `signed`, `yesno`, `met`) on `tera`.
+/// Shortens `s` to at most `length` characters for a slide: after the last full sentence that
+/// fits, else at the last clause boundary (`;`, `:`, `,`, ` — `) or word that fits, marked `…`.
+/// Unlike tera's `truncate`, it never ends mid-word. A text that is too long loses its
+/// parenthesised asides first.
+pub fn clip(s: &str, length: usize) -> String {
+    if s.chars().count() <= length {
+        return s.to_string();
+    }
+    // Too long: first drop the parenthesised asides (how a number was measured, n, units), which
+    // the speaker notes keep in full, then cut what is still too long.
+    let s = without_asides(s);
+    let chars: Vec<char> = s.chars().collect();
+    if chars.len() <= length {
+        return s;
+    }
+    let head: String = chars[..length].iter().collect();
+    // byte offsets inside `head`
+    let sentence = head.match_indices(". ").map(|(i, _)| i + 1).last();
+    if let Some(end) = sentence.filter(|&e| e >= head.len() / 3) {
+        return head[..end].to_string();
+    }
+    let clause = ["; ", ": ", ", ", " — "]
+        .iter()
+        .filter_map(|sep| head.rfind(sep))
+        .max()
+        .filter(|&e| e >= head.len() / 2);
+    let word = head.rfind(' ');
+    let end = clause.or(word).unwrap_or(head.len());
+    format!("{}…", head[..end].trim_end_matches([',', ';', ':', ' ']))
+}
+
+/// `s` without its parenthesised asides (nested ones included) and the space before each.
+fn without_asides(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut depth = 0usize;
+    for c in s.chars() {
+        match c {
+            '(' => {
+                if depth == 0 && out.ends_with(' ') {
+                    out.pop();
+                }
+                depth += 1;
+            }
+            ')' if depth > 0 => depth -= 1,
+            _ if depth == 0 => out.push(c),
+            _ => {}
+        }
+    }
+    if depth > 0 {
+        return s.to_string(); // unbalanced: leave the text as written
+    }
+    out
+}
+
+/// Registers the number filters (`num`, `int`, `pct`, `pm`, `signed`, `yesno`, `met`) and the
+/// slide text filter `clip` on `tera`.
 pub fn register(tera: &mut Tera) {
     tera.register_filter("num", |v: &Value, args: &HashMap<String, Value>| {
         let d = arg_usize(args, "d", "num")?;
@@ -198,8 +254,18 @@ pub fn register(tera: &mut Tera) {
             "filter `yesno` expects true or false, got {other}"
         ))),
     });
+    tera.register_filter("clip", |v: &Value, args: &HashMap<String, Value>| {
+        let length = arg_usize(args, "length", "clip")?.unwrap_or(170);
+        match v {
+            Value::String(s) => text(clip(s, length)),
+            other => Err(tera::Error::msg(format!(
+                "filter `clip` expects text, got {other}"
+            ))),
+        }
+    });
     tera.register_filter("met", |v: &Value, _: &HashMap<String, Value>| match v {
-        Value::Bool(b) => text(if *b { "✅ met" } else { "❌ not met" }.into()),
+        // Words, not emoji: a PDF printed where no emoji font is installed showed empty boxes.
+        Value::Bool(b) => text(if *b { "met" } else { "**not met**" }.into()),
         Value::Null => text("— not measured".into()),
         other => Err(tera::Error::msg(format!(
             "filter `met` expects true or false, got {other}"
@@ -239,6 +305,34 @@ mod tests {
     }
 
     #[test]
+    fn clip_ends_at_a_sentence_or_a_clause() {
+        let two = "First sentence is here. Second one is much longer than the room left.";
+        assert_eq!(clip(two, 40), "First sentence is here.");
+        assert_eq!(clip(two, 200), two);
+        let one =
+            "Use ols for spend: its R² (0.989) is within one sd of the best, and it is simple";
+        assert_eq!(
+            clip(one, 70),
+            "Use ols for spend: its R² is within one sd of the best…"
+        );
+        assert_eq!(clip("abc def ghi", 6), "abc…");
+        // asides go first when the text is too long, nested ones included
+        let asides = "The target (R² > 0.80 and RMSE < 0.5 × sd(spend)) is met, but one column (age) meets it too.";
+        assert_eq!(
+            clip(asides, 60),
+            "The target is met, but one column meets it too."
+        );
+        assert_eq!(clip("short (kept)", 60), "short (kept)");
+        assert_eq!(
+            clip("unbalanced ( aside is kept as written, then cut", 20),
+            "unbalanced ( aside…"
+        );
+        assert_eq!(clip("abcdefghij", 4), "abcd…");
+        // characters, not bytes
+        assert_eq!(clip("ééé ééé", 5), "ééé…");
+    }
+
+    #[test]
     fn filters_in_a_template() {
         let mut t = Tera::default();
         register(&mut t);
@@ -253,7 +347,7 @@ mod tests {
         .unwrap();
         assert_eq!(
             t.render("t", &ctx).unwrap(),
-            "12,346|12,345.68|50.0%|0.900 ± 0.010|n/a|❌ not met|238"
+            "12,346|12,345.68|50.0%|0.900 ± 0.010|n/a|**not met**|238"
         );
     }
 }
