@@ -222,22 +222,33 @@ fn distinct_neighbours(x: &[Vec<f64>], members: &[usize], rows: &[usize], k: usi
         .collect();
     let p = firsts.len();
     let k = k.min(p.saturating_sub(1));
+    // The k smallest (distance, point) pairs of each point, kept sorted while scanning the
+    // others: the same k, in the same order, as sorting all of them (the order is total), at
+    // O(p·k) instead of O(p log p) per point.
+    let key_lt =
+        |u: &(f64, usize), v: &(f64, usize)| u.0.total_cmp(&v.0).then(u.1.cmp(&v.1)).is_lt();
+    let mut best: Vec<(f64, usize)> = Vec::with_capacity(k + 1);
     let neighbours = (0..p)
         .map(|a| {
-            let mut d: Vec<(f64, usize)> = (0..p)
-                .filter(|&b| b != a)
-                .map(|b| {
-                    (
+            best.clear();
+            if k > 0 {
+                for b in (0..p).filter(|&b| b != a) {
+                    let key = (
                         z[a].iter()
                             .zip(&z[b])
                             .map(|(u, v)| (u - v) * (u - v))
                             .sum::<f64>(),
                         b,
-                    )
-                })
-                .collect();
-            d.sort_by(|u, v| u.0.total_cmp(&v.0).then(u.1.cmp(&v.1)));
-            d.into_iter().take(k).map(|(_, b)| firsts[b]).collect()
+                    );
+                    if best.len() == k && !key_lt(&key, &best[k - 1]) {
+                        continue;
+                    }
+                    let at = best.partition_point(|e| key_lt(e, &key));
+                    best.insert(at, key);
+                    best.truncate(k);
+                }
+            }
+            best.iter().map(|&(_, b)| firsts[b]).collect()
         })
         .collect();
     Neighbours {
