@@ -118,15 +118,41 @@ pub(crate) fn kmeans(
         )));
     }
     let rows = Flat::from_matrix(x);
+    // The loops are compiled once per small width, so the distance loop is unrolled; the
+    // arithmetic (and so every result) is the same for every width.
+    let (flat, labels) = match rows.d {
+        2 => kmeans_runs::<2>(&rows, k, s, &mut rng),
+        3 => kmeans_runs::<3>(&rows, k, s, &mut rng),
+        4 => kmeans_runs::<4>(&rows, k, s, &mut rng),
+        5 => kmeans_runs::<5>(&rows, k, s, &mut rng),
+        6 => kmeans_runs::<6>(&rows, k, s, &mut rng),
+        7 => kmeans_runs::<7>(&rows, k, s, &mut rng),
+        8 => kmeans_runs::<8>(&rows, k, s, &mut rng),
+        _ => kmeans_runs::<0>(&rows, k, s, &mut rng),
+    };
+    let centroids: Vec<Vec<f64>> = flat.chunks_exact(rows.d).map(<[f64]>::to_vec).collect();
+    Ok(canonical(labels, &centroids, order_by))
+}
+
+/// The `n_init` seeded runs of [`kmeans`] on rows of width `D` (0: any width, `rows.d`): the
+/// lowest-inertia run's centroids (flat) and every row's nearest of them.
+fn kmeans_runs<const D: usize>(
+    rows: &Flat,
+    k: usize,
+    s: &SegmentationSettings,
+    rng: &mut Rng,
+) -> (Vec<f64>, Vec<usize>) {
+    let d = if D == 0 { rows.d } else { D };
     let mut best: Option<(f64, Vec<f64>)> = None;
     for _ in 0..s.n_init.max(1) {
-        let seeds = greedy_kmeans_plus_plus(&rows, k, &mut rng);
-        let centroids = lloyd(&rows, seeds, s.tolerance, s.max_iterations as usize);
+        let seeds = greedy_kmeans_plus_plus::<D>(rows, k, rng);
+        let centroids = lloyd::<D>(rows, seeds, s.tolerance, s.max_iterations as usize);
         let inertia: f64 = rows
-            .iter()
+            .values
+            .chunks_exact(d)
             .map(|r| {
-                let j = nearest_flat(r, &centroids, rows.d);
-                sq_dist_flat(r, &centroids[j * rows.d..(j + 1) * rows.d])
+                let j = nearest_flat::<D>(r, &centroids, d);
+                sq_dist_flat::<D>(r, &centroids[j * d..(j + 1) * d], d)
             })
             .sum();
         if best.as_ref().is_none_or(|(b, _)| inertia < *b) {
@@ -134,12 +160,12 @@ pub(crate) fn kmeans(
         }
     }
     let (_, flat) = best.expect("at least one run");
-    let centroids: Vec<Vec<f64>> = flat.chunks_exact(rows.d).map(<[f64]>::to_vec).collect();
     let labels = rows
-        .iter()
-        .map(|r| nearest_flat(r, &flat, rows.d))
+        .values
+        .chunks_exact(d)
+        .map(|r| nearest_flat::<D>(r, &flat, d))
         .collect();
-    Ok(canonical(labels, &centroids, order_by))
+    (flat, labels)
 }
 
 /// Rows of equal width `d` stored one after another (the layout the k-means loops scan).
@@ -165,29 +191,28 @@ impl Flat {
     fn row(&self, i: usize) -> &[f64] {
         &self.values[i * self.d..(i + 1) * self.d]
     }
-
-    fn iter(&self) -> std::slice::ChunksExact<'_, f64> {
-        self.values.chunks_exact(self.d)
-    }
 }
 
-/// Squared Euclidean distance, summed in dimension order ([`cluster_metrics::sq_dist`]'s
-/// arithmetic, so the same bits).
-#[inline]
-fn sq_dist_flat(a: &[f64], b: &[f64]) -> f64 {
+/// Squared Euclidean distance over the first `d` values (`D` when it is not 0), summed in
+/// dimension order ([`cluster_metrics::sq_dist`]'s arithmetic, so the same bits).
+#[inline(always)]
+fn sq_dist_flat<const D: usize>(a: &[f64], b: &[f64], d: usize) -> f64 {
+    let d = if D == 0 { d } else { D };
+    let (a, b) = (&a[..d], &b[..d]);
     let mut s = 0.0;
-    for (x, y) in a.iter().zip(b) {
-        s += (x - y) * (x - y);
+    for t in 0..d {
+        s += (a[t] - b[t]) * (a[t] - b[t]);
     }
     s
 }
 
 /// Index of the centroid (flat, `d` values each) nearest to `row`; first on ties.
-#[inline]
-fn nearest_flat(row: &[f64], centroids: &[f64], d: usize) -> usize {
+#[inline(always)]
+fn nearest_flat<const D: usize>(row: &[f64], centroids: &[f64], d: usize) -> usize {
+    let d = if D == 0 { d } else { D };
     let mut best = (0, f64::INFINITY);
     for (j, c) in centroids.chunks_exact(d).enumerate() {
-        let dist = sq_dist_flat(row, c);
+        let dist = sq_dist_flat::<D>(row, c, d);
         if dist < best.1 {
             best = (j, dist);
         }
@@ -199,8 +224,13 @@ fn nearest_flat(row: &[f64], centroids: &[f64], d: usize) -> usize {
 /// nearest centroid (first on ties), move each centroid to the mean of its rows (an emptied
 /// cluster keeps its centroid), until the centroids move by less than `tolerance` in total
 /// squared distance or after `max_iterations` rounds.
-fn lloyd(rows: &Flat, mut centroids: Vec<f64>, tolerance: f64, max_iterations: usize) -> Vec<f64> {
-    let d = rows.d;
+fn lloyd<const D: usize>(
+    rows: &Flat,
+    mut centroids: Vec<f64>,
+    tolerance: f64,
+    max_iterations: usize,
+) -> Vec<f64> {
+    let d = if D == 0 { rows.d } else { D };
     let k = centroids.len() / d;
     let mut sums = vec![0.0; k * d];
     let mut counts = vec![0usize; k];
@@ -208,8 +238,8 @@ fn lloyd(rows: &Flat, mut centroids: Vec<f64>, tolerance: f64, max_iterations: u
     for _ in 0..max_iterations.max(1) {
         sums.fill(0.0);
         counts.fill(0);
-        for r in rows.iter() {
-            let j = nearest_flat(r, &centroids, d);
+        for r in rows.values.chunks_exact(d) {
+            let j = nearest_flat::<D>(r, &centroids, d);
             counts[j] += 1;
             for (s, v) in sums[j * d..(j + 1) * d].iter_mut().zip(r) {
                 *s += v;
@@ -225,7 +255,7 @@ fn lloyd(rows: &Flat, mut centroids: Vec<f64>, tolerance: f64, max_iterations: u
                 *v = s / n as f64;
             }
             let c = &mut centroids[j * d..(j + 1) * d];
-            shift += sq_dist_flat(c, &new);
+            shift += sq_dist_flat::<D>(c, &new, d);
             c.copy_from_slice(&new);
         }
         if shift <= tolerance * tolerance {
@@ -240,14 +270,16 @@ fn lloyd(rows: &Flat, mut centroids: Vec<f64>, tolerance: f64, max_iterations: u
 /// best of `2 + ⌊ln k⌋` candidates, each drawn with probability proportional to its squared
 /// distance to the nearest centre so far, "best" meaning the lowest total squared distance
 /// once it is added. Returns `k` rows of `rows` (`k ≤ rows.len()`), flat.
-fn greedy_kmeans_plus_plus(rows: &Flat, k: usize, rng: &mut Rng) -> Vec<f64> {
+fn greedy_kmeans_plus_plus<const D: usize>(rows: &Flat, k: usize, rng: &mut Rng) -> Vec<f64> {
     let n = rows.len();
+    let d = if D == 0 { rows.d } else { D };
     let trials = 2 + (k as f64).ln().floor() as usize;
     let first = rng.gen_range(0..n);
     let mut centres: Vec<f64> = rows.row(first).to_vec();
     let mut closest: Vec<f64> = rows
-        .iter()
-        .map(|r| sq_dist_flat(r, rows.row(first)))
+        .values
+        .chunks_exact(d)
+        .map(|r| sq_dist_flat::<D>(r, rows.row(first), d))
         .collect();
     let mut cumulative = Vec::with_capacity(n);
     let mut updated = vec![0.0; n];
@@ -266,8 +298,12 @@ fn greedy_kmeans_plus_plus(rows: &Flat, k: usize, rng: &mut Rng) -> Vec<f64> {
             // First row whose cumulative weight exceeds the draw (rows at distance 0 never win).
             let c = cumulative.partition_point(|&v| v <= target).min(n - 1);
             let candidate = rows.row(c);
-            for ((u, r), &d) in updated.iter_mut().zip(rows.iter()).zip(&closest) {
-                *u = d.min(sq_dist_flat(r, candidate));
+            for ((u, r), &c) in updated
+                .iter_mut()
+                .zip(rows.values.chunks_exact(d))
+                .zip(&closest)
+            {
+                *u = c.min(sq_dist_flat::<D>(r, candidate, d));
             }
             let total: f64 = updated.iter().sum();
             if pick.is_none_or(|(t, _)| total < t) {
