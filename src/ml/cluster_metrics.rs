@@ -104,6 +104,8 @@ fn silhouette_samples_many_with(
     let sizes: Vec<Vec<usize>> = labellings.iter().map(|l| cluster_sizes(l)).collect();
     // For points `lo..hi`, per labelling, the sum of distances from each point to every cluster
     // (row-major (hi − lo) × slots). Each sum adds the other points' distances in index order.
+    let width = x.first().map_or(0, Vec::len);
+    let flat: Vec<f64> = x.iter().flatten().copied().collect();
     let block = |&(lo, hi): &(usize, usize)| -> Vec<Vec<f64>> {
         let mut sums: Vec<Vec<f64>> = sizes
             .iter()
@@ -111,9 +113,7 @@ fn silhouette_samples_many_with(
             .collect();
         let mut d = vec![0.0; n];
         for i in lo..hi {
-            for (dj, xj) in d.iter_mut().zip(x) {
-                *dj = dist(&x[i], xj);
-            }
+            distances_from(&flat, width, i, &mut d);
             for ((l, s), sz) in labellings.iter().zip(sums.iter_mut()).zip(&sizes) {
                 let slots = sz.len();
                 let acc = &mut s[(i - lo) * slots..(i - lo + 1) * slots];
@@ -170,6 +170,36 @@ fn silhouette_samples_many_with(
                 .collect()
         })
         .collect()
+}
+
+/// `out[j]` = Euclidean distance from row `i` to row `j` of the row-major `flat` matrix of
+/// `width` columns ([`dist`]'s arithmetic, so the same bits); compiled per small width so the
+/// loop over columns is unrolled.
+fn distances_from(flat: &[f64], width: usize, i: usize, out: &mut [f64]) {
+    fn run<const D: usize>(flat: &[f64], width: usize, i: usize, out: &mut [f64]) {
+        let w = if D == 0 { width } else { D };
+        let a = &flat[i * w..(i + 1) * w];
+        for (o, b) in out.iter_mut().zip(flat.chunks_exact(w)) {
+            let b = &b[..w];
+            let mut s = 0.0;
+            for t in 0..w {
+                s += (a[t] - b[t]) * (a[t] - b[t]);
+            }
+            *o = s.sqrt();
+        }
+    }
+    if width == 0 {
+        out.fill(0.0);
+        return;
+    }
+    match width {
+        2 => run::<2>(flat, width, i, out),
+        3 => run::<3>(flat, width, i, out),
+        4 => run::<4>(flat, width, i, out),
+        5 => run::<5>(flat, width, i, out),
+        6 => run::<6>(flat, width, i, out),
+        _ => run::<0>(flat, width, i, out),
+    }
 }
 
 /// Mean of a list of silhouette values (0 for none).
