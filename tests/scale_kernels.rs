@@ -45,7 +45,10 @@ fn smote_neighbours_match_numpy_on_a_table_with_copies() {
     let want: Vec<Vec<usize>> = (0..firsts.len())
         .map(|i| r.usizes(&format!("/smote/neighbours/{i}")))
         .collect();
-    assert!(firsts.len() < rows.iter().filter(|&&i| y[i]).count(), "copies present");
+    assert!(
+        firsts.len() < rows.iter().filter(|&&i| y[i]).count(),
+        "copies present"
+    );
     assert_eq!(got.len(), firsts.len());
     for ((first, near), (want_first, want_near)) in got.iter().zip(firsts.iter().zip(&want)) {
         assert_eq!(first, want_first);
