@@ -95,9 +95,8 @@ pub fn analyze_timed(
     settings: &Settings,
     timed: &mut dyn FnMut(&str, std::time::Duration),
 ) -> Findings {
-    // Two independent halves run side by side (regression is the largest single analysis);
-    // each analysis is seeded on its own, so the findings do not depend on the threads.
-    // Stage times are each analysis' own elapsed time.
+    // Each analysis is seeded on its own, so the findings do not depend on the threads.
+    // Stage times are each analysis' own elapsed time (they overlap).
     fn clock<R>(f: impl FnOnce() -> R) -> (R, std::time::Duration) {
         let t = std::time::Instant::now();
         let r = f();
@@ -108,20 +107,31 @@ pub fn analyze_timed(
     let views = data::Views::new(ds, &settings.data);
     let full = ds;
     let (reg_ds, ds): (&Dataset, &Dataset) = (&views.regression, &views.complete);
-    let ((regression, t_reg), (eda_features, classification, segmentation, drift)) =
+    // Every analysis runs beside the others (classification and segmentation also spread their
+    // own fits over the cores), so the single-threaded passes over every row (EDA, features,
+    // drift) overlap the capped analyses' work instead of waiting for it.
+    let ((regression, t_reg), ((eda_features, drift), (classification, segmentation))) =
         crate::par::join(
             || clock(|| analysis::regression::run(reg_ds, settings)),
             || {
-                (
-                    clock(|| {
+                crate::par::join(
+                    || {
                         (
-                            analysis::eda::run(ds, settings),
-                            features::run(ds, settings),
+                            clock(|| {
+                                (
+                                    analysis::eda::run(ds, settings),
+                                    features::run(ds, settings),
+                                )
+                            }),
+                            clock(|| analysis::drift::run(ds, settings)),
                         )
-                    }),
-                    clock(|| analysis::classification::run(ds, settings)),
-                    clock(|| analysis::segmentation::run(ds, settings)),
-                    clock(|| analysis::drift::run(ds, settings)),
+                    },
+                    || {
+                        crate::par::join(
+                            || clock(|| analysis::classification::run(ds, settings)),
+                            || clock(|| analysis::segmentation::run(ds, settings)),
+                        )
+                    },
                 )
             },
         );

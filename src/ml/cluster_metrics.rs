@@ -75,24 +75,73 @@ pub fn silhouette_samples(x: &[Vec<f64>], labels: &[usize]) -> Vec<f64> {
 }
 
 /// [`silhouette_samples`] for several labellings of the same points at once: each pairwise
-/// distance is computed once and shared, so scoring k = 2..10 costs about one silhouette.
+/// distance is computed once per point and shared, so scoring k = 2..10 costs about one
+/// silhouette. The points are split across the machine's cores ([`crate::par::map`]); each
+/// point's sums run over the other points in index order, so the values do not depend on the
+/// number of threads.
 pub fn silhouette_samples_many(x: &[Vec<f64>], labellings: &[&[usize]]) -> Vec<Vec<f64>> {
+    silhouette_samples_many_with(x, labellings, true)
+}
+
+/// [`silhouette_samples_many`] on the calling thread only (for callers that already run
+/// several of them in parallel). Same values, bit for bit.
+pub fn silhouette_samples_many_serial(x: &[Vec<f64>], labellings: &[&[usize]]) -> Vec<Vec<f64>> {
+    silhouette_samples_many_with(x, labellings, false)
+}
+
+/// Points per parallel task of the silhouette.
+const SILHOUETTE_CHUNK: usize = 256;
+
+fn silhouette_samples_many_with(
+    x: &[Vec<f64>],
+    labellings: &[&[usize]],
+    parallel: bool,
+) -> Vec<Vec<f64>> {
     let n = x.len();
     for l in labellings {
         assert_eq!(l.len(), n, "one label per point");
     }
     let sizes: Vec<Vec<usize>> = labellings.iter().map(|l| cluster_sizes(l)).collect();
-    // Per labelling, the sum of distances from each point to every cluster (row-major n × slots),
-    // filled from the upper triangle of the distance matrix.
-    let mut sums: Vec<Vec<f64>> = sizes.iter().map(|s| vec![0.0; n * s.len()]).collect();
-    for i in 0..n {
-        for j in (i + 1)..n {
-            let d = dist(&x[i], &x[j]);
+    // For points `lo..hi`, per labelling, the sum of distances from each point to every cluster
+    // (row-major (hi − lo) × slots). Each sum adds the other points' distances in index order.
+    let width = x.first().map_or(0, Vec::len);
+    let flat: Vec<f64> = x.iter().flatten().copied().collect();
+    let block = |&(lo, hi): &(usize, usize)| -> Vec<Vec<f64>> {
+        let mut sums: Vec<Vec<f64>> = sizes
+            .iter()
+            .map(|s| vec![0.0; (hi - lo) * s.len()])
+            .collect();
+        let mut d = vec![0.0; n];
+        for i in lo..hi {
+            distances_from(&flat, width, i, &mut d);
             for ((l, s), sz) in labellings.iter().zip(sums.iter_mut()).zip(&sizes) {
                 let slots = sz.len();
-                s[i * slots + l[j]] += d;
-                s[j * slots + l[i]] += d;
+                let acc = &mut s[(i - lo) * slots..(i - lo + 1) * slots];
+                for (j, (&dj, &lj)) in d.iter().zip(l.iter()).enumerate() {
+                    if j != i {
+                        acc[lj] += dj;
+                    }
+                }
             }
+        }
+        sums
+    };
+    let blocks: Vec<(usize, usize)> = (0..n)
+        .step_by(SILHOUETTE_CHUNK)
+        .map(|lo| (lo, (lo + SILHOUETTE_CHUNK).min(n)))
+        .collect();
+    let parts: Vec<Vec<Vec<f64>>> = if parallel {
+        crate::par::map(&blocks, block)
+    } else {
+        blocks.iter().map(block).collect()
+    };
+    let mut sums: Vec<Vec<f64>> = sizes
+        .iter()
+        .map(|s| Vec::with_capacity(n * s.len()))
+        .collect();
+    for part in parts {
+        for (s, p) in sums.iter_mut().zip(part) {
+            s.extend(p);
         }
     }
     labellings
@@ -121,6 +170,36 @@ pub fn silhouette_samples_many(x: &[Vec<f64>], labellings: &[&[usize]]) -> Vec<V
                 .collect()
         })
         .collect()
+}
+
+/// `out[j]` = Euclidean distance from row `i` to row `j` of the row-major `flat` matrix of
+/// `width` columns ([`dist`]'s arithmetic, so the same bits); compiled per small width so the
+/// loop over columns is unrolled.
+fn distances_from(flat: &[f64], width: usize, i: usize, out: &mut [f64]) {
+    fn run<const D: usize>(flat: &[f64], width: usize, i: usize, out: &mut [f64]) {
+        let w = if D == 0 { width } else { D };
+        let a = &flat[i * w..(i + 1) * w];
+        for (o, b) in out.iter_mut().zip(flat.chunks_exact(w)) {
+            let b = &b[..w];
+            let mut s = 0.0;
+            for t in 0..w {
+                s += (a[t] - b[t]) * (a[t] - b[t]);
+            }
+            *o = s.sqrt();
+        }
+    }
+    if width == 0 {
+        out.fill(0.0);
+        return;
+    }
+    match width {
+        2 => run::<2>(flat, width, i, out),
+        3 => run::<3>(flat, width, i, out),
+        4 => run::<4>(flat, width, i, out),
+        5 => run::<5>(flat, width, i, out),
+        6 => run::<6>(flat, width, i, out),
+        _ => run::<0>(flat, width, i, out),
+    }
 }
 
 /// Mean of a list of silhouette values (0 for none).

@@ -211,38 +211,73 @@ fn distinct_neighbours(x: &[Vec<f64>], members: &[usize], rows: &[usize], k: usi
             )
         })
         .collect();
-    let z: Vec<Vec<f64>> = firsts
-        .iter()
-        .map(|&r| {
-            x[r].iter()
-                .zip(&scale)
-                .map(|(v, (c, s))| (v - c) / s)
-                .collect()
-        })
-        .collect();
+    // Row-major z-scores of the distinct points, `width` values each.
+    // (A table without columns has every point at distance 0: one zero per point.)
+    let w = width.max(1);
+    let z: Vec<f64> = if width == 0 {
+        vec![0.0; firsts.len()]
+    } else {
+        firsts
+            .iter()
+            .flat_map(|&r| x[r].iter().zip(&scale).map(|(v, (c, s))| (v - c) / s))
+            .collect()
+    };
     let p = firsts.len();
     let k = k.min(p.saturating_sub(1));
+    // The k smallest (distance, point) pairs of each point, kept sorted while scanning the
+    // others: the same k, in the same order, as sorting all of them (the order is total), at
+    // O(p·k) instead of O(p log p) per point.
+    let key_lt =
+        |u: &(f64, usize), v: &(f64, usize)| u.0.total_cmp(&v.0).then(u.1.cmp(&v.1)).is_lt();
+    let mut best: Vec<(f64, usize)> = Vec::with_capacity(k + 1);
     let neighbours = (0..p)
         .map(|a| {
-            let mut d: Vec<(f64, usize)> = (0..p)
-                .filter(|&b| b != a)
-                .map(|b| {
-                    (
-                        z[a].iter()
-                            .zip(&z[b])
-                            .map(|(u, v)| (u - v) * (u - v))
-                            .sum::<f64>(),
-                        b,
-                    )
-                })
-                .collect();
-            d.sort_by(|u, v| u.0.total_cmp(&v.0).then(u.1.cmp(&v.1)));
-            d.into_iter().take(k).map(|(_, b)| firsts[b]).collect()
+            best.clear();
+            if k > 0 {
+                let za = &z[a * w..(a + 1) * w];
+                for (b, zb) in z.chunks_exact(w).enumerate() {
+                    if b == a {
+                        continue;
+                    }
+                    let key = (sq_dist(za, zb), b);
+                    if best.len() == k && !key_lt(&key, &best[k - 1]) {
+                        continue;
+                    }
+                    let at = best.partition_point(|e| key_lt(e, &key));
+                    best.insert(at, key);
+                    best.truncate(k);
+                }
+            }
+            best.iter().map(|&(_, b)| firsts[b]).collect()
         })
         .collect();
     Neighbours {
         point_of,
         neighbours,
+    }
+}
+
+/// Squared Euclidean distance summed in column order, compiled per small width so the loop is
+/// unrolled (the same arithmetic, so the same bits, for every width).
+#[inline(always)]
+fn sq_dist(a: &[f64], b: &[f64]) -> f64 {
+    #[inline(always)]
+    fn run<const D: usize>(a: &[f64], b: &[f64]) -> f64 {
+        let w = if D == 0 { a.len() } else { D };
+        let (a, b) = (&a[..w], &b[..w]);
+        let mut s = 0.0;
+        for t in 0..w {
+            s += (a[t] - b[t]) * (a[t] - b[t]);
+        }
+        s
+    }
+    match a.len() {
+        5 => run::<5>(a, b),
+        6 => run::<6>(a, b),
+        7 => run::<7>(a, b),
+        8 => run::<8>(a, b),
+        9 => run::<9>(a, b),
+        _ => run::<0>(a, b),
     }
 }
 

@@ -290,15 +290,35 @@ fn try_run(
             scheme: DEFAULT_SCHEME,
         });
     }
-    for config in plan {
-        let design = if config.features == FeatureSet::Honest {
+    // Every configuration (and the merge ablation's other variant) is seeded on its own: the
+    // cross-validations run in parallel and are collected in plan order.
+    let design_of = |config: &Config| {
+        if config.features == FeatureSet::Honest {
             &honest
         } else {
             &leaky
+        }
+    };
+    let paired_config =
+        |config: &Config| config.features == FeatureSet::Honest && config.scheme == DEFAULT_SCHEME;
+    let tasks: Vec<(Config, bool)> = plan
+        .iter()
+        .flat_map(|&c| std::iter::once((c, false)).chain(paired_config(&c).then_some((c, true))))
+        .collect();
+    let mut cvs = crate::par::map(&tasks, |(config, other)| {
+        let design = if *other {
+            &honest_other
+        } else {
+            design_of(config)
         };
-        let runs = cross_validate(design, &labels, &ds.groups, settings, config)?;
-        if config.features == FeatureSet::Honest && config.scheme == DEFAULT_SCHEME {
-            let alt = cross_validate(&honest_other, &labels, &ds.groups, settings, config)?;
+        cross_validate(design, &labels, &ds.groups, settings, *config)
+    })
+    .into_iter();
+    for config in plan {
+        let design = design_of(&config);
+        let runs = cvs.next().expect("one cross-validation per task")?;
+        if paired_config(&config) {
+            let alt = cvs.next().expect("one cross-validation per task")?;
             paired.push((
                 config.model,
                 config.smote,

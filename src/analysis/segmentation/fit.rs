@@ -111,59 +111,152 @@ pub(crate) fn kmeans(
     mut rng: Rng,
     order_by: usize,
 ) -> Result<Partition, SegmentationError> {
-    let rows: Vec<Vec<f64>> = x.outer_iter().map(|r| r.to_vec()).collect();
-    if k == 0 || k > rows.len() {
+    let n = x.nrows();
+    if k == 0 || k > n {
         return Err(SegmentationError::Fit(format!(
-            "k-means with k = {k} on {} rows",
-            rows.len()
+            "k-means with k = {k} on {n} rows"
         )));
     }
-    let mut best: Option<(f64, Vec<Vec<f64>>)> = None;
+    let rows = Flat::from_matrix(x);
+    // The loops are compiled once per small width, so the distance loop is unrolled; the
+    // arithmetic (and so every result) is the same for every width.
+    let (flat, labels) = match rows.d {
+        2 => kmeans_runs::<2>(&rows, k, s, &mut rng),
+        3 => kmeans_runs::<3>(&rows, k, s, &mut rng),
+        4 => kmeans_runs::<4>(&rows, k, s, &mut rng),
+        5 => kmeans_runs::<5>(&rows, k, s, &mut rng),
+        6 => kmeans_runs::<6>(&rows, k, s, &mut rng),
+        7 => kmeans_runs::<7>(&rows, k, s, &mut rng),
+        8 => kmeans_runs::<8>(&rows, k, s, &mut rng),
+        _ => kmeans_runs::<0>(&rows, k, s, &mut rng),
+    };
+    let centroids: Vec<Vec<f64>> = flat.chunks_exact(rows.d).map(<[f64]>::to_vec).collect();
+    Ok(canonical(labels, &centroids, order_by))
+}
+
+/// The `n_init` seeded runs of [`kmeans`] on rows of width `D` (0: any width, `rows.d`): the
+/// lowest-inertia run's centroids (flat) and every row's nearest of them.
+fn kmeans_runs<const D: usize>(
+    rows: &Flat,
+    k: usize,
+    s: &SegmentationSettings,
+    rng: &mut Rng,
+) -> (Vec<f64>, Vec<usize>) {
+    let d = if D == 0 { rows.d } else { D };
+    let mut best: Option<(f64, Vec<f64>)> = None;
     for _ in 0..s.n_init.max(1) {
-        let seeds = greedy_kmeans_plus_plus(&rows, k, &mut rng);
-        let centroids = lloyd(&rows, seeds, s.tolerance, s.max_iterations as usize);
+        let seeds = greedy_kmeans_plus_plus::<D>(rows, k, rng);
+        let centroids = lloyd::<D>(rows, seeds, s.tolerance, s.max_iterations as usize);
         let inertia: f64 = rows
-            .iter()
-            .map(|r| cluster_metrics::sq_dist(r, &centroids[nearest_one(r, &centroids)]))
+            .values
+            .chunks_exact(d)
+            .map(|r| {
+                let j = nearest_flat::<D>(r, &centroids, d);
+                sq_dist_flat::<D>(r, &centroids[j * d..(j + 1) * d], d)
+            })
             .sum();
         if best.as_ref().is_none_or(|(b, _)| inertia < *b) {
             best = Some((inertia, centroids));
         }
     }
-    let (_, centroids) = best.expect("at least one run");
-    let labels = nearest(x, &centroids);
-    Ok(canonical(labels, &centroids, order_by))
+    let (_, flat) = best.expect("at least one run");
+    let labels = rows
+        .values
+        .chunks_exact(d)
+        .map(|r| nearest_flat::<D>(r, &flat, d))
+        .collect();
+    (flat, labels)
 }
 
-/// Lloyd's algorithm from `centroids`: assign every row to its nearest centroid (first on
-/// ties), move each centroid to the mean of its rows (an emptied cluster keeps its centroid),
-/// until the centroids move by less than `tolerance` in total squared distance or after
-/// `max_iterations` rounds.
-pub(crate) fn lloyd(
-    rows: &[Vec<f64>],
-    mut centroids: Vec<Vec<f64>>,
+/// Rows of equal width `d` stored one after another (the layout the k-means loops scan).
+pub(crate) struct Flat {
+    /// `n × d` values, row by row.
+    values: Vec<f64>,
+    /// Values per row (at least 1).
+    d: usize,
+}
+
+impl Flat {
+    fn from_matrix(x: &Array2<f64>) -> Flat {
+        Flat {
+            values: x.iter().copied().collect(),
+            d: x.ncols().max(1),
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.values.len() / self.d
+    }
+
+    fn row(&self, i: usize) -> &[f64] {
+        &self.values[i * self.d..(i + 1) * self.d]
+    }
+}
+
+/// Squared Euclidean distance over the first `d` values (`D` when it is not 0), summed in
+/// dimension order ([`cluster_metrics::sq_dist`]'s arithmetic, so the same bits).
+#[inline(always)]
+fn sq_dist_flat<const D: usize>(a: &[f64], b: &[f64], d: usize) -> f64 {
+    let d = if D == 0 { d } else { D };
+    let (a, b) = (&a[..d], &b[..d]);
+    let mut s = 0.0;
+    for t in 0..d {
+        s += (a[t] - b[t]) * (a[t] - b[t]);
+    }
+    s
+}
+
+/// Index of the centroid (flat, `d` values each) nearest to `row`; first on ties.
+#[inline(always)]
+fn nearest_flat<const D: usize>(row: &[f64], centroids: &[f64], d: usize) -> usize {
+    let d = if D == 0 { d } else { D };
+    let mut best = (0, f64::INFINITY);
+    for (j, c) in centroids.chunks_exact(d).enumerate() {
+        let dist = sq_dist_flat::<D>(row, c, d);
+        if dist < best.1 {
+            best = (j, dist);
+        }
+    }
+    best.0
+}
+
+/// Lloyd's algorithm from `centroids` (flat, `rows.d` values each): assign every row to its
+/// nearest centroid (first on ties), move each centroid to the mean of its rows (an emptied
+/// cluster keeps its centroid), until the centroids move by less than `tolerance` in total
+/// squared distance or after `max_iterations` rounds.
+fn lloyd<const D: usize>(
+    rows: &Flat,
+    mut centroids: Vec<f64>,
     tolerance: f64,
     max_iterations: usize,
-) -> Vec<Vec<f64>> {
-    let d = rows.first().map_or(0, Vec::len);
+) -> Vec<f64> {
+    let d = if D == 0 { rows.d } else { D };
+    let k = centroids.len() / d;
+    let mut sums = vec![0.0; k * d];
+    let mut counts = vec![0usize; k];
+    let mut new = vec![0.0; d];
     for _ in 0..max_iterations.max(1) {
-        let mut sums = vec![vec![0.0; d]; centroids.len()];
-        let mut counts = vec![0usize; centroids.len()];
-        for r in rows {
-            let j = nearest_one(r, &centroids);
+        sums.fill(0.0);
+        counts.fill(0);
+        for r in rows.values.chunks_exact(d) {
+            let j = nearest_flat::<D>(r, &centroids, d);
             counts[j] += 1;
-            for (s, v) in sums[j].iter_mut().zip(r) {
+            for (s, v) in sums[j * d..(j + 1) * d].iter_mut().zip(r) {
                 *s += v;
             }
         }
         let mut shift = 0.0;
-        for ((c, s), &n) in centroids.iter_mut().zip(&sums).zip(&counts) {
+        for j in 0..k {
+            let n = counts[j];
             if n == 0 {
                 continue;
             }
-            let new: Vec<f64> = s.iter().map(|v| v / n as f64).collect();
-            shift += cluster_metrics::sq_dist(c, &new);
-            *c = new;
+            for (v, s) in new.iter_mut().zip(&sums[j * d..(j + 1) * d]) {
+                *v = s / n as f64;
+            }
+            let c = &mut centroids[j * d..(j + 1) * d];
+            shift += sq_dist_flat::<D>(c, &new, d);
+            c.copy_from_slice(&new);
         }
         if shift <= tolerance * tolerance {
             break;
@@ -176,41 +269,51 @@ pub(crate) fn lloyd(
 /// "greedy" variant): the first centre is a uniformly drawn row; each further centre is the
 /// best of `2 + ⌊ln k⌋` candidates, each drawn with probability proportional to its squared
 /// distance to the nearest centre so far, "best" meaning the lowest total squared distance
-/// once it is added. Returns `k` rows of `rows` (`k ≤ rows.len()`).
-pub(crate) fn greedy_kmeans_plus_plus(rows: &[Vec<f64>], k: usize, rng: &mut Rng) -> Vec<Vec<f64>> {
+/// once it is added. Returns `k` rows of `rows` (`k ≤ rows.len()`), flat.
+fn greedy_kmeans_plus_plus<const D: usize>(rows: &Flat, k: usize, rng: &mut Rng) -> Vec<f64> {
     let n = rows.len();
+    let d = if D == 0 { rows.d } else { D };
     let trials = 2 + (k as f64).ln().floor() as usize;
-    let mut centres = vec![rows[rng.gen_range(0..n)].clone()];
+    let first = rng.gen_range(0..n);
+    let mut centres: Vec<f64> = rows.row(first).to_vec();
     let mut closest: Vec<f64> = rows
-        .iter()
-        .map(|r| cluster_metrics::sq_dist(r, &centres[0]))
+        .values
+        .chunks_exact(d)
+        .map(|r| sq_dist_flat::<D>(r, rows.row(first), d))
         .collect();
-    while centres.len() < k {
+    let mut cumulative = Vec::with_capacity(n);
+    let mut updated = vec![0.0; n];
+    let mut best_updated = vec![0.0; n];
+    for _ in 1..k {
         let potential: f64 = closest.iter().sum();
-        let mut cumulative = Vec::with_capacity(n);
+        cumulative.clear();
         let mut acc = 0.0;
         for d in &closest {
             acc += d;
             cumulative.push(acc);
         }
-        let mut pick: Option<(f64, usize, Vec<f64>)> = None;
+        let mut pick: Option<(f64, usize)> = None;
         for _ in 0..trials {
             let target = rng.r#gen::<f64>() * potential;
             // First row whose cumulative weight exceeds the draw (rows at distance 0 never win).
             let c = cumulative.partition_point(|&v| v <= target).min(n - 1);
-            let updated: Vec<f64> = rows
-                .iter()
+            let candidate = rows.row(c);
+            for ((u, r), &c) in updated
+                .iter_mut()
+                .zip(rows.values.chunks_exact(d))
                 .zip(&closest)
-                .map(|(r, &d)| d.min(cluster_metrics::sq_dist(r, &rows[c])))
-                .collect();
+            {
+                *u = c.min(sq_dist_flat::<D>(r, candidate, d));
+            }
             let total: f64 = updated.iter().sum();
-            if pick.as_ref().is_none_or(|(t, _, _)| total < *t) {
-                pick = Some((total, c, updated));
+            if pick.is_none_or(|(t, _)| total < t) {
+                pick = Some((total, c));
+                std::mem::swap(&mut updated, &mut best_updated);
             }
         }
-        let (_, c, updated) = pick.expect("at least two trials");
-        centres.push(rows[c].clone());
-        closest = updated;
+        let (_, c) = pick.expect("at least two trials");
+        centres.extend_from_slice(rows.row(c));
+        std::mem::swap(&mut closest, &mut best_updated);
     }
     centres
 }

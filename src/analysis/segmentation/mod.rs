@@ -633,9 +633,10 @@ pub fn try_run(
     let xf = fit::to_matrix(&pick(&f.rows, &plan.fit));
 
     // 2. k-means per k, then every score; silhouettes of all k share one pass over the pairs.
-    let mut partitions = Vec::new();
-    for k in s.k_min..=s.k_max {
-        partitions.push(kmeans_all(
+    // Each k has its own random stream: the fits run in parallel, in k order.
+    let k_range: Vec<usize> = (s.k_min..=s.k_max).collect();
+    let partitions = crate::par::map(&k_range, |&k| {
+        kmeans_all(
             &f,
             &xf,
             &plan,
@@ -643,8 +644,10 @@ pub fn try_run(
             settings,
             rng::stream(seed, &kmeans_label(k)),
             order_by,
-        )?);
-    }
+        )
+    })
+    .into_iter()
+    .collect::<Result<Vec<_>, _>>()?;
     let silhouettes = |rows: &[usize]| {
         let labels: Vec<Vec<usize>> = partitions.iter().map(|p| pick(&p.labels, rows)).collect();
         let refs: Vec<&[usize]> = labels.iter().map(Vec::as_slice).collect();
@@ -818,14 +821,17 @@ fn stability(
 ) -> Result<(Stability, Vec<Vec<Vec<f64>>>), SegmentationError> {
     let s = &settings.segmentation;
     let ref_fit = pick(&reference.labels, &plan.fit);
-    let mut seeded = Vec::with_capacity(s.stability_seeds);
-    for i in 0..s.stability_seeds {
+    // Every refit has its own random stream, so they run in parallel (results in seed order).
+    let seed_ids: Vec<usize> = (0..s.stability_seeds).collect();
+    let seeded = crate::par::map(&seed_ids, |&i| {
         let r = rng::stream(
             rng::child_seed(settings.seed, i as u64),
             "segmentation/stability-seed",
         );
-        seeded.push(fit::kmeans(xf, k, s, r, order_by)?.labels);
-    }
+        fit::kmeans(xf, k, s, r, order_by).map(|p| p.labels)
+    })
+    .into_iter()
+    .collect::<Result<Vec<_>, _>>()?;
     let (seed_ari_mean, seed_ari_min) = pairwise_ari(&seeded);
 
     // Bootstrap over duplicate groups: copies of a customer are drawn together, so a resample
@@ -841,21 +847,32 @@ fn stability(
     }
     let distinct: Vec<usize> = members.iter().map(|m| m[0]).collect();
     let n_groups = members.len();
+    // The resamples are drawn one after another from one stream (as before), then refitted in
+    // parallel, each with its own stream; results are kept in resample order.
     let mut draw = rng::stream(settings.seed, "segmentation/bootstrap");
-    let (mut aris, mut aris_distinct) = (Vec::new(), Vec::new());
-    let mut refit_centroids = Vec::with_capacity(s.bootstrap_resamples);
-    for b in 0..s.bootstrap_resamples {
-        let rows: Vec<usize> = (0..n_groups)
-            .flat_map(|_| members[draw.gen_range(0..n_groups)].iter().copied())
-            .collect();
-        let xb = xf.select(ndarray::Axis(0), &rows);
+    let resamples: Vec<(usize, Vec<usize>)> = (0..s.bootstrap_resamples)
+        .map(|b| {
+            let rows: Vec<usize> = (0..n_groups)
+                .flat_map(|_| members[draw.gen_range(0..n_groups)].iter().copied())
+                .collect();
+            (b, rows)
+        })
+        .collect();
+    let refits = crate::par::map(&resamples, |(b, rows)| {
+        let xb = xf.select(ndarray::Axis(0), rows);
         let r = rng::stream(
-            rng::child_seed(settings.seed, b as u64),
+            rng::child_seed(settings.seed, *b as u64),
             "segmentation/bootstrap-fit",
         );
         let p = fit::kmeans(&xb, k, s, r, order_by)?;
         let labels = fit::nearest(xf, &p.centroids);
-        refit_centroids.push(p.centroids.clone());
+        Ok::<_, SegmentationError>((p.centroids, labels))
+    });
+    let (mut aris, mut aris_distinct) = (Vec::new(), Vec::new());
+    let mut refit_centroids = Vec::with_capacity(s.bootstrap_resamples);
+    for refit in refits {
+        let (centroids, labels) = refit?;
+        refit_centroids.push(centroids);
         aris.push(cm::adjusted_rand_index(&ref_fit, &labels));
         aris_distinct.push(cm::adjusted_rand_index(
             &pick(&ref_fit, &distinct),
@@ -892,16 +909,25 @@ fn mixtures(
     chosen_k: usize,
 ) -> MixtureComparison {
     let s = &settings.segmentation;
+    // Every (k, initialisation) fit has its own random stream: all run in parallel, and are
+    // combined in (k, initialisation) order.
+    let tasks: Vec<(usize, usize)> = (s.k_min..=s.k_max)
+        .flat_map(|k| (0..s.gmm_inits).map(move |i| (k, i)))
+        .collect();
+    let mut fits = crate::par::map(&tasks, |&(k, i)| {
+        let r = rng::stream(
+            rng::child_seed(settings.seed, i as u64),
+            &format!("segmentation/gmm/k={k}"),
+        );
+        fit::mixture(xf, k, s, r)
+    })
+    .into_iter();
     let mut per_k = Vec::new();
     for (p, k) in partitions.iter().zip(s.k_min..=s.k_max) {
         let mut best: Option<fit::MixtureFit> = None;
         let mut failures = Vec::new();
-        for i in 0..s.gmm_inits {
-            let r = rng::stream(
-                rng::child_seed(settings.seed, i as u64),
-                &format!("segmentation/gmm/k={k}"),
-            );
-            match fit::mixture(xf, k, s, r) {
+        for _ in 0..s.gmm_inits {
+            match fits.next().expect("one fit per (k, initialisation)") {
                 Ok(m) => {
                     if best
                         .as_ref()

@@ -127,46 +127,20 @@ pub(crate) fn reference(
     let mut null_logw = vec![Vec::with_capacity(tables); ks.len()];
     let mut null_logw1 = Vec::with_capacity(tables);
     let mut chosen_counts = vec![0usize; ks.len()];
-    for b in 0..tables {
-        let mut r = rng::stream(seed, &format!("segmentation/null/{b}"));
-        let u = Array2::from_shape_fn((n, d), |(_, j)| {
-            if hi[j] > lo[j] {
-                r.gen_range(lo[j]..hi[j])
-            } else {
-                lo[j]
-            }
-        });
-        let z = u.dot(&vectors.t()) + &mean;
-        let zrows: Vec<Vec<f64>> = z.outer_iter().map(|row| row.to_vec()).collect();
-        null_logw1.push(total_ss(&zrows).ln());
-        let mut parts = Vec::with_capacity(ks.len());
-        for &k in &ks {
-            let p = fit::kmeans(
-                &z,
-                k,
-                s,
-                rng::stream(seed, &format!("segmentation/null/{b}/k={k}")),
-                0,
-            )?;
-            parts.push(p.labels);
-        }
-        let refs: Vec<&[usize]> = parts.iter().map(Vec::as_slice).collect();
-        let sils = cm::silhouette_samples_many(&zrows, &refs);
-        let mut pick: Option<(usize, f64)> = None;
-        for (i, p) in parts.iter().enumerate() {
-            let sil = cm::mean_silhouette(&sils[i]);
+    // Each table has its own random streams, so the tables run in parallel and are combined in
+    // table order: the same numbers as one after another.
+    let table_ids: Vec<usize> = (0..tables).collect();
+    let drawn = crate::par::map(&table_ids, |&b| {
+        null_table(b, n, d, &lo, &hi, &vectors, &mean, &ks, s, seed)
+    });
+    for table in drawn {
+        let table = table?;
+        null_logw1.push(table.logw1);
+        for (i, (sil, logw)) in table.per_k.into_iter().enumerate() {
             null_sil[i].push(sil);
-            null_logw[i].push(cm::inertia(&zrows, p).ln());
-            // The analysis' own k rule: highest silhouette among solutions whose smallest
-            // cluster holds at least min_cluster_share of the rows (ties: smaller k).
-            let sizes = cm::cluster_sizes(p);
-            let smallest = sizes.iter().copied().min().unwrap_or(0) as f64 / n as f64;
-            let eligible = sizes.len() == ks[i] && smallest >= s.min_cluster_share;
-            if eligible && pick.is_none_or(|(_, best)| sil > best) {
-                pick = Some((i, sil));
-            }
+            null_logw[i].push(logw);
         }
-        if let Some((i, _)) = pick {
+        if let Some(i) = table.chosen {
             chosen_counts[i] += 1;
         }
     }
@@ -183,8 +157,10 @@ pub(crate) fn reference(
     };
     let gap_k1 = gap_of(&null_logw1, total_ss(rows));
     let mut per_k = Vec::with_capacity(ks.len());
+    let label_refs: Vec<&[usize]> = labels.iter().map(Vec::as_slice).collect();
+    let observed_all = cm::silhouette_samples_many(rows, &label_refs);
     for (i, &k) in ks.iter().enumerate() {
-        let observed = cm::mean_silhouette(&cm::silhouette_samples(rows, &labels[i]));
+        let observed = cm::mean_silhouette(&observed_all[i]);
         let null = &null_sil[i];
         let (gap, gap_se) = gap_of(&null_logw[i], cm::inertia(rows, &labels[i]));
         per_k.push(NullAtK {
@@ -239,6 +215,73 @@ pub(crate) fn reference(
             .collect(),
         at_chosen,
         null_reaches_target,
+    })
+}
+
+/// One null table's results: `log W₁`, per k the mean silhouette and `log W_k`, and which k the
+/// analysis' rule picks (index into the k range).
+struct NullTable {
+    logw1: f64,
+    per_k: Vec<(f64, f64)>,
+    chosen: Option<usize>,
+}
+
+/// Draws null table `b` and clusters it at every k.
+#[allow(clippy::too_many_arguments)]
+fn null_table(
+    b: usize,
+    n: usize,
+    d: usize,
+    lo: &[f64],
+    hi: &[f64],
+    vectors: &Array2<f64>,
+    mean: &Array1<f64>,
+    ks: &[usize],
+    s: &SegmentationSettings,
+    seed: u64,
+) -> Result<NullTable, SegmentationError> {
+    let mut r = rng::stream(seed, &format!("segmentation/null/{b}"));
+    let u = Array2::from_shape_fn((n, d), |(_, j)| {
+        if hi[j] > lo[j] {
+            r.gen_range(lo[j]..hi[j])
+        } else {
+            lo[j]
+        }
+    });
+    let z = u.dot(&vectors.t()) + mean;
+    let zrows: Vec<Vec<f64>> = z.outer_iter().map(|row| row.to_vec()).collect();
+    let logw1 = total_ss(&zrows).ln();
+    let mut parts = Vec::with_capacity(ks.len());
+    for &k in ks {
+        let p = fit::kmeans(
+            &z,
+            k,
+            s,
+            rng::stream(seed, &format!("segmentation/null/{b}/k={k}")),
+            0,
+        )?;
+        parts.push(p.labels);
+    }
+    let refs: Vec<&[usize]> = parts.iter().map(Vec::as_slice).collect();
+    let sils = cm::silhouette_samples_many_serial(&zrows, &refs);
+    let mut pick: Option<(usize, f64)> = None;
+    let mut per_k = Vec::with_capacity(ks.len());
+    for (i, p) in parts.iter().enumerate() {
+        let sil = cm::mean_silhouette(&sils[i]);
+        per_k.push((sil, cm::inertia(&zrows, p).ln()));
+        // The analysis' own k rule: highest silhouette among solutions whose smallest
+        // cluster holds at least min_cluster_share of the rows (ties: smaller k).
+        let sizes = cm::cluster_sizes(p);
+        let smallest = sizes.iter().copied().min().unwrap_or(0) as f64 / n as f64;
+        let eligible = sizes.len() == ks[i] && smallest >= s.min_cluster_share;
+        if eligible && pick.is_none_or(|(_, best)| sil > best) {
+            pick = Some((i, sil));
+        }
+    }
+    Ok(NullTable {
+        logw1,
+        per_k,
+        chosen: pick.map(|(i, _)| i),
     })
 }
 
