@@ -108,23 +108,24 @@ pub fn analyze_timed(
     let views = data::Views::new(ds, &settings.data);
     let full = ds;
     let (reg_ds, ds): (&Dataset, &Dataset) = (&views.regression, &views.complete);
-    let ((regression, t_reg), (eda_features, classification, segmentation, drift)) =
-        crate::par::join(
-            || clock(|| analysis::regression::run(reg_ds, settings)),
-            || {
-                (
-                    clock(|| {
-                        (
-                            analysis::eda::run(ds, settings),
-                            features::run(ds, settings),
-                        )
-                    }),
-                    clock(|| analysis::classification::run(ds, settings)),
-                    clock(|| analysis::segmentation::run(ds, settings)),
-                    clock(|| analysis::drift::run(ds, settings)),
-                )
-            },
-        );
+    // Phase 1: the regression beside EDA, classification and segmentation (about equal halves on
+    // the bundled data). Phase 2: the noise sweep, which needs their winners, beside the drift
+    // simulation, which needs nothing but the table.
+    let ((regression, t_reg), (eda_features, classification, segmentation)) = crate::par::join(
+        || clock(|| analysis::regression::run(reg_ds, settings)),
+        || {
+            (
+                clock(|| {
+                    (
+                        analysis::eda::run(ds, settings),
+                        features::run(ds, settings),
+                    )
+                }),
+                clock(|| analysis::classification::run(ds, settings)),
+                clock(|| analysis::segmentation::run(ds, settings)),
+            )
+        },
+    );
     let (((eda, features), t_eda), (classification, t_cls), (segmentation, t_seg)) =
         (eda_features, classification, segmentation);
     timed("eda and features", t_eda);
@@ -133,9 +134,11 @@ pub fn analyze_timed(
     timed("segmentation", t_seg);
     let upstream =
         analysis::robustness::Upstream::from_findings(&regression, &classification, &segmentation);
-    let (robustness, t_rob) = clock(|| analysis::robustness::run(ds, settings, &upstream));
+    let ((robustness, t_rob), (drift, t_drift)) = crate::par::join(
+        || clock(|| analysis::robustness::run(ds, settings, &upstream)),
+        || clock(|| analysis::drift::run(ds, settings)),
+    );
     timed("robustness", t_rob);
-    let (drift, t_drift) = drift;
     timed("drift", t_drift);
     Findings {
         findings_version: FINDINGS_VERSION,
