@@ -13,6 +13,7 @@ import argparse
 import json
 import os
 import time
+import warnings
 from pathlib import Path
 
 import matplotlib
@@ -536,6 +537,8 @@ def eda_figures(df, e, figs):
 
 
 def main():
+    # Unknown levels in a test fold (the sparse region) are expected; keep stderr quiet.
+    warnings.filterwarnings("ignore")
     ap = argparse.ArgumentParser()
     ap.add_argument("--data", default=str(Path(__file__).resolve().parents[2] / "data/customer_purchasing_behaviors.csv"))
     ap.add_argument("--out", default=os.environ.get("PEER_OUT", "target/peer-out"))
@@ -560,7 +563,16 @@ def main():
     t["drift"] = time.perf_counter() - start - sum(t.values())
     findings = {"eda": e, "regression": reg, "classification": cls, "segmentation": seg,
                 "robustness": rob, "drift": dr, "stage_seconds": t}
-    (out / "findings.json").write_text(json.dumps(findings, indent=1, default=str))
+    (out / "findings.json").write_text(json.dumps(jsonable(findings), indent=1, default=str))
+
+
+def jsonable(x):
+    """Tuple keys (pandas' multi-level aggregates) as "a|b" strings, recursively."""
+    if isinstance(x, dict):
+        return {"|".join(map(str, k)) if isinstance(k, tuple) else k: jsonable(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [jsonable(v) for v in x]
+    return x
 
 
 if __name__ == "__main__":
