@@ -118,6 +118,8 @@ fn find_python(opts: &PeerOptions) -> Result<PathBuf, String> {
                 .last()
                 .unwrap_or("import failed")
         )),
+        // The runs start in a scratch folder: a relative path must not be resolved from there.
+        Ok(_) if candidate.components().count() > 1 => absolute(&candidate),
         Ok(_) => Ok(candidate),
     }
 }

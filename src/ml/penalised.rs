@@ -192,6 +192,17 @@ impl Gram {
         Some(out)
     }
 
+    /// Replaces `w` (with duality gap `gap`) by its exact active-set solution when that has
+    /// the smaller gap.
+    fn try_newton(&self, w: &mut Vec<f64>, gap: &mut f64, l1: f64, l2: f64) {
+        if let Some(v) = self.newton(w, l1, l2) {
+            let g = self.gap(&v, l1, l2);
+            if g < *gap {
+                (*w, *gap) = (v, g);
+            }
+        }
+    }
+
     /// Minimises the objective at `penalty` and `l1_ratio` starting from `start` (a warm start;
     /// zeros for a cold one), with at most `max_sweeps` coordinate sweeps.
     pub fn solve(&self, penalty: f64, l1_ratio: f64, start: &[f64], max_sweeps: u32) -> Solution {
@@ -205,24 +216,14 @@ impl Gram {
         // A start that is already optimal (zero at a large penalty, or the previous solution)
         // costs no sweep.
         if l1 <= 0.0 {
-            if let Some(v) = self.newton(&w, l1, l2) {
-                let g = self.gap(&v, l1, l2);
-                if g < gap {
-                    (w, gap) = (v, g);
-                }
-            }
+            self.try_newton(&mut w, &mut gap, l1, l2);
         }
         while gap > tol && sweeps < max_sweeps {
             self.sweep(&mut w, l1, l2);
             sweeps += 1;
             gap = self.gap(&w, l1, l2);
             if gap > tol && sweeps % SWEEPS_PER_NEWTON == 0 {
-                if let Some(v) = self.newton(&w, l1, l2) {
-                    let g = self.gap(&v, l1, l2);
-                    if g < gap {
-                        (w, gap) = (v, g);
-                    }
-                }
+                self.try_newton(&mut w, &mut gap, l1, l2);
             }
         }
         Solution {
@@ -368,6 +369,7 @@ mod tests {
     /// LassoCV's protocol on fixed folds: centre each training fold (its intercept), fit the
     /// path, score the validation rows; the penalty with the least mean MSE, refitted on all rows.
     #[test]
+    #[allow(clippy::needless_range_loop)] // fold f indexes rows' folds and the reference's MSE
     fn cross_validated_penalty_matches_lasso_cv() {
         let r = reference();
         let (x, y) = raw();
