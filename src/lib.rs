@@ -7,6 +7,7 @@
 
 pub mod analysis;
 pub mod bench;
+pub mod bench_peer;
 pub mod bounds;
 pub mod data;
 pub mod display;

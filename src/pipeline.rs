@@ -107,34 +107,31 @@ pub fn analyze_timed(
     let views = data::Views::new(ds, &settings.data);
     let full = ds;
     let (reg_ds, ds): (&Dataset, &Dataset) = (&views.regression, &views.complete);
-    // Every analysis runs beside the others (classification and segmentation also spread their
-    // own fits over the cores), so the single-threaded passes over every row (EDA, features,
-    // drift) overlap the capped analyses' work instead of waiting for it.
-    let ((regression, t_reg), ((eda_features, drift), (classification, segmentation))) =
-        crate::par::join(
-            || clock(|| analysis::regression::run(reg_ds, settings)),
-            || {
-                crate::par::join(
-                    || {
+    // Phase 1: every analysis that needs only the table runs beside the others (classification
+    // and segmentation also spread their own fits over the cores), so the single-threaded passes
+    // over every row (EDA, features) overlap the capped analyses' work instead of waiting for it.
+    // Phase 2: the noise sweep, which needs their winners, beside the drift simulation.
+    let ((regression, t_reg), (eda_features, (classification, segmentation))) = crate::par::join(
+        || clock(|| analysis::regression::run(reg_ds, settings)),
+        || {
+            crate::par::join(
+                || {
+                    clock(|| {
                         (
-                            clock(|| {
-                                (
-                                    analysis::eda::run(ds, settings),
-                                    features::run(ds, settings),
-                                )
-                            }),
-                            clock(|| analysis::drift::run(ds, settings)),
+                            analysis::eda::run(ds, settings),
+                            features::run(ds, settings),
                         )
-                    },
-                    || {
-                        crate::par::join(
-                            || clock(|| analysis::classification::run(ds, settings)),
-                            || clock(|| analysis::segmentation::run(ds, settings)),
-                        )
-                    },
-                )
-            },
-        );
+                    })
+                },
+                || {
+                    crate::par::join(
+                        || clock(|| analysis::classification::run(ds, settings)),
+                        || clock(|| analysis::segmentation::run(ds, settings)),
+                    )
+                },
+            )
+        },
+    );
     let (((eda, features), t_eda), (classification, t_cls), (segmentation, t_seg)) =
         (eda_features, classification, segmentation);
     timed("eda and features", t_eda);
@@ -143,9 +140,11 @@ pub fn analyze_timed(
     timed("segmentation", t_seg);
     let upstream =
         analysis::robustness::Upstream::from_findings(&regression, &classification, &segmentation);
-    let (robustness, t_rob) = clock(|| analysis::robustness::run(ds, settings, &upstream));
+    let ((robustness, t_rob), (drift, t_drift)) = crate::par::join(
+        || clock(|| analysis::robustness::run(ds, settings, &upstream)),
+        || clock(|| analysis::drift::run(ds, settings)),
+    );
     timed("robustness", t_rob);
-    let (drift, t_drift) = drift;
     timed("drift", t_drift);
     Findings {
         findings_version: FINDINGS_VERSION,

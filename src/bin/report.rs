@@ -151,6 +151,18 @@ struct BenchArgs {
     #[cfg(feature = "serve")]
     #[arg(long, default_value = "report/models")]
     models: PathBuf,
+    /// Instead of the table: time whole `report build` processes against the Python peer
+    /// script (benches/peer/peer.py) on --data, paired run by run, and print both medians and the
+    /// ratio; skipped, with the reason, when no Python with its packages is found.
+    #[arg(long)]
+    peer: bool,
+    /// With --peer: paired runs.
+    #[arg(long, default_value_t = 5)]
+    peer_runs: usize,
+    /// With --peer: the Python interpreter (default: PEER_PYTHON, else target/peer-venv/bin/python
+    /// if present, else python3).
+    #[arg(long)]
+    python: Option<PathBuf>,
     /// Internal: measure one size (0 = the bundled data) and print JSON.
     #[arg(long, hide = true)]
     child: Option<usize>,
@@ -423,6 +435,21 @@ fn bench(a: BenchArgs) -> Result<(), Failure> {
         )
         .map_err(|e| bad_input(anyhow::anyhow!(e)))?;
         print!("{}", customer_intel::serve::bench::format_markdown(&r));
+        return Ok(());
+    }
+    if a.peer {
+        let exe = std::env::current_exe().map_err(|e| bad_input(e.into()))?;
+        let opts = customer_intel::bench_peer::PeerOptions {
+            report: exe,
+            data: a.data.clone(),
+            script: PathBuf::from(customer_intel::bench_peer::PEER_SCRIPT),
+            python: a.python.clone(),
+            runs: a.peer_runs,
+            scratch: bench::scratch_dir().join("peer"),
+        };
+        let outcome =
+            customer_intel::bench_peer::run(&opts).map_err(|e| bad_input(anyhow::anyhow!(e)))?;
+        print!("{}", customer_intel::bench_peer::format(&outcome));
         return Ok(());
     }
     if let Some(file) = &a.stream_eda {

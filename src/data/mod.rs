@@ -22,6 +22,7 @@ pub use load::{load, load_with, load_with_roles, parse_csv_bytes, parse_csv_byte
 pub use missing::{MissingPolicy, MissingProfile, MissingSettings, Views};
 pub use planted::{PlantedSegment, planted};
 pub use sample::{ANALYSIS_SAMPLE, Capped, SampleInfo};
+pub(crate) use synth::synth_with_roles_unhashed;
 pub use synth::{SynthSpec, csv_text, synth, synth_with_roles, write_csv};
 
 use std::collections::{BTreeMap, HashMap};

@@ -99,6 +99,20 @@ pub fn synth(rows: usize, seed: u64, spec: &SynthSpec) -> Dataset {
 /// rounded to the resolution of the bundled data (whole numbers; loyalty to one decimal) and
 /// clamped to the roles' ranges. Duplicates copy an earlier distinct row under a new id.
 pub fn synth_with_roles(rows: usize, seed: u64, spec: &SynthSpec, roles: &Roles) -> Dataset {
+    let mut ds = synth_with_roles_unhashed(rows, seed, spec, roles);
+    ds.provenance.sha256 = sha256_hex(csv_text(&ds).as_bytes());
+    ds
+}
+
+/// [`synth_with_roles`] with the provenance hash left empty: for tables generated, used and
+/// dropped inside one analysis (the drift simulation draws over a thousand), where hashing
+/// their CSV text would cost more than drawing them. Same rows, byte for byte.
+pub(crate) fn synth_with_roles_unhashed(
+    rows: usize,
+    seed: u64,
+    spec: &SynthSpec,
+    roles: &Roles,
+) -> Dataset {
     let mut r = rng::stream(seed, "synth");
     let cols = roles.numeric_columns();
     assert_eq!(
@@ -198,7 +212,7 @@ pub fn synth_with_roles(rows: usize, seed: u64, spec: &SynthSpec, roles: &Roles)
         rows,
         sha256: String::new(),
     };
-    let mut ds = Dataset::from_columns(
+    Dataset::from_columns(
         roles.clone(),
         ids,
         numeric,
@@ -206,9 +220,7 @@ pub fn synth_with_roles(rows: usize, seed: u64, spec: &SynthSpec, roles: &Roles)
         vec![],
         lines,
         provenance,
-    );
-    ds.provenance.sha256 = sha256_hex(csv_text(&ds).as_bytes());
-    ds
+    )
 }
 
 /// The dataset as CSV text in the bundled file's column order (id, numeric features with the

@@ -71,14 +71,19 @@ pub fn psi(reference: &[f64], current: &[f64], bins: usize) -> f64 {
 
 /// PSI of a categorical column, one bin per level in `levels` (values outside `levels` are ignored).
 pub fn psi_categorical(reference: &[String], current: &[String], levels: &[String]) -> f64 {
-    let shares = |v: &[String]| -> Vec<f64> {
-        let n = v.len().max(1) as f64;
-        levels
-            .iter()
-            .map(|l| v.iter().filter(|x| *x == l).count() as f64 / n)
-            .collect()
-    };
-    psi_from_shares(&shares(reference), &shares(current))
+    psi_from_shares(
+        &level_shares(reference, levels),
+        &level_shares(current, levels),
+    )
+}
+
+/// Share of `values` equal to each of `levels` (values outside `levels` count in the total only).
+pub fn level_shares(values: &[String], levels: &[String]) -> Vec<f64> {
+    let n = values.len().max(1) as f64;
+    levels
+        .iter()
+        .map(|l| values.iter().filter(|x| *x == l).count() as f64 / n)
+        .collect()
 }
 
 /// Two-sample Kolmogorov–Smirnov statistic: the largest gap between the two empirical CDFs,

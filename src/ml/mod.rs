@@ -8,5 +8,6 @@ pub mod cluster_metrics;
 pub mod cv;
 pub mod drift_metrics;
 pub mod metrics;
+pub mod penalised;
 pub mod regressors;
 pub mod smote;

@@ -1,18 +1,18 @@
 //! Regression model wrappers over plain row-major matrices: the mean baseline, ordinary least
-//! squares (linfa-linear), Ridge and Lasso (linfa-elasticnet) and a random forest (smartcore).
+//! squares (linfa-linear), Ridge and Lasso (linfa-elasticnet's objective, solved along a penalty
+//! path by [`crate::ml::penalised`]) and a random forest (smartcore).
 //!
 //! Linear models standardise predictors *and* the target with statistics of the rows they are
 //! fitted on (so inside a cross-validation training fold only), which makes one penalty grid
-//! meaningful for any target unit. It also matters for correctness: linfa-elasticnet centres the
-//! target but not the predictors, so its intercept is only right for centred predictors.
+//! meaningful for any target unit. It also matters for correctness: linfa-elasticnet's objective
+//! (and [`crate::ml::penalised`], which keeps it) centres the target but not the predictors, so
+//! its intercept is only right for centred predictors.
 //!
 //! linfa 0.8 has no regression trees (linfa-trees and linfa-ensemble only classify), so the
 //! random forest comes from smartcore 0.7's `RandomForestRegressor`, a maintained
 //! implementation, rather than a hand-written forest.
 
 use linfa::traits::Fit;
-use linfa_elasticnet::ElasticNet;
-use linfa_linalg::eigh::Eigh;
 use linfa_linear::LinearRegression;
 use ndarray::{Array1, Array2, ShapeBuilder};
 use serde::{Deserialize, Serialize};
@@ -22,11 +22,8 @@ use smartcore::ensemble::random_forest_regressor::{
 use smartcore::linalg::basic::matrix::DenseMatrix;
 use thiserror::Error;
 
+use crate::ml::penalised::Gram;
 use crate::stats;
-
-/// Coordinate-descent sweeps of a Ridge fit on the principal axes: the first is exact up to
-/// rounding (the columns are orthogonal), the others only confirm it.
-const RIDGE_SWEEPS: u32 = 3;
 
 /// A dense row-major matrix of predictors.
 #[derive(Debug, Clone, PartialEq)]
@@ -79,9 +76,9 @@ pub enum ModelKind {
     Mean,
     /// Ordinary least squares (linfa-linear).
     Ols,
-    /// L2-penalised least squares (linfa-elasticnet, l1_ratio 0).
+    /// L2-penalised least squares (linfa-elasticnet's objective with l1_ratio 0).
     Ridge,
-    /// L1-penalised least squares (linfa-elasticnet, l1_ratio 1).
+    /// L1-penalised least squares (linfa-elasticnet's objective with l1_ratio 1).
     Lasso,
     /// Random forest of regression trees (smartcore).
     RandomForest,
@@ -147,7 +144,8 @@ pub struct FitOptions {
     pub penalty: f64,
     /// Random-forest settings; ignored by other models.
     pub forest: ForestParams,
-    /// Coordinate-descent sweeps allowed to Ridge and Lasso (linfa's `max_iterations`).
+    /// Coordinate-descent sweeps allowed to a Lasso fit at one penalty (Ridge is solved in
+    /// closed form); see [`crate::ml::penalised`].
     pub max_iterations: u32,
     /// Seed of the forest's bootstrap and split sampling.
     pub seed: u64,
@@ -393,13 +391,13 @@ pub fn fit(kind: ModelKind, x: &Matrix, y: &[f64], opts: &FitOptions) -> Result<
     };
     match kind {
         ModelKind::Mean => Ok(Fitted::Mean(stats::mean(y))),
-        ModelKind::Ols | ModelKind::Ridge | ModelKind::Lasso => {
-            let x_scaler = Standardizer::fit(x);
-            let y_mean = stats::mean(y);
-            let s = if y.len() < 2 { 0.0 } else { stats::sd(y) };
-            let y_scale = if s > 0.0 { s } else { 1.0 };
-            let z = x_scaler.transform(x);
-            let t = Array1::from_iter(y.iter().map(|v| (v - y_mean) / y_scale));
+        ModelKind::Ridge | ModelKind::Lasso => {
+            Ok(fit_path(kind, x, y, &[opts.penalty], opts.max_iterations)?
+                .pop()
+                .expect("one penalty, one fit"))
+        }
+        ModelKind::Ols => {
+            let (x_scaler, y_mean, y_scale, z, t) = standardise(x, y);
             if x_scaler.keep.is_empty() {
                 return Ok(Fitted::Linear(LinearFit {
                     x_scaler,
@@ -409,48 +407,10 @@ pub fn fit(kind: ModelKind, x: &Matrix, y: &[f64], opts: &FitOptions) -> Result<
                     intercept: 0.0,
                 }));
             }
-            let data = linfa::Dataset::new(z, t);
-            let (coef, intercept) = match kind {
-                ModelKind::Ols => {
-                    let m = LinearRegression::new()
-                        .fit(&data)
-                        .map_err(|e| lib(e.to_string()))?;
-                    (m.params().to_vec(), m.intercept())
-                }
-                ModelKind::Ridge => {
-                    // Ridge is unchanged by rotating the predictors: on the principal axes
-                    // Q = Z·V (V the eigenvectors of ZᵀZ) the columns are orthogonal, so
-                    // linfa's coordinate descent is exact after one sweep instead of crawling
-                    // along the near-collinear directions; the coefficients rotate back as V·u.
-                    let z = data.records();
-                    let (_, v) = z
-                        .t()
-                        .dot(z)
-                        .eigh()
-                        .map_err(|e| lib(format!("eigendecomposition: {e}")))?;
-                    let q = z.dot(&v);
-                    let mut rotated = Array2::zeros(q.raw_dim().f());
-                    rotated.assign(&q);
-                    // linfa 0.8.1's stopping test is a duality gap that, with l1_ratio 0,
-                    // equals the primal objective and never falls below the tolerance, so a
-                    // Ridge fit always runs its whole sweep budget: cap it, since on orthogonal
-                    // columns the first sweep is already the solution.
-                    let m = ElasticNet::ridge()
-                        .penalty(opts.penalty)
-                        .max_iterations(opts.max_iterations.clamp(1, RIDGE_SWEEPS))
-                        .fit(&linfa::Dataset::new(rotated, data.targets().clone()))
-                        .map_err(|e| lib(e.to_string()))?;
-                    (v.dot(m.hyperplane()).to_vec(), m.intercept())
-                }
-                _ => {
-                    let m = ElasticNet::lasso()
-                        .penalty(opts.penalty)
-                        .max_iterations(opts.max_iterations.max(1))
-                        .fit(&data)
-                        .map_err(|e| lib(e.to_string()))?;
-                    (m.hyperplane().to_vec(), m.intercept())
-                }
-            };
+            let m = LinearRegression::new()
+                .fit(&linfa::Dataset::new(z, Array1::from(t)))
+                .map_err(|e| lib(e.to_string()))?;
+            let (coef, intercept) = (m.params().to_vec(), m.intercept());
             if coef.iter().any(|c| !c.is_finite()) || !intercept.is_finite() {
                 return Err(lib("non-finite coefficients".into()));
             }
@@ -481,6 +441,81 @@ pub fn fit(kind: ModelKind, x: &Matrix, y: &[f64], opts: &FitOptions) -> Result<
             Ok(Fitted::Forest(Box::new(f)))
         }
     }
+}
+
+/// The standardisation of a linear fit, fitted on these rows: the predictor scaler, the target's
+/// mean and scale (1 if constant), the standardised kept predictors (column-major) and target.
+fn standardise(x: &Matrix, y: &[f64]) -> (Standardizer, f64, f64, Array2<f64>, Vec<f64>) {
+    let x_scaler = Standardizer::fit(x);
+    let y_mean = stats::mean(y);
+    let s = if y.len() < 2 { 0.0 } else { stats::sd(y) };
+    let y_scale = if s > 0.0 { s } else { 1.0 };
+    let z = x_scaler.transform(x);
+    let t = y.iter().map(|v| (v - y_mean) / y_scale).collect();
+    (x_scaler, y_mean, y_scale, z, t)
+}
+
+/// Fits Ridge or Lasso (`kind`) at every penalty of `penalties` (linfa's parametrisation on
+/// standardised predictors and target, as [`FitOptions::penalty`]), returned in that order. The
+/// rows are standardised (and gaps filled, as in [`fit`]) once and the penalties are fitted along
+/// one warm-started path ([`crate::ml::penalised`]); each result equals [`fit`] at that penalty
+/// (both are the optimum, to rounding). `max_iterations` bounds a Lasso fit's sweeps per penalty.
+pub fn fit_path(
+    kind: ModelKind,
+    x: &Matrix,
+    y: &[f64],
+    penalties: &[f64],
+    max_iterations: u32,
+) -> Result<Vec<Fitted>, FitError> {
+    let lib = |message: String| FitError::Library {
+        model: kind,
+        message,
+    };
+    if x.rows == 0 || x.rows != y.len() {
+        return Err(FitError::BadShape {
+            rows: x.rows,
+            targets: y.len(),
+        });
+    }
+    let l1_ratio = match kind {
+        ModelKind::Ridge => 0.0,
+        ModelKind::Lasso => 1.0,
+        _ => return Err(lib("only Ridge and Lasso have a penalty path".into())),
+    };
+    if x.data.iter().any(|v| v.is_nan()) {
+        let medians = column_medians(x);
+        let fits = fit_path(kind, &fill_gaps(x, &medians), y, penalties, max_iterations)?;
+        return Ok(fits
+            .into_iter()
+            .map(|model| Fitted::Imputed {
+                medians: medians.clone(),
+                model: Box::new(model),
+            })
+            .collect());
+    }
+    let (x_scaler, y_mean, y_scale, z, t) = standardise(x, y);
+    let linear = |coef: Vec<f64>, intercept: f64| {
+        Fitted::Linear(LinearFit {
+            x_scaler: x_scaler.clone(),
+            y_mean,
+            y_scale,
+            coef,
+            intercept,
+        })
+    };
+    if x_scaler.keep.is_empty() {
+        return Ok(penalties.iter().map(|_| linear(vec![], 0.0)).collect());
+    }
+    Gram::new(z.view(), &t)
+        .path(penalties, l1_ratio, max_iterations.max(1))
+        .into_iter()
+        .map(|s| {
+            if s.coef.iter().any(|c| !c.is_finite()) || !s.intercept.is_finite() {
+                return Err(lib("non-finite coefficients".into()));
+            }
+            Ok(linear(s.coef, s.intercept))
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -561,6 +596,32 @@ mod tests {
             }
             assert!((l.intercept_raw() - intercept).abs() < 1e-9);
         }
+    }
+
+    #[test]
+    fn path_fits_equal_single_fits_and_fill_gaps_the_same_way() {
+        let (x, y) = problem();
+        let grid = [1e-3, 3e-3, 1e-2, 3e-2, 0.1, 0.3, 1.0];
+        for kind in [ModelKind::Lasso, ModelKind::Ridge] {
+            let path = fit_path(kind, &x, &y, &grid, 100_000).unwrap();
+            for (f, &p) in path.iter().zip(&grid) {
+                let single = fit(kind, &x, &y, &opts(p)).unwrap();
+                let (a, b) = (f.linear().unwrap(), single.linear().unwrap());
+                for (u, v) in a.coef.iter().zip(&b.coef) {
+                    assert!((u - v).abs() < 1e-9, "{kind:?} at {p}: {u} vs {v}");
+                }
+            }
+        }
+        // With a gap, every fit of the path fills it with the training median, as `fit` does.
+        let mut holey = x.clone();
+        holey.data[4] = f64::NAN;
+        let path = fit_path(ModelKind::Lasso, &holey, &y, &grid, 1000).unwrap();
+        let single = fit(ModelKind::Lasso, &holey, &y, &opts(grid[2])).unwrap();
+        assert!(matches!(path[2], Fitted::Imputed { .. }));
+        for (a, b) in path[2].predict(&holey).iter().zip(single.predict(&holey)) {
+            assert!((a - b).abs() < 1e-9, "{a} vs {b}");
+        }
+        assert!(fit_path(ModelKind::Ols, &x, &y, &grid, 10).is_err());
     }
 
     #[test]

@@ -613,7 +613,12 @@ fn fit(batches: &[&Dataset], numeric: &[String]) -> Option<Model> {
 /// Squared errors of a model on a batch.
 fn squared_errors(model: &Model, ds: &Dataset, numeric: &[String]) -> Vec<f64> {
     let (x, y) = design(&[ds], numeric);
-    let pred = model.predict(&x);
+    squared_errors_xy(model, &x, &y)
+}
+
+/// Squared errors of a model on a batch's design matrix and target.
+fn squared_errors_xy(model: &Model, x: &Array2<f64>, y: &Array1<f64>) -> Vec<f64> {
+    let pred = model.predict(x);
     pred.iter()
         .zip(y.iter())
         .map(|(p, t)| (p - t) * (p - t))
@@ -631,24 +636,58 @@ fn psi_against(
     numeric: &[String],
     bins: usize,
 ) -> BTreeMap<String, f64> {
-    let roles = &current.roles;
-    let mut out = BTreeMap::new();
-    for c in numeric {
-        let r: Vec<f64> = reference
+    PsiReference::new(reference, numeric, bins).against(current)
+}
+
+/// What PSI needs from a reference (several batches pooled), computed once and compared with
+/// any number of batches: each numeric feature's quantile edges and bin shares, and the
+/// category's level shares. [`PsiReference::against`] equals [`drift_metrics::psi`] and
+/// [`drift_metrics::psi_categorical`] on the pooled reference, value for value.
+struct PsiReference {
+    /// Numeric feature, its bin edges and the reference's share in each bin.
+    numeric: Vec<(String, Vec<f64>, Vec<f64>)>,
+    /// The category's name and levels, and the reference's share of each level.
+    category: (String, Vec<String>, Vec<f64>),
+}
+
+impl PsiReference {
+    fn new(reference: &[&Dataset], numeric: &[String], bins: usize) -> PsiReference {
+        let roles = &reference.first().expect("a reference batch").roles;
+        let numeric = numeric
             .iter()
-            .flat_map(|d| d.col(c).iter().copied())
+            .map(|c| {
+                let r: Vec<f64> = reference
+                    .iter()
+                    .flat_map(|d| d.col(c).iter().copied())
+                    .collect();
+                let edges = drift_metrics::quantile_edges(&r, bins);
+                let shares = drift_metrics::bin_shares(&r, &edges);
+                (c.clone(), edges, shares)
+            })
             .collect();
-        out.insert(c.clone(), drift_metrics::psi(&r, current.col(c), bins));
+        let r: Vec<String> = reference
+            .iter()
+            .flat_map(|d| d.category.iter().cloned())
+            .collect();
+        let levels = roles.category_levels.clone();
+        let shares = drift_metrics::level_shares(&r, &levels);
+        PsiReference {
+            numeric,
+            category: (roles.category.clone(), levels, shares),
+        }
     }
-    let r: Vec<String> = reference
-        .iter()
-        .flat_map(|d| d.category.iter().cloned())
-        .collect();
-    out.insert(
-        roles.category.clone(),
-        drift_metrics::psi_categorical(&r, &current.category, &roles.category_levels),
-    );
-    out
+
+    fn against(&self, current: &Dataset) -> BTreeMap<String, f64> {
+        let mut out = BTreeMap::new();
+        for (c, edges, shares) in &self.numeric {
+            let cur = drift_metrics::bin_shares(current.col(c), edges);
+            out.insert(c.clone(), drift_metrics::psi_from_shares(shares, &cur));
+        }
+        let (name, levels, shares) = &self.category;
+        let cur = drift_metrics::level_shares(&current.category, levels);
+        out.insert(name.clone(), drift_metrics::psi_from_shares(shares, &cur));
+        out
+    }
 }
 
 fn max_entry(m: &BTreeMap<String, f64>) -> (String, f64) {
@@ -687,11 +726,15 @@ pub fn simulate(
     let reference_rmse = rmse_of(&oof);
     let rmse_threshold = cfg.rmse_alarm * reference_rmse;
 
+    // PSI references, each computed once: the reference period, and every training window a
+    // policy deploys (the same windows recur across policies).
+    let reference_psi = PsiReference::new(&[reference], &numeric, cfg.psi_bins);
+    let mut window_psi: BTreeMap<Vec<usize>, PsiReference> = BTreeMap::new();
     let monitors: Vec<BatchMonitor> = batches
         .iter()
         .enumerate()
         .map(|(t, b)| {
-            let psi = psi_against(&[reference], b, &numeric, cfg.psi_bins);
+            let psi = reference_psi.against(b);
             let ks = numeric
                 .iter()
                 .map(|c| {
@@ -715,6 +758,9 @@ pub fn simulate(
         })
         .collect();
 
+    // Each batch's design matrix, built once: every policy scores every batch.
+    let batch_xy: Vec<(Array2<f64>, Array1<f64>)> =
+        batches.iter().map(|b| design(&[b], &numeric)).collect();
     let reference_model = fit(&[reference], &numeric).ok_or_else(|| {
         "no least-squares model could be fitted to the simulated reference period".to_string()
     })?;
@@ -740,7 +786,7 @@ pub fn simulate(
             let (mut sse, mut count) = (0.0, 0usize);
             for t in 0..batches.len() {
                 // Serve batch t; its error becomes known when its labels arrive at the end of t+1.
-                let se = squared_errors(&model, &batches[t], &numeric);
+                let se = squared_errors_xy(&model, &batch_xy[t].0, &batch_xy[t].1);
                 sse += se.iter().sum::<f64>();
                 count += se.len();
                 out.rmse.push(rmse_of(&se));
@@ -757,14 +803,21 @@ pub fn simulate(
                     (Some(_), None) => true,
                     (None, _) => false,
                 };
-                let training: Vec<&Dataset> = match &trained_on {
-                    None => vec![reference],
-                    Some(v) => v.iter().map(|&i| &batches[i]).collect(),
+                let psi = match &trained_on {
+                    None => reference_psi.against(&batches[t]),
+                    Some(v) => window_psi
+                        .entry(v.clone())
+                        .or_insert_with(|| {
+                            let training: Vec<&Dataset> = v.iter().map(|&i| &batches[i]).collect();
+                            PsiReference::new(&training, &numeric, cfg.psi_bins)
+                        })
+                        .against(&batches[t]),
                 };
-                let psi = psi_against(&training, &batches[t], &numeric, cfg.psi_bins);
                 let (max_psi_feature, max_psi) = max_entry(&psi);
                 let rmse = if new_labels {
-                    newest_labelled.map(|l| rmse_of(&squared_errors(&model, &batches[l], &numeric)))
+                    newest_labelled.map(|l| {
+                        rmse_of(&squared_errors_xy(&model, &batch_xy[l].0, &batch_xy[l].1))
+                    })
                 } else {
                     None
                 };
@@ -923,13 +976,17 @@ fn try_run(ds: &Dataset, settings: &Settings) -> Result<DriftFindings, String> {
         .collect();
     let numeric = numeric_features(roles);
     let runs = crate::par::map(&roots, |&root| {
-        let reference =
-            synth_with_roles(cfg.reference_rows, rng::child_seed(root, 0), &base, roles);
+        let reference = crate::data::synth_with_roles_unhashed(
+            cfg.reference_rows,
+            rng::child_seed(root, 0),
+            &base,
+            roles,
+        );
         let batches: Vec<Dataset> = specs
             .iter()
             .enumerate()
             .map(|(t, s)| {
-                synth_with_roles(
+                crate::data::synth_with_roles_unhashed(
                     cfg.batch_rows,
                     rng::child_seed(root, t as u64 + 1),
                     s,
@@ -938,15 +995,16 @@ fn try_run(ds: &Dataset, settings: &Settings) -> Result<DriftFindings, String> {
             })
             .collect();
         // Undrifted batches: the reference generator, fresh seeds.
+        let reference_psi = PsiReference::new(&[&reference], &numeric, cfg.psi_bins);
         let null_max_psi: Vec<(f64, Vec<f64>)> = (0..cfg.batches)
             .map(|t| {
-                let b = synth_with_roles(
+                let b = crate::data::synth_with_roles_unhashed(
                     cfg.batch_rows,
                     rng::child_seed(root, 500_000 + t as u64),
                     &base,
                     roles,
                 );
-                let psi = psi_against(&[&reference], &b, &numeric, cfg.psi_bins);
+                let psi = reference_psi.against(&b);
                 (max_entry(&psi).1, psi.values().copied().collect())
             })
             .collect();

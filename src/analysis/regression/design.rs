@@ -129,9 +129,30 @@ pub fn design_rows(
     fit_rows: &[usize],
     rows: &[usize],
 ) -> Result<Design, LeakageError> {
+    features::check_no_leakage(&ds.roles.target, names, &ds.roles)?;
+    Ok(design_rows_checked(ds, names, map, fit_rows, rows))
+}
+
+/// [`design_rows`] for a feature list already checked for leakage (the cross-validation builds
+/// one design per fold from the same list).
+pub(crate) fn design_rows_checked(
+    ds: &Dataset,
+    names: &[String],
+    map: &crate::sparse::LevelMap,
+    fit_rows: &[usize],
+    rows: &[usize],
+) -> Design {
     let roles = &ds.roles;
-    features::check_no_leakage(&roles.target, names, roles)?;
     let level = |i: usize| map.apply(&ds.category[i]);
+    // Each row's (merged) level once, and the levels the fitting rows have.
+    let mut fit_levels: Vec<&str> = Vec::new();
+    for &i in fit_rows {
+        let l = level(i);
+        if !fit_levels.contains(&l) {
+            fit_levels.push(l);
+        }
+    }
+    let row_levels: Vec<&str> = rows.iter().map(|&i| level(i)).collect();
     let mut cols: Vec<Vec<f64>> = Vec::new();
     let mut columns = Vec::new();
     let mut blocks = Vec::new();
@@ -140,15 +161,16 @@ pub fn design_rows(
             let present: Vec<&String> = roles
                 .category_levels
                 .iter()
-                .filter(|l| fit_rows.iter().any(|&i| level(i) == l.as_str()))
+                .filter(|l| fit_levels.contains(&l.as_str()))
                 .collect();
             let mut block = Vec::new();
             for l in present.iter().skip(1) {
                 block.push(cols.len());
                 columns.push(format!("{name}={l}"));
                 cols.push(
-                    rows.iter()
-                        .map(|&i| f64::from(u8::from(level(i) == l.as_str())))
+                    row_levels
+                        .iter()
+                        .map(|&r| f64::from(u8::from(r == l.as_str())))
                         .collect(),
                 );
             }
@@ -165,11 +187,11 @@ pub fn design_rows(
     for i in 0..n {
         data.extend(cols.iter().map(|c| c[i]));
     }
-    Ok(Design {
+    Design {
         x: Matrix::new(n, p, data),
         columns,
         blocks,
-    })
+    }
 }
 
 #[cfg(test)]

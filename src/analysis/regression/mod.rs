@@ -49,12 +49,12 @@ pub use importance::{FeatureImportance, ImportanceFindings, SharedImportance};
 pub struct RegressionSettings {
     /// Ridge and Lasso penalties tried by the inner CV, strictly increasing, in linfa's
     /// parametrisation on standardised predictors and target (ties go to the larger penalty).
-    /// Penalties below 3e-3 are left out: they behave like OLS, and coordinate descent on
-    /// near-collinear predictors needs its full iteration budget for them (the main cost).
+    /// Penalties below 3e-3 are left out: they behave like OLS. Each inner training split fits
+    /// the whole grid along one warm-started path ([`crate::ml::penalised`]).
     pub penalty_grid: Vec<f64>,
-    /// Coordinate-descent sweeps allowed per Ridge / Lasso fit. On near-collinear predictors
-    /// small penalties converge slowly (one sweep costs rows × columns); the budget bounds the
-    /// analysis' run time, at the price of a slightly unconverged fit at the smallest penalties.
+    /// Coordinate-descent sweeps allowed to a Lasso fit at one penalty (Ridge is solved in closed
+    /// form). The solver's exact active-set steps converge in a few sweeps on the bundled data,
+    /// so the budget only bounds pathological inputs; a fit that runs out stops unconverged.
     pub max_iterations: u32,
     /// Folds of the inner group-aware CV that chooses the penalty (fewer if a training fold has
     /// fewer duplicate groups).
@@ -395,12 +395,8 @@ pub fn try_run(ds: &Dataset, settings: &Settings) -> Result<RegressionFindings, 
     let source = MergeSource::of(ds, settings.eda.sparse_share);
     let merged: Vec<validate::MergedDesign> = FeatureSet::ALL
         .iter()
-        .map(|s| validate::MergedDesign {
-            ds,
-            names: s.columns(&ds.roles),
-            source: source.clone(),
-        })
-        .collect();
+        .map(|s| validate::MergedDesign::new(ds, s.columns(&ds.roles), source.clone()))
+        .collect::<Result<_, _>>()?;
     let mut scores = Vec::new();
     let mut oof_of = Vec::new();
     // (model, set, main per-fold R², other variant's per-fold R²) under group k-fold.
@@ -660,7 +656,7 @@ pub fn fit_production(
     let (design, merges, fitted, penalty) = if settings.features.merge_sparse_levels {
         let merges = source.decide(&all);
         let design = design::design_rows(ds, &names, &merges, &all, &all)?;
-        let md = validate::MergedDesign { ds, names, source };
+        let md = validate::MergedDesign::new(ds, names, source)?;
         let (fitted, penalty) =
             validate::fit_in_fold(model, &md, ds.target(), &ds.groups, &all, settings, seed)?;
         (design, merges, fitted, penalty)
@@ -742,11 +738,11 @@ pub fn merge_ablation(
 ) -> Result<crate::sparse::AblationRow, RegressionError> {
     settings.regression.check()?;
     let d = design::design(ds, features)?;
-    let md = validate::MergedDesign {
+    let md = validate::MergedDesign::new(
         ds,
-        names: features.columns(&ds.roles),
-        source: MergeSource::of(ds, settings.eda.sparse_share),
-    };
+        features.columns(&ds.roles),
+        MergeSource::of(ds, settings.eda.sparse_share),
+    )?;
     let (y, g, sch) = (ds.target(), &ds.groups, Scheme::GroupKFold);
     let with = validate::cross_validate(model, &md, y, g, sch, settings)?.r2;
     let without = validate::cross_validate(model, &d.x, y, g, sch, settings)?.r2;
@@ -823,11 +819,11 @@ pub fn cv_r2_for(
 ) -> Result<FoldSummary, RegressionError> {
     settings.regression.check()?;
     let d = design::design_for(ds, columns)?;
-    let md = validate::MergedDesign {
+    let md = validate::MergedDesign::new(
         ds,
-        names: columns.to_vec(),
-        source: MergeSource::of(ds, settings.eda.sparse_share),
-    };
+        columns.to_vec(),
+        MergeSource::of(ds, settings.eda.sparse_share),
+    )?;
     let x: &dyn validate::Predictors = if settings.features.merge_sparse_levels {
         &md
     } else {

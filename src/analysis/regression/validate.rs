@@ -18,6 +18,16 @@ use crate::sparse::MergeSource;
 pub(crate) trait Predictors {
     /// The predictor matrix of `rows`, encoded as decided on `fit_rows` (dataset row indices).
     fn matrix(&self, fit_rows: &[usize], rows: &[usize]) -> Result<Matrix, RegressionError>;
+
+    /// The matrices of `a` and of `b`, both encoded as decided on `fit_rows` (decided once).
+    fn matrices(
+        &self,
+        fit_rows: &[usize],
+        a: &[usize],
+        b: &[usize],
+    ) -> Result<(Matrix, Matrix), RegressionError> {
+        Ok((self.matrix(fit_rows, a)?, self.matrix(fit_rows, b)?))
+    }
 }
 
 impl Predictors for Matrix {
@@ -29,17 +39,41 @@ impl Predictors for Matrix {
 /// A feature list whose category's sparse levels are merged, decided on each fit's rows.
 pub(crate) struct MergedDesign<'a> {
     /// The dataset.
-    pub ds: &'a Dataset,
-    /// The raw features.
-    pub names: Vec<String>,
+    ds: &'a Dataset,
+    /// The raw features (checked for leakage once, by [`MergedDesign::new`]).
+    names: Vec<String>,
     /// What the merge is decided from.
-    pub source: MergeSource,
+    source: MergeSource,
+}
+
+impl<'a> MergedDesign<'a> {
+    /// The merged design of `names`, refused when a feature leaks the target.
+    pub fn new(
+        ds: &'a Dataset,
+        names: Vec<String>,
+        source: MergeSource,
+    ) -> Result<MergedDesign<'a>, crate::features::LeakageError> {
+        crate::features::check_no_leakage(&ds.roles.target, &names, &ds.roles)?;
+        Ok(MergedDesign { ds, names, source })
+    }
 }
 
 impl Predictors for MergedDesign<'_> {
     fn matrix(&self, fit_rows: &[usize], rows: &[usize]) -> Result<Matrix, RegressionError> {
         let map = self.source.decide(fit_rows);
-        Ok(super::design::design_rows(self.ds, &self.names, &map, fit_rows, rows)?.x)
+        Ok(super::design::design_rows_checked(self.ds, &self.names, &map, fit_rows, rows).x)
+    }
+
+    fn matrices(
+        &self,
+        fit_rows: &[usize],
+        a: &[usize],
+        b: &[usize],
+    ) -> Result<(Matrix, Matrix), RegressionError> {
+        let map = self.source.decide(fit_rows);
+        let d =
+            |rows| super::design::design_rows_checked(self.ds, &self.names, &map, fit_rows, rows).x;
+        Ok((d(a), d(b)))
     }
 }
 
@@ -122,8 +156,10 @@ pub(crate) fn cross_validate(
     settings: &Settings,
 ) -> Result<CvRun, RegressionError> {
     run_folds(y, groups, scheme, settings, &mut |fold, seed| {
-        let (fitted, penalty) = fit_in_fold(model, x, y, groups, &fold.train, settings, seed)?;
-        Ok((fitted.predict(&x.matrix(&fold.train, &fold.test)?), penalty))
+        let (xt, xv) = x.matrices(&fold.train, &fold.train, &fold.test)?;
+        let (fitted, penalty) =
+            fit_on_matrix(model, &xt, x, y, groups, &fold.train, settings, seed)?;
+        Ok((fitted.predict(&xv), penalty))
     })
 }
 
@@ -138,7 +174,30 @@ pub(crate) fn fit_in_fold(
     settings: &Settings,
     seed: u64,
 ) -> Result<(Fitted, Option<f64>), RegressionError> {
-    let xt = x.matrix(train, train)?;
+    fit_on_matrix(
+        model,
+        &x.matrix(train, train)?,
+        x,
+        y,
+        groups,
+        train,
+        settings,
+        seed,
+    )
+}
+
+/// [`fit_in_fold`] with the `train` rows' matrix `xt` already built from `x`.
+#[allow(clippy::too_many_arguments)]
+fn fit_on_matrix(
+    model: ModelKind,
+    xt: &Matrix,
+    x: &dyn Predictors,
+    y: &[f64],
+    groups: &[usize],
+    train: &[usize],
+    settings: &Settings,
+    seed: u64,
+) -> Result<(Fitted, Option<f64>), RegressionError> {
     let yt: Vec<f64> = train.iter().map(|&i| y[i]).collect();
     let penalty = if model.is_penalised() {
         Some(choose_penalty(model, x, y, groups, train, settings, seed)?)
@@ -151,7 +210,7 @@ pub(crate) fn fit_in_fold(
         max_iterations: settings.regression.max_iterations,
         seed,
     };
-    Ok((regressors::fit(model, &xt, &yt, &opts)?, penalty))
+    Ok((regressors::fit(model, xt, &yt, &opts)?, penalty))
 }
 
 /// The grid penalty with the smallest pooled squared error over an inner group k-fold of the
@@ -182,33 +241,32 @@ pub(crate) fn choose_penalty(
         .map(|f| {
             let tr: Vec<usize> = f.train.iter().map(|&k| rows[k]).collect();
             let te: Vec<usize> = f.test.iter().map(|&k| rows[k]).collect();
+            let (xt, xv) = x.matrices(&tr, &tr, &te)?;
             Ok((
-                x.matrix(&tr, &tr)?,
+                xt,
                 tr.iter().map(|&i| y[i]).collect(),
-                x.matrix(&tr, &te)?,
+                xv,
                 te.iter().map(|&i| y[i]).collect(),
             ))
         })
         .collect::<Result<_, RegressionError>>()?;
-    let mut best = (f64::INFINITY, f64::NAN);
-    for &penalty in &rs.penalty_grid {
-        let opts = FitOptions {
-            penalty,
-            forest: rs.forest.clone(),
-            max_iterations: rs.max_iterations,
-            seed,
-        };
-        let mut sse = 0.0;
-        for (xt, yt, xv, yv) in &splits {
-            let pred = regressors::fit(model, xt, yt, &opts)?.predict(xv);
-            sse += yv
+    // Each inner split is standardised once and the whole grid is fitted along one
+    // warm-started path; the pooled squared error is summed per penalty in split order.
+    let mut sse = vec![0.0; rs.penalty_grid.len()];
+    for (xt, yt, xv, yv) in &splits {
+        let fits = regressors::fit_path(model, xt, yt, &rs.penalty_grid, rs.max_iterations)?;
+        for (s, fitted) in sse.iter_mut().zip(&fits) {
+            *s += yv
                 .iter()
-                .zip(pred)
+                .zip(fitted.predict(xv))
                 .map(|(a, p)| (a - p).powi(2))
                 .sum::<f64>();
         }
-        if sse <= best.0 {
-            best = (sse, penalty);
+    }
+    let mut best = (f64::INFINITY, f64::NAN);
+    for (&penalty, &s) in rs.penalty_grid.iter().zip(&sse) {
+        if s <= best.0 {
+            best = (s, penalty);
         }
     }
     Ok(best.1)
