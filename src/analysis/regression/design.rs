@@ -75,47 +75,13 @@ pub fn design(ds: &Dataset, set: FeatureSet) -> Result<Design, LeakageError> {
 /// Builds the design of any list of raw features (numeric role columns or the category), after
 /// checking with [`features::check_no_leakage`] that none is derived from the target.
 pub fn design_for(ds: &Dataset, names: &[String]) -> Result<Design, LeakageError> {
-    let roles = &ds.roles;
-    features::check_no_leakage(&roles.target, names, roles)?;
-    let n = ds.n_rows();
-    let mut cols: Vec<Vec<f64>> = Vec::new();
-    let mut columns = Vec::new();
-    let mut blocks = Vec::new();
-    for name in names {
-        if *name == roles.category {
-            let present: Vec<&String> = roles
-                .category_levels
-                .iter()
-                .filter(|l| ds.category.contains(l))
-                .collect();
-            let mut block = Vec::new();
-            for level in present.iter().skip(1) {
-                block.push(cols.len());
-                columns.push(format!("{name}={level}"));
-                cols.push(
-                    ds.category
-                        .iter()
-                        .map(|c| f64::from(u8::from(c == *level)))
-                        .collect(),
-                );
-            }
-            blocks.push((name.clone(), block));
-        } else {
-            blocks.push((name.clone(), vec![cols.len()]));
-            columns.push(name.clone());
-            cols.push(ds.col(name).to_vec());
-        }
-    }
-    let p = cols.len();
-    let mut data = Vec::with_capacity(n * p);
-    for i in 0..n {
-        data.extend(cols.iter().map(|c| c[i]));
-    }
-    Ok(Design {
-        x: Matrix::new(n, p, data),
-        columns,
-        blocks,
-    })
+    // Every row, no level merged: the levels are those the table has.
+    let all: Vec<usize> = (0..ds.n_rows()).collect();
+    let unmerged = crate::sparse::LevelMap {
+        column: ds.roles.category.clone(),
+        merges: Vec::new(),
+    };
+    design_rows(ds, names, &unmerged, &all, &all)
 }
 
 /// The design of `names` for `rows`, with the category encoded through `map` (see
