@@ -636,7 +636,7 @@ fn psi_against(
     numeric: &[String],
     bins: usize,
 ) -> BTreeMap<String, f64> {
-    PsiReference::new(reference, numeric, bins).against(current)
+    PsiReference::new(reference, &current.roles, numeric, bins).against(current)
 }
 
 /// What PSI needs from a reference (several batches pooled), computed once and compared with
@@ -651,8 +651,7 @@ struct PsiReference {
 }
 
 impl PsiReference {
-    fn new(reference: &[&Dataset], numeric: &[String], bins: usize) -> PsiReference {
-        let roles = &reference.first().expect("a reference batch").roles;
+    fn new(reference: &[&Dataset], roles: &Roles, numeric: &[String], bins: usize) -> PsiReference {
         let numeric = numeric
             .iter()
             .map(|c| {
@@ -728,7 +727,7 @@ pub fn simulate(
 
     // PSI references, each computed once: the reference period, and every training window a
     // policy deploys (the same windows recur across policies).
-    let reference_psi = PsiReference::new(&[reference], &numeric, cfg.psi_bins);
+    let reference_psi = PsiReference::new(&[reference], roles, &numeric, cfg.psi_bins);
     let mut window_psi: BTreeMap<Vec<usize>, PsiReference> = BTreeMap::new();
     let monitors: Vec<BatchMonitor> = batches
         .iter()
@@ -809,7 +808,7 @@ pub fn simulate(
                         .entry(v.clone())
                         .or_insert_with(|| {
                             let training: Vec<&Dataset> = v.iter().map(|&i| &batches[i]).collect();
-                            PsiReference::new(&training, &numeric, cfg.psi_bins)
+                            PsiReference::new(&training, roles, &numeric, cfg.psi_bins)
                         })
                         .against(&batches[t]),
                 };
@@ -995,7 +994,7 @@ fn try_run(ds: &Dataset, settings: &Settings) -> Result<DriftFindings, String> {
             })
             .collect();
         // Undrifted batches: the reference generator, fresh seeds.
-        let reference_psi = PsiReference::new(&[&reference], &numeric, cfg.psi_bins);
+        let reference_psi = PsiReference::new(&[&reference], roles, &numeric, cfg.psi_bins);
         let null_max_psi: Vec<(f64, Vec<f64>)> = (0..cfg.batches)
             .map(|t| {
                 let b = crate::data::synth_with_roles_unhashed(
