@@ -12,7 +12,7 @@ use super::scorecard::{self, Scorecard};
 use crate::analysis::segmentation::null::NULL_PERCENTILE_TAIL;
 use crate::findings::Findings;
 use crate::ml::cv::Scheme;
-use crate::targets::{BaselineKind, Verdict, serde_name, words};
+use crate::targets::{BaselineKind, Verdict, serde_name};
 
 /// Share of duplicate rows from which duplicates are called out.
 pub const DUPLICATE_SHARE: f64 = 0.10;
@@ -180,13 +180,13 @@ fn spend_one_column(f: &Findings, out: &mut Vec<Conclusion>) {
             num(c.r2.mean, Some(3)),
             num(c.r2.sd, Some(3)),
             c.r2.n,
-            words(&serde_name(&h.model)),
+            h.model.label(),
             serde_name(&h.feature_set),
             num(h.r2.mean, Some(3)),
             behavioural
                 .map(|s| format!(
                     " and {} on the {} set (R² {})",
-                    words(&serde_name(&s.model)),
+                    s.model.label(),
                     serde_name(&s.feature_set),
                     num(s.r2, Some(3))
                 ))
@@ -388,25 +388,24 @@ fn model_choice(f: &Findings, out: &mut Vec<Conclusion>) {
     let (Some(best_model), Some(set)) = (r.best.model, r.best.feature_set) else {
         return;
     };
-    let grouped: Vec<(String, f64, f64)> = r
+    let grouped: Vec<(crate::ml::regressors::ModelKind, f64, f64)> = r
         .scores
         .iter()
         .filter(|s| s.scheme != Scheme::KFold && s.feature_set == set)
         .filter(|s| !(s.r2.mean.is_nan() || s.r2.sd.is_nan()))
-        .map(|s| (serde_name(&s.model), s.r2.mean, s.r2.sd))
+        .map(|s| (s.model, s.r2.mean, s.r2.sd))
         .collect();
-    let best_name = serde_name(&best_model);
-    let Some((_, best_r2, best_sd)) = grouped.iter().find(|g| g.0 == best_name).cloned() else {
+    let Some((_, best_r2, best_sd)) = grouped.iter().find(|g| g.0 == best_model).cloned() else {
         return;
     };
     let Some((simple, r2, _)) = grouped.iter().find(|g| g.1 >= best_r2 - best_sd).cloned() else {
         return;
     };
     let set = serde_name(&set);
-    let text = if simple == best_name {
+    let text = if simple == best_model {
         format!(
             "Use {} on the {} features for spend: it has the best group-aware R² ({}), and no simpler model comes within one fold standard deviation ({}).",
-            words(&simple),
+            simple.label(),
             set,
             num(best_r2, Some(3)),
             num(best_sd, Some(3))
@@ -414,11 +413,11 @@ fn model_choice(f: &Findings, out: &mut Vec<Conclusion>) {
     } else {
         format!(
             "Use {} on the {} features for spend: its group-aware R² ({}) is within one fold standard deviation ({}) of the best model, {} ({}), and it is simpler to explain and to maintain.",
-            words(&simple),
+            simple.label(),
             set,
             num(r2, Some(3)),
             num(best_sd, Some(3)),
-            words(&best_name),
+            best_model.label(),
             num(best_r2, Some(3))
         )
     };
