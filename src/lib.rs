@@ -32,6 +32,7 @@ pub mod serve;
 pub mod settings;
 pub mod sparse;
 pub mod stats;
+pub mod stream;
 pub mod targets;
 pub mod tracking;
 

@@ -192,6 +192,13 @@ struct BuildArgs {
     /// After building, print report.pdf and slides.pdf with headless Chromium (`report pdf`).
     #[arg(long)]
     pdf: bool,
+    /// Stream the build in chunks (two reads, the table never held whole) when the input holds
+    /// more rows than this (a Parquet footer's count, or a CSV's size over its mean line length).
+    #[arg(long, default_value_t = customer_intel::stream::DEFAULT_STREAM_ABOVE_ROWS)]
+    stream_above_rows: usize,
+    /// Rows per chunk of a streamed build.
+    #[arg(long, default_value_t = customer_intel::stream::DEFAULT_CHUNK_ROWS)]
+    stream_chunk_rows: usize,
 }
 
 #[derive(Args)]
@@ -296,6 +303,8 @@ fn options(a: &BuildArgs) -> Result<BuildOptions, Failure> {
         settings,
         tracking: Tracking::from_uri(a.tracking_uri.clone()),
         stamp: customer_intel::render::Stamp::from_env(),
+        stream_above_rows: a.stream_above_rows,
+        stream_chunk_rows: a.stream_chunk_rows,
     })
 }
 
@@ -401,12 +410,16 @@ fn synth(a: SynthArgs) -> Result<(), Failure> {
         duplicate_rate: a.duplicate_rate,
         ..SynthSpec::default()
     };
-    let ds = data::synth(a.rows, a.seed, &spec);
-    let written = if a.format == "parquet" {
-        data::write_parquet(&ds, &a.out)
-    } else {
-        data::write_csv(&ds, &a.out)
-    };
+    // Drawn and written a block of rows at a time: ten or a hundred million rows never sit in
+    // memory (up to one block the table is data::synth's).
+    let written = data::write_synth_streamed(
+        a.rows,
+        a.seed,
+        &spec,
+        &customer_intel::settings::Roles::default(),
+        &a.out,
+        a.format == "parquet",
+    );
     written
         .with_context(|| format!("cannot write '{}'", a.out.display()))
         .map_err(bad_input)?;
