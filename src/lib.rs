@@ -8,6 +8,7 @@
 pub mod analysis;
 pub mod bench;
 pub mod bench_peer;
+pub mod bench_stream;
 pub mod bounds;
 pub mod data;
 pub mod display;

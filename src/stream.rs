@@ -621,22 +621,54 @@ fn pass2(
     Ok(out)
 }
 
+/// Pass 1 alone: validates `path` in chunks of `chunk_rows` and returns the analyses' shared
+/// sample drawn in bounded memory (the whole table when it has at most `sample_cap` rows), in
+/// file order. It holds the same rows as [`Dataset::sample_rows`] on the whole table.
+pub fn read_sample(
+    path: &Path,
+    settings: &Settings,
+    chunk_rows: usize,
+) -> Result<Dataset, PipelineError> {
+    settings.check()?;
+    let hint = estimate_rows(path).map_or(0, |(r, _)| r);
+    Ok(pass1(path, settings, chunk_rows.max(1), hint)?.sample)
+}
+
 /// Renders a streamed build (see the module notes): the findings and every output file.
 pub(crate) fn render_all(
     opts: &BuildOptions,
     reason: String,
     progress: &mut dyn FnMut(&str),
 ) -> Result<(Findings, Outputs), PipelineError> {
+    render_all_timed(opts, reason, progress, &mut |_, _| {})
+}
+
+/// [`render_all`], reporting each stage's name and duration to `timed` (used by `report bench
+/// --stream-build`).
+pub fn render_all_timed(
+    opts: &BuildOptions,
+    reason: String,
+    progress: &mut dyn FnMut(&str),
+    timed: &mut dyn FnMut(&str, std::time::Duration),
+) -> Result<(Findings, Outputs), PipelineError> {
     let settings = &opts.settings;
     let path = &opts.data;
     let chunk_rows = opts.stream_chunk_rows.max(1);
     let hint = estimate_rows(path).map_or(0, |(r, _)| r);
+    let mut t = std::time::Instant::now();
+    let mut lap = |name: &str, timed: &mut dyn FnMut(&str, std::time::Duration)| {
+        timed(name, t.elapsed());
+        t = std::time::Instant::now();
+    };
     progress("streaming the data (pass 1: validation, sums, duplicates, the sample)");
     let p1 = pass1(path, settings, chunk_rows, hint)?;
+    lap("pass 1 (validate, sums, duplicates, sample)", timed);
     progress("running analyses on the sample");
     let mut findings = pipeline::analyze(&p1.sample, settings);
+    lap("analyses on the sample", timed);
     progress("fitting the production models");
     let models = models::fit(&p1.sample, settings, &findings);
+    lap("production models (the sample)", timed);
     let fences: Vec<(f64, f64)> = p1
         .cols
         .iter()
@@ -662,8 +694,10 @@ pub(crate) fn render_all(
         models.as_ref().ok().map(|m| (m, models_dir.as_path())),
     )?;
     apply(&mut findings, settings, &p1, &p2, reason, chunk_rows);
+    lap("pass 2 (moments, correlations, scores)", timed);
     let mut out = pipeline::outputs(&findings, opts)?;
     pipeline::insert_models(&mut out, &models, &opts.out_dir);
+    lap("plots and render", timed);
     Ok((findings, out))
 }
 

@@ -130,6 +130,17 @@ struct BenchArgs {
     /// and print rows, seconds and peak memory.
     #[arg(long, value_name = "FILE")]
     stream_eda: Option<PathBuf>,
+    /// Instead of the table: time whole streamed builds (two chunked reads, analyses on the
+    /// shared sample) of these files, each in its own process, stage by stage with peak memory
+    /// and the growth between the last two.
+    #[arg(long, value_name = "FILES", value_delimiter = ',')]
+    stream_build: Vec<PathBuf>,
+    /// With --stream-build: rows per chunk.
+    #[arg(long, default_value_t = customer_intel::stream::DEFAULT_CHUNK_ROWS)]
+    stream_chunk_rows: usize,
+    /// Internal: measure one streamed build in this process and print JSON.
+    #[arg(long, hide = true)]
+    stream_child: Option<PathBuf>,
     /// Instead of the table: the service's load benchmark (in-process server on a loopback port,
     /// fixed request counts and concurrency); prints a Markdown table.
     #[cfg(feature = "serve")]
@@ -463,6 +474,29 @@ fn bench(a: BenchArgs) -> Result<(), Failure> {
         let outcome =
             customer_intel::bench_peer::run(&opts).map_err(|e| bad_input(anyhow::anyhow!(e)))?;
         print!("{}", customer_intel::bench_peer::format(&outcome));
+        return Ok(());
+    }
+    if let Some(file) = &a.stream_child {
+        let r = customer_intel::bench_stream::measure(file, &settings, a.stream_chunk_rows)
+            .map_err(|e| bad_input(anyhow::anyhow!(e)))?;
+        println!(
+            "{}",
+            serde_json::to_string(&r).map_err(|e| bad_input(e.into()))?
+        );
+        return Ok(());
+    }
+    if !a.stream_build.is_empty() {
+        let exe = std::env::current_exe().map_err(|e| bad_input(e.into()))?;
+        let mut extra = vec![
+            "--stream-chunk-rows".to_string(),
+            a.stream_chunk_rows.to_string(),
+        ];
+        if let Some(p) = &a.settings {
+            extra.extend(["--settings".to_string(), p.display().to_string()]);
+        }
+        let results = customer_intel::bench_stream::run(&exe, &a.stream_build, &extra)
+            .map_err(|e| bad_input(anyhow::anyhow!(e)))?;
+        print!("{}", bench::format_table(&results));
         return Ok(());
     }
     if let Some(file) = &a.stream_eda {
