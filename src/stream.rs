@@ -573,6 +573,7 @@ fn pass2(
     for chunk in chunks.by_ref() {
         let chunk = chunk?;
         let data: Vec<&[f64]> = p1.cols.iter().map(|c| chunk.col(c)).collect();
+        #[allow(clippy::needless_range_loop)] // i indexes every column
         for i in 0..chunk.n_rows() {
             for j in 0..p {
                 let x = data[j][i];
