@@ -8,6 +8,7 @@
 pub mod analysis;
 pub mod bench;
 pub mod bench_peer;
+pub mod bench_stream;
 pub mod bounds;
 pub mod data;
 pub mod display;
@@ -32,6 +33,7 @@ pub mod serve;
 pub mod settings;
 pub mod sparse;
 pub mod stats;
+pub mod stream;
 pub mod targets;
 pub mod tracking;
 

@@ -33,6 +33,15 @@ pub enum PipelineError {
     /// Rendering the README sections, report or slides failed.
     #[error("rendering failed")]
     Render(#[from] RenderError),
+    /// A streamed build could not run (its temporary files, a table with gaps, a file that
+    /// changed between its two reads).
+    #[error("streamed build of '{path}' failed: {detail}")]
+    Stream {
+        /// The input table.
+        path: PathBuf,
+        /// What went wrong.
+        detail: String,
+    },
     /// Writing an output failed.
     #[error("cannot write outputs under '{path}': {source}")]
     Write {
@@ -61,6 +70,12 @@ pub struct BuildOptions {
     /// Build date and git commit for the provenance footer; `None` (the default) keeps outputs
     /// independent of the commit so committed outputs never go stale (see [`Stamp::from_env`]).
     pub stamp: Option<Stamp>,
+    /// Above this many rows (judged by [`crate::stream::estimate_rows`] without loading the
+    /// table) the build is streamed in chunks instead of loading the table whole
+    /// ([`crate::stream`]); default [`crate::stream::DEFAULT_STREAM_ABOVE_ROWS`].
+    pub stream_above_rows: usize,
+    /// Rows per chunk of a streamed build.
+    pub stream_chunk_rows: usize,
 }
 
 impl Default for BuildOptions {
@@ -73,6 +88,8 @@ impl Default for BuildOptions {
             settings: Settings::default(),
             tracking: Tracking::Local(PathBuf::from(tracking::DEFAULT_LOCAL_DIR)),
             stamp: None,
+            stream_above_rows: crate::stream::DEFAULT_STREAM_ABOVE_ROWS,
+            stream_chunk_rows: crate::stream::DEFAULT_CHUNK_ROWS,
         }
     }
 }
@@ -270,6 +287,9 @@ fn render_all(
     progress: &mut dyn FnMut(&str),
 ) -> Result<(Findings, Outputs), PipelineError> {
     opts.settings.check()?;
+    if let Some(reason) = crate::stream::stream_reason(opts) {
+        return crate::stream::render_all(opts, reason, progress);
+    }
     progress("loading and validating data");
     let ds = data::load_with(&opts.data, &opts.settings.roles, &opts.settings.data)?;
     progress("running analyses");

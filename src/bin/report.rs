@@ -130,6 +130,17 @@ struct BenchArgs {
     /// and print rows, seconds and peak memory.
     #[arg(long, value_name = "FILE")]
     stream_eda: Option<PathBuf>,
+    /// Instead of the table: time whole streamed builds (two chunked reads, analyses on the
+    /// shared sample) of these files, each in its own process, stage by stage with peak memory
+    /// and the growth between the last two.
+    #[arg(long, value_name = "FILES", value_delimiter = ',')]
+    stream_build: Vec<PathBuf>,
+    /// With --stream-build: rows per chunk.
+    #[arg(long, default_value_t = customer_intel::stream::DEFAULT_CHUNK_ROWS)]
+    stream_chunk_rows: usize,
+    /// Internal: measure one streamed build in this process and print JSON.
+    #[arg(long, hide = true)]
+    stream_child: Option<PathBuf>,
     /// Instead of the table: the service's load benchmark (in-process server on a loopback port,
     /// fixed request counts and concurrency); prints a Markdown table.
     #[cfg(feature = "serve")]
@@ -192,6 +203,13 @@ struct BuildArgs {
     /// After building, print report.pdf and slides.pdf with headless Chromium (`report pdf`).
     #[arg(long)]
     pdf: bool,
+    /// Stream the build in chunks (two reads, the table never held whole) when the input holds
+    /// more rows than this (a Parquet footer's count, or a CSV's size over its mean line length).
+    #[arg(long, default_value_t = customer_intel::stream::DEFAULT_STREAM_ABOVE_ROWS)]
+    stream_above_rows: usize,
+    /// Rows per chunk of a streamed build.
+    #[arg(long, default_value_t = customer_intel::stream::DEFAULT_CHUNK_ROWS)]
+    stream_chunk_rows: usize,
 }
 
 #[derive(Args)]
@@ -296,6 +314,8 @@ fn options(a: &BuildArgs) -> Result<BuildOptions, Failure> {
         settings,
         tracking: Tracking::from_uri(a.tracking_uri.clone()),
         stamp: customer_intel::render::Stamp::from_env(),
+        stream_above_rows: a.stream_above_rows,
+        stream_chunk_rows: a.stream_chunk_rows,
     })
 }
 
@@ -401,12 +421,16 @@ fn synth(a: SynthArgs) -> Result<(), Failure> {
         duplicate_rate: a.duplicate_rate,
         ..SynthSpec::default()
     };
-    let ds = data::synth(a.rows, a.seed, &spec);
-    let written = if a.format == "parquet" {
-        data::write_parquet(&ds, &a.out)
-    } else {
-        data::write_csv(&ds, &a.out)
-    };
+    // Drawn and written a block of rows at a time: ten or a hundred million rows never sit in
+    // memory (up to one block the table is data::synth's).
+    let written = data::write_synth_streamed(
+        a.rows,
+        a.seed,
+        &spec,
+        &customer_intel::settings::Roles::default(),
+        &a.out,
+        a.format == "parquet",
+    );
     written
         .with_context(|| format!("cannot write '{}'", a.out.display()))
         .map_err(bad_input)?;
@@ -450,6 +474,29 @@ fn bench(a: BenchArgs) -> Result<(), Failure> {
         let outcome =
             customer_intel::bench_peer::run(&opts).map_err(|e| bad_input(anyhow::anyhow!(e)))?;
         print!("{}", customer_intel::bench_peer::format(&outcome));
+        return Ok(());
+    }
+    if let Some(file) = &a.stream_child {
+        let r = customer_intel::bench_stream::measure(file, &settings, a.stream_chunk_rows)
+            .map_err(|e| bad_input(anyhow::anyhow!(e)))?;
+        println!(
+            "{}",
+            serde_json::to_string(&r).map_err(|e| bad_input(e.into()))?
+        );
+        return Ok(());
+    }
+    if !a.stream_build.is_empty() {
+        let exe = std::env::current_exe().map_err(|e| bad_input(e.into()))?;
+        let mut extra = vec![
+            "--stream-chunk-rows".to_string(),
+            a.stream_chunk_rows.to_string(),
+        ];
+        if let Some(p) = &a.settings {
+            extra.extend(["--settings".to_string(), p.display().to_string()]);
+        }
+        let results = customer_intel::bench_stream::run(&exe, &a.stream_build, &extra)
+            .map_err(|e| bad_input(anyhow::anyhow!(e)))?;
+        print!("{}", bench::format_table(&results));
         return Ok(());
     }
     if let Some(file) = &a.stream_eda {

@@ -124,6 +124,7 @@ pub fn chunks_with(
         header: None,
         next_line: 1,
         seen_ids: PlHashMap::new(),
+        index_ids: true,
         hasher: Some(Sha256::new()),
         sha256: None,
         rows: 0,
@@ -157,6 +158,8 @@ pub struct Chunks {
     next_line: usize,
     /// Every id seen so far, with the line it appeared on.
     seen_ids: PlHashMap<Box<str>, usize>,
+    /// Whether ids are checked across chunks (with `seen_ids`).
+    index_ids: bool,
     hasher: Option<Sha256>,
     sha256: Option<String>,
     rows: usize,
@@ -167,6 +170,19 @@ pub struct Chunks {
 }
 
 impl Chunks {
+    /// Leaves out the check that ids are unique across chunks, which keeps every id seen so far
+    /// in memory: for a caller that checks ids itself in bounded memory (a streamed build,
+    /// [`crate::stream`]). Ids are still checked within each chunk.
+    pub fn without_id_index(mut self) -> Chunks {
+        self.index_ids = false;
+        self
+    }
+
+    /// Whether this reader reads a Parquet file (its positions are data rows, not lines).
+    pub fn is_parquet(&self) -> bool {
+        self.parquet.is_some()
+    }
+
     /// Data rows handed out so far.
     pub fn rows_read(&self) -> usize {
         self.rows
@@ -378,6 +394,9 @@ impl Chunks {
 
     /// Ids must be unique across chunks: repeats of earlier chunks' ids are violations.
     fn check_ids(&mut self, ds: &Dataset) -> Result<(), DataError> {
+        if !self.index_ids {
+            return Ok(());
+        }
         let mut violations = Vec::new();
         for (id, &line) in ds.ids.iter().zip(&ds.lines) {
             if let Some(&first) = self.seen_ids.get(id.as_str()) {

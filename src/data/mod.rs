@@ -10,11 +10,14 @@ mod error;
 mod load;
 pub mod missing;
 mod parquet;
+pub(crate) use parquet::{count_rows as parquet_rows, is_parquet as is_parquet_file};
 pub use parquet::{parquet_bytes, write_parquet};
 mod planted;
 mod sample;
 pub mod schema;
 mod synth;
+mod synth_stream;
+pub use synth_stream::{SYNTH_BLOCK_ROWS, write_synth_streamed};
 
 pub use chunks::{ChunkSummary, Chunks, chunks, chunks_with, for_each_chunk};
 pub use error::{DataError, MAX_VIOLATIONS, Position, Violation};
@@ -22,6 +25,7 @@ pub use load::{load, load_with, load_with_roles, parse_csv_bytes, parse_csv_byte
 pub use missing::{MissingPolicy, MissingProfile, MissingSettings, Views};
 pub use planted::{PlantedSegment, planted};
 pub use sample::{ANALYSIS_SAMPLE, Capped, SampleInfo};
+pub(crate) use sample::{group_rank, rank_key, sample_method};
 pub(crate) use synth::synth_with_roles_unhashed;
 pub use synth::{SynthSpec, csv_text, synth, synth_with_roles, write_csv};
 
@@ -73,6 +77,9 @@ pub struct Dataset {
     pub provenance: Provenance,
     /// The values of the columns without a role, by name, in file order (empty cells as "").
     pub extras: Vec<(String, Vec<String>)>,
+    /// Set when this table is the shared sample of a larger file drawn by a streamed build
+    /// ([`crate::stream`]): [`Dataset::capped`] then hands it over as that sample.
+    pub sample_of: Option<SampleInfo>,
 }
 
 /// A compact, serialisable description of a dataset for `findings.json`.
@@ -94,6 +101,10 @@ pub struct DatasetProfile {
     pub largest_group: usize,
     /// Rows per category level, in the roles' level order.
     pub category_counts: Vec<(String, usize)>,
+    /// Set when the build streamed the file instead of loading it whole: which figures are
+    /// exact over every row and which come from the shared sample ([`crate::stream`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub streamed: Option<crate::stream::StreamedBuild>,
     /// Gaps per column and what the run's missing-value policy did with them (filled in by
     /// the pipeline; [`Dataset::profile`] leaves it empty).
     pub missing: MissingProfile,
@@ -141,6 +152,7 @@ impl Dataset {
             n_groups,
             provenance,
             extras,
+            sample_of: None,
         }
     }
 
@@ -252,6 +264,7 @@ impl Dataset {
             duplicate_rows: self.n_rows() - self.n_groups,
             largest_group: self.group_sizes().into_iter().max().unwrap_or(0),
             category_counts: self.category_counts(),
+            streamed: None,
             missing: MissingProfile::default(),
         }
     }

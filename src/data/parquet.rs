@@ -162,10 +162,9 @@ pub(crate) fn validate_frame(
     })
 }
 
-/// The dataset as a Parquet file's bytes: the id and category as text, numeric role columns as
-/// 64-bit floats, extra columns as text; gaps (`NaN`, an empty category) as nulls.
-pub fn parquet_bytes(ds: &Dataset) -> Result<Vec<u8>, DataError> {
-    use polars::prelude::{Column, NamedFrom, ParquetWriter, Series};
+/// The dataset as the polars frame its Parquet file holds (gaps as nulls).
+pub(crate) fn parquet_frame(ds: &Dataset) -> Result<DataFrame, DataError> {
+    use polars::prelude::{Column, NamedFrom, Series};
     let roles = &ds.roles;
     let mut cols: Vec<Column> = vec![Series::new(roles.id.as_str().into(), &ds.ids).into()];
     for c in roles.numeric_columns() {
@@ -187,7 +186,18 @@ pub fn parquet_bytes(ds: &Dataset) -> Result<Vec<u8>, DataError> {
         path: ds.provenance.source.clone().into(),
         detail: e.to_string(),
     };
-    let mut frame = DataFrame::new(ds.n_rows(), cols).map_err(err)?;
+    DataFrame::new(ds.n_rows(), cols).map_err(err)
+}
+
+/// The dataset as a Parquet file's bytes: the id and category as text, numeric role columns as
+/// 64-bit floats, extra columns as text; gaps (`NaN`, an empty category) as nulls.
+pub fn parquet_bytes(ds: &Dataset) -> Result<Vec<u8>, DataError> {
+    use polars::prelude::ParquetWriter;
+    let err = |e: polars::prelude::PolarsError| DataError::NotParquet {
+        path: ds.provenance.source.clone().into(),
+        detail: e.to_string(),
+    };
+    let mut frame = parquet_frame(ds)?;
     let mut out = Vec::new();
     ParquetWriter::new(&mut out)
         .finish(&mut frame)

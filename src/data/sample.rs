@@ -5,7 +5,6 @@
 
 use std::borrow::Cow;
 
-use rand::seq::SliceRandom;
 use serde::Serialize;
 
 use super::Dataset;
@@ -41,29 +40,94 @@ pub struct Capped<'a> {
     pub sample: Option<SampleInfo>,
 }
 
+/// The seeded 64-bit key every group rank of one sample is drawn with (from the seed stream
+/// `label`), so ranks differ between seeds and labels but never between runs or platforms.
+pub(crate) fn rank_key(seed: u64, label: &str) -> u64 {
+    use rand::RngCore;
+    rng::stream(seed, label).next_u64()
+}
+
+/// SplitMix64's finaliser: a fixed, platform-independent 64-bit mixer.
+fn mix(mut z: u64) -> u64 {
+    z = z.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
+/// The rank of a duplicate group: a seeded hash of its content (the bits of its numeric role
+/// values, `-0.0` read as `0.0`, then its category). Every copy of a row has the same rank, and the
+/// rank does not depend on where in the file the row is, so a streamed reader and a whole-table
+/// load rank groups alike.
+pub(crate) fn group_rank(key: u64, bits: &[u64], category: &str) -> u64 {
+    let mut h = mix(key);
+    for &b in bits {
+        h = mix(h ^ b);
+    }
+    for part in category.as_bytes().chunks(8) {
+        let mut w = [0u8; 8];
+        w[..part.len()].copy_from_slice(part);
+        h = mix(h ^ u64::from_le_bytes(w));
+    }
+    mix(h ^ category.len() as u64)
+}
+
+/// How the shared sample is drawn, in words (the same text for a whole-table load and a streamed
+/// build, whose samples are the same rows).
+pub(crate) fn sample_method(label: &str, cap: usize) -> String {
+    format!(
+        "whole duplicate groups taken in the order of a seeded hash of their content (seed stream '{label}') until the next group would pass {cap} rows; rows keep file order"
+    )
+}
+
 impl Dataset {
+    /// The numeric role columns a row's content is made of (the target only if present), in
+    /// roles order: the columns that define duplicate groups.
+    pub(crate) fn content_columns(&self) -> Vec<&[f64]> {
+        self.roles
+            .numeric_columns()
+            .iter()
+            .filter_map(|c| self.numeric.get(c).map(Vec::as_slice))
+            .collect()
+    }
+
     /// Rows of a seeded sample of at most `cap` rows made of whole duplicate groups, ascending,
     /// or `None` when the table has at most `cap` rows.
     ///
-    /// Groups are taken in the order of a shuffle seeded by `rng::stream(seed, label)`; a group
-    /// that would overflow the cap is passed over and smaller later groups still fill the room.
+    /// Each group is ranked by a seeded hash of its content ([`group_rank`] with the key of
+    /// `rng::stream(seed, label)`; ties broken by the content itself), and groups are taken in
+    /// rank order until the next one would pass the cap: the groups with the smallest ranks (a
+    /// bottom-k sketch). The choice depends only on the rows' content and the seed, not on row
+    /// order, so a streamed build ([`crate::stream`]) draws the same rows in bounded memory.
     pub fn sample_rows(&self, cap: usize, seed: u64, label: &str) -> Option<Vec<usize>> {
         if self.n_rows() <= cap {
             return None;
         }
         let sizes = self.group_sizes();
+        let cols = self.content_columns();
+        let key = rank_key(seed, label);
+        let first = self.distinct_row_indices();
+        let bits = |i: usize| cols.iter().map(move |c| (c[i] + 0.0).to_bits());
+        let ranks: Vec<u64> = first
+            .iter()
+            .map(|&i| group_rank(key, &bits(i).collect::<Vec<_>>(), &self.category[i]))
+            .collect();
         let mut order: Vec<usize> = (0..self.n_groups).collect();
-        order.shuffle(&mut rng::stream(seed, label));
+        order.sort_unstable_by(|&a, &b| {
+            let (i, j) = (first[a], first[b]);
+            ranks[a]
+                .cmp(&ranks[b])
+                .then_with(|| bits(i).cmp(bits(j)))
+                .then_with(|| self.category[i].cmp(&self.category[j]))
+        });
         let mut keep = vec![false; self.n_groups];
         let mut room = cap;
         for g in order {
-            if sizes[g] <= room {
-                keep[g] = true;
-                room -= sizes[g];
-                if room == 0 {
-                    break;
-                }
+            if sizes[g] > room {
+                break;
             }
+            keep[g] = true;
+            room -= sizes[g];
         }
         Some(
             (0..self.n_rows())
@@ -85,6 +149,15 @@ impl Dataset {
     /// assert!(s.rows <= 300 && s.rows == c.data.n_rows() && s.table_rows == 1_000);
     /// ```
     pub fn capped(&self, cap: usize, seed: u64, label: &str) -> Capped<'_> {
+        if let Some(info) = &self.sample_of {
+            // A streamed build's sample: the analyses see it as drawn from the whole file.
+            if self.n_rows() <= cap && info.cap == cap {
+                return Capped {
+                    data: Cow::Borrowed(self),
+                    sample: Some(info.clone()),
+                };
+            }
+        }
         match self.sample_rows(cap, seed, label) {
             None => Capped {
                 data: Cow::Borrowed(self),
@@ -98,9 +171,7 @@ impl Dataset {
                     groups: data.n_groups,
                     table_groups: self.n_groups,
                     cap,
-                    method: format!(
-                        "whole duplicate groups drawn in a seeded random order (seed stream '{label}') until {cap} rows are filled; rows keep file order"
-                    ),
+                    method: sample_method(label, cap),
                 };
                 Capped {
                     data: Cow::Owned(data),
