@@ -224,37 +224,123 @@ fn distinct_neighbours(x: &[Vec<f64>], members: &[usize], rows: &[usize], k: usi
     };
     let p = firsts.len();
     let k = k.min(p.saturating_sub(1));
-    // The k smallest (distance, point) pairs of each point, kept sorted while scanning the
-    // others: the same k, in the same order, as sorting all of them (the order is total), at
-    // O(p·k) instead of O(p log p) per point.
-    let key_lt =
-        |u: &(f64, usize), v: &(f64, usize)| u.0.total_cmp(&v.0).then(u.1.cmp(&v.1)).is_lt();
-    let mut best: Vec<(f64, usize)> = Vec::with_capacity(k + 1);
-    let neighbours = (0..p)
-        .map(|a| {
-            best.clear();
-            if k > 0 {
-                let za = &z[a * w..(a + 1) * w];
-                for (b, zb) in z.chunks_exact(w).enumerate() {
-                    if b == a {
-                        continue;
-                    }
-                    let key = (sq_dist(za, zb), b);
-                    if best.len() == k && !key_lt(&key, &best[k - 1]) {
-                        continue;
-                    }
-                    let at = best.partition_point(|e| key_lt(e, &key));
-                    best.insert(at, key);
-                    best.truncate(k);
-                }
-            }
-            best.iter().map(|&(_, b)| firsts[b]).collect()
-        })
+    let neighbours = nearest_k(&z, w, k)
+        .into_iter()
+        .map(|near| near.into_iter().map(|b| firsts[b]).collect())
         .collect();
     Neighbours {
         point_of,
         neighbours,
     }
+}
+
+/// `(distance, point)` order of the neighbour search: by squared distance, then by index.
+#[inline(always)]
+fn key_lt(u: &(f64, usize), v: &(f64, usize)) -> bool {
+    u.0.total_cmp(&v.0).then(u.1.cmp(&v.1)).is_lt()
+}
+
+/// Offers `key` to `best`, the `k` smallest keys seen so far kept in ascending order.
+#[inline(always)]
+fn offer(best: &mut Vec<(f64, usize)>, key: (f64, usize), k: usize) {
+    if best.len() == k && !key_lt(&key, &best[k - 1]) {
+        return;
+    }
+    let at = best.partition_point(|e| key_lt(e, &key));
+    best.insert(at, key);
+    best.truncate(k);
+}
+
+/// For each of the `z.len() / w` points (row-major, `w` values each), the `k` other points
+/// smallest in `(squared distance, index)` order, nearest first (`k` below the number of
+/// points).
+///
+/// The points are sorted along the column with the most distinct values, and each point's
+/// search walks outward from it in that order, stopping in a direction once the squared gap in
+/// that column alone exceeds the k-th best squared distance so far. That gap, computed as
+/// [`sq_dist`] computes that column's term, is never larger than the whole computed distance
+/// (every other term adds a non-negative value, and rounding is monotone) and only grows along the
+/// walk, so no point left unvisited could enter the k best: the result is [`nearest_k_all`]'s,
+/// which compares every pair.
+fn nearest_k(z: &[f64], w: usize, k: usize) -> Vec<Vec<usize>> {
+    let p = z.len() / w;
+    if k == 0 {
+        return vec![Vec::new(); p];
+    }
+    let axis = (0..w)
+        .max_by_key(|&j| {
+            let mut col: Vec<u64> = (0..p).map(|i| (z[i * w + j] + 0.0).to_bits()).collect();
+            col.sort_unstable();
+            col.dedup();
+            (col.len(), std::cmp::Reverse(j))
+        })
+        .unwrap_or(0);
+    let mut order: Vec<usize> = (0..p).collect();
+    order.sort_by(|&a, &b| z[a * w + axis].total_cmp(&z[b * w + axis]).then(a.cmp(&b)));
+    let mut pos = vec![0; p];
+    for (at, &i) in order.iter().enumerate() {
+        pos[i] = at;
+    }
+    let mut best: Vec<(f64, usize)> = Vec::with_capacity(k + 1);
+    (0..p)
+        .map(|a| {
+            best.clear();
+            let za = &z[a * w..(a + 1) * w];
+            let ca = za[axis];
+            let far = |best: &Vec<(f64, usize)>, cb: f64| {
+                let gap = ca - cb;
+                best.len() == k && gap * gap > best[k - 1].0
+            };
+            let (mut up, mut down) = (pos[a] + 1, pos[a]);
+            let (mut up_open, mut down_open) = (up < p, down > 0);
+            while up_open || down_open {
+                if up_open {
+                    let b = order[up];
+                    let zb = &z[b * w..(b + 1) * w];
+                    if far(&best, zb[axis]) {
+                        up_open = false;
+                    } else {
+                        offer(&mut best, (sq_dist(za, zb), b), k);
+                        up += 1;
+                        up_open = up < p;
+                    }
+                }
+                if down_open {
+                    let b = order[down - 1];
+                    let zb = &z[b * w..(b + 1) * w];
+                    if far(&best, zb[axis]) {
+                        down_open = false;
+                    } else {
+                        offer(&mut best, (sq_dist(za, zb), b), k);
+                        down -= 1;
+                        down_open = down > 0;
+                    }
+                }
+            }
+            best.iter().map(|&(_, b)| b).collect()
+        })
+        .collect()
+}
+
+/// [`nearest_k`] by comparing every pair of points (the reference it is tested against).
+#[cfg(test)]
+fn nearest_k_all(z: &[f64], w: usize, k: usize) -> Vec<Vec<usize>> {
+    let p = z.len() / w;
+    let mut best: Vec<(f64, usize)> = Vec::with_capacity(k + 1);
+    (0..p)
+        .map(|a| {
+            best.clear();
+            if k > 0 {
+                let za = &z[a * w..(a + 1) * w];
+                for (b, zb) in z.chunks_exact(w).enumerate() {
+                    if b != a {
+                        offer(&mut best, (sq_dist(za, zb), b), k);
+                    }
+                }
+            }
+            best.iter().map(|&(_, b)| b).collect()
+        })
+        .collect()
 }
 
 /// Squared Euclidean distance summed in column order, compiled per small width so the loop is
@@ -320,6 +406,45 @@ pub fn minority_neighbours(
 mod tests {
     use super::*;
     use crate::rng;
+
+    /// The pruned neighbour walk finds every point's k nearest exactly as comparing all pairs
+    /// does (same points, same order): continuous and coarse integer columns (many ties in
+    /// distance and in the sorted column), copies, widths 1 to 9, k from 1 to points − 1.
+    #[test]
+    fn pruned_neighbour_walk_equals_all_pairs() {
+        use rand::Rng as _;
+        let mut r = rng::stream(3, "smote-walk");
+        let mut cases = 0;
+        for w in [1usize, 2, 5, 6, 9] {
+            for p in [2usize, 3, 17, 240] {
+                for coarse in [false, true] {
+                    let mut z: Vec<f64> = (0..p * w)
+                        .map(|_| {
+                            if coarse {
+                                r.gen_range(-2..3) as f64 * 0.5
+                            } else {
+                                r.gen_range(-3.0..3.0)
+                            }
+                        })
+                        .collect();
+                    if p > 4 {
+                        let copy = z[..w].to_vec();
+                        z[3 * w..4 * w].copy_from_slice(&copy);
+                    }
+                    for k in [1, 2, 5, p - 1] {
+                        let k = k.min(p - 1);
+                        assert_eq!(
+                            nearest_k(&z, w, k),
+                            nearest_k_all(&z, w, k),
+                            "w {w} p {p} coarse {coarse} k {k}"
+                        );
+                        cases += 1;
+                    }
+                }
+            }
+        }
+        assert_eq!(cases, 5 * 4 * 2 * 4);
+    }
 
     /// 30 rows in 3-D with unequal column scales; every third row positive.
     fn toy() -> (Vec<Vec<f64>>, Vec<bool>) {

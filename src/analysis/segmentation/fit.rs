@@ -224,7 +224,146 @@ fn nearest_flat<const D: usize>(row: &[f64], centroids: &[f64], d: usize) -> usi
 /// nearest centroid (first on ties), move each centroid to the mean of its rows (an emptied
 /// cluster keeps its centroid), until the centroids move by less than `tolerance` in total
 /// squared distance or after `max_iterations` rounds.
+///
+/// The assignment step skips rows that provably keep their centroid (Hamerly 2010, "Making
+/// k-means even faster"): each row carries an upper bound on its distance to its own centroid
+/// and a lower bound on its distance to every other one, moved by the centroids' shifts after
+/// each round. A row is scanned again only when the bounds cannot prove that its centroid is
+/// still strictly nearest by a relative margin ([`BOUND_MARGIN`]); the bounds are widened by
+/// more than the rounding error of every operation that builds them, so whenever a row is
+/// skipped, scanning it would have picked the same centroid. The centroid means are summed
+/// over every row in index order as before, so the result is [`lloyd_plain`]'s, bit for bit.
 fn lloyd<const D: usize>(
+    rows: &Flat,
+    mut centroids: Vec<f64>,
+    tolerance: f64,
+    max_iterations: usize,
+) -> Vec<f64> {
+    let d = if D == 0 { rows.d } else { D };
+    let k = centroids.len() / d;
+    let n = rows.len();
+    let mut sums = vec![0.0; k * d];
+    let mut counts = vec![0usize; k];
+    let mut new = vec![0.0; d];
+    let mut assigned = vec![0usize; n];
+    // Upper bound on each row's distance to its centroid (∞: not scanned yet), lower bound on
+    // its distance to every other centroid.
+    let mut upper = vec![f64::INFINITY; n];
+    let mut lower = vec![0.0f64; n];
+    // Half the distance from each centroid to its nearest other centroid (a lower bound).
+    let mut half_gap = vec![0.0f64; k];
+    let mut moved = vec![0.0f64; k];
+    for _ in 0..max_iterations.max(1) {
+        for j in 0..k {
+            let cj = &centroids[j * d..(j + 1) * d];
+            let mut nearest = f64::INFINITY;
+            for (m, cm) in centroids.chunks_exact(d).enumerate() {
+                if m != j {
+                    nearest = nearest.min(sq_dist_flat::<D>(cj, cm, d));
+                }
+            }
+            half_gap[j] = shrink(0.5 * nearest.sqrt());
+        }
+        sums.fill(0.0);
+        counts.fill(0);
+        for (i, r) in rows.values.chunks_exact(d).enumerate() {
+            let a = assigned[i];
+            if !(upper[i] * (1.0 + BOUND_MARGIN) < half_gap[a].max(lower[i])) {
+                let (j, first, second) = nearest_two_flat::<D>(r, &centroids, d);
+                assigned[i] = j;
+                upper[i] = grow(first.sqrt());
+                lower[i] = shrink(second.sqrt());
+            }
+            let j = assigned[i];
+            counts[j] += 1;
+            for (s, v) in sums[j * d..(j + 1) * d].iter_mut().zip(r) {
+                *s += v;
+            }
+        }
+        let mut shift = 0.0;
+        moved.fill(0.0);
+        for j in 0..k {
+            let n = counts[j];
+            if n == 0 {
+                continue;
+            }
+            for (v, s) in new.iter_mut().zip(&sums[j * d..(j + 1) * d]) {
+                *v = s / n as f64;
+            }
+            let c = &mut centroids[j * d..(j + 1) * d];
+            let step = sq_dist_flat::<D>(c, &new, d);
+            shift += step;
+            moved[j] = grow(step.sqrt());
+            c.copy_from_slice(&new);
+        }
+        if shift <= tolerance * tolerance {
+            break;
+        }
+        // The largest shift, which centroid made it, and the largest of the others.
+        let (mut top, mut top_j, mut runner_up) = (0.0f64, usize::MAX, 0.0f64);
+        for (j, &m) in moved.iter().enumerate() {
+            if m > top {
+                runner_up = top;
+                top = m;
+                top_j = j;
+            } else if m > runner_up {
+                runner_up = m;
+            }
+        }
+        for ((u, l), &a) in upper.iter_mut().zip(lower.iter_mut()).zip(&assigned) {
+            *u = grow(*u + moved[a]);
+            let other = if a == top_j { runner_up } else { top };
+            *l = shrink(*l - other).max(0.0);
+        }
+    }
+    centroids
+}
+
+/// Relative margin by which the bounds of [`lloyd`] must separate a row's centroid from the
+/// others before the row is skipped. Far above the relative rounding error of a squared
+/// distance over a few dozen columns (about 1e-14), so a skipped row's computed distances
+/// order the same way as the true ones.
+const BOUND_MARGIN: f64 = 1e-9;
+
+/// Relative widening of every bound of [`lloyd`] as it is computed (covers the rounding of a
+/// square root, a sum or a difference several times over).
+const BOUND_SLACK: f64 = 1e-12;
+
+/// An upper bound made safe against rounding: a little larger.
+#[inline(always)]
+fn grow(v: f64) -> f64 {
+    v * (1.0 + BOUND_SLACK)
+}
+
+/// A lower bound made safe against rounding: a little smaller (non-negative inputs).
+#[inline(always)]
+fn shrink(v: f64) -> f64 {
+    v * (1.0 - BOUND_SLACK)
+}
+
+/// The nearest centroid (first on ties, as [`nearest_flat`]) with its squared distance, and the
+/// smallest squared distance to any other centroid (∞ for one centroid).
+#[inline(always)]
+fn nearest_two_flat<const D: usize>(row: &[f64], centroids: &[f64], d: usize) -> (usize, f64, f64) {
+    let d = if D == 0 { d } else { D };
+    let mut best = (0, f64::INFINITY);
+    let mut second = f64::INFINITY;
+    for (j, c) in centroids.chunks_exact(d).enumerate() {
+        let dist = sq_dist_flat::<D>(row, c, d);
+        if dist < best.1 {
+            second = best.1;
+            best = (j, dist);
+        } else if dist < second {
+            second = dist;
+        }
+    }
+    (best.0, best.1, second)
+}
+
+/// Plain Lloyd iterations, every row scanned every round: [`lloyd`] without its bounds, kept
+/// as the reference the bounded version is tested against bit for bit.
+#[cfg(test)]
+fn lloyd_plain<const D: usize>(
     rows: &Flat,
     mut centroids: Vec<f64>,
     tolerance: f64,
@@ -551,6 +690,74 @@ mod tests {
     /// Inputs and values of tests/reference/analysis_segmentation_fit.py.
     fn reference() -> crate::test_fixtures::Reference {
         crate::test_fixtures::Reference::load("analysis_segmentation_fit")
+    }
+
+    /// Runs bounded and plain Lloyd from the same k-means++ seeds at widths `D`/`d` and
+    /// compares the centroids bit for bit; returns how many runs were compared.
+    fn compare_lloyd<const D: usize>(x: &[Vec<f64>], ks: &[usize], seed: u64) -> usize {
+        let rows = Flat::from_matrix(&to_matrix(x));
+        let mut runs = 0;
+        for &k in ks {
+            let mut r = crate::rng::stream(seed, &format!("lloyd/{k}"));
+            for _ in 0..3 {
+                let seeds = greedy_kmeans_plus_plus::<D>(&rows, k, &mut r);
+                for (tol, iters) in [(1e-4, 300), (0.0, 7), (1e-2, 300)] {
+                    let bounded = lloyd::<D>(&rows, seeds.clone(), tol, iters);
+                    let plain = lloyd_plain::<D>(&rows, seeds.clone(), tol, iters);
+                    let bits = |v: &[f64]| v.iter().map(|f| f.to_bits()).collect::<Vec<_>>();
+                    assert_eq!(
+                        bits(&bounded),
+                        bits(&plain),
+                        "k {k} tol {tol} iters {iters}"
+                    );
+                    runs += 1;
+                }
+            }
+        }
+        runs
+    }
+
+    /// The bounded Lloyd iterations reach the plain ones' centroids bit for bit: uniform
+    /// tables (no structure, many slow rounds, as the null reference draws them), blobs,
+    /// integer grids with many exact ties between centroids, repeated rows, and widths with
+    /// an unrolled (2, 5) and a generic (9) distance loop.
+    #[test]
+    fn bounded_lloyd_equals_plain_lloyd_bit_for_bit() {
+        use rand::Rng as _;
+        let mut runs = 0;
+        for seed in 0..4u64 {
+            let mut r = crate::rng::stream(seed, "lloyd-data");
+            let uniform5: Vec<Vec<f64>> = (0..600)
+                .map(|_| (0..5).map(|_| r.gen_range(-2.0..2.0)).collect())
+                .collect();
+            runs += compare_lloyd::<5>(&uniform5, &[2, 3, 5, 8, 10], seed);
+            let blobs2: Vec<Vec<f64>> = (0..400)
+                .map(|i| {
+                    let c = (i % 4) as f64 * 3.0;
+                    vec![c + r.gen_range(-1.0..1.0), -c + r.gen_range(-1.0..1.0)]
+                })
+                .collect();
+            runs += compare_lloyd::<2>(&blobs2, &[2, 4, 7], seed);
+            let grid2: Vec<Vec<f64>> = (0..300)
+                .map(|_| vec![r.gen_range(0..4) as f64, r.gen_range(0..3) as f64])
+                .collect();
+            runs += compare_lloyd::<2>(&grid2, &[2, 3, 6, 9], seed);
+            let wide9: Vec<Vec<f64>> = (0..250)
+                .map(|i| {
+                    (0..9)
+                        .map(|j| {
+                            if i % 3 == 0 {
+                                j as f64
+                            } else {
+                                r.gen_range(-1.0..1.0)
+                            }
+                        })
+                        .collect()
+                })
+                .collect();
+            runs += compare_lloyd::<0>(&wide9, &[2, 5, 10], seed);
+        }
+        assert_eq!(runs, 4 * 15 * 9);
     }
 
     #[test]
