@@ -120,8 +120,9 @@ pub fn stream_reason(opts: &BuildOptions) -> Option<String> {
     let (rows, how) = estimate_rows(&opts.data)?;
     (rows > opts.stream_above_rows).then(|| {
         format!(
-            "the input holds about {rows} rows ({how}), more than stream_above_rows = {}",
-            opts.stream_above_rows
+            "the input holds about {} rows ({how}), more than stream_above_rows = {}",
+            crate::render::format::grouped(rows as f64, 0),
+            crate::render::format::grouped(opts.stream_above_rows as f64, 0)
         )
     })
 }

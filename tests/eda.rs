@@ -162,18 +162,7 @@ fn duplicate_counts_and_twin_share() {
             r.usize("/duplicates/largest_group")
         )
     );
-    let counts: Vec<(usize, usize)> = r
-        .get("/duplicates/group_size_counts")
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| {
-            (
-                p[0].as_u64().unwrap() as usize,
-                p[1].as_u64().unwrap() as usize,
-            )
-        })
-        .collect();
+    let counts = r.usize_pairs("/duplicates/group_size_counts");
     assert_eq!(d.group_size_counts, counts);
     assert_eq!(
         d.groups_with_copies,

@@ -83,18 +83,7 @@ fn check_exact(f: &Findings, r: &Reference, key: &str) {
     assert_eq!(f.dataset.rows, r.usize(&at("rows")));
     assert_eq!(f.dataset.distinct_rows, r.usize(&at("distinct_rows")));
     assert_eq!(f.dataset.largest_group, r.usize(&at("largest_group")));
-    let sizes: Vec<(usize, usize)> = r
-        .get(&at("group_size_counts"))
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| {
-            (
-                p[0].as_u64().unwrap() as usize,
-                p[1].as_u64().unwrap() as usize,
-            )
-        })
-        .collect();
+    let sizes = r.usize_pairs(&at("group_size_counts"));
     assert_eq!(f.eda.duplicates.group_size_counts, sizes);
     let levels: Vec<usize> = f.dataset.category_counts.iter().map(|(_, n)| *n).collect();
     assert_eq!(levels, r.usizes(&at("level_rows")));

@@ -167,6 +167,20 @@ impl Reference {
         })
     }
 
+    /// An array of `[integer, integer]` pairs (for example `[group size, groups of that size]`).
+    #[track_caller]
+    pub fn usize_pairs(&self, pointer: &str) -> Vec<(usize, usize)> {
+        self.typed(pointer, "an array of [integer, integer] pairs", |v| {
+            v.as_array()?
+                .iter()
+                .map(|p| {
+                    let p = p.as_array()?;
+                    Some((p.first()?.as_u64()? as usize, p.get(1)?.as_u64()? as usize))
+                })
+                .collect()
+        })
+    }
+
     /// An array of `[name, count]` pairs.
     #[track_caller]
     pub fn named_counts(&self, pointer: &str) -> Vec<(String, usize)> {

@@ -384,8 +384,8 @@ fn duplicate_groups(f: &EdaFindings) -> String {
     let top = rows.iter().copied().fold(1.0, f64::max) * 1.15;
     let caption = format!(
         "{} rows, {} distinct; {:.0}% of random {:.0}% test rows have a twin in training",
-        d.rows,
-        d.distinct_rows,
+        crate::render::format::grouped(d.rows as f64, 0),
+        crate::render::format::grouped(d.distinct_rows as f64, 0),
         100.0 * d.split.mean,
         100.0 * d.split.test_share
     );
@@ -400,7 +400,10 @@ fn duplicate_groups(f: &EdaFindings) -> String {
             let label = if *groups == 1 {
                 "1 group".to_string()
             } else {
-                format!("{groups} groups")
+                format!(
+                    "{} groups",
+                    crate::render::format::grouped(*groups as f64, 0)
+                )
             };
             labelled_bar(&mut chart, i, *r, colour, label)?;
         }
