@@ -905,6 +905,11 @@ fn apply(
             }
         }
     }
+    // The alerts again, now from the exact figures above (duplicates, correlations, VIFs), so their
+    // evidence agrees with the table's profile; the leakage checks still read the sample's
+    // engineered features.
+    let alerts = analysis::eda::alerts(&p1.sample, settings, eda);
+    eda.alerts = alerts;
     // Segmentation: fitted on the sample, every row assigned in pass 2.
     let seg = &mut f.segmentation;
     seg.rows = n;
@@ -952,6 +957,7 @@ fn apply(
             "count, mean, standard deviation, min, max, skewness and kurtosis of each numeric column",
             "outlier counts (every row against the Tukey fences of the sample's quartiles)",
             "Pearson correlations, VIFs, eigenvalues and the condition number",
+            "the EDA alerts on duplicates, correlations and collinearity (from the exact figures above)",
             "segment sizes and shares (every row assigned by the production segmentation model)",
         ]
         .map(String::from)
@@ -961,7 +967,7 @@ fn apply(
             "Spearman correlations",
             "each category level's medians and the spend box plots",
             "histograms, density curves and the scatter plot",
-            "the EDA alerts, the random-split twin simulation and the engineered features",
+            "the random-split twin simulation, the engineered features and the alerts' leakage checks on them",
             "the segmentation's choice of k, fit, silhouettes, stability and persona profiles",
             "the regression, classification, noise sweep, drift simulation and production models",
         ]

@@ -1000,7 +1000,10 @@ fn fmt3(v: f64) -> String {
     format!("{v:.3}")
 }
 
-fn alerts(ds: &Dataset, settings: &Settings, f: &EdaFindings) -> Vec<Alert> {
+/// The alerts of an EDA: duplicates, leakage, correlation, collinearity, imbalance and the rest,
+/// most severe first, judged from `f` (leakage from `ds`'s engineered features). The streamed build
+/// calls it again once `f` holds the whole file's exact figures.
+pub(crate) fn alerts(ds: &Dataset, settings: &Settings, f: &EdaFindings) -> Vec<Alert> {
     let es = &settings.eda;
     let roles = &ds.roles;
     let mut out = Vec::new();
