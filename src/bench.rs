@@ -272,35 +272,51 @@ pub fn run(
     seed: u64,
     extra_args: &[String],
 ) -> Result<Vec<SizeResult>, String> {
-    let mut out = Vec::new();
-    for &size in std::iter::once(&0).chain(sizes) {
-        let o = std::process::Command::new(exe)
-            .args([
-                "bench",
-                "--child",
-                &size.to_string(),
-                "--seed",
-                &seed.to_string(),
-            ])
-            .args(extra_args)
-            .output()
-            .map_err(|e| format!("cannot start {}: {e}", exe.display()))?;
-        if !o.status.success() {
-            return Err(format!(
-                "benchmark of size {} failed: {}",
-                if size == 0 {
-                    "bundled".to_string()
-                } else {
-                    size.to_string()
-                },
-                String::from_utf8_lossy(&o.stderr).trim()
-            ));
-        }
-        let r: SizeResult =
-            serde_json::from_slice(&o.stdout).map_err(|e| format!("bad child output: {e}"))?;
-        out.push(r);
+    std::iter::once(&0)
+        .chain(sizes)
+        .map(|&size| {
+            let what = if size == 0 {
+                "benchmark of size bundled".to_string()
+            } else {
+                format!("benchmark of size {size}")
+            };
+            let args = [
+                "--child".to_string(),
+                size.to_string(),
+                "--seed".into(),
+                seed.to_string(),
+            ];
+            child_json(
+                exe,
+                args.iter().map(std::ffi::OsStr::new),
+                extra_args,
+                &what,
+            )
+        })
+        .collect()
+}
+
+/// Runs `exe bench ARGS EXTRA_ARGS` in a child process and reads the JSON it prints; `what`
+/// names the run in the error when the child cannot start, fails, or prints something else.
+pub(crate) fn child_json<'a, T: serde::de::DeserializeOwned>(
+    exe: &Path,
+    args: impl IntoIterator<Item = &'a std::ffi::OsStr>,
+    extra_args: &[String],
+    what: &str,
+) -> Result<T, String> {
+    let o = std::process::Command::new(exe)
+        .arg("bench")
+        .args(args)
+        .args(extra_args)
+        .output()
+        .map_err(|e| format!("cannot start {}: {e}", exe.display()))?;
+    if !o.status.success() {
+        return Err(format!(
+            "{what} failed: {}",
+            String::from_utf8_lossy(&o.stderr).trim()
+        ));
     }
-    Ok(out)
+    serde_json::from_slice(&o.stdout).map_err(|e| format!("bad child output: {e}"))
 }
 
 /// Times the streamed EDA aggregates ([`crate::analysis::eda::profiles_streamed`], chunks of

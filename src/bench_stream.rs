@@ -48,23 +48,12 @@ pub fn run(
     files: &[std::path::PathBuf],
     extra_args: &[String],
 ) -> Result<Vec<SizeResult>, String> {
-    let mut out = Vec::new();
-    for f in files {
-        let o = std::process::Command::new(exe)
-            .arg("bench")
-            .arg("--stream-child")
-            .arg(f)
-            .args(extra_args)
-            .output()
-            .map_err(|e| format!("cannot start {}: {e}", exe.display()))?;
-        if !o.status.success() {
-            return Err(format!(
-                "streamed benchmark of {} failed: {}",
-                f.display(),
-                String::from_utf8_lossy(&o.stderr).trim()
-            ));
-        }
-        out.push(serde_json::from_slice(&o.stdout).map_err(|e| format!("bad child output: {e}"))?);
-    }
-    Ok(out)
+    files
+        .iter()
+        .map(|f| {
+            let what = format!("streamed benchmark of {}", f.display());
+            let args = [std::ffi::OsStr::new("--stream-child"), f.as_os_str()];
+            crate::bench::child_json(exe, args, extra_args, &what)
+        })
+        .collect()
 }

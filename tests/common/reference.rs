@@ -170,29 +170,34 @@ impl Reference {
     /// An array of `[integer, integer]` pairs (for example `[group size, groups of that size]`).
     #[track_caller]
     pub fn usize_pairs(&self, pointer: &str) -> Vec<(usize, usize)> {
-        self.typed(pointer, "an array of [integer, integer] pairs", |v| {
-            v.as_array()?
-                .iter()
-                .map(|p| {
-                    let p = p.as_array()?;
-                    Some((p.first()?.as_u64()? as usize, p.get(1)?.as_u64()? as usize))
-                })
-                .collect()
+        self.pairs(pointer, "an array of [integer, integer] pairs", |v| {
+            v.as_u64().map(|u| u as usize)
         })
     }
 
     /// An array of `[name, count]` pairs.
     #[track_caller]
     pub fn named_counts(&self, pointer: &str) -> Vec<(String, usize)> {
-        self.typed(pointer, "an array of [string, integer] pairs", |v| {
+        self.pairs(pointer, "an array of [string, integer] pairs", |v| {
+            v.as_str().map(str::to_string)
+        })
+    }
+
+    /// An array of two-element arrays whose first element `first` reads and whose second is a
+    /// non-negative integer.
+    #[track_caller]
+    fn pairs<A>(
+        &self,
+        pointer: &str,
+        what: &str,
+        first: impl Fn(&Value) -> Option<A>,
+    ) -> Vec<(A, usize)> {
+        self.typed(pointer, what, |v| {
             v.as_array()?
                 .iter()
                 .map(|p| {
                     let p = p.as_array()?;
-                    Some((
-                        p.first()?.as_str()?.to_string(),
-                        p.get(1)?.as_u64()? as usize,
-                    ))
+                    Some((first(p.first()?)?, p.get(1)?.as_u64()? as usize))
                 })
                 .collect()
         })
