@@ -94,6 +94,31 @@ impl Default for BuildOptions {
     }
 }
 
+/// The EDA and the feature step alone, on the rows [`analyze`] gives them (a table with gaps:
+/// its rows without gaps), so their findings equal `analyze`'s `eda` and `features` field for
+/// field. For a notebook that shows the EDA figures and alerts without waiting for the models.
+///
+/// ```
+/// use customer_intel::{data, pipeline, settings::Settings};
+/// let ds = data::synth(200, 3, &data::SynthSpec::default());
+/// let s = Settings::default();
+/// let (eda, features) = pipeline::eda_and_features(&ds, &s);
+/// let all = pipeline::analyze(&ds, &s);
+/// assert_eq!(eda, all.eda);
+/// assert_eq!(features, all.features);
+/// ```
+pub fn eda_and_features(
+    ds: &Dataset,
+    settings: &Settings,
+) -> (analysis::eda::EdaFindings, features::FeatureFindings) {
+    let views = data::Views::new(ds, &settings.data);
+    let ds: &Dataset = &views.complete;
+    (
+        analysis::eda::run(ds, settings),
+        features::run(ds, settings),
+    )
+}
+
 /// Runs every analysis on a dataset.
 ///
 /// ```

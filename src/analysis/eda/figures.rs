@@ -84,11 +84,15 @@ fn padded(lo: f64, hi: f64, frac: f64) -> std::ops::Range<f64> {
 
 /// Every EDA figure, in a stable order.
 pub fn figures(findings: &Findings) -> Vec<Figure> {
-    let f = &findings.eda;
+    figures_of(&findings.eda, findings.provenance.settings.eda.high_vif)
+}
+
+/// [`figures`] drawn from the EDA findings alone (as [`crate::pipeline::eda_and_features`]
+/// returns them); `high_vif` is the settings' VIF alarm level, drawn as a line on the VIF chart.
+pub fn figures_of(f: &EdaFindings, high_vif: f64) -> Vec<Figure> {
     if f.rows == 0 {
         return Vec::new();
     }
-    let high_vif = findings.provenance.settings.eda.high_vif;
     vec![
         figure(
             "eda_histograms.svg",
