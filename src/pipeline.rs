@@ -378,9 +378,13 @@ pub fn insert_models(
     }
 }
 
-/// Loads and validates the input table only (no analysis), returning its profile.
+/// Loads and validates the input table only (no analysis), returning its profile. A file above
+/// [`BuildOptions::stream_above_rows`] is read in chunks instead of whole ([`crate::stream::validate`]).
 pub fn validate(opts: &BuildOptions) -> Result<crate::data::DatasetProfile, PipelineError> {
     opts.settings.check()?;
+    if crate::stream::stream_reason(opts).is_some() {
+        return crate::stream::validate(opts);
+    }
     Ok(data::load_with(&opts.data, &opts.settings.roles, &opts.settings.data)?.profile())
 }
 

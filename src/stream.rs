@@ -26,6 +26,9 @@
 //! The findings then carry exact whole-file figures where one or two passes can give them, and
 //! [`StreamedBuild`] says which figures come from the sample instead (quantiles, distinct counts,
 //! Spearman correlations, per-level medians, distributions, and every model-based analysis).
+//! `report validate` on such a file runs pass 1 alone ([`validate`]) and reports the same profile
+//! as a whole load would.
+//!
 //! Limits: a table with gaps is refused (the missing-value views need every row), and when cells
 //! break a rule the error lists those violations only (repeated ids are checked once the cells
 //! are valid).
@@ -39,8 +42,8 @@ use serde::Serialize;
 
 use crate::analysis;
 use crate::data::{
-    self, ANALYSIS_SAMPLE, DataError, Dataset, MAX_VIOLATIONS, Position, Provenance, SampleInfo,
-    Violation,
+    self, ANALYSIS_SAMPLE, DataError, Dataset, DatasetProfile, MAX_VIOLATIONS, MissingProfile,
+    Position, Provenance, SampleInfo, Violation,
 };
 use crate::findings::Findings;
 use crate::models::{self, ProductionModels};
@@ -623,6 +626,51 @@ fn pass2(
     Ok(out)
 }
 
+/// The table's profile from pass 1's exact counts (the loader's `Dataset::profile` of the whole
+/// table, field for field; `streamed` and `missing` left empty for the caller).
+fn profile_of(p1: &Pass1, settings: &Settings) -> DatasetProfile {
+    let roles = &settings.roles;
+    let n = p1.rows;
+    DatasetProfile {
+        provenance: Provenance {
+            source: p1.sample.provenance.source.clone(),
+            rows: n,
+            sha256: p1.sha256.clone(),
+        },
+        rows: n,
+        columns: roles.required_columns(),
+        extra_columns: p1.extra_columns.clone(),
+        distinct_rows: p1.distinct,
+        duplicate_rows: n - p1.distinct,
+        largest_group: p1.largest,
+        category_counts: roles
+            .category_levels
+            .iter()
+            .cloned()
+            .zip(p1.level_rows.iter().copied())
+            .collect(),
+        streamed: None,
+        missing: MissingProfile::default(),
+    }
+}
+
+/// `report validate` on a file above [`BuildOptions::stream_above_rows`]: pass 1 alone, so the
+/// file is checked chunk by chunk with the loader's rules and messages and never held whole.
+/// Returns the profile a whole load gives (exact rows, distinct rows, largest duplicate group,
+/// rows per level, the file's hash), or the loader's error. Like a streamed build it refuses a
+/// table with gaps unless `data.missing = "reject"` (which reports them as violations).
+pub fn validate(opts: &BuildOptions) -> Result<DatasetProfile, PipelineError> {
+    opts.settings.check()?;
+    let hint = estimate_rows(&opts.data).map_or(0, |(r, _)| r);
+    let p1 = pass1(
+        &opts.data,
+        &opts.settings,
+        opts.stream_chunk_rows.max(1),
+        hint,
+    )?;
+    Ok(profile_of(&p1, &opts.settings))
+}
+
 /// Pass 1 alone: validates `path` in chunks of `chunk_rows` and returns the analyses' shared
 /// sample drawn in bounded memory (the whole table when it has at most `sample_cap` rows), in
 /// file order. It holds the same rows as [`Dataset::sample_rows`] on the whole table.
@@ -740,23 +788,12 @@ fn apply(
             p2.cross[a][b] / (p2.s2[a] * p2.s2[b]).sqrt()
         }
     };
-    // The table's profile.
+    // The table's profile (what the sample's run put in `streamed` and `missing` stays).
     let ds = &mut f.dataset;
-    ds.rows = n;
-    ds.distinct_rows = p1.distinct;
-    ds.duplicate_rows = n - p1.distinct;
-    ds.largest_group = p1.largest;
-    ds.extra_columns = p1.extra_columns.clone();
-    ds.category_counts = roles
-        .category_levels
-        .iter()
-        .cloned()
-        .zip(p1.level_rows.iter().copied())
-        .collect();
-    ds.provenance = Provenance {
-        source: p1.sample.provenance.source.clone(),
-        rows: n,
-        sha256: p1.sha256.clone(),
+    *ds = DatasetProfile {
+        streamed: ds.streamed.take(),
+        missing: std::mem::take(&mut ds.missing),
+        ..profile_of(p1, settings)
     };
     f.provenance.data = ds.provenance.clone();
     // EDA: per-column profiles.

@@ -375,3 +375,55 @@ fn the_build_streams_only_above_the_threshold() {
             .contains("about 238 rows")
     );
 }
+
+/// `report validate` on a file above the threshold runs pass 1 alone (chunks of 64 rows here)
+/// and reports the profile a whole load gives, with the counts pandas finds
+/// (tests/reference/stream.py); bad cells and a repeated id give the whole load's messages.
+#[test]
+fn streamed_validate_reports_the_whole_load_profile_and_errors() {
+    let r = Reference::load("stream");
+    let dir = scratch("validate");
+    let generated = write_lines(&dir, "generated.csv", &generated_lines(&r));
+    let opts = |data: &Path, above: usize| BuildOptions {
+        data: data.to_path_buf(),
+        stream_above_rows: above,
+        stream_chunk_rows: 64,
+        ..BuildOptions::default()
+    };
+    for (path, key) in [(bundled_csv(), "bundled"), (generated, "generated")] {
+        assert!(stream::stream_reason(&opts(&path, 10)).is_some());
+        let streamed = pipeline::validate(&opts(&path, 10)).unwrap();
+        let whole = pipeline::validate(&opts(&path, usize::MAX)).unwrap();
+        assert_eq!(streamed, whole, "{key}");
+        let count = |k: &str| r.f64(&format!("/{key}/{k}")) as usize;
+        assert_eq!(streamed.rows, count("rows"), "{key}");
+        assert_eq!(streamed.distinct_rows, count("distinct_rows"), "{key}");
+        assert_eq!(streamed.largest_group, count("largest_group"), "{key}");
+    }
+    // A negative age on line 700 and an id repeated on line 1000.
+    let mut lines = generated_lines(&r);
+    let header: Vec<String> = lines[0].split(',').map(str::to_string).collect();
+    let age = header.iter().position(|h| h == "age").unwrap();
+    let mut cells: Vec<String> = lines[699].split(',').map(str::to_string).collect();
+    cells[age] = "-3".into();
+    lines[699] = cells.join(",");
+    let bad = write_lines(&dir, "bad.csv", &lines);
+    let mut lines = generated_lines(&r);
+    let id5 = lines[4].split(',').next().unwrap().to_string();
+    let rest: String = lines[999].split_once(',').unwrap().1.to_string();
+    lines[999] = format!("{id5},{rest}");
+    let ids = write_lines(&dir, "ids.csv", &lines);
+    for (path, want) in [
+        (bad, "line 700".to_string()),
+        (ids, format!("'{id5}' already appears on line 5")),
+    ] {
+        let whole = pipeline::validate(&opts(&path, usize::MAX))
+            .unwrap_err()
+            .to_string();
+        let streamed = pipeline::validate(&opts(&path, 10)).unwrap_err();
+        assert!(matches!(streamed, PipelineError::Data(_)), "{streamed}");
+        assert_eq!(streamed.to_string(), whole);
+        assert!(whole.contains(&want), "{whole}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -537,6 +537,12 @@ fn validate(a: BuildArgs) -> Result<(), Failure> {
     for (level, n) in &p.category_counts {
         println!("  {level}: {n} rows");
     }
+    if let Some(reason) = customer_intel::stream::stream_reason(&opts) {
+        println!(
+            "read in chunks of {} rows: {reason}",
+            opts.stream_chunk_rows
+        );
+    }
     Ok(())
 }
 
