@@ -344,6 +344,10 @@ const EXPECTED: &[(&str, &str)] = &[
         "nan_is_a_gap_under_impute_but_inf_is_not",
         "data file '<dir>/nan_gap.parquet' breaks 1 validation rule:\n  <dir>/nan_gap.parquet:row 4, column 'annual_income', value 'inf': annual_income is a finite number (not NaN or infinity)",
     ),
+    (
+        "uint64_beyond_int64_and_float32",
+        "data file '<dir>/wide.parquet' breaks 3 validation rules:\n  <dir>/wide.parquet:row 3, column 'purchase_amount', value '18446744073709551615': purchase_amount is at most 1e15 in magnitude (larger values overflow sums of squares)\n  <dir>/wide.parquet:row 5, column 'loyalty_score', value '10.100000381469727': loyalty_score is between 0 and 10\n  <dir>/wide.parquet:row 30, column 'user_id', value 'c28': ids are unique; 'c28' already appears on row 29",
+    ),
 ];
 
 fn impute() -> MissingSettings {
@@ -521,6 +525,42 @@ fn every_broken_rule_gives_the_text_readers_message() {
                 missing_values: vec!["-1".into(), "NA".into()],
                 ..MissingSettings::default()
             },
+        ),
+        (
+            "uint64_beyond_int64_and_float32",
+            table(&dir, "wide", |c| {
+                set(
+                    c,
+                    "purchase_amount",
+                    Series::new(
+                        "x".into(),
+                        (0..30)
+                            .map(|i| if i == 2 { u64::MAX } else { 300 })
+                            .collect::<Vec<u64>>(),
+                    ),
+                );
+                set(
+                    c,
+                    "loyalty_score",
+                    Series::new(
+                        "x".into(),
+                        (0..30)
+                            .map(|i| if i == 4 { 10.1f32 } else { 4.5 })
+                            .collect::<Vec<f32>>(),
+                    ),
+                );
+                set(
+                    c,
+                    "user_id",
+                    Series::new(
+                        "x".into(),
+                        (0..30)
+                            .map(|i| format!(" c{} ", i.min(28)))
+                            .collect::<Vec<String>>(),
+                    ),
+                );
+            }),
+            MissingSettings::reject(),
         ),
         (
             "nan_is_a_gap_under_impute_but_inf_is_not",
