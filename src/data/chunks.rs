@@ -1,7 +1,7 @@
 //! Chunked reading: a CSV or Parquet file validated and handed over a bounded number of rows at
 //! a time, so a caller (for example scoring a million customers) never holds the whole table.
-//! A Parquet file is read a slice of rows at a time (polars reads only the row groups a slice
-//! touches); its errors name 1-based data rows instead of lines.
+//! A Parquet file is read a slice of rows at a time through polars' lazy scan (which reads only
+//! the row groups a slice touches); its errors name 1-based data rows instead of lines.
 //!
 //! Every chunk is validated with the same rules and messages as [`super::load`], and every line
 //! number (in [`Dataset::lines`] and in errors) is the line of the whole file. Differences from a
@@ -353,16 +353,15 @@ impl Chunks {
             }
             let n = self.rows_per_chunk.min(rows - offset.min(rows));
             let file = File::open(&self.path).map_err(|e| self.io_error(e))?;
-            let frame = super::parquet::read_frame(file, &self.path, Some((offset, n)))?;
             if let Some(src) = self.parquet.as_mut() {
                 src.next = offset + n;
             }
-            return super::parquet::validate_frame(
-                &frame,
+            return super::parquet::read_table(
+                super::parquet::file_source(file),
                 &self.path,
                 &self.roles,
                 &self.missing,
-                offset,
+                Some((offset, n)),
                 String::new(),
             )
             .map(Some);

@@ -2,20 +2,21 @@
 //! can name editor line numbers) and rejects ragged records; polars then parses the text with
 //! every column as a string, and each cell is checked against the roles' rules.
 
-use std::collections::{BTreeMap, HashMap};
+use std::borrow::Cow;
+use std::collections::BTreeMap;
 use std::io::Cursor;
 use std::path::{Path, PathBuf};
 
 use std::sync::Arc;
 
 use polars::prelude::{
-    CsvReadOptions, DataFrame, DataType, Field, InitHashMaps, PlHashSet, Schema, SerReader,
-    StringChunked,
+    CsvReadOptions, DataFrame, DataType, Field, Float64Chunked, InitHashMaps, Int64Chunked,
+    PlHashMap, PlHashSet, Schema, SerReader, StringChunked,
 };
 
 use super::error::{DataError, MAX_VIOLATIONS, Position, Violation};
 use super::missing::MissingSettings;
-use super::schema::Roles;
+use super::schema::{ColumnRange, Roles};
 use super::{Dataset, Provenance, sha256_hex};
 
 /// The largest magnitude a numeric cell may have. Larger values (an income of 1e300) are
@@ -74,7 +75,7 @@ pub fn load_with(
         source,
     })?;
     if super::parquet::is_parquet(path, &bytes) {
-        return super::parquet::parse_parquet_bytes(&bytes, path, roles, missing);
+        return super::parquet::parse_parquet_bytes(bytes, path, roles, missing);
     }
     parse_impl(
         &bytes,
@@ -310,7 +311,7 @@ pub(super) fn parse_impl(
             ),
         });
     }
-    let cell = |col: &str| -> Result<Vec<Option<String>>, DataError> {
+    let cell = |col: &str| -> Result<CellColumn, DataError> {
         let c = frame.column(col).map_err(|e| DataError::NotCsv {
             path: p(),
             detail: e.to_string(),
@@ -319,7 +320,7 @@ pub(super) fn parse_impl(
             path: p(),
             detail: e.to_string(),
         })?;
-        Ok(s.iter().map(|v| v.map(str::to_string)).collect())
+        Ok(CellColumn::Text(s.clone()))
     };
     validate_cells(CellTable {
         path,
@@ -385,7 +386,81 @@ pub(super) fn plan_columns(
     })
 }
 
-/// A table's cells as text, whatever file they came from, ready for [`validate_cells`].
+/// A column's cells as [`validate_cells`] reads them: text (every CSV cell, a Parquet text or
+/// other column), or the numbers a Parquet file stores typed. A typed number is judged from its
+/// value; its text, the one a CSV copy of the file would hold, is made only for a message, for a
+/// non-finite value, or when a missing-value text is itself a number.
+pub(super) enum CellColumn {
+    /// Cells as text (`None`: a null).
+    Text(StringChunked),
+    /// Floating-point cells (float32 widened exactly); as text, Rust's shortest round-trip form
+    /// (`4.5`, `45000.0`, `1e300`), which parses back to the same value.
+    Floats(Float64Chunked),
+    /// Integer cells; as text, the integer as written.
+    Ints(Int64Chunked),
+}
+
+/// One cell of a [`CellColumn`] (`None`: a null).
+#[derive(Clone, Copy)]
+enum Cell<'a> {
+    Text(Option<&'a str>),
+    Float(Option<f64>),
+    Int(Option<i64>),
+}
+
+impl<'a> Cell<'a> {
+    /// The cell's text as a CSV copy would hold it.
+    fn text(self) -> Option<Cow<'a, str>> {
+        match self {
+            Cell::Text(v) => v.map(Cow::Borrowed),
+            Cell::Float(v) => v.map(|x| Cow::Owned(format!("{x:?}"))),
+            Cell::Int(v) => v.map(|i| Cow::Owned(i.to_string())),
+        }
+    }
+
+    /// A typed cell's value: exactly what its text parses to (an integer is rounded to the
+    /// nearest `f64`, as the text parser rounds it).
+    fn number(self) -> Option<f64> {
+        match self {
+            Cell::Text(_) => None,
+            Cell::Float(v) => v,
+            Cell::Int(v) => v.map(|i| i as f64),
+        }
+    }
+}
+
+impl CellColumn {
+    fn cells(&self) -> Box<dyn Iterator<Item = Cell<'_>> + '_> {
+        match self {
+            CellColumn::Text(s) => Box::new(s.iter().map(Cell::Text)),
+            CellColumn::Floats(s) => Box::new(s.iter().map(Cell::Float)),
+            CellColumn::Ints(s) => Box::new(s.iter().map(Cell::Int)),
+        }
+    }
+}
+
+/// A trimmed cell text, without copying it again when it is already owned and trimmed.
+fn trimmed(t: Cow<'_, str>) -> String {
+    match t {
+        Cow::Owned(s) if s.trim().len() == s.len() => s,
+        t => t.trim().to_string(),
+    }
+}
+
+/// The rule a finite number breaks in column `col`, if any: magnitude, whole number, range.
+fn number_rule(col: &str, range: &ColumnRange, x: f64) -> Option<String> {
+    if x.abs() > MAX_MAGNITUDE {
+        Some(magnitude_rule(col))
+    } else if range.integer && x.fract() != 0.0 {
+        Some(format!("{col} is a whole number (45 or 45.0)"))
+    } else if range.min.is_some_and(|m| x < m) || range.max.is_some_and(|m| x > m) {
+        Some(range_rule(col, range.min, range.max))
+    } else {
+        None
+    }
+}
+
+/// A table's cells, whatever file they came from, ready for [`validate_cells`].
 pub(super) struct CellTable<'a> {
     pub path: &'a Path,
     pub roles: &'a Roles,
@@ -398,8 +473,8 @@ pub(super) struct CellTable<'a> {
     pub lines: Vec<usize>,
     pub at: Position,
     pub sha256: String,
-    /// The cells of a column by name (`None`: a null, which is a gap).
-    pub cell: &'a dyn Fn(&str) -> Result<Vec<Option<String>>, DataError>,
+    /// The cells of a column by name (a null is a gap).
+    pub cell: &'a dyn Fn(&str) -> Result<CellColumn, DataError>,
 }
 
 /// Checks every cell against the roles' rules and the missing-value settings, naming each
@@ -438,11 +513,12 @@ pub(super) fn validate_cells(t: CellTable<'_>) -> Result<Dataset, DataError> {
     let gap = |t: &str| missing.is_gap(t);
 
     // Ids: present and unique.
-    let raw_ids = cell(&id_col)?;
-    let mut ids = Vec::with_capacity(raw_ids.len());
-    let mut first_seen: HashMap<String, usize> = HashMap::with_capacity(raw_ids.len());
-    for (row, v) in raw_ids.iter().enumerate() {
-        let v = v.as_deref().unwrap_or("").trim().to_string();
+    let ids: Vec<String> = cell(&id_col)?
+        .cells()
+        .map(|c| c.text().map(trimmed).unwrap_or_default())
+        .collect();
+    let mut first_seen: PlHashMap<&str, usize> = PlHashMap::with_capacity(ids.len());
+    for (row, v) in ids.iter().enumerate() {
         if v.is_empty() {
             let rule = if missing.accepts_gaps() {
                 format!("{id_col} is never missing, whatever data.missing says")
@@ -450,26 +526,34 @@ pub(super) fn validate_cells(t: CellTable<'_>) -> Result<Dataset, DataError> {
                 missing_rule()
             };
             push(row, 0, &id_col, "", rule);
-        } else if let Some(&first) = first_seen.get(&v) {
+            continue;
+        }
+        let first = *first_seen.entry(v.as_str()).or_insert(row);
+        if first != row {
             push(
                 row,
                 0,
                 &id_col,
-                &v,
+                v,
                 format!(
                     "ids are unique; '{v}' already appears on {} {}",
                     at.word(),
                     lines[first]
                 ),
             );
-        } else {
-            first_seen.insert(v.clone(), row);
         }
-        ids.push(v);
     }
+    drop(first_seen);
 
     // Numeric columns: finite numbers no larger than MAX_MAGNITUDE, whole where required, within
-    // range; a missing value is a gap (NaN) when the policy accepts gaps.
+    // range; a missing value is a gap (NaN) when the policy accepts gaps. A finite typed number
+    // skips the text: its text is never empty or a gap (unless a missing-value text is itself a
+    // number) and parses back to the same value, so the text path would reach `number_rule` too.
+    let typed = !(missing.accepts_gaps()
+        && missing
+            .missing_values
+            .iter()
+            .any(|m| m.trim().parse::<f64>().is_ok()));
     let mut numeric = BTreeMap::new();
     for (k, col) in roles.numeric_columns().iter().enumerate() {
         if target_absent && *col == roles.target {
@@ -477,7 +561,15 @@ pub(super) fn validate_cells(t: CellTable<'_>) -> Result<Dataset, DataError> {
         }
         let range = roles.range(col);
         let mut values = Vec::with_capacity(lines.len());
-        for (row, v) in cell(col)?.iter().enumerate() {
+        for (row, c) in cell(col)?.cells().enumerate() {
+            if let Some(x) = c.number().filter(|x| typed && x.is_finite()) {
+                if let Some(rule) = number_rule(col, &range, x) {
+                    push(row, k + 1, col, &c.text().unwrap_or_default(), rule);
+                }
+                values.push(x);
+                continue;
+            }
+            let v = c.text();
             let raw = v.as_deref().unwrap_or("");
             let t = raw.trim();
             if (v.is_none() && missing.accepts_gaps()) || gap(t) {
@@ -491,18 +583,8 @@ pub(super) fn validate_cells(t: CellTable<'_>) -> Result<Dataset, DataError> {
             }
             match t.parse::<f64>() {
                 Ok(x) if x.is_finite() => {
-                    if x.abs() > MAX_MAGNITUDE {
-                        push(row, k + 1, col, raw, magnitude_rule(col));
-                    } else if range.integer && x.fract() != 0.0 {
-                        push(
-                            row,
-                            k + 1,
-                            col,
-                            raw,
-                            format!("{col} is a whole number (45 or 45.0)"),
-                        );
-                    } else if range.min.is_some_and(|m| x < m) || range.max.is_some_and(|m| x > m) {
-                        push(row, k + 1, col, raw, range_rule(col, range.min, range.max));
+                    if let Some(rule) = number_rule(col, &range, x) {
+                        push(row, k + 1, col, raw, rule);
                     }
                     values.push(x);
                 }
@@ -528,7 +610,8 @@ pub(super) fn validate_cells(t: CellTable<'_>) -> Result<Dataset, DataError> {
     // Category: one of the allowed levels, trimmed and case-insensitive; a gap is held as "".
     let cat_order = roles.numeric_columns().len() + 1;
     let mut category = Vec::with_capacity(lines.len());
-    for (row, v) in cell(&roles.category)?.iter().enumerate() {
+    for (row, c) in cell(&roles.category)?.cells().enumerate() {
+        let v = c.text();
         let raw = v.as_deref().unwrap_or("");
         let t = raw.trim();
         if (v.is_none() && missing.accepts_gaps()) || gap(t) {
@@ -573,8 +656,8 @@ pub(super) fn validate_cells(t: CellTable<'_>) -> Result<Dataset, DataError> {
             Ok((
                 h.clone(),
                 cell(h)?
-                    .into_iter()
-                    .map(Option::unwrap_or_default)
+                    .cells()
+                    .map(|c| c.text().map(Cow::into_owned).unwrap_or_default())
                     .collect(),
             ))
         })

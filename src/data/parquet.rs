@@ -1,17 +1,23 @@
-//! Parquet input: a file is read with polars' Parquet reader, every cell is turned into the text
-//! a CSV would hold (integers as written, floats in Rust's shortest round-trip form, nulls as
-//! gaps), and the cells pass the CSV loader's rules ([`super::load`]), so a Parquet copy of a
-//! table loads to the same dataset. Parquet has no lines: errors name the 1-based data row.
-//! Large files are read a slice of rows at a time by the chunked reader ([`super::chunks`]).
+//! Parquet input, read through polars' lazy scan ([`LazyFrame::scan_parquet_sources`]): a whole
+//! file, or a slice of its rows for the chunked reader ([`super::chunks`]), which polars reads
+//! from the row groups the slice touches. Cells pass the CSV loader's rules ([`super::load`]) with
+//! the same messages, so a Parquet copy of a table loads to the same dataset: float and integer
+//! columns are judged from their values, and a message shows the text a CSV copy would hold
+//! (integers as written, floats in Rust's shortest round-trip form); other columns are read as
+//! that text (nulls are gaps). Parquet has no lines: errors name the 1-based data row.
 
 use std::collections::HashMap;
-use std::io::Cursor;
+use std::fs::File;
 use std::path::Path;
+use std::sync::Arc;
 
-use polars::prelude::{DataFrame, DataType, ParquetReader, SerReader};
+use polars::prelude::{
+    DataFrame, DataType, HiveOptions, IdxSize, LazyFrame, ParquetReader, PolarsResult,
+    ScanArgsParquet, ScanSources, SerReader,
+};
 
 use super::error::{DataError, Position};
-use super::load::{CellTable, plan_columns, validate_cells};
+use super::load::{CellColumn, CellTable, plan_columns, validate_cells};
 use super::missing::MissingSettings;
 use super::schema::Roles;
 use super::{Dataset, sha256_hex};
@@ -34,21 +40,17 @@ fn not_parquet(path: &Path, detail: impl ToString) -> DataError {
     }
 }
 
-/// Reads rows `slice` (offset, length; `None`: every row) of a Parquet source. A damaged file
-/// is an error, never a crash (polars' decoder is guarded against panics).
-pub(crate) fn read_frame<R>(
-    reader: R,
-    path: &Path,
-    slice: Option<(usize, usize)>,
-) -> Result<DataFrame, DataError>
-where
-    R: polars::io::mmap::MmapBytesReader,
-{
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        ParquetReader::new(reader).with_slice(slice).finish()
-    }))
-    .map_err(|_| not_parquet(path, "the reader failed on damaged data"))?
-    .map_err(|e| not_parquet(path, e))
+/// Runs a polars call on the file: its errors, and its panics (polars' decoder can panic on
+/// damaged data), become [`DataError::NotParquet`], never a crash.
+fn guarded<T>(path: &Path, f: impl FnOnce() -> PolarsResult<T>) -> Result<T, DataError> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f))
+        .map_err(|_| not_parquet(path, "the reader failed on damaged data"))?
+        .map_err(|e| not_parquet(path, e))
+}
+
+/// An open Parquet file as a source of the lazy scan.
+pub(crate) fn file_source(file: File) -> ScanSources {
+    ScanSources::Files(Arc::from([file]))
 }
 
 /// Rows in a Parquet source (from its footer).
@@ -56,17 +58,13 @@ pub(crate) fn count_rows<R>(reader: R, path: &Path) -> Result<usize, DataError>
 where
     R: polars::io::mmap::MmapBytesReader,
 {
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        ParquetReader::new(reader).num_rows()
-    }))
-    .map_err(|_| not_parquet(path, "the reader failed on damaged data"))?
-    .map_err(|e| not_parquet(path, e))
+    guarded(path, || ParquetReader::new(reader).num_rows())
 }
 
 /// Loads and validates a whole Parquet file's bytes (the path is only used in messages and
 /// provenance).
 pub(crate) fn parse_parquet_bytes(
-    bytes: &[u8],
+    bytes: Vec<u8>,
     path: &Path,
     roles: &Roles,
     missing: &MissingSettings,
@@ -76,54 +74,34 @@ pub(crate) fn parse_parquet_bytes(
             path: path.to_path_buf(),
         });
     }
-    let frame = read_frame(Cursor::new(bytes), path, None)?;
-    validate_frame(&frame, path, roles, missing, 0, sha256_hex(bytes))
+    let sha256 = sha256_hex(&bytes);
+    // The scan reads the bytes that were hashed (a buffer source, not the path again).
+    let source = ScanSources::Buffers(std::iter::once(bytes).map(Into::into).collect());
+    read_table(source, path, roles, missing, None, sha256)
 }
 
-/// The text a CSV would hold for every cell of a column (`None`: a null).
-fn column_text(
-    frame: &DataFrame,
-    name: &str,
-    path: &Path,
-) -> Result<Vec<Option<String>>, DataError> {
-    let c = frame.column(name).map_err(|e| not_parquet(path, e))?;
-    let dtype = c.dtype().clone();
-    if dtype.is_float() {
-        let f = c
-            .cast(&DataType::Float64)
-            .map_err(|e| not_parquet(path, e))?;
-        let f = f.f64().map_err(|e| not_parquet(path, e))?;
-        // `{:?}` is the shortest text that parses back to the same f64 (4.5, 45000.0, 1e300).
-        return Ok(f.iter().map(|v| v.map(|x| format!("{x:?}"))).collect());
-    }
-    let s = if dtype == DataType::String {
-        c.clone()
-    } else {
-        c.cast(&DataType::String).map_err(|e| {
-            not_parquet(
-                path,
-                format!("column '{name}' of type {dtype} cannot be read as text: {e}"),
-            )
-        })?
-    };
-    let s = s.str().map_err(|e| not_parquet(path, e))?;
-    Ok(s.iter().map(|v| v.map(str::to_string)).collect())
-}
-
-/// Validates a frame read from Parquet. `row_offset` is the number of data rows before it in
-/// the file (the chunked reader's slices); rows are numbered from 1.
-pub(crate) fn validate_frame(
-    frame: &DataFrame,
+/// Scans rows `slice` (offset, length; `None`: every row) of a Parquet source and validates
+/// them; rows are numbered from `offset + 1`. Every column is read: each is a role column or an
+/// extra column the dataset keeps.
+pub(crate) fn read_table(
+    source: ScanSources,
     path: &Path,
     roles: &Roles,
     missing: &MissingSettings,
-    row_offset: usize,
+    slice: Option<(usize, usize)>,
     sha256: String,
 ) -> Result<Dataset, DataError> {
+    // One file, not a hive-partitioned folder (polars has no hive reading of in-memory bytes).
+    let args = ScanArgsParquet {
+        hive_options: HiveOptions::new_disabled(),
+        ..ScanArgsParquet::default()
+    };
+    let mut scan = guarded(path, || LazyFrame::scan_parquet_sources(source, args))?;
+    let schema = guarded(path, || scan.collect_schema())?;
     // Column names are matched trimmed, as a CSV header's are.
     let mut by_name: HashMap<String, String> = HashMap::new();
     let mut header = Vec::new();
-    for (i, raw) in frame.get_column_names().iter().enumerate() {
+    for (i, raw) in schema.iter_names().enumerate() {
         let name = raw.trim().to_string();
         if name.is_empty() {
             return Err(not_parquet(path, format!("column {} has no name", i + 1)));
@@ -137,16 +115,22 @@ pub(crate) fn validate_frame(
         header.push(name);
     }
     let plan = plan_columns(&header, roles, path)?;
+    let row_offset = slice.map_or(0, |(offset, _)| offset);
+    if let Some((offset, len)) = slice {
+        let len = IdxSize::try_from(len).unwrap_or(IdxSize::MAX);
+        scan = scan.slice(i64::try_from(offset).unwrap_or(i64::MAX), len);
+    }
+    let frame = guarded(path, || scan.collect())?;
     if frame.height() == 0 {
         return Err(DataError::NoRows {
             path: path.to_path_buf(),
         });
     }
-    let cell = |col: &str| -> Result<Vec<Option<String>>, DataError> {
+    let cell = |col: &str| -> Result<CellColumn, DataError> {
         let raw = by_name
             .get(col)
             .ok_or_else(|| not_parquet(path, format!("no column '{col}'")))?;
-        column_text(frame, raw, path)
+        column_cells(&frame, raw, path)
     };
     validate_cells(CellTable {
         path,
@@ -160,6 +144,39 @@ pub(crate) fn validate_frame(
         sha256,
         cell: &cell,
     })
+}
+
+/// A column's cells: floats as `f64` (float32 widened exactly), integers as `i64` (a column
+/// whose values do not all fit, such as a large uint64, is read as text), anything else as the
+/// text polars casts it to.
+fn column_cells(frame: &DataFrame, name: &str, path: &Path) -> Result<CellColumn, DataError> {
+    let c = frame.column(name).map_err(|e| not_parquet(path, e))?;
+    let dtype = c.dtype().clone();
+    if dtype.is_float() {
+        let f = c
+            .cast(&DataType::Float64)
+            .map_err(|e| not_parquet(path, e))?;
+        let f = f.f64().map_err(|e| not_parquet(path, e))?;
+        return Ok(CellColumn::Floats(f.clone()));
+    }
+    if dtype.is_integer()
+        && let Ok(i) = c.strict_cast(&DataType::Int64)
+    {
+        let i = i.i64().map_err(|e| not_parquet(path, e))?;
+        return Ok(CellColumn::Ints(i.clone()));
+    }
+    let s = if dtype == DataType::String {
+        c.clone()
+    } else {
+        c.cast(&DataType::String).map_err(|e| {
+            not_parquet(
+                path,
+                format!("column '{name}' of type {dtype} cannot be read as text: {e}"),
+            )
+        })?
+    };
+    let s = s.str().map_err(|e| not_parquet(path, e))?;
+    Ok(CellColumn::Text(s.clone()))
 }
 
 /// The dataset as the polars frame its Parquet file holds (gaps as nulls).
