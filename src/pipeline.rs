@@ -119,6 +119,34 @@ pub fn eda_and_features(
     )
 }
 
+/// The noise sweep alone, equal to `analyze(ds, settings).robustness`: the regression,
+/// classification and segmentation run beside each other (on the rows [`analyze`] gives them)
+/// only to name the winners the sweep re-scores, and the EDA, the features and the drift
+/// simulation are skipped. For a notebook that shows the sweep without waiting for the rest.
+///
+/// ```
+/// use customer_intel::{data, pipeline, settings::Settings};
+/// let ds = data::synth(200, 3, &data::SynthSpec::default());
+/// let s = Settings::default();
+/// assert_eq!(pipeline::robustness(&ds, &s), pipeline::analyze(&ds, &s).robustness);
+/// ```
+pub fn robustness(ds: &Dataset, settings: &Settings) -> analysis::robustness::RobustnessFindings {
+    let views = data::Views::new(ds, &settings.data);
+    let (reg_ds, ds): (&Dataset, &Dataset) = (&views.regression, &views.complete);
+    let (regression, (classification, segmentation)) = crate::par::join(
+        || analysis::regression::run(reg_ds, settings),
+        || {
+            crate::par::join(
+                || analysis::classification::run(ds, settings),
+                || analysis::segmentation::run(ds, settings),
+            )
+        },
+    );
+    let upstream =
+        analysis::robustness::Upstream::from_findings(&regression, &classification, &segmentation);
+    analysis::robustness::run(ds, settings, &upstream)
+}
+
 /// Runs every analysis on a dataset.
 ///
 /// ```
