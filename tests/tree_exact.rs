@@ -250,3 +250,55 @@ fn refuses_bad_shapes() {
         Err(tree::TreeError::Shape(_))
     ));
 }
+
+/// Two adjacent floats above 2^40 whose midpoint rounds onto the larger one: the split sends
+/// every row left, so linfa marks the node a leaf with only a left child and refits the same
+/// rows below it until the depth cap. Both fits must agree there; without a cap (where linfa
+/// recurses until its stack overflows) ours must still finish.
+#[test]
+fn a_split_that_sends_every_row_one_way() {
+    let a = 2f64.powi(40) + 2f64.powi(-12);
+    let b = a + 2f64.powi(-12);
+    assert_eq!(
+        (a + b) / 2.0,
+        b,
+        "the midpoint rounds onto the larger value"
+    );
+    let xs = [a, b, a, b, b];
+    let labels = [false, true, false, true, true];
+    let weights: Vec<f32> = labels
+        .iter()
+        .map(|&y| if y { POSITIVE_WEIGHT } else { 1.0 })
+        .collect();
+    for depth in [1, 2, 3, 5] {
+        let params = DecisionTree::<f64, bool>::params()
+            .max_depth(Some(depth))
+            .check()
+            .unwrap();
+        let data = Dataset::new(
+            Array2::from_shape_vec((5, 1), xs.to_vec()).unwrap(),
+            Array1::from(labels.to_vec()),
+        )
+        .with_weights(Array1::from(weights.clone()));
+        let theirs = params.fit(&data).unwrap();
+        let ours = tree::fit(
+            &xs,
+            5,
+            &labels,
+            &weights,
+            &TreeParams::from_linfa(&params).unwrap(),
+        )
+        .unwrap();
+        same_tree(theirs.root_node(), &ours, 0, &format!("depth {depth}"));
+        assert_eq!(count(theirs.root_node()), ours.nodes().len());
+        // The root is a leaf holding a left child only, a chain down to the cap.
+        let root = &ours.nodes()[0];
+        assert!(root.leaf && root.right.is_none() && root.left.is_some());
+        assert_eq!(ours.nodes().len(), depth + 1);
+    }
+    let ours = tree::fit(&xs, 5, &labels, &weights, &TreeParams::linfa_defaults(None)).unwrap();
+    assert_eq!(ours.nodes().len(), 1);
+    let root = &ours.nodes()[0];
+    assert!(root.leaf && root.left.is_none() && root.right.is_none());
+    assert_eq!(root.split, b);
+}

@@ -28,11 +28,20 @@
 //!   class into their parent (which keeps its split fields); it does not descend below a node
 //!   already marked a leaf.
 //!
-//! The one deliberate difference: when a node's two class weights are exactly equal, linfa's
-//! modal class depends on the iteration order of a randomly seeded `HashMap` (a different answer
-//! from run to run); here the tie goes to the positive class. Callers that weigh positives
-//! 1 + 2⁻¹² and negatives 1 (see `classifiers::POSITIVE_WEIGHT`) never meet such a tie below
-//! 4096 rows, so there the two fits agree exactly.
+//! Two deliberate differences, both where linfa has no reproducible answer:
+//!
+//! - When a node's two class weights are exactly equal, linfa's modal class depends on the
+//!   iteration order of a randomly seeded `HashMap` (a different answer from run to run); here
+//!   the tie goes to the positive class. Callers that weigh positives 1 + 2⁻¹² and negatives 1
+//!   (see `classifiers::POSITIVE_WEIGHT`) never meet such a tie below 4096 rows, so there the
+//!   two fits agree exactly.
+//! - A split that sends every row of its node one way (possible only when a midpoint rounds onto
+//!   the larger of two adjacent floats of magnitude above about 2^36) makes linfa refit the same
+//!   rows one level down, again and again: with a depth cap the chain ends there, and this fit
+//!   reproduces it; without one linfa overflows its stack, and this fit stops at that node.
+//!
+//! Values that `partial_cmp` cannot order (NaN) are sorted by linfa's own call, so they take
+//! linfa's path too; the classification never passes any (it runs on rows without gaps).
 
 use std::cmp::Ordering;
 
@@ -187,7 +196,7 @@ pub fn fit(
             x.len()
         )));
     }
-    // Not `!(d > 0)`-style: NaN is refused as well.
+    // Written as a negation so that NaN is refused as well.
     if !(params.min_impurity_decrease > 0.0) {
         return Err(TreeError::MinImpurityDecrease(params.min_impurity_decrease));
     }
@@ -441,6 +450,25 @@ impl<'a> Builder<'a> {
             n_left += usize::from(goes_left);
         }
         let n_right = hi - lo - n_left;
+        if (n_left == 0 || n_right == 0) && p.max_depth.is_none() {
+            // Every row went one way (a midpoint that rounds onto the larger value, as between
+            // two adjacent floats above 2^36 or so): the child would hold these same rows and
+            // repeat this split forever; linfa recurses until its stack overflows. With no
+            // depth cap the node stops here, a leaf keeping its split and no children.
+            return (
+                Node {
+                    feature,
+                    split,
+                    impurity_decrease,
+                    left: None,
+                    right: None,
+                    leaf: true,
+                    prediction,
+                    depth,
+                },
+                None,
+            );
+        }
         stable_partition(&mut self.rows[lo..hi], &mut self.spill, |r| {
             self.left_side[r as usize]
         });
