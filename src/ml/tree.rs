@@ -35,10 +35,11 @@
 //!   the tie goes to the positive class. Callers that weigh positives 1 + 2⁻¹² and negatives 1
 //!   (see `classifiers::POSITIVE_WEIGHT`) never meet such a tie below 4096 rows, so there the
 //!   two fits agree exactly.
-//! - A split that sends every row of its node one way (possible only when a midpoint rounds onto
-//!   the larger of two adjacent floats of magnitude above about 2^36) makes linfa refit the same
-//!   rows one level down, again and again: with a depth cap the chain ends there, and this fit
-//!   reproduces it; without one linfa overflows its stack, and this fit stops at that node.
+//! - A split that sends every row of its node one way (possible only when the midpoint equals
+//!   the larger value: two adjacent floats above about 4.5e10, or an infinite value) makes
+//!   linfa refit the same rows one level down, again and again: with a depth cap the chain ends
+//!   there, and this fit reproduces it; without one linfa overflows its stack, and this fit
+//!   stops at that node.
 //!
 //! Values that `partial_cmp` cannot order (NaN) are sorted by linfa's own call, so they take
 //! linfa's path too; the classification never passes any (it runs on rows without gaps).
@@ -451,10 +452,11 @@ impl<'a> Builder<'a> {
         }
         let n_right = hi - lo - n_left;
         if (n_left == 0 || n_right == 0) && p.max_depth.is_none() {
-            // Every row went one way (a midpoint that rounds onto the larger value, as between
-            // two adjacent floats above 2^36 or so): the child would hold these same rows and
-            // repeat this split forever; linfa recurses until its stack overflows. With no
-            // depth cap the node stops here, a leaf keeping its split and no children.
+            // Every row went one way (the midpoint equals the larger value: two adjacent floats
+            // above about 4.5e10, where adjacent floats lie 1e-5 apart or more, or an infinite
+            // value): the child would hold these same rows and repeat this split forever; linfa
+            // recurses until its stack overflows. With no depth cap the node stops here, a leaf
+            // keeping its split and no children.
             return (
                 Node {
                     feature,
