@@ -1,5 +1,6 @@
 //! Classifier wrappers over plain rows of encoded features: a logistic regression
-//! (linfa-logistic), one decision tree (linfa-trees) and a random forest (linfa-ensemble), each
+//! (linfa-logistic), one decision tree ([`crate::ml::tree`], linfa-trees' fit reproduced exactly)
+//! and a random forest (linfa-ensemble's bagging of that tree), each
 //! giving positive-class probabilities, and the plain serialisable form a fitted classifier is
 //! saved in ([`SavedClassifier`]).
 //!
@@ -13,17 +14,15 @@
 //! (see `POSITIVE_WEIGHT`); a tree's probability is the positive share of the training rows
 //! in a row's leaf, a forest's the share of trees voting positive.
 
-use std::collections::BTreeMap;
-
 use linfa::DatasetBase;
 use linfa::prelude::*;
 use linfa_ensemble::EnsembleLearnerParams;
 use linfa_logistic::LogisticRegression;
-use linfa_trees::{DecisionTree, DecisionTreeValidParams, TreeNode};
 use ndarray::{Array1, Array2};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
+use crate::ml::tree::{self, Tree, TreeParams};
 use crate::rng;
 use crate::stats;
 
@@ -33,7 +32,8 @@ use crate::stats;
 pub enum ClassifierKind {
     /// L2-penalised logistic regression (linfa-logistic) on features standardised in-fold.
     Logistic,
-    /// One CART tree (linfa-trees, Gini); probability = positive share of its leaf's training rows.
+    /// One CART tree (linfa-trees' fit, Gini, reproduced by [`crate::ml::tree`]); probability =
+    /// positive share of its leaf's training rows.
     DecisionTree,
     /// Bagged CART trees with a random feature subspace per tree (linfa-ensemble);
     /// probability = share of trees voting positive.
@@ -114,117 +114,129 @@ pub enum ClassifierError {
 /// pruning that merges equal-prediction leaves) differ from run to run. With positives weighing
 /// 1 + 2⁻¹², class totals below 4096 rows can never tie (and stay exact in f32), so ties go to
 /// the positive class deterministically; split choices change by at most that relative amount.
+/// [`crate::ml::tree`] reproduces linfa's fit and sends an exact tie (possible only above 4096
+/// rows) to the positive class too.
 const POSITIVE_WEIGHT: f32 = 1.0 + 1.0 / 4096.0;
 
-/// A linfa-trees decision tree fitted with [`POSITIVE_WEIGHT`]. It implements linfa's `Fit` so
-/// that linfa-ensemble can bag it (the ensemble's bootstrap drops dataset weights, so they are
-/// attached here, per tree).
+/// A decision tree fitted with [`POSITIVE_WEIGHT`] by [`tree::fit`] (the tree linfa-trees would
+/// fit, bit for bit). It implements linfa's `Fit` so that linfa-ensemble can bag it (the
+/// ensemble's bootstrap drops dataset weights, so they are attached here, per tree).
 ///
 /// Identical rows (same features, same class) are merged into one row carrying their summed
-/// weight before fitting. linfa-trees scans every row of the training set at every node, so on
-/// this table (three quarters of rows are copies, and a bootstrap repeats rows further) merging
-/// cuts the work several-fold. The tree is the same: class weights per node, hence Gini, splits
-/// and leaf predictions, are unchanged; a merged row can never be split apart anyway.
-#[derive(Debug, Clone)]
-struct TieBreakingTree(DecisionTreeValidParams<f64, bool>);
+/// weight before fitting, in the order of the rows' sort key: the trees saved by earlier versions
+/// were fitted by linfa-trees on exactly these merged rows, and keeping them keeps every `f32`
+/// class-weight sum, hence every tree, unchanged. (A merged row can never be split apart.)
+#[derive(Debug, Clone, Copy)]
+struct TieBreakingTree(TreeParams);
 
 impl Fit<Array2<f64>, Array1<bool>, linfa::Error> for TieBreakingTree {
-    type Object = DecisionTree<f64, bool>;
+    type Object = Tree;
 
-    fn fit(
-        &self,
-        data: &DatasetBase<Array2<f64>, Array1<bool>>,
-    ) -> Result<Self::Object, linfa::Error> {
-        let (x, y) = (&data.records, &data.targets);
-        let mut order: Vec<usize> = (0..x.nrows()).collect();
-        let key_cmp = |a: &usize, b: &usize| {
-            x.row(*a)
-                .iter()
-                .zip(x.row(*b).iter())
-                .map(|(p, q)| p.total_cmp(q))
-                .find(|o| o.is_ne())
-                .unwrap_or(std::cmp::Ordering::Equal)
-                .then(y[*a].cmp(&y[*b]))
+    fn fit(&self, data: &DatasetBase<Array2<f64>, Array1<bool>>) -> Result<Tree, linfa::Error> {
+        let x = data.records.as_standard_layout();
+        let width = x.ncols();
+        let flat = x.as_slice().unwrap_or(&[]);
+        let rows: Vec<&[f64]> = if width == 0 {
+            vec![&[]; x.nrows()]
+        } else {
+            flat.chunks_exact(width).collect()
         };
-        order.sort_by(key_cmp);
-        let mut keep: Vec<usize> = Vec::new();
-        let mut weight: Vec<f32> = Vec::new();
-        for &i in &order {
-            let w = if y[i] { POSITIVE_WEIGHT } else { 1.0 };
-            match keep.last() {
-                Some(&j) if key_cmp(&j, &i).is_eq() => {
-                    *weight.last_mut().expect("paired with keep") += w
-                }
-                _ => {
-                    keep.push(i);
-                    weight.push(w);
-                }
-            }
-        }
-        let merged = DatasetBase::new(
-            x.select(ndarray::Axis(0), &keep),
-            y.select(ndarray::Axis(0), &keep),
-        )
-        .with_weights(Array1::from(weight));
-        self.0.fit(&merged)
+        let labels = data
+            .targets
+            .as_slice()
+            .map_or_else(|| data.targets.iter().copied().collect(), <[bool]>::to_vec);
+        fit_merged(&self.0, &rows, &labels).map_err(|e| linfa::Error::Parameters(e.to_string()))
     }
 }
 
-fn tree_params(max_depth: usize) -> Result<DecisionTreeValidParams<f64, bool>, ClassifierError> {
-    DecisionTree::<f64, bool>::params()
-        .max_depth((max_depth > 0).then_some(max_depth))
-        .check()
-        .map_err(|e| ClassifierError::Fit {
-            model: "decision tree",
-            message: e.to_string(),
-        })
+/// Merges identical rows (see [`TieBreakingTree`]) and fits the tree on them.
+fn fit_merged(
+    params: &TreeParams,
+    rows: &[&[f64]],
+    labels: &[bool],
+) -> Result<Tree, tree::TreeError> {
+    let width = rows.first().map_or(0, |r| r.len());
+    if let Some(r) = rows.iter().find(|r| r.len() != width) {
+        return Err(tree::TreeError::Shape(format!(
+            "rows of {width} and {} values",
+            r.len()
+        )));
+    }
+    // Each row's sort key: its values mapped to integers in `f64::total_cmp`'s order (the
+    // mapping `total_cmp` itself uses: flip the magnitude bits of negative numbers), then its
+    // label. Keys compare lexicographically, so the order is that of comparing the rows value by
+    // value with `total_cmp`, then the labels; it is total, so the stable sort's result is unique.
+    let stride = width + 1;
+    let mut keys: Vec<i64> = Vec::with_capacity(rows.len() * stride);
+    for (r, &y) in rows.iter().zip(labels) {
+        keys.extend(r.iter().map(|v| {
+            let b = v.to_bits() as i64;
+            b ^ ((((b >> 63) as u64) >> 1) as i64)
+        }));
+        keys.push(i64::from(y));
+    }
+    let key = |i: usize| &keys[i * stride..(i + 1) * stride];
+    let mut order: Vec<usize> = (0..rows.len().min(labels.len())).collect();
+    order.sort_by(|&a, &b| key(a).cmp(key(b)));
+    let mut keep: Vec<usize> = Vec::new();
+    let mut weight: Vec<f32> = Vec::new();
+    for &i in &order {
+        let w = if labels[i] { POSITIVE_WEIGHT } else { 1.0 };
+        match (keep.last(), weight.last_mut()) {
+            (Some(&j), Some(last)) if key(j) == key(i) => *last += w,
+            _ => {
+                keep.push(i);
+                weight.push(w);
+            }
+        }
+    }
+    // Column-major: merged row `k`'s value of column `j` at `j·m + k`.
+    let m = keep.len();
+    let mut columns = vec![0.0; width * m];
+    for (k, &i) in keep.iter().enumerate() {
+        for (j, &v) in rows[i].iter().enumerate() {
+            columns[j * m + k] = v;
+        }
+    }
+    let merged_labels: Vec<bool> = keep.iter().map(|&i| labels[i]).collect();
+    tree::fit(&columns, keep.len(), &merged_labels, &weight, params)
 }
 
-/// A fitted tree's probability at each leaf: the positive share of the training rows routed to
-/// that leaf (the overall positive share for a leaf no training row reaches).
+fn tree_params(max_depth: usize) -> TreeParams {
+    TreeParams::linfa_defaults((max_depth > 0).then_some(max_depth))
+}
+
+/// A fitted tree's probability at each node a row can stop at: the positive share of the
+/// training rows routed there (the overall positive share for a node no training row reaches).
 fn leaf_probability(
-    root: &TreeNode<f64, bool>,
+    tree: &Tree,
     train: &[&[f64]],
     labels: &[bool],
-) -> impl Fn(&TreeNode<f64, bool>) -> f64 + use<> {
-    let mut counts: BTreeMap<usize, (f64, f64)> = BTreeMap::new();
+) -> impl Fn(usize) -> f64 + use<> {
+    let mut counts = vec![(0.0f64, 0.0f64); tree.nodes().len()];
     for (r, &y) in train.iter().zip(labels) {
-        let id = std::ptr::from_ref(leaf(root, &|j| r[j])) as usize;
-        let e = counts.entry(id).or_insert((0.0, 0.0));
+        let e = &mut counts[tree.leaf(&|j| r[j])];
         e.0 += f64::from(u8::from(y));
         e.1 += 1.0;
     }
     let share = labels.iter().filter(|&&l| l).count() as f64 / labels.len() as f64;
-    move |n| {
-        counts
-            .get(&(std::ptr::from_ref(n) as usize))
-            .map_or(share, |(p, t)| p / t)
+    move |id| {
+        let (p, t) = counts[id];
+        if t > 0.0 { p / t } else { share }
     }
 }
 
-/// The leaf a row falls into, by the rule linfa-trees *trains* with: `x[f] <= split` goes left.
+/// A forest tree's vote at the node a row stops at: 1 at a leaf predicting positive, else 0.
 ///
 /// linfa-trees 0.8.1 partitions the training rows with `<=` but its own `predict` sends a row
 /// left only when `x[f] < split`. Splits sit at midpoints between training values, so the two
 /// rules disagree only for a row exactly on a midpoint, which a held-out row can be (ages 32
-/// and 34 in training put the split at 33, where a held-out 33 sits). The training rule is the
-/// one the tree's leaf statistics were computed with, and the one scikit-learn uses.
-fn leaf<'a>(node: &'a TreeNode<f64, bool>, row: &dyn Fn(usize) -> f64) -> &'a TreeNode<f64, bool> {
-    let mut node = node;
-    while !node.is_leaf() {
-        let (feature, split, _) = node.split();
-        let children = node.children();
-        let next = if row(feature) <= split {
-            children[0]
-        } else {
-            children[1]
-        };
-        match next {
-            Some(child) => node = child,
-            None => break,
-        }
-    }
-    node
+/// and 34 in training put the split at 33, where a held-out 33 sits). [`Tree::leaf`] follows the
+/// training rule, the one the tree's leaf statistics were computed with, and the one
+/// scikit-learn uses.
+fn vote(tree: &Tree, id: usize) -> f64 {
+    let n = &tree.nodes()[id];
+    f64::from(u8::from(n.leaf && n.prediction))
 }
 
 fn to_array(rows: &[&[f64]]) -> Array2<f64> {
@@ -264,11 +276,10 @@ pub fn fit_predict(
         }
         ClassifierKind::DecisionTree => {
             let tree = fit_tree(params, train, labels)?;
-            let root = tree.root_node();
-            let probability = leaf_probability(root, train, labels);
+            let probability = leaf_probability(&tree, train, labels);
             Ok(test
                 .iter()
-                .map(|r| probability(leaf(root, &|j| r[j])))
+                .map(|r| probability(tree.leaf(&|j| r[j])))
                 .collect())
         }
         ClassifierKind::RandomForest => {
@@ -277,15 +288,13 @@ pub fn fit_predict(
             Ok(test
                 .iter()
                 .map(|r| {
-                    let votes = forest
+                    let votes: f64 = forest
                         .models
                         .iter()
                         .zip(&forest.model_features)
-                        .filter(|(t, cols)| {
-                            leaf(t.root_node(), &|j| r[cols[j]]).prediction() == Some(true)
-                        })
-                        .count();
-                    votes as f64 / forest.models.len() as f64
+                        .map(|(t, cols)| vote(t, t.leaf(&|j| r[cols[j]])))
+                        .sum();
+                    votes / forest.models.len() as f64
                 })
                 .collect())
         }
@@ -351,10 +360,8 @@ fn fit_tree(
     params: &ClassifierParams,
     train: &[&[f64]],
     labels: &[bool],
-) -> Result<DecisionTree<f64, bool>, ClassifierError> {
-    let data = DatasetBase::new(to_array(train), Array1::from(labels.to_vec()));
-    TieBreakingTree(tree_params(params.tree_max_depth)?)
-        .fit(&data)
+) -> Result<Tree, ClassifierError> {
+    fit_merged(&tree_params(params.tree_max_depth), train, labels)
         .map_err(|e| fit_error(ClassifierKind::DecisionTree)(&e))
 }
 
@@ -363,10 +370,10 @@ fn fit_forest(
     train: &[&[f64]],
     labels: &[bool],
     seed: u64,
-) -> Result<linfa_ensemble::EnsembleLearner<DecisionTree<f64, bool>>, ClassifierError> {
+) -> Result<linfa_ensemble::EnsembleLearner<Tree>, ClassifierError> {
     let data = DatasetBase::new(to_array(train), Array1::from(labels.to_vec()));
     EnsembleLearnerParams::new_fixed_rng(
-        TieBreakingTree(tree_params(params.forest_max_depth)?),
+        TieBreakingTree(tree_params(params.forest_max_depth)),
         rng::stream(seed, "classification/forest"),
     )
     .ensemble_size(params.forest_trees)
@@ -396,9 +403,9 @@ pub enum SavedNode {
     Leaf(f64),
 }
 
-/// A binary decision tree as a flat list of nodes, the root first: what linfa-trees fitted,
-/// written out through its public accessors (linfa-ensemble's forest has no serde support, and
-/// the tree's needs ndarray's; this form also stays readable and independent of the library).
+/// A binary decision tree as a flat list of nodes, the root first: a fitted [`Tree`] (the tree
+/// linfa-trees fits) in a plain form that stays readable and independent of any library (this
+/// is the format earlier versions wrote from linfa-trees' own nodes).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SavedTree {
     /// The nodes; node 0 is the root.
@@ -406,41 +413,41 @@ pub struct SavedTree {
 }
 
 impl SavedTree {
-    /// Flattens a linfa tree. A row stops where linfa's traversal stops (a leaf, or a split
-    /// without the child it would go to); `value` gives the score of such a node.
-    fn from_linfa(root: &TreeNode<f64, bool>, value: &dyn Fn(&TreeNode<f64, bool>) -> f64) -> Self {
+    /// Flattens a fitted tree. A row stops where [`Tree::leaf`] stops (a leaf, or a split
+    /// without the child it would go to); `value` gives the score of such a node (by index).
+    fn from_tree(tree: &Tree, value: &dyn Fn(usize) -> f64) -> Self {
         fn walk(
-            node: &TreeNode<f64, bool>,
-            value: &dyn Fn(&TreeNode<f64, bool>) -> f64,
+            tree: &Tree,
+            id: usize,
+            value: &dyn Fn(usize) -> f64,
             nodes: &mut Vec<SavedNode>,
         ) -> usize {
             let at = nodes.len();
-            if node.is_leaf() {
-                nodes.push(SavedNode::Leaf(value(node)));
+            let node = &tree.nodes()[id];
+            if node.leaf {
+                nodes.push(SavedNode::Leaf(value(id)));
                 return at;
             }
             nodes.push(SavedNode::Leaf(f64::NAN)); // placeholder, replaced below
-            let (feature, threshold, _) = node.split();
-            let children = node.children();
-            let child = |c: &Option<Box<TreeNode<f64, bool>>>, nodes: &mut Vec<SavedNode>| match c {
-                Some(c) => walk(c, value, nodes),
+            let child = |c: Option<usize>, nodes: &mut Vec<SavedNode>| match c {
+                Some(c) => walk(tree, c, value, nodes),
                 None => {
-                    nodes.push(SavedNode::Leaf(value(node)));
+                    nodes.push(SavedNode::Leaf(value(id)));
                     nodes.len() - 1
                 }
             };
-            let left = child(children[0], nodes);
-            let right = child(children[1], nodes);
+            let left = child(node.left, nodes);
+            let right = child(node.right, nodes);
             nodes[at] = SavedNode::Split {
-                feature,
-                threshold,
+                feature: node.feature,
+                threshold: node.split,
                 left,
                 right,
             };
             at
         }
         let mut nodes = Vec::new();
-        walk(root, value, &mut nodes);
+        walk(tree, 0, value, &mut nodes);
         SavedTree { nodes }
     }
 
@@ -631,20 +638,18 @@ pub fn fit(
         }
         ClassifierKind::DecisionTree => {
             let tree = fit_tree(params, train, labels)?;
-            let root = tree.root_node();
-            let value = leaf_probability(root, train, labels);
+            let value = leaf_probability(&tree, train, labels);
             SavedClassifier::DecisionTree {
-                tree: SavedTree::from_linfa(root, &value),
+                tree: SavedTree::from_tree(&tree, &value),
             }
         }
         ClassifierKind::RandomForest => {
             let forest = fit_forest(params, train, labels, seed)?;
-            let vote = |n: &TreeNode<f64, bool>| f64::from(u8::from(n.prediction() == Some(true)));
             SavedClassifier::RandomForest {
                 trees: forest
                     .models
                     .iter()
-                    .map(|t| SavedTree::from_linfa(t.root_node(), &vote))
+                    .map(|t| SavedTree::from_tree(t, &|id| vote(t, id)))
                     .collect(),
                 features: forest.model_features.clone(),
             }

@@ -11,3 +11,4 @@ pub mod metrics;
 pub mod penalised;
 pub mod regressors;
 pub mod smote;
+pub mod tree;

@@ -2,8 +2,9 @@
 //! buy (the demographic columns and the category), who will end up in the low-engagement
 //! "growth potential" group defined by [`features::growth_label`]?
 //!
-//! Three models (logistic regression from linfa-logistic, a decision tree from linfa-trees, a
-//! random forest from linfa-ensemble), each with and without SMOTE ([`crate::ml::smote`])
+//! Three models (logistic regression from linfa-logistic, a decision tree — linfa-trees' fit,
+//! reproduced exactly by [`crate::ml::tree`] — and a random forest of such trees bagged by
+//! linfa-ensemble), each with and without SMOTE ([`crate::ml::smote`])
 //! applied inside training folds only, are scored by repeated cross-validation under stratified
 //! group k-fold (the default: duplicate rows never straddle folds) and naive shuffled k-fold
 //! beside it. Every score comes from out-of-fold probabilities, at 0.5 and at a threshold chosen
@@ -85,8 +86,8 @@ pub struct ClassificationSettings {
     /// Depth cap of the single decision tree; 0 means unlimited (default 4: a readable tree
     /// whose leaves hold enough rows to give graded probabilities).
     pub tree_max_depth: usize,
-    /// Trees in the random forest (default 10: linfa-trees scans every row at every node, so
-    /// forest size is the analysis' main cost; 10 trees give 11 vote levels).
+    /// Trees in the random forest (default 10: forest size drives the analysis' cost; 10 trees
+    /// give 11 vote levels).
     pub forest_trees: usize,
     /// Depth cap of each forest tree; 0 means unlimited (default 4).
     pub forest_max_depth: usize,
