@@ -61,28 +61,6 @@ pub fn join<A: Send, B: Send>(
     })
 }
 
-/// Rows below which [`small_rayon`] keeps a library's rayon work on the calling thread.
-pub const RAYON_MIN_ROWS: usize = 100_000;
-
-thread_local! {
-    static ONE_THREAD: rayon::ThreadPool = rayon::ThreadPoolBuilder::new()
-        .num_threads(1)
-        .build()
-        .expect("a one-thread rayon pool");
-}
-
-/// Runs `f`, which calls a library that parallelises internally with rayon (linfa's k-means
-/// assignment step), on a private one-thread rayon pool when the input has fewer than
-/// [`RAYON_MIN_ROWS`] rows. On small tables rayon's hand-offs cost more than the work, and its
-/// idle workers spin against our own [`map`]/[`join`] threads; on large ones the global pool is
-/// used. Results are identical either way (rayon only splits the per-row loop).
-pub fn small_rayon<R: Send>(rows: usize, f: impl FnOnce() -> R + Send) -> R {
-    if rows >= RAYON_MIN_ROWS {
-        return f();
-    }
-    ONE_THREAD.with(|pool| pool.install(f))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -7,6 +7,7 @@ pub mod classifiers;
 pub mod cluster_metrics;
 pub mod cv;
 pub mod drift_metrics;
+pub mod gmm;
 pub mod metrics;
 pub mod penalised;
 pub mod regressors;

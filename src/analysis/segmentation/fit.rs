@@ -4,7 +4,6 @@
 
 use linfa::DatasetBase;
 use linfa::traits::{Fit, Predict};
-use linfa_clustering::GaussianMixtureModel;
 use linfa_reduction::Pca;
 use ndarray::{Array2, Axis};
 use rand::Rng as _;
@@ -526,28 +525,30 @@ pub(crate) fn mixture_parameters(k: usize, d: usize) -> usize {
     (k - 1) + k * d + k * d * (d + 1) / 2
 }
 
-/// Fits a full-covariance Gaussian mixture (linfa-clustering, initialised by its own seeded
-/// k-means) and computes its log-likelihood and BIC. Linfa reports a non-converged EM run, an
-/// emptied component or a non-positive-definite covariance as an error; that error is returned.
+/// Fits a full-covariance Gaussian mixture (linfa-clustering's, initialised by its own seeded
+/// k-means, reproduced bit for bit by [`crate::ml::gmm`]) and computes its log-likelihood and
+/// BIC. A non-converged EM run, an emptied component or a non-positive-definite covariance is
+/// linfa's error, returned as its message.
 pub(crate) fn mixture(
     x: &Array2<f64>,
     k: usize,
     s: &SegmentationSettings,
     rng: Rng,
 ) -> Result<MixtureFit, String> {
-    let model = crate::par::small_rayon(x.nrows(), || {
-        GaussianMixtureModel::params_with_rng(k, rng)
-            .reg_covariance(s.gmm_reg_covar)
-            .tolerance(s.gmm_tolerance)
-            .max_n_iterations(s.gmm_max_iterations)
-            .fit(&DatasetBase::from(x.clone()))
-    })
-    .map_err(|e| e.to_string())?;
-    let labels: Vec<usize> = model.predict(x).to_vec();
-    let weights = model.weights().to_vec();
-    let means: Vec<Vec<f64>> = model.means().outer_iter().map(|r| r.to_vec()).collect();
+    let params = crate::ml::gmm::MixtureParams {
+        k,
+        reg_covar: s.gmm_reg_covar,
+        tolerance: s.gmm_tolerance,
+        max_iterations: s.gmm_max_iterations,
+    };
+    let model = crate::ml::gmm::fit(x, &params, &rng).map_err(|e| e.to_string())?;
+    let labels: Vec<usize> = model
+        .predict(x)
+        .ok_or_else(|| format!("k = {k}: a component's responsibility is not a number"))?;
+    let weights = model.weights.to_vec();
+    let means: Vec<Vec<f64>> = model.means.outer_iter().map(|r| r.to_vec()).collect();
     let covs: Vec<Vec<Vec<f64>>> = model
-        .covariances()
+        .covariances
         .outer_iter()
         .map(|c| c.outer_iter().map(|r| r.to_vec()).collect())
         .collect();
