@@ -121,3 +121,38 @@ fn fits_and_errors_equal_linfa_bit_for_bit() {
         "{outcomes:?}"
     );
 }
+
+/// Parameters linfa refuses give linfa's message; a table without rows or columns, where linfa
+/// panics, is an error here.
+#[test]
+fn bad_parameters_and_empty_tables_are_errors() {
+    let x = table(7, 50, 3, 2, 0, 0.0);
+    let ok = MixtureParams {
+        k: 2,
+        reg_covar: 1e-6,
+        tolerance: 1e-3,
+        max_iterations: 100,
+    };
+    for p in [
+        MixtureParams { k: 0, ..ok },
+        MixtureParams {
+            tolerance: 0.0,
+            ..ok
+        },
+        MixtureParams {
+            reg_covar: -1e-6,
+            ..ok
+        },
+        MixtureParams {
+            max_iterations: 0,
+            ..ok
+        },
+    ] {
+        assert_eq!(compare(&x, &p, 3), "error", "{p:?}");
+    }
+    let rng = ChaCha8Rng::seed_from_u64(3);
+    for empty in [Array2::<f64>::zeros((0, 3)), Array2::<f64>::zeros((10, 0))] {
+        let e = gmm::fit(&empty, &ok, &rng).unwrap_err().to_string();
+        assert!(e.contains("at least one row and one column"), "{e}");
+    }
+}

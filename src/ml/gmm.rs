@@ -250,9 +250,27 @@ impl Mixture {
     }
 }
 
+/// linfa's check of the parameters this module takes (its `GmmParams::check_ref`), with its
+/// messages; linfa's `n_runs` is always its default of 1 here.
+fn check(p: &MixtureParams) -> Result<(), GmmError> {
+    let invalid = |m: &str| Err(GmmError::InvalidValue(m.to_string()));
+    if p.k == 0 {
+        invalid("`n_clusters` cannot be 0!")
+    } else if p.tolerance <= 0.0 {
+        invalid("`tolerance` must be greater than 0!")
+    } else if p.reg_covar < 0.0 {
+        invalid("`reg_covar` must be positive!")
+    } else if p.max_iterations == 0 {
+        invalid("`max_n_iterations` cannot be 0!")
+    } else {
+        Ok(())
+    }
+}
+
 /// Fits a `p.k`-component mixture to the rows of `x` as linfa-clustering 0.8's
 /// `GaussianMixtureModel::params_with_rng(p.k, rng)` with `p`'s regularisation, tolerance and
-/// iteration cap fits it, with the same result or the same error.
+/// iteration cap fits it, with the same result or the same error (and an error, not linfa's
+/// panic, for a table without rows or columns).
 ///
 /// ```
 /// use customer_intel::ml::gmm::{self, MixtureParams};
@@ -270,8 +288,15 @@ pub fn fit<R: Rng + Clone>(
     p: &MixtureParams,
     rng: &R,
 ) -> Result<Mixture, GmmError> {
+    check(p)?;
     let x = x.as_standard_layout().into_owned();
     let (n, d) = x.dim();
+    if n == 0 || d == 0 {
+        // linfa panics here (its k-means++ draws from no rows, or splits rows of no values).
+        return Err(GmmError::InvalidValue(format!(
+            "a mixture needs at least one row and one column, got {n} × {d}"
+        )));
+    }
     let flat = x.as_slice().expect("standard layout");
     let members = kmeans_memberships(flat, n, d, p.k, rng)?;
     let mut resp = Array2::<f64>::zeros((n, p.k));

@@ -451,25 +451,24 @@ impl<'a> Builder<'a> {
             n_left += usize::from(goes_left);
         }
         let n_right = hi - lo - n_left;
+        // The split node, its children to be attached by the caller.
+        let node = |leaf| Node {
+            feature,
+            split,
+            impurity_decrease,
+            left: None,
+            right: None,
+            leaf,
+            prediction,
+            depth,
+        };
         if (n_left == 0 || n_right == 0) && p.max_depth.is_none() {
             // Every row went one way (the midpoint equals the larger value: two adjacent floats
             // above about 4.5e10, where adjacent floats lie 1e-5 apart or more, or an infinite
             // value): the child would hold these same rows and repeat this split forever; linfa
             // recurses until its stack overflows. With no depth cap the node stops here, a leaf
             // keeping its split and no children.
-            return (
-                Node {
-                    feature,
-                    split,
-                    impurity_decrease,
-                    left: None,
-                    right: None,
-                    leaf: true,
-                    prediction,
-                    depth,
-                },
-                None,
-            );
+            return (node(true), None);
         }
         stable_partition(&mut self.rows[lo..hi], &mut self.spill, |r| {
             self.left_side[r as usize]
@@ -489,19 +488,7 @@ impl<'a> Builder<'a> {
                 );
             }
         }
-        (
-            Node {
-                feature,
-                split,
-                impurity_decrease,
-                left: None,
-                right: None,
-                leaf: n_left == 0 || n_right == 0,
-                prediction,
-                depth,
-            },
-            Some(n_left),
-        )
+        (node(n_left == 0 || n_right == 0), Some(n_left))
     }
 }
 
