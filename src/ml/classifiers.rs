@@ -1,6 +1,6 @@
 //! Classifier wrappers over plain rows of encoded features: a logistic regression
 //! (linfa-logistic), one decision tree ([`crate::ml::tree`], linfa-trees' fit reproduced exactly)
-//! and a random forest (linfa-ensemble's bagging of that tree), each
+//! and a random forest (linfa-ensemble's bagging of that tree, reproduced on row slices), each
 //! giving positive-class probabilities, and the plain serialisable form a fitted classifier is
 //! saved in ([`SavedClassifier`]).
 //!
@@ -16,7 +16,6 @@
 
 use linfa::DatasetBase;
 use linfa::prelude::*;
-use linfa_ensemble::EnsembleLearnerParams;
 use linfa_logistic::LogisticRegression;
 use ndarray::{Array1, Array2};
 use serde::{Deserialize, Serialize};
@@ -35,7 +34,7 @@ pub enum ClassifierKind {
     /// One CART tree (linfa-trees' fit, Gini, reproduced by [`crate::ml::tree`]); probability =
     /// positive share of its leaf's training rows.
     DecisionTree,
-    /// Bagged CART trees with a random feature subspace per tree (linfa-ensemble);
+    /// Bagged CART trees with a random feature subspace per tree (linfa-ensemble's bagging);
     /// probability = share of trees voting positive.
     RandomForest,
 }
@@ -118,88 +117,155 @@ pub enum ClassifierError {
 /// rows) to the positive class too.
 const POSITIVE_WEIGHT: f32 = 1.0 + 1.0 / 4096.0;
 
-/// A decision tree fitted with [`POSITIVE_WEIGHT`] by [`tree::fit`] (the tree linfa-trees would
-/// fit, bit for bit). It implements linfa's `Fit` so that linfa-ensemble can bag it (the
-/// ensemble's bootstrap drops dataset weights, so they are attached here, per tree).
-///
-/// Identical rows (same features, same class) are merged into one row carrying their summed
-/// weight before fitting, in the order of the rows' sort key: the trees saved by earlier versions
-/// were fitted by linfa-trees on exactly these merged rows, and keeping them keeps every `f32`
-/// class-weight sum, hence every tree, unchanged. (A merged row can never be split apart.)
-#[derive(Debug, Clone, Copy)]
-struct TieBreakingTree(TreeParams);
+/// Every training row's dense rank in each column, in `f64::total_cmp`'s order: two values get
+/// the same rank exactly when their bits are equal, so comparing ranks compares the values as
+/// `total_cmp` does. Computed once per fit, they let [`fit_drawn`] order the rows of every tree by
+/// small integers.
+struct Ranks {
+    /// Row-major: row `i`'s rank in column `j` at `i·width + j`.
+    ranks: Vec<u32>,
+    width: usize,
+    /// Bits that hold the largest rank.
+    bits: u32,
+}
 
-impl Fit<Array2<f64>, Array1<bool>, linfa::Error> for TieBreakingTree {
-    type Object = Tree;
+impl Ranks {
+    fn new(rows: &[&[f64]], width: usize) -> Ranks {
+        let n = rows.len();
+        let mut ranks = vec![0_u32; n * width];
+        let mut order: Vec<usize> = (0..n).collect();
+        let mut top = 0_u32;
+        for j in 0..width {
+            order.sort_unstable_by(|&a, &b| rows[a][j].total_cmp(&rows[b][j]));
+            let mut rank = 0_u32;
+            for t in 0..order.len() {
+                let i = order[t];
+                if t > 0 && rows[order[t - 1]][j].to_bits() != rows[i][j].to_bits() {
+                    rank += 1;
+                }
+                ranks[i * width + j] = rank;
+            }
+            top = top.max(rank);
+        }
+        Ranks {
+            ranks,
+            width,
+            bits: u32::BITS - top.leading_zeros(),
+        }
+    }
 
-    fn fit(&self, data: &DatasetBase<Array2<f64>, Array1<bool>>) -> Result<Tree, linfa::Error> {
-        let x = data.records.as_standard_layout();
-        let width = x.ncols();
-        let flat = x.as_slice().unwrap_or(&[]);
-        let rows: Vec<&[f64]> = if width == 0 {
-            vec![&[]; x.nrows()]
-        } else {
-            flat.chunks_exact(width).collect()
-        };
-        let labels = data
-            .targets
-            .as_slice()
-            .map_or_else(|| data.targets.iter().copied().collect(), <[bool]>::to_vec);
-        fit_merged(&self.0, &rows, &labels).map_err(|e| linfa::Error::Parameters(e.to_string()))
+    fn rank(&self, i: usize, j: usize) -> u32 {
+        self.ranks[i * self.width + j]
     }
 }
 
-/// Merges identical rows (see [`TieBreakingTree`]) and fits the tree on them.
+/// Checks that every row has the first row's width and returns it.
+fn row_width(rows: &[&[f64]]) -> Result<usize, tree::TreeError> {
+    let width = rows.first().map_or(0, |r| r.len());
+    match rows.iter().find(|r| r.len() != width) {
+        Some(r) => Err(tree::TreeError::Shape(format!(
+            "rows of {width} and {} values",
+            r.len()
+        ))),
+        None => Ok(width),
+    }
+}
+
+/// Fits a decision tree with [`POSITIVE_WEIGHT`] by [`tree::fit`] (the tree linfa-trees would
+/// fit, bit for bit) on rows drawn from `rows` (`drawn`: a row index and how many times it was
+/// drawn, each index once, in any order), restricted to `columns` (in that order; repeats allowed).
+///
+/// Identical drawn rows (same values in those columns, same class) are merged into one row
+/// carrying their summed weight, in the order of the rows' sort key (their values compared with
+/// `total_cmp` column by column, then the class): the trees saved by earlier versions were fitted
+/// by linfa-trees on exactly these merged rows, and keeping them keeps every `f32` class-weight
+/// sum, hence every tree, unchanged. (A merged row can never be split apart.) Rows with equal keys
+/// have equal bits, so which of them stands for the group does not matter, and every weight in a
+/// group is the same, so the order they are added in does not either.
+fn fit_drawn(
+    params: &TreeParams,
+    rows: &[&[f64]],
+    labels: &[bool],
+    ranks: &Ranks,
+    drawn: &[(usize, u32)],
+    columns: &[usize],
+) -> Result<Tree, tree::TreeError> {
+    let k = columns.len();
+    // The sort key as one integer when it fits 128 bits: each column's rank in a fixed-width
+    // field, then the class; integer order is then the key's lexicographic order.
+    let packed = k as u32 * ranks.bits < 128;
+    let mut keyed: Vec<(u128, usize, u32)> = drawn
+        .iter()
+        .map(|&(i, count)| {
+            let key = if packed {
+                let mut key = 0_u128;
+                for &j in columns {
+                    key = (key << ranks.bits) | u128::from(ranks.rank(i, j));
+                }
+                (key << 1) | u128::from(labels[i])
+            } else {
+                0
+            };
+            (key, i, count)
+        })
+        .collect();
+    let long_key = |i: usize| columns.iter().map(move |&j| ranks.rank(i, j));
+    if packed {
+        keyed.sort_unstable_by_key(|e| e.0);
+    } else {
+        keyed.sort_unstable_by(|a, b| {
+            long_key(a.1)
+                .cmp(long_key(b.1))
+                .then(labels[a.1].cmp(&labels[b.1]))
+        });
+    }
+    let same = |a: &(u128, usize, u32), b: &(u128, usize, u32)| {
+        if packed {
+            a.0 == b.0
+        } else {
+            labels[a.1] == labels[b.1] && long_key(a.1).eq(long_key(b.1))
+        }
+    };
+    let mut keep: Vec<usize> = Vec::with_capacity(keyed.len());
+    let mut weight: Vec<f32> = Vec::with_capacity(keyed.len());
+    for (t, e) in keyed.iter().enumerate() {
+        let w = if labels[e.1] { POSITIVE_WEIGHT } else { 1.0 };
+        let mut adds = e.2;
+        if t == 0 || !same(&keyed[t - 1], e) {
+            keep.push(e.1);
+            weight.push(w);
+            adds -= 1;
+        }
+        if let Some(last) = weight.last_mut() {
+            for _ in 0..adds {
+                *last += w;
+            }
+        }
+    }
+    // Column-major: merged row `r`'s value of column `columns[p]` at `p·m + r`.
+    let m = keep.len();
+    let mut values = vec![0.0; k * m];
+    for (p, &j) in columns.iter().enumerate() {
+        for (r, &i) in keep.iter().enumerate() {
+            values[p * m + r] = rows[i][j];
+        }
+    }
+    let merged_labels: Vec<bool> = keep.iter().map(|&i| labels[i]).collect();
+    tree::fit(&values, m, &merged_labels, &weight, params)
+}
+
+/// [`fit_drawn`] on every row once, all columns.
 fn fit_merged(
     params: &TreeParams,
     rows: &[&[f64]],
     labels: &[bool],
 ) -> Result<Tree, tree::TreeError> {
-    let width = rows.first().map_or(0, |r| r.len());
-    if let Some(r) = rows.iter().find(|r| r.len() != width) {
-        return Err(tree::TreeError::Shape(format!(
-            "rows of {width} and {} values",
-            r.len()
-        )));
-    }
-    // Each row's sort key: its values mapped to integers in `f64::total_cmp`'s order (the
-    // mapping `total_cmp` itself uses: flip the magnitude bits of negative numbers), then its
-    // label. Keys compare lexicographically, so the order is that of comparing the rows value by
-    // value with `total_cmp`, then the labels; it is total, so the stable sort's result is unique.
-    let stride = width + 1;
-    let mut keys: Vec<i64> = Vec::with_capacity(rows.len() * stride);
-    for (r, &y) in rows.iter().zip(labels) {
-        keys.extend(r.iter().map(|v| {
-            let b = v.to_bits() as i64;
-            b ^ ((((b >> 63) as u64) >> 1) as i64)
-        }));
-        keys.push(i64::from(y));
-    }
-    let key = |i: usize| &keys[i * stride..(i + 1) * stride];
-    let mut order: Vec<usize> = (0..rows.len().min(labels.len())).collect();
-    order.sort_by(|&a, &b| key(a).cmp(key(b)));
-    let mut keep: Vec<usize> = Vec::new();
-    let mut weight: Vec<f32> = Vec::new();
-    for &i in &order {
-        let w = if labels[i] { POSITIVE_WEIGHT } else { 1.0 };
-        match (keep.last(), weight.last_mut()) {
-            (Some(&j), Some(last)) if key(j) == key(i) => *last += w,
-            _ => {
-                keep.push(i);
-                weight.push(w);
-            }
-        }
-    }
-    // Column-major: merged row `k`'s value of column `j` at `j·m + k`.
-    let m = keep.len();
-    let mut columns = vec![0.0; width * m];
-    for (k, &i) in keep.iter().enumerate() {
-        for (j, &v) in rows[i].iter().enumerate() {
-            columns[j * m + k] = v;
-        }
-    }
-    let merged_labels: Vec<bool> = keep.iter().map(|&i| labels[i]).collect();
-    tree::fit(&columns, keep.len(), &merged_labels, &weight, params)
+    let width = row_width(rows)?;
+    let rows = &rows[..rows.len().min(labels.len())];
+    let ranks = Ranks::new(rows, width);
+    let drawn: Vec<(usize, u32)> = (0..rows.len()).map(|i| (i, 1)).collect();
+    let columns: Vec<usize> = (0..width).collect();
+    fit_drawn(params, rows, labels, &ranks, &drawn, &columns)
 }
 
 fn tree_params(max_depth: usize) -> TreeParams {
@@ -365,22 +431,91 @@ fn fit_tree(
         .map_err(|e| fit_error(ClassifierKind::DecisionTree)(&e))
 }
 
+/// A fitted forest: the trees and, per tree, the encoded columns it was fitted on (in drawn
+/// order, repeats possible), the fields of linfa-ensemble's `EnsembleLearner`.
+#[derive(Debug, Clone, PartialEq)]
+struct Forest {
+    models: Vec<Tree>,
+    model_features: Vec<Vec<usize>>,
+}
+
+/// Bags trees ([`fit_merged`]) exactly as linfa-ensemble 0.8's `EnsembleLearner` does with these
+/// parameters and a fixed random stream: its parameter checks (and messages); then per tree
+/// `ceil(n · bootstrap_proportion)` row draws, then `ceil(width · feature_proportion)` column
+/// draws, both uniform with replacement from the same stream, in that order; the tree fitted on
+/// those rows restricted to those columns. Done here on row slices rather than through linfa's
+/// `select` of whole arrays, which cost more than the trees themselves on small tables (tested
+/// against linfa-ensemble below). Where linfa-ensemble would panic (a tree that cannot be
+/// fitted, no rows) this returns the error.
 fn fit_forest(
     params: &ClassifierParams,
     train: &[&[f64]],
     labels: &[bool],
     seed: u64,
-) -> Result<linfa_ensemble::EnsembleLearner<Tree>, ClassifierError> {
-    let data = DatasetBase::new(to_array(train), Array1::from(labels.to_vec()));
-    EnsembleLearnerParams::new_fixed_rng(
-        TieBreakingTree(tree_params(params.forest_max_depth)),
-        rng::stream(seed, "classification/forest"),
-    )
-    .ensemble_size(params.forest_trees)
-    .bootstrap_proportion(params.forest_bootstrap_proportion)
-    .feature_proportion(params.forest_feature_proportion)
-    .fit(&data)
-    .map_err(|e| fit_error(ClassifierKind::RandomForest)(&e))
+) -> Result<Forest, ClassifierError> {
+    use rand::Rng;
+    let fail = fit_error(ClassifierKind::RandomForest);
+    let (size, boot, share) = (
+        params.forest_trees,
+        params.forest_bootstrap_proportion,
+        params.forest_feature_proportion,
+    );
+    if boot > 1.0 || boot <= 0.0 {
+        return Err(fail(&format!(
+            "invalid parameter Bootstrap proportion should be greater than zero and less than or equal to one, but was {boot}"
+        )));
+    }
+    if size < 1 {
+        return Err(fail(&format!(
+            "invalid parameter Ensemble size should be less than one, but was {size}"
+        )));
+    }
+    if share > 1.0 || share <= 0.0 {
+        return Err(fail(&format!(
+            "invalid parameter Feature proportion should be greater than zero and less than or equal to one, but was {share}"
+        )));
+    }
+    let n = train.len().min(labels.len());
+    let width = train.first().map_or(0, |r| r.len());
+    if n == 0 {
+        return Err(fail(&"no training rows"));
+    }
+    row_width(train).map_err(|e| fail(&e))?;
+    let draws = ((n as f64) * boot).ceil() as usize;
+    let n_sub = ((width as f64) * share).ceil() as usize;
+    let tree_params = tree_params(params.forest_max_depth);
+    let mut rng = rng::stream(seed, "classification/forest");
+    let mut forest = Forest {
+        models: Vec::with_capacity(size),
+        model_features: Vec::with_capacity(size),
+    };
+    let train = &train[..n];
+    let ranks = Ranks::new(train, width);
+    // How often each row was drawn for the current tree, and the rows drawn.
+    let mut counts = vec![0_u32; n];
+    let mut drawn: Vec<usize> = Vec::with_capacity(draws);
+    let mut drawn_counts: Vec<(usize, u32)> = Vec::with_capacity(draws);
+    for _ in 0..size {
+        for _ in 0..draws {
+            let i = rng.gen_range(0..n);
+            if counts[i] == 0 {
+                drawn.push(i);
+            }
+            counts[i] += 1;
+        }
+        let columns: Vec<usize> = (0..n_sub).map(|_| rng.gen_range(0..width)).collect();
+        drawn_counts.clear();
+        drawn_counts.extend(drawn.iter().map(|&i| (i, counts[i])));
+        for &i in &drawn {
+            counts[i] = 0;
+        }
+        drawn.clear();
+        let tree = fit_drawn(&tree_params, train, labels, &ranks, &drawn_counts, &columns)
+            .map_err(|e| fail(&e))?;
+        forest.models.push(tree);
+        forest.model_features.push(columns);
+    }
+    Ok(forest)
 }
 
 /// One node of a [`SavedTree`].
@@ -660,6 +795,250 @@ pub fn fit(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    use linfa::DatasetBase;
+    use linfa_ensemble::EnsembleLearnerParams;
+    use rand::{Rng, SeedableRng};
+
+    /// [`fit_merged`] behind linfa's `Fit`, so that linfa-ensemble itself can bag it: the reference
+    /// [`fit_forest`] is tested against.
+    #[derive(Debug, Clone, Copy)]
+    struct TieBreakingTree(TreeParams);
+
+    impl Fit<Array2<f64>, Array1<bool>, linfa::Error> for TieBreakingTree {
+        type Object = Tree;
+
+        fn fit(&self, data: &DatasetBase<Array2<f64>, Array1<bool>>) -> Result<Tree, linfa::Error> {
+            let x = data.records.as_standard_layout();
+            let width = x.ncols();
+            let flat = x.as_slice().unwrap_or(&[]);
+            let rows: Vec<&[f64]> = if width == 0 {
+                vec![&[]; x.nrows()]
+            } else {
+                flat.chunks_exact(width).collect()
+            };
+            let labels = data
+                .targets
+                .as_slice()
+                .map_or_else(|| data.targets.iter().copied().collect(), <[bool]>::to_vec);
+            reference_fit_merged(&self.0, &rows, &labels)
+                .map_err(|e| linfa::Error::Parameters(e.to_string()))
+        }
+    }
+
+    /// The merge as it was written before [`fit_drawn`] (the reference it is tested against):
+    /// fits a decision tree with [`POSITIVE_WEIGHT`] by [`tree::fit`] (the tree linfa-trees would
+    /// fit, bit for bit) after merging identical rows (same features, same class) into one row
+    /// carrying their summed weight, in the order of the rows' sort key: the trees saved by earlier
+    /// versions were fitted by linfa-trees on exactly these merged rows, and keeping them keeps every
+    /// `f32` class-weight sum, hence every tree, unchanged. (A merged row can never be split apart.)
+    fn reference_fit_merged(
+        params: &TreeParams,
+        rows: &[&[f64]],
+        labels: &[bool],
+    ) -> Result<Tree, tree::TreeError> {
+        let width = rows.first().map_or(0, |r| r.len());
+        if let Some(r) = rows.iter().find(|r| r.len() != width) {
+            return Err(tree::TreeError::Shape(format!(
+                "rows of {width} and {} values",
+                r.len()
+            )));
+        }
+        // Each row's sort key: its values mapped to integers in `f64::total_cmp`'s order (the
+        // mapping `total_cmp` itself uses: flip the magnitude bits of negative numbers), then its
+        // label. Keys compare lexicographically, so the order is that of comparing the rows value by
+        // value with `total_cmp`, then the labels; it is total, so the stable sort's result is unique.
+        let stride = width + 1;
+        let mut keys: Vec<i64> = Vec::with_capacity(rows.len() * stride);
+        for (r, &y) in rows.iter().zip(labels) {
+            keys.extend(r.iter().map(|v| {
+                let b = v.to_bits() as i64;
+                b ^ ((((b >> 63) as u64) >> 1) as i64)
+            }));
+            keys.push(i64::from(y));
+        }
+        let key = |i: usize| &keys[i * stride..(i + 1) * stride];
+        let mut order: Vec<usize> = (0..rows.len().min(labels.len())).collect();
+        order.sort_by(|&a, &b| key(a).cmp(key(b)));
+        let mut keep: Vec<usize> = Vec::new();
+        let mut weight: Vec<f32> = Vec::new();
+        for &i in &order {
+            let w = if labels[i] { POSITIVE_WEIGHT } else { 1.0 };
+            match (keep.last(), weight.last_mut()) {
+                (Some(&j), Some(last)) if key(j) == key(i) => *last += w,
+                _ => {
+                    keep.push(i);
+                    weight.push(w);
+                }
+            }
+        }
+        // Column-major: merged row `k`'s value of column `j` at `j·m + k`.
+        let m = keep.len();
+        let mut columns = vec![0.0; width * m];
+        for (k, &i) in keep.iter().enumerate() {
+            for (j, &v) in rows[i].iter().enumerate() {
+                columns[j * m + k] = v;
+            }
+        }
+        let merged_labels: Vec<bool> = keep.iter().map(|&i| labels[i]).collect();
+        tree::fit(&columns, keep.len(), &merged_labels, &weight, params)
+    }
+
+    /// linfa-ensemble's own fit of the forest `fit_forest` reproduces.
+    fn linfa_forest(
+        params: &ClassifierParams,
+        train: &[&[f64]],
+        labels: &[bool],
+        seed: u64,
+    ) -> Result<Forest, String> {
+        let data = DatasetBase::new(to_array(train), Array1::from(labels.to_vec()));
+        EnsembleLearnerParams::new_fixed_rng(
+            TieBreakingTree(tree_params(params.forest_max_depth)),
+            rng::stream(seed, "classification/forest"),
+        )
+        .ensemble_size(params.forest_trees)
+        .bootstrap_proportion(params.forest_bootstrap_proportion)
+        .feature_proportion(params.forest_feature_proportion)
+        .fit(&data)
+        .map(|f| Forest {
+            models: f.models,
+            model_features: f.model_features,
+        })
+        .map_err(|e| e.to_string())
+    }
+
+    /// The rank-keyed merge fits the same tree as the merge it replaced (slices of `total_cmp`
+    /// keys, stable sort) on tables with repeated rows, ties, signed zeros, infinities and wide rows
+    /// whose key does not fit 128 bits.
+    #[test]
+    fn rank_keyed_merge_is_the_reference() {
+        let mut r = rand_chacha::ChaCha8Rng::seed_from_u64(20);
+        for case in 0..200 {
+            let width = if case % 10 == 0 { 20 } else { case % 6 };
+            let n = 1 + r.gen_range(0..(if case % 7 == 0 { 6 } else { 300 }));
+            let distinct = 1 + r.gen_range(0..n);
+            let base: Vec<Vec<f64>> = (0..distinct)
+                .map(|_| {
+                    (0..width)
+                        .map(|_| match r.gen_range(0..10) {
+                            0 => 0.0,
+                            1 => -0.0,
+                            2 => f64::INFINITY,
+                            3..=5 => f64::from(r.gen_range(0..3_u8)),
+                            _ => r.gen_range(-1e3..1e3),
+                        })
+                        .collect()
+                })
+                .collect();
+            let rows: Vec<Vec<f64>> = (0..n)
+                .map(|_| base[r.gen_range(0..distinct)].clone())
+                .collect();
+            let labels: Vec<bool> = (0..n).map(|_| r.gen_bool(0.4)).collect();
+            let train: Vec<&[f64]> = rows.iter().map(Vec::as_slice).collect();
+            let params = tree_params([0, 2, 4][case % 3]);
+            assert_eq!(
+                fit_merged(&params, &train, &labels),
+                reference_fit_merged(&params, &train, &labels),
+                "case {case}"
+            );
+        }
+    }
+
+    /// The own bagging gives linfa-ensemble's forest, tree for tree (nodes, thresholds, the
+    /// columns each tree saw), on seeded tables with repeated rows, coarse values (ties),
+    /// constant columns and every parameter shape; and linfa-ensemble's parameter errors.
+    #[test]
+    fn forest_bagging_is_linfa_ensembles() {
+        let mut r = rand_chacha::ChaCha8Rng::seed_from_u64(19);
+        let mut compared = 0;
+        for case in 0..160 {
+            let width = 1 + case % 6;
+            let n = 2 + r.gen_range(0..(if case % 5 == 0 { 12 } else { 260 }));
+            let distinct = 1 + r.gen_range(0..n);
+            let coarse = case % 3 == 0;
+            let base: Vec<Vec<f64>> = (0..distinct)
+                .map(|_| {
+                    (0..width)
+                        .map(|j| {
+                            if j == 2 && case % 4 == 0 {
+                                7.0 // a constant column
+                            } else if coarse {
+                                f64::from(r.gen_range(0..4_u8))
+                            } else {
+                                r.gen_range(-50.0..50.0)
+                            }
+                        })
+                        .collect()
+                })
+                .collect();
+            let rows: Vec<Vec<f64>> = (0..n)
+                .map(|i| {
+                    base[if i < distinct {
+                        i
+                    } else {
+                        r.gen_range(0..distinct)
+                    }]
+                    .clone()
+                })
+                .collect();
+            let labels: Vec<bool> = rows
+                .iter()
+                .map(|row| {
+                    row[0]
+                        + if coarse {
+                            0.0
+                        } else {
+                            r.gen_range(-20.0..20.0)
+                        }
+                        > 1.0
+                })
+                .collect();
+            let train: Vec<&[f64]> = rows.iter().map(Vec::as_slice).collect();
+            let params = ClassifierParams {
+                forest_trees: 1 + case % 12,
+                forest_max_depth: [0, 1, 3, 4, 6][case % 5],
+                forest_bootstrap_proportion: [0.5, 1.0, 0.3, 0.77][case % 4],
+                forest_feature_proportion: [0.7, 1.0, 0.2, 0.5][(case / 4) % 4],
+                ..ClassifierParams::default()
+            };
+            let seed = r.r#gen::<u64>();
+            let ours = fit_forest(&params, &train, &labels, seed).expect("fits");
+            let theirs = linfa_forest(&params, &train, &labels, seed).expect("fits");
+            assert_eq!(ours, theirs, "case {case}");
+            compared += ours.models.len();
+        }
+        assert!(compared > 800, "{compared} trees compared");
+        // linfa-ensemble's parameter checks, in its order and with its messages.
+        let rows = [[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]];
+        let train: Vec<&[f64]> = rows.iter().map(|r| r.as_slice()).collect();
+        let labels = [true, false, true];
+        for (trees, boot, share) in [
+            (10, 0.0, 0.7),
+            (10, 1.5, 0.7),
+            (0, 0.5, 0.7),
+            (0, 2.0, 0.0),
+            (10, 0.5, 0.0),
+            (10, 0.5, 1.01),
+        ] {
+            let params = ClassifierParams {
+                forest_trees: trees,
+                forest_bootstrap_proportion: boot,
+                forest_feature_proportion: share,
+                ..ClassifierParams::default()
+            };
+            let ours = fit_forest(&params, &train, &labels, 1).unwrap_err();
+            let theirs = linfa_forest(&params, &train, &labels, 1).unwrap_err();
+            assert_eq!(
+                ours,
+                ClassifierError::Fit {
+                    model: ClassifierKind::RandomForest.name(),
+                    message: theirs
+                }
+            );
+        }
+        // Where linfa-ensemble panics (no rows), an error.
+        assert!(fit_forest(&ClassifierParams::default(), &[], &[], 1).is_err());
+    }
 
     /// Reference values: tests/reference/ml_classifiers.py (scikit-learn) on the rows it stores.
     fn reference() -> crate::test_fixtures::Reference {

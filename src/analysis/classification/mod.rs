@@ -3,8 +3,8 @@
 //! "growth potential" group defined by [`features::growth_label`]?
 //!
 //! Three models (logistic regression from linfa-logistic, a decision tree — linfa-trees' fit,
-//! reproduced exactly by [`crate::ml::tree`] — and a random forest of such trees bagged by
-//! linfa-ensemble), each with and without SMOTE ([`crate::ml::smote`])
+//! reproduced exactly by [`crate::ml::tree`] — and a random forest of such trees bagged as
+//! linfa-ensemble does), each with and without SMOTE ([`crate::ml::smote`])
 //! applied inside training folds only, are scored by repeated cross-validation under stratified
 //! group k-fold (the default: duplicate rows never straddle folds) and naive shuffled k-fold
 //! beside it. Every score comes from out-of-fold probabilities, at 0.5 and at a threshold chosen
