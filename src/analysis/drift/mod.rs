@@ -1603,10 +1603,10 @@ mod tests {
                 let full = crate::data::synth_with_roles_unhashed(150, seed, spec, &roles);
                 let want = Batch::from_dataset(&full, &numeric);
                 let got = Batch::synth(150, seed, spec, &roles, &numeric);
-                for k in 0..numeric.len() {
-                    assert_eq!(bits(&got.x[k]), bits(full.col(&numeric[k])));
+                for (k, name) in numeric.iter().enumerate() {
+                    assert_eq!(bits(&got.x[k]), bits(full.col(name)));
                     assert_eq!(bits(&got.sorted[k]), bits(&want.sorted[k]));
-                    let mut s = full.col(&numeric[k]).to_vec();
+                    let mut s = full.col(name).to_vec();
                     s.sort_by(f64::total_cmp);
                     assert_eq!(bits(&got.sorted[k]), bits(&s));
                 }
