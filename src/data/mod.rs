@@ -26,8 +26,8 @@ pub use missing::{MissingPolicy, MissingProfile, MissingSettings, Views};
 pub use planted::{PlantedSegment, planted};
 pub use sample::{ANALYSIS_SAMPLE, Capped, SampleInfo};
 pub(crate) use sample::{group_rank, rank_key, sample_method};
-pub(crate) use synth::synth_with_roles_unhashed;
 pub use synth::{SynthSpec, csv_text, synth, synth_with_roles, write_csv};
+pub(crate) use synth::{synth_columns, synth_with_roles_unhashed};
 
 use std::collections::{BTreeMap, HashMap};
 

@@ -105,14 +105,56 @@ pub fn synth_with_roles(rows: usize, seed: u64, spec: &SynthSpec, roles: &Roles)
 }
 
 /// [`synth_with_roles`] with the provenance hash left empty: for tables generated, used and
-/// dropped inside one analysis (the drift simulation draws over a thousand), where hashing
-/// their CSV text would cost more than drawing them. Same rows, byte for byte.
+/// dropped inside one analysis, where hashing their CSV text would cost more than drawing them.
+/// Same rows, byte for byte.
 pub(crate) fn synth_with_roles_unhashed(
     rows: usize,
     seed: u64,
     spec: &SynthSpec,
     roles: &Roles,
 ) -> Dataset {
+    let cols = roles.numeric_columns();
+    let drawn = synth_columns(rows, seed, spec, roles);
+    let levels = &roles.category_levels;
+    let numeric: BTreeMap<String, Vec<f64>> = cols.into_iter().zip(drawn.numeric).collect();
+    let category: Vec<String> = drawn.level.iter().map(|&l| levels[l].clone()).collect();
+    let ids: Vec<String> = (1..=rows).map(|i| i.to_string()).collect();
+    let lines = (2..rows + 2).collect();
+    let provenance = Provenance {
+        source: format!("synthetic(rows={rows}, seed={seed})"),
+        rows,
+        sha256: String::new(),
+    };
+    Dataset::from_columns(
+        roles.clone(),
+        ids,
+        numeric,
+        category,
+        vec![],
+        lines,
+        provenance,
+    )
+}
+
+/// The columns of a synthetic table without the table around them: what the drift simulation
+/// reads from the over a thousand batches it draws and drops (no ids, category strings, line
+/// numbers or duplicate groups).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct SynthColumns {
+    /// One column per numeric role column, in [`Roles::numeric_columns`] order.
+    pub numeric: Vec<Vec<f64>>,
+    /// Each row's category as an index into [`Roles::category_levels`].
+    pub level: Vec<usize>,
+}
+
+/// Draws the rows of [`synth_with_roles`] (same seed, spec and roles: the same random numbers in
+/// the same order, so the same values bit for bit) and returns only their columns.
+pub(crate) fn synth_columns(
+    rows: usize,
+    seed: u64,
+    spec: &SynthSpec,
+    roles: &Roles,
+) -> SynthColumns {
     let mut r = rng::stream(seed, "synth");
     let cols = roles.numeric_columns();
     assert_eq!(
@@ -132,6 +174,7 @@ pub(crate) fn synth_with_roles_unhashed(
         .map(|i| spec.region_mix.get(i).copied().unwrap_or(0.0).max(0.0))
         .collect();
     let wsum: f64 = weights.iter().sum::<f64>().max(f64::MIN_POSITIVE);
+    let ranges: Vec<super::schema::ColumnRange> = cols.iter().map(|c| roles.range(c)).collect();
 
     let n_distinct = if rows == 0 {
         0
@@ -150,6 +193,7 @@ pub(crate) fn synth_with_roles_unhashed(
 
     let mut numeric: Vec<Vec<f64>> = vec![Vec::with_capacity(rows); cols.len()];
     let mut category = Vec::with_capacity(rows);
+    let mut row = vec![0.0; cols.len()];
     for _ in 0..n_distinct {
         let young = r.r#gen::<f64>() < spec.young_share;
         let z: f64 = StandardNormal.sample(&mut r);
@@ -160,12 +204,10 @@ pub(crate) fn synth_with_roles_unhashed(
             z
         };
         let z = if young { z.min(0.0) - 1.5 } else { z };
-        let mut row: Vec<f64> = (0..cols.len())
-            .map(|k| {
-                let e: f64 = StandardNormal.sample(&mut r);
-                spec.means[k] + spec.sds[k] * (c * z + idio * e)
-            })
-            .collect();
+        for (k, v) in row.iter_mut().enumerate() {
+            let e: f64 = StandardNormal.sample(&mut r);
+            *v = spec.means[k] + spec.sds[k] * (c * z + idio * e);
+        }
         if let Some(i) = income_idx {
             row[i] *= spec.income_scale;
         }
@@ -179,8 +221,8 @@ pub(crate) fn synth_with_roles_unhashed(
         if let (true, Some(a)) = (young, age_idx) {
             row[a] = 19.0 + 3.0 * r.r#gen::<f64>();
         }
-        for (k, col) in cols.iter().enumerate() {
-            numeric[k].push(snap(row[k], &roles.range(col)));
+        for (k, range) in ranges.iter().enumerate() {
+            numeric[k].push(snap(row[k], range));
         }
         let mut u = r.r#gen::<f64>() * wsum;
         let mut level = levels.len() - 1;
@@ -191,7 +233,7 @@ pub(crate) fn synth_with_roles_unhashed(
             }
             u -= w;
         }
-        category.push(levels[level].clone());
+        category.push(level);
     }
     // Duplicates: copies of randomly chosen distinct rows, then shuffled into place.
     let mut order: Vec<usize> = (0..n_distinct).collect();
@@ -199,28 +241,13 @@ pub(crate) fn synth_with_roles_unhashed(
         order.push(r.gen_range(0..n_distinct));
     }
     order[1..].shuffle(&mut r);
-    let numeric: BTreeMap<String, Vec<f64>> = cols
-        .iter()
-        .enumerate()
-        .map(|(k, c)| (c.clone(), order.iter().map(|&i| numeric[k][i]).collect()))
-        .collect();
-    let category: Vec<String> = order.iter().map(|&i| category[i].clone()).collect();
-    let ids: Vec<String> = (1..=rows).map(|i| i.to_string()).collect();
-    let lines = (2..rows + 2).collect();
-    let provenance = Provenance {
-        source: format!("synthetic(rows={rows}, seed={seed})"),
-        rows,
-        sha256: String::new(),
-    };
-    Dataset::from_columns(
-        roles.clone(),
-        ids,
-        numeric,
-        category,
-        vec![],
-        lines,
-        provenance,
-    )
+    SynthColumns {
+        numeric: numeric
+            .iter()
+            .map(|col| order.iter().map(|&i| col[i]).collect())
+            .collect(),
+        level: order.iter().map(|&i| category[i]).collect(),
+    }
 }
 
 /// The dataset as CSV text in the bundled file's column order (id, numeric features with the
@@ -264,6 +291,169 @@ mod tests {
     use super::*;
     use crate::data::parse_csv_bytes;
     use crate::stats::pearson;
+
+    /// The generator as it was before [`synth_columns`] was split out of it (commit 26cdad9),
+    /// kept verbatim: the old code path the lean generator and the table built from it are
+    /// compared with.
+    fn synth_before_split(rows: usize, seed: u64, spec: &SynthSpec, roles: &Roles) -> Dataset {
+        let mut r = rng::stream(seed, "synth");
+        let cols = roles.numeric_columns();
+        assert_eq!(
+            spec.means.len(),
+            cols.len(),
+            "SynthSpec.means needs one value per numeric column"
+        );
+        assert_eq!(
+            spec.sds.len(),
+            cols.len(),
+            "SynthSpec.sds needs one value per numeric column"
+        );
+        let c = spec.correlation.clamp(0.0, 1.0);
+        let idio = (1.0 - c * c).sqrt();
+        let levels = &roles.category_levels;
+        let weights: Vec<f64> = (0..levels.len())
+            .map(|i| spec.region_mix.get(i).copied().unwrap_or(0.0).max(0.0))
+            .collect();
+        let wsum: f64 = weights.iter().sum::<f64>().max(f64::MIN_POSITIVE);
+
+        let n_distinct = if rows == 0 {
+            0
+        } else {
+            ((rows as f64) * (1.0 - spec.duplicate_rate.clamp(0.0, 0.99)))
+                .ceil()
+                .max(1.0) as usize
+        };
+        let income_idx = cols
+            .iter()
+            .position(|c| c == "annual_income" || Some(c) == roles.demographic.get(1));
+        let target_idx = cols.iter().position(|c| c == &roles.target);
+        let age_idx = cols
+            .iter()
+            .position(|c| Some(c) == roles.demographic.first());
+
+        let mut numeric: Vec<Vec<f64>> = vec![Vec::with_capacity(rows); cols.len()];
+        let mut category = Vec::with_capacity(rows);
+        for _ in 0..n_distinct {
+            let young = r.r#gen::<f64>() < spec.young_share;
+            let z: f64 = StandardNormal.sample(&mut r);
+            let z = if spec.clusters > 0 {
+                let centre =
+                    r.gen_range(0..spec.clusters) as f64 - (spec.clusters - 1) as f64 / 2.0;
+                2.0 * centre + 0.25 * z
+            } else {
+                z
+            };
+            let z = if young { z.min(0.0) - 1.5 } else { z };
+            let mut row: Vec<f64> = (0..cols.len())
+                .map(|k| {
+                    let e: f64 = StandardNormal.sample(&mut r);
+                    spec.means[k] + spec.sds[k] * (c * z + idio * e)
+                })
+                .collect();
+            if let Some(i) = income_idx {
+                row[i] *= spec.income_scale;
+            }
+            if let (Some(i), Some(t)) = (income_idx, target_idx) {
+                row[t] += spec.spend_income_slope * (row[i] - spec.means[i]) / 1000.0;
+            }
+            if let Some(t) = target_idx {
+                let e: f64 = StandardNormal.sample(&mut r);
+                row[t] += spec.noise * spec.sds[t] * e;
+            }
+            if let (true, Some(a)) = (young, age_idx) {
+                row[a] = 19.0 + 3.0 * r.r#gen::<f64>();
+            }
+            for (k, col) in cols.iter().enumerate() {
+                numeric[k].push(snap(row[k], &roles.range(col)));
+            }
+            let mut u = r.r#gen::<f64>() * wsum;
+            let mut level = levels.len() - 1;
+            for (i, w) in weights.iter().enumerate() {
+                if u < *w {
+                    level = i;
+                    break;
+                }
+                u -= w;
+            }
+            category.push(levels[level].clone());
+        }
+        // Duplicates: copies of randomly chosen distinct rows, then shuffled into place.
+        let mut order: Vec<usize> = (0..n_distinct).collect();
+        for _ in n_distinct..rows {
+            order.push(r.gen_range(0..n_distinct));
+        }
+        order[1..].shuffle(&mut r);
+        let numeric: BTreeMap<String, Vec<f64>> = cols
+            .iter()
+            .enumerate()
+            .map(|(k, c)| (c.clone(), order.iter().map(|&i| numeric[k][i]).collect()))
+            .collect();
+        let category: Vec<String> = order.iter().map(|&i| category[i].clone()).collect();
+        let ids: Vec<String> = (1..=rows).map(|i| i.to_string()).collect();
+        let lines = (2..rows + 2).collect();
+        let provenance = Provenance {
+            source: format!("synthetic(rows={rows}, seed={seed})"),
+            rows,
+            sha256: String::new(),
+        };
+        Dataset::from_columns(
+            roles.clone(),
+            ids,
+            numeric,
+            category,
+            vec![],
+            lines,
+            provenance,
+        )
+    }
+
+    #[test]
+    fn lean_columns_and_table_equal_the_generator_before_the_split() {
+        let roles = Roles::default();
+        let levels = &roles.category_levels;
+        let mut specs = vec![SynthSpec::default()];
+        specs.push(SynthSpec {
+            duplicate_rate: 0.4,
+            young_share: 0.3,
+            income_scale: 1.35,
+            spend_income_slope: 8.0,
+            region_mix: vec![0.1, 0.5, 3.0, 0.0],
+            ..SynthSpec::default()
+        });
+        specs.push(SynthSpec {
+            correlation: 0.3,
+            noise: 0.7,
+            clusters: 3,
+            means: vec![40.0, 60_000.0, 5.0, 20.0, 400.0],
+            sds: vec![30.0, 90_000.0, 6.0, 25.0, 900.0],
+            ..SynthSpec::default()
+        });
+        let mut compared = 0;
+        for (si, spec) in specs.iter().enumerate() {
+            for seed in 0..40u64 {
+                for rows in [1, 2, 7, 200, 601] {
+                    let seed = seed * 7919 + si as u64;
+                    let old = synth_before_split(rows, seed, spec, &roles);
+                    let lean = synth_columns(rows, seed, spec, &roles);
+                    let new = synth_with_roles_unhashed(rows, seed, spec, &roles);
+                    for (k, c) in roles.numeric_columns().iter().enumerate() {
+                        let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+                        assert_eq!(bits(&lean.numeric[k]), bits(old.col(c)), "{c} seed {seed}");
+                    }
+                    let cats: Vec<String> = lean.level.iter().map(|&l| levels[l].clone()).collect();
+                    assert_eq!(cats, old.category);
+                    assert_eq!(new.numeric, old.numeric);
+                    assert_eq!(new.category, old.category);
+                    assert_eq!(new.ids, old.ids);
+                    assert_eq!(new.lines, old.lines);
+                    assert_eq!(new.groups, old.groups);
+                    assert_eq!(new.provenance, old.provenance);
+                    compared += 1;
+                }
+            }
+        }
+        assert_eq!(compared, 3 * 40 * 5);
+    }
 
     #[test]
     fn deterministic_and_reloadable() {

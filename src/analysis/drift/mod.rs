@@ -18,6 +18,8 @@
 //! least squares (linfa-linear) on the numeric features and the one-hot category: cheap enough to
 //! refit every month.
 
+#[cfg(test)]
+mod before;
 pub mod contract;
 pub mod figures;
 
@@ -530,30 +532,119 @@ pub(crate) fn numeric_features(roles: &Roles) -> Vec<String> {
     features::allowed_features(&roles.target, &roles.numeric, roles)
 }
 
-/// One labelled batch as a design matrix (numeric features, then one-hot category without the
-/// first level) and target.
-pub(crate) fn design(batches: &[&Dataset], numeric: &[String]) -> (Array2<f64>, Array1<f64>) {
-    let levels = &batches[0].roles.category_levels;
+/// One table of the simulation reduced to what the model and the monitors read, so the over a
+/// thousand batches a run draws need no ids, category strings or duplicate groups.
+#[derive(Debug, Clone, Default)]
+struct Batch {
+    /// The numeric model features, in [`numeric_features`] order.
+    x: Vec<Vec<f64>>,
+    /// The target.
+    y: Vec<f64>,
+    /// Each row's category as the index of its first equal level in the roles' level order;
+    /// `None` for a value that is no level.
+    level: Vec<Option<usize>>,
+    /// Each column of `x` sorted by [`f64::total_cmp`] (empty when only a model is fitted on
+    /// the batch): PSI bins and KS read these instead of sorting again per comparison.
+    sorted: Vec<Vec<f64>>,
+}
+
+impl Batch {
+    fn n_rows(&self) -> usize {
+        self.y.len()
+    }
+
+    fn with_sorted(mut self) -> Batch {
+        self.sorted = self
+            .x
+            .iter()
+            .map(|c| {
+                let mut s = c.clone();
+                // Values equal under total_cmp are bit-identical, so an unstable sort gives the
+                // same sequence as a stable one.
+                s.sort_unstable_by(f64::total_cmp);
+                s
+            })
+            .collect();
+        self
+    }
+
+    /// The model's columns of a table.
+    fn from_dataset(ds: &Dataset, numeric: &[String]) -> Batch {
+        let levels = &ds.roles.category_levels;
+        Batch {
+            x: numeric.iter().map(|c| ds.col(c).to_vec()).collect(),
+            y: ds.target().to_vec(),
+            level: ds
+                .category
+                .iter()
+                .map(|v| levels.iter().position(|l| l == v))
+                .collect(),
+            sorted: Vec::new(),
+        }
+        .with_sorted()
+    }
+
+    /// Draws the batch [`crate::data::synth_with_roles_unhashed`] would draw with the same
+    /// arguments, as columns only.
+    fn synth(rows: usize, seed: u64, spec: &SynthSpec, roles: &Roles, numeric: &[String]) -> Batch {
+        let cols = roles.numeric_columns();
+        let mut drawn = crate::data::synth_columns(rows, seed, spec, roles);
+        let index = |name: &str| {
+            cols.iter()
+                .position(|c| c == name)
+                .expect("every model column is a numeric role column")
+        };
+        let levels = &roles.category_levels;
+        // A level equal to an earlier one maps to that earlier one, as `position` on strings does.
+        let first: Vec<usize> = (0..levels.len())
+            .map(|i| levels.iter().position(|l| *l == levels[i]).unwrap_or(i))
+            .collect();
+        Batch {
+            x: numeric
+                .iter()
+                .map(|c| std::mem::take(&mut drawn.numeric[index(c)]))
+                .collect(),
+            y: std::mem::take(&mut drawn.numeric[index(&roles.target)]),
+            level: drawn.level.iter().map(|&l| Some(first[l])).collect(),
+            sorted: Vec::new(),
+        }
+        .with_sorted()
+    }
+
+    /// The rows `rows`, in that order, without the sorted columns (for fitting and scoring).
+    fn subset(&self, rows: &[usize]) -> Batch {
+        Batch {
+            x: self
+                .x
+                .iter()
+                .map(|c| rows.iter().map(|&i| c[i]).collect())
+                .collect(),
+            y: rows.iter().map(|&i| self.y[i]).collect(),
+            level: rows.iter().map(|&i| self.level[i]).collect(),
+            sorted: Vec::new(),
+        }
+    }
+}
+
+/// Labelled batches as one design matrix (numeric features, then one-hot category without the
+/// first level of `levels` levels) and target.
+fn design(batches: &[&Batch], levels: usize) -> (Array2<f64>, Array1<f64>) {
     let n: usize = batches.iter().map(|d| d.n_rows()).sum();
-    let p = numeric.len() + levels.len().saturating_sub(1);
+    let k = batches.first().map_or(0, |b| b.x.len());
+    let p = k + levels.saturating_sub(1);
     let mut x = Array2::<f64>::zeros((n, p));
     let mut y = Array1::<f64>::zeros(n);
     let mut row = 0;
-    for ds in batches {
-        let cols: Vec<&[f64]> = numeric.iter().map(|c| ds.col(c)).collect();
-        let target = ds.target();
-        for i in 0..ds.n_rows() {
-            for (k, c) in cols.iter().enumerate() {
-                x[[row, k]] = c[i];
+    for b in batches {
+        for i in 0..b.n_rows() {
+            let mut xr = x.row_mut(row);
+            for (j, c) in b.x.iter().enumerate() {
+                xr[j] = c[i];
             }
-            if let Some(l) = levels
-                .iter()
-                .position(|l| *l == ds.category[i])
-                .filter(|&l| l > 0)
-            {
-                x[[row, numeric.len() + l - 1]] = 1.0;
+            if let Some(l) = b.level[i].filter(|&l| l > 0) {
+                xr[k + l - 1] = 1.0;
             }
-            y[row] = target[i];
+            y[row] = b.y[i];
             row += 1;
         }
     }
@@ -580,8 +671,8 @@ impl Model {
     }
 }
 
-fn fit(batches: &[&Dataset], numeric: &[String]) -> Option<Model> {
-    let (x, y) = design(batches, numeric);
+fn fit(batches: &[&Batch], levels: usize) -> Option<Model> {
+    let (x, y) = design(batches, levels);
     if y.is_empty() || !y.iter().all(|v| v.is_finite()) || !x.iter().all(|v| v.is_finite()) {
         return None;
     }
@@ -610,12 +701,6 @@ fn fit(batches: &[&Dataset], numeric: &[String]) -> Option<Model> {
     })
 }
 
-/// Squared errors of a model on a batch.
-fn squared_errors(model: &Model, ds: &Dataset, numeric: &[String]) -> Vec<f64> {
-    let (x, y) = design(&[ds], numeric);
-    squared_errors_xy(model, &x, &y)
-}
-
 /// Squared errors of a model on a batch's design matrix and target.
 fn squared_errors_xy(model: &Model, x: &Array2<f64>, y: &Array1<f64>) -> Vec<f64> {
     let pred = model.predict(x);
@@ -636,7 +721,13 @@ fn psi_against(
     numeric: &[String],
     bins: usize,
 ) -> BTreeMap<String, f64> {
-    PsiReference::new(reference, &current.roles, numeric, bins).against(current)
+    let lean: Vec<Batch> = reference
+        .iter()
+        .map(|d| Batch::from_dataset(d, numeric))
+        .collect();
+    let lean_refs: Vec<&Batch> = lean.iter().collect();
+    PsiReference::new(&lean_refs, &current.roles, numeric, bins)
+        .against(&Batch::from_dataset(current, numeric))
 }
 
 /// What PSI needs from a reference (several batches pooled), computed once and compared with
@@ -646,44 +737,68 @@ fn psi_against(
 struct PsiReference {
     /// Numeric feature, its bin edges and the reference's share in each bin.
     numeric: Vec<(String, Vec<f64>, Vec<f64>)>,
-    /// The category's name and levels, and the reference's share of each level.
-    category: (String, Vec<String>, Vec<f64>),
+    /// The category's name, the index of each level's first equal level, and the reference's
+    /// share of each level.
+    category: (String, Vec<usize>, Vec<f64>),
+}
+
+/// Share of rows per level, as [`drift_metrics::level_shares`] counts them on the strings:
+/// `first[j]` is the index of the first level equal to level j.
+fn level_shares(batches: &[&Batch], first: &[usize]) -> Vec<f64> {
+    let mut counts = vec![0usize; first.len()];
+    let mut n = 0;
+    for b in batches {
+        n += b.n_rows();
+        for l in b.level.iter().flatten() {
+            counts[*l] += 1;
+        }
+    }
+    let n = n.max(1) as f64;
+    first.iter().map(|&f| counts[f] as f64 / n).collect()
 }
 
 impl PsiReference {
-    fn new(reference: &[&Dataset], roles: &Roles, numeric: &[String], bins: usize) -> PsiReference {
+    fn new(reference: &[&Batch], roles: &Roles, numeric: &[String], bins: usize) -> PsiReference {
         let numeric = numeric
             .iter()
-            .map(|c| {
-                let r: Vec<f64> = reference
-                    .iter()
-                    .flat_map(|d| d.col(c).iter().copied())
-                    .collect();
-                let edges = drift_metrics::quantile_edges(&r, bins);
-                let shares = drift_metrics::bin_shares(&r, &edges);
+            .enumerate()
+            .map(|(k, c)| {
+                let pooled;
+                let sorted: &[f64] = if let [one] = reference {
+                    &one.sorted[k]
+                } else {
+                    let mut r: Vec<f64> = reference
+                        .iter()
+                        .flat_map(|d| d.sorted[k].iter().copied())
+                        .collect();
+                    r.sort_unstable_by(f64::total_cmp);
+                    pooled = r;
+                    &pooled
+                };
+                let edges = drift_metrics::quantile_edges_sorted(sorted, bins);
+                let shares = drift_metrics::bin_shares_sorted(sorted, &edges);
                 (c.clone(), edges, shares)
             })
             .collect();
-        let r: Vec<String> = reference
-            .iter()
-            .flat_map(|d| d.category.iter().cloned())
+        let levels = &roles.category_levels;
+        let first: Vec<usize> = (0..levels.len())
+            .map(|i| levels.iter().position(|l| *l == levels[i]).unwrap_or(i))
             .collect();
-        let levels = roles.category_levels.clone();
-        let shares = drift_metrics::level_shares(&r, &levels);
+        let shares = level_shares(reference, &first);
         PsiReference {
             numeric,
-            category: (roles.category.clone(), levels, shares),
+            category: (roles.category.clone(), first, shares),
         }
     }
 
-    fn against(&self, current: &Dataset) -> BTreeMap<String, f64> {
+    fn against(&self, current: &Batch) -> BTreeMap<String, f64> {
         let mut out = BTreeMap::new();
-        for (c, edges, shares) in &self.numeric {
-            let cur = drift_metrics::bin_shares(current.col(c), edges);
+        for (k, (c, edges, shares)) in self.numeric.iter().enumerate() {
+            let cur = drift_metrics::bin_shares_sorted(&current.sorted[k], edges);
             out.insert(c.clone(), drift_metrics::psi_from_shares(shares, &cur));
         }
-        let (name, levels, shares) = &self.category;
-        let cur = drift_metrics::level_shares(&current.category, levels);
+        let (name, first, shares) = &self.category;
+        let cur = level_shares(&[current], first);
         out.insert(name.clone(), drift_metrics::psi_from_shares(shares, &cur));
         out
     }
@@ -706,8 +821,34 @@ pub fn simulate(
     folds: usize,
     seed: u64,
 ) -> Result<(Vec<BatchMonitor>, Vec<PolicyOutcome>, f64), String> {
+    let numeric = numeric_features(&reference.roles);
+    let lean: Vec<Batch> = batches
+        .iter()
+        .map(|b| Batch::from_dataset(b, &numeric))
+        .collect();
+    simulate_lean(
+        reference,
+        &Batch::from_dataset(reference, &numeric),
+        &lean,
+        cfg,
+        folds,
+        seed,
+    )
+}
+
+/// [`simulate`] on the model's columns of the reference period (`lean_reference`, the columns of
+/// `reference`, whose duplicate groups the folds keep together) and of the batches.
+fn simulate_lean(
+    reference: &Dataset,
+    lean_reference: &Batch,
+    batches: &[Batch],
+    cfg: &DriftSettings,
+    folds: usize,
+    seed: u64,
+) -> Result<(Vec<BatchMonitor>, Vec<PolicyOutcome>, f64), String> {
     let roles = &reference.roles;
     let numeric = numeric_features(roles);
+    let levels = roles.category_levels.len();
 
     // Reference RMSE: pooled out-of-fold squared error of the model on the reference period.
     let folds =
@@ -716,10 +857,10 @@ pub fn simulate(
         })?;
     let mut oof = Vec::with_capacity(reference.n_rows());
     for f in &folds {
-        let train = reference.subset(&f.train);
-        let test = reference.subset(&f.test);
-        if let Some(m) = fit(&[&train], &numeric) {
-            oof.extend(squared_errors(&m, &test, &numeric));
+        let train = lean_reference.subset(&f.train);
+        if let Some(m) = fit(&[&train], levels) {
+            let (x, y) = design(&[&lean_reference.subset(&f.test)], levels);
+            oof.extend(squared_errors_xy(&m, &x, &y));
         }
     }
     let reference_rmse = rmse_of(&oof);
@@ -727,30 +868,35 @@ pub fn simulate(
 
     // PSI references, each computed once: the reference period, and every training window a
     // policy deploys (the same windows recur across policies).
-    let reference_psi = PsiReference::new(&[reference], roles, &numeric, cfg.psi_bins);
+    let reference_psi = PsiReference::new(&[lean_reference], roles, &numeric, cfg.psi_bins);
     let mut window_psi: BTreeMap<Vec<usize>, PsiReference> = BTreeMap::new();
+    // The newest batch's PSI against the reference period, computed once for the monitors and
+    // for every policy still serving the reference model.
+    let batch_psi: Vec<BTreeMap<String, f64>> =
+        batches.iter().map(|b| reference_psi.against(b)).collect();
     let monitors: Vec<BatchMonitor> = batches
         .iter()
+        .zip(&batch_psi)
         .enumerate()
-        .map(|(t, b)| {
-            let psi = reference_psi.against(b);
+        .map(|(t, (b, psi))| {
             let ks = numeric
                 .iter()
-                .map(|c| {
+                .enumerate()
+                .map(|(k, c)| {
                     (
                         c.clone(),
-                        drift_metrics::ks_statistic(reference.col(c), b.col(c)),
+                        drift_metrics::ks_statistic_sorted(&lean_reference.sorted[k], &b.sorted[k]),
                     )
                 })
                 .collect();
-            let max_psi = max_entry(&psi).1;
+            let max_psi = max_entry(psi).1;
             BatchMonitor {
                 batch: t + 1,
                 income_scale: 1.0,
                 spend_income_slope: 0.0,
                 young_share: 0.0,
                 region_mix: Vec::new(),
-                psi,
+                psi: psi.clone(),
                 ks,
                 max_psi,
             }
@@ -759,10 +905,12 @@ pub fn simulate(
 
     // Each batch's design matrix, built once: every policy scores every batch.
     let batch_xy: Vec<(Array2<f64>, Array1<f64>)> =
-        batches.iter().map(|b| design(&[b], &numeric)).collect();
-    let reference_model = fit(&[reference], &numeric).ok_or_else(|| {
+        batches.iter().map(|b| design(&[b], levels)).collect();
+    let reference_model = fit(&[lean_reference], levels).ok_or_else(|| {
         "no least-squares model could be fitted to the simulated reference period".to_string()
     })?;
+    // A retrain's model depends only on its window: fitted once, shared by the policies.
+    let mut window_model: BTreeMap<Vec<usize>, Option<Model>> = BTreeMap::new();
     let outcomes = Policy::ALL
         .iter()
         .map(|&policy| {
@@ -802,23 +950,31 @@ pub fn simulate(
                     (Some(_), None) => true,
                     (None, _) => false,
                 };
-                let psi = match &trained_on {
-                    None => reference_psi.against(&batches[t]),
-                    Some(v) => window_psi
-                        .entry(v.clone())
-                        .or_insert_with(|| {
-                            let training: Vec<&Dataset> = v.iter().map(|&i| &batches[i]).collect();
-                            PsiReference::new(&training, roles, &numeric, cfg.psi_bins)
+                // Only the alarm policy reads the monitor; the others decide on new labels alone.
+                let (max_psi_feature, max_psi, rmse) = if policy == Policy::OnAlarm {
+                    let (feature, max) = match &trained_on {
+                        None => max_entry(&batch_psi[t]),
+                        Some(v) => max_entry(
+                            &window_psi
+                                .entry(v.clone())
+                                .or_insert_with(|| {
+                                    let training: Vec<&Batch> =
+                                        v.iter().map(|&i| &batches[i]).collect();
+                                    PsiReference::new(&training, roles, &numeric, cfg.psi_bins)
+                                })
+                                .against(&batches[t]),
+                        ),
+                    };
+                    let rmse = if new_labels {
+                        newest_labelled.map(|l| {
+                            rmse_of(&squared_errors_xy(&model, &batch_xy[l].0, &batch_xy[l].1))
                         })
-                        .against(&batches[t]),
-                };
-                let (max_psi_feature, max_psi) = max_entry(&psi);
-                let rmse = if new_labels {
-                    newest_labelled.map(|l| {
-                        rmse_of(&squared_errors_xy(&model, &batch_xy[l].0, &batch_xy[l].1))
-                    })
+                    } else {
+                        None
+                    };
+                    (feature, max, rmse)
                 } else {
-                    None
+                    (String::new(), f64::NAN, None)
                 };
                 let m = Monitor {
                     max_psi,
@@ -831,8 +987,14 @@ pub fn simulate(
                 if let (true, Some(newest)) = (d.retrain, newest_labelled) {
                     let first = (newest + 1).saturating_sub(cfg.train_window.max(1));
                     let window: Vec<usize> = (first..=newest).collect();
-                    let data: Vec<&Dataset> = window.iter().map(|&i| &batches[i]).collect();
-                    if let Some(m) = fit(&data, &numeric) {
+                    let fitted = window_model
+                        .entry(window.clone())
+                        .or_insert_with(|| {
+                            let data: Vec<&Batch> = window.iter().map(|&i| &batches[i]).collect();
+                            fit(&data, levels)
+                        })
+                        .clone();
+                    if let Some(m) = fitted {
                         model = m;
                         trained_on = Some(window);
                         version += 1;
@@ -975,40 +1137,46 @@ fn try_run(ds: &Dataset, settings: &Settings) -> Result<DriftFindings, String> {
         .collect();
     let numeric = numeric_features(roles);
     let runs = crate::par::map(&roots, |&root| {
+        // The reference period is a whole table (its duplicate groups keep the CV folds
+        // honest); the batches are only the columns the model and monitors read.
         let reference = crate::data::synth_with_roles_unhashed(
             cfg.reference_rows,
             rng::child_seed(root, 0),
             &base,
             roles,
         );
-        let batches: Vec<Dataset> = specs
+        let lean_reference = Batch::from_dataset(&reference, &numeric);
+        let batches: Vec<Batch> = specs
             .iter()
             .enumerate()
             .map(|(t, s)| {
-                crate::data::synth_with_roles_unhashed(
+                Batch::synth(
                     cfg.batch_rows,
                     rng::child_seed(root, t as u64 + 1),
                     s,
                     roles,
+                    &numeric,
                 )
             })
             .collect();
         // Undrifted batches: the reference generator, fresh seeds.
-        let reference_psi = PsiReference::new(&[&reference], roles, &numeric, cfg.psi_bins);
+        let reference_psi = PsiReference::new(&[&lean_reference], roles, &numeric, cfg.psi_bins);
         let null_max_psi: Vec<(f64, Vec<f64>)> = (0..cfg.batches)
             .map(|t| {
-                let b = crate::data::synth_with_roles_unhashed(
+                let b = Batch::synth(
                     cfg.batch_rows,
                     rng::child_seed(root, 500_000 + t as u64),
                     &base,
                     roles,
+                    &numeric,
                 );
                 let psi = reference_psi.against(&b);
                 (max_entry(&psi).1, psi.values().copied().collect())
             })
             .collect();
-        let sim = simulate(
+        let sim = simulate_lean(
             &reference,
+            &lean_reference,
             &batches,
             cfg,
             settings.folds,
@@ -1400,6 +1568,101 @@ mod tests {
                 (o.total_squared_error - mean_mse * 3200.0).abs() < 1e-6 * o.total_squared_error
             );
         }
+    }
+
+    /// Specs that move every knob the drift scenario moves, plus duplicates and an empty level.
+    fn varied_specs() -> Vec<SynthSpec> {
+        let base = SynthSpec::default();
+        vec![
+            base.clone(),
+            SynthSpec {
+                income_scale: 1.3,
+                spend_income_slope: 10.0,
+                young_share: 0.25,
+                region_mix: vec![1.0, 0.5, 3.0, 0.0],
+                ..base.clone()
+            },
+            SynthSpec {
+                duplicate_rate: 0.3,
+                correlation: 0.5,
+                noise: 0.4,
+                region_mix: vec![0.0, 1.0, 1.0, 2.0],
+                ..base.clone()
+            },
+        ]
+    }
+
+    #[test]
+    fn lean_batches_hold_the_columns_of_the_full_tables() {
+        let roles = Roles::default();
+        let numeric = numeric_features(&roles);
+        let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        for (i, spec) in varied_specs().iter().enumerate() {
+            for seed in 0..25u64 {
+                let seed = seed * 104_729 + i as u64;
+                let full = crate::data::synth_with_roles_unhashed(150, seed, spec, &roles);
+                let want = Batch::from_dataset(&full, &numeric);
+                let got = Batch::synth(150, seed, spec, &roles, &numeric);
+                for (k, name) in numeric.iter().enumerate() {
+                    assert_eq!(bits(&got.x[k]), bits(full.col(name)));
+                    assert_eq!(bits(&got.sorted[k]), bits(&want.sorted[k]));
+                    let mut s = full.col(name).to_vec();
+                    s.sort_by(f64::total_cmp);
+                    assert_eq!(bits(&got.sorted[k]), bits(&s));
+                }
+                assert_eq!(bits(&got.y), bits(full.target()));
+                assert_eq!(got.level, want.level);
+                assert!(got.level.iter().all(Option::is_some));
+            }
+        }
+    }
+
+    #[test]
+    fn simulate_and_psi_equal_the_code_path_before_lean_batches() {
+        let roles = Roles::default();
+        let specs = varied_specs();
+        let mut compared = 0;
+        for seed in 0..12u64 {
+            let reference = synth(
+                300 + 40 * seed as usize,
+                900 + seed,
+                &specs[(seed % 3) as usize],
+            );
+            let batches: Vec<Dataset> = (0..6u64)
+                .map(|t| {
+                    synth(
+                        120 + 7 * t as usize,
+                        1000 * seed + t,
+                        &specs[((seed + t) % 3) as usize],
+                    )
+                })
+                .collect();
+            let cfg = DriftSettings {
+                batches: 6,
+                psi_bins: [10, 3, 25][(seed % 3) as usize],
+                psi_alarm: [0.2, 0.02, 1.0][(seed % 3) as usize],
+                rmse_alarm: [1.5, 1.05, 3.0][(seed / 3 % 3) as usize],
+                train_window: 1 + (seed as usize % 3),
+                ..DriftSettings::default()
+            };
+            let folds = 2 + (seed as usize % 4);
+            let got = simulate(&reference, &batches, &cfg, folds, seed);
+            let want = before::simulate(&reference, &batches, &cfg, folds, seed);
+            assert_eq!(format!("{got:?}"), format!("{want:?}"), "seed {seed}");
+            for (t, b) in batches.iter().enumerate() {
+                let training: Vec<&Dataset> = batches[..t].iter().chain([&reference]).collect();
+                let numeric = numeric_features(&roles);
+                assert_eq!(
+                    format!("{:?}", psi_by_feature(&training, b, cfg.psi_bins)),
+                    format!(
+                        "{:?}",
+                        before::psi_against(&training, b, &numeric, cfg.psi_bins)
+                    )
+                );
+            }
+            compared += 1;
+        }
+        assert_eq!(compared, 12);
     }
 
     #[test]
