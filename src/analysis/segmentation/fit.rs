@@ -141,46 +141,46 @@ fn kmeans_runs<const D: usize>(
     s: &SegmentationSettings,
     rng: &mut Rng,
 ) -> (Vec<f64>, Vec<usize>) {
-    let d = if D == 0 { rows.d } else { D };
+    let n = rows.len();
+    let mut labels = vec![0usize; n];
+    let mut dist = vec![0.0; n];
     let mut best: Option<(f64, Vec<f64>)> = None;
     for _ in 0..s.n_init.max(1) {
         let seeds = greedy_kmeans_plus_plus::<D>(rows, k, rng);
         let centroids = lloyd::<D>(rows, seeds, s.tolerance, s.max_iterations as usize);
-        let inertia: f64 = rows
-            .values
-            .chunks_exact(d)
-            .map(|r| {
-                let j = nearest_flat::<D>(r, &centroids, d);
-                sq_dist_flat::<D>(r, &centroids[j * d..(j + 1) * d], d)
-            })
-            .sum();
+        // Each row's squared distance to its nearest centroid, summed in row order.
+        nearest_all::<D>(rows, &centroids, &mut labels, &mut dist);
+        let inertia: f64 = dist.iter().sum();
         if best.as_ref().is_none_or(|(b, _)| inertia < *b) {
             best = Some((inertia, centroids));
         }
     }
     let (_, flat) = best.expect("at least one run");
-    let labels = rows
-        .values
-        .chunks_exact(d)
-        .map(|r| nearest_flat::<D>(r, &flat, d))
-        .collect();
+    nearest_all::<D>(rows, &flat, &mut labels, &mut dist);
     (flat, labels)
 }
 
-/// Rows of equal width `d` stored one after another (the layout the k-means loops scan).
+/// Rows of equal width `d` stored one after another (the layout the centroid sums scan), and
+/// the same values column by column (the layout the distance loops scan several rows at once).
 pub(crate) struct Flat {
     /// `n × d` values, row by row.
     values: Vec<f64>,
+    /// The same values column by column: column `t` is `cols[t·n..(t + 1)·n]`.
+    cols: Vec<f64>,
     /// Values per row (at least 1).
     d: usize,
 }
 
 impl Flat {
     fn from_matrix(x: &Array2<f64>) -> Flat {
-        Flat {
-            values: x.iter().copied().collect(),
-            d: x.ncols().max(1),
-        }
+        let d = x.ncols().max(1);
+        let values: Vec<f64> = x.iter().copied().collect();
+        let cols = if x.ncols() == 0 {
+            Vec::new()
+        } else {
+            x.t().iter().copied().collect()
+        };
+        Flat { values, cols, d }
     }
 
     fn len(&self) -> usize {
@@ -206,6 +206,7 @@ fn sq_dist_flat<const D: usize>(a: &[f64], b: &[f64], d: usize) -> f64 {
 }
 
 /// Index of the centroid (flat, `d` values each) nearest to `row`; first on ties.
+#[cfg(test)]
 #[inline(always)]
 fn nearest_flat<const D: usize>(row: &[f64], centroids: &[f64], d: usize) -> usize {
     let d = if D == 0 { d } else { D };
@@ -224,14 +225,11 @@ fn nearest_flat<const D: usize>(row: &[f64], centroids: &[f64], d: usize) -> usi
 /// cluster keeps its centroid), until the centroids move by less than `tolerance` in total
 /// squared distance or after `max_iterations` rounds.
 ///
-/// The assignment step skips rows that provably keep their centroid (Hamerly 2010, "Making
-/// k-means even faster"): each row carries an upper bound on its distance to its own centroid
-/// and a lower bound on its distance to every other one, moved by the centroids' shifts after
-/// each round. A row is scanned again only when the bounds cannot prove that its centroid is
-/// still strictly nearest by a relative margin ([`BOUND_MARGIN`]); the bounds are widened by
-/// more than the rounding error of every operation that builds them, so whenever a row is
-/// skipped, scanning it would have picked the same centroid. The centroid means are summed
-/// over every row in index order as before, so the result is [`lloyd_plain`]'s, bit for bit.
+/// Every row is compared with every centroid in every round, [`LANES`] rows at a time
+/// ([`nearest_all`]): on the few columns and few clusters of a segmentation, those vector loops
+/// cost less than skipping rows with distance bounds (Hamerly's, measured slower here). Each
+/// distance adds the same squares in the same order as [`sq_dist_flat`], and the centroid sums
+/// add each cluster's rows in index order, so the result is [`lloyd_plain`]'s, bit for bit.
 fn lloyd<const D: usize>(
     rows: &Flat,
     mut centroids: Vec<f64>,
@@ -245,42 +243,18 @@ fn lloyd<const D: usize>(
     let mut counts = vec![0usize; k];
     let mut new = vec![0.0; d];
     let mut assigned = vec![0usize; n];
-    // Upper bound on each row's distance to its centroid (∞: not scanned yet), lower bound on
-    // its distance to every other centroid.
-    let mut upper = vec![f64::INFINITY; n];
-    let mut lower = vec![0.0f64; n];
-    // Half the distance from each centroid to its nearest other centroid (a lower bound).
-    let mut half_gap = vec![0.0f64; k];
-    let mut moved = vec![0.0f64; k];
+    let mut dist = vec![0.0; n];
     for _ in 0..max_iterations.max(1) {
-        for j in 0..k {
-            let cj = &centroids[j * d..(j + 1) * d];
-            let mut nearest = f64::INFINITY;
-            for (m, cm) in centroids.chunks_exact(d).enumerate() {
-                if m != j {
-                    nearest = nearest.min(sq_dist_flat::<D>(cj, cm, d));
-                }
-            }
-            half_gap[j] = shrink(0.5 * nearest.sqrt());
-        }
+        nearest_all::<D>(rows, &centroids, &mut assigned, &mut dist);
         sums.fill(0.0);
         counts.fill(0);
-        for (i, r) in rows.values.chunks_exact(d).enumerate() {
-            let a = assigned[i];
-            if !(upper[i] * (1.0 + BOUND_MARGIN) < half_gap[a].max(lower[i])) {
-                let (j, first, second) = nearest_two_flat::<D>(r, &centroids, d);
-                assigned[i] = j;
-                upper[i] = grow(first.sqrt());
-                lower[i] = shrink(second.sqrt());
-            }
-            let j = assigned[i];
+        for (r, &j) in rows.values.chunks_exact(d).zip(&assigned) {
             counts[j] += 1;
             for (s, v) in sums[j * d..(j + 1) * d].iter_mut().zip(r) {
                 *s += v;
             }
         }
         let mut shift = 0.0;
-        moved.fill(0.0);
         for j in 0..k {
             let n = counts[j];
             if n == 0 {
@@ -290,77 +264,158 @@ fn lloyd<const D: usize>(
                 *v = s / n as f64;
             }
             let c = &mut centroids[j * d..(j + 1) * d];
-            let step = sq_dist_flat::<D>(c, &new, d);
-            shift += step;
-            moved[j] = grow(step.sqrt());
+            shift += sq_dist_flat::<D>(c, &new, d);
             c.copy_from_slice(&new);
         }
         if shift <= tolerance * tolerance {
             break;
         }
-        // The largest shift, which centroid made it, and the largest of the others.
-        let (mut top, mut top_j, mut runner_up) = (0.0f64, usize::MAX, 0.0f64);
-        for (j, &m) in moved.iter().enumerate() {
-            if m > top {
-                runner_up = top;
-                top = m;
-                top_j = j;
-            } else if m > runner_up {
-                runner_up = m;
-            }
-        }
-        for ((u, l), &a) in upper.iter_mut().zip(lower.iter_mut()).zip(&assigned) {
-            *u = grow(*u + moved[a]);
-            let other = if a == top_j { runner_up } else { top };
-            *l = shrink(*l - other).max(0.0);
-        }
     }
     centroids
 }
 
-/// Relative margin by which the bounds of [`lloyd`] must separate a row's centroid from the
-/// others before the row is skipped. Far above the relative rounding error of a squared
-/// distance over a few dozen columns (about 1e-14), so a skipped row's computed distances
-/// order the same way as the true ones.
-const BOUND_MARGIN: f64 = 1e-9;
+/// Rows the distance loops handle together (one pass over a centroid's values per group; the
+/// rows' sums are independent, so they fill the processor's vector lanes).
+const LANES: usize = 8;
 
-/// Relative widening of every bound of [`lloyd`] as it is computed (covers the rounding of a
-/// square root, a sum or a difference several times over).
-const BOUND_SLACK: f64 = 1e-12;
-
-/// An upper bound made safe against rounding: a little larger.
+/// Squared distances from rows `i0..i0 + LANES` (column layout, `n` rows) to `point`, each
+/// summed over the columns in order from +0.0 ([`sq_dist_flat`]'s arithmetic, so the same bits).
 #[inline(always)]
-fn grow(v: f64) -> f64 {
-    v * (1.0 + BOUND_SLACK)
-}
-
-/// A lower bound made safe against rounding: a little smaller (non-negative inputs).
-#[inline(always)]
-fn shrink(v: f64) -> f64 {
-    v * (1.0 - BOUND_SLACK)
-}
-
-/// The nearest centroid (first on ties, as [`nearest_flat`]) with its squared distance, and the
-/// smallest squared distance to any other centroid (∞ for one centroid).
-#[inline(always)]
-fn nearest_two_flat<const D: usize>(row: &[f64], centroids: &[f64], d: usize) -> (usize, f64, f64) {
+fn sq_dists_lanes<const D: usize>(
+    cols: &[f64],
+    n: usize,
+    d: usize,
+    i0: usize,
+    point: &[f64],
+) -> [f64; LANES] {
     let d = if D == 0 { d } else { D };
-    let mut best = (0, f64::INFINITY);
-    let mut second = f64::INFINITY;
-    for (j, c) in centroids.chunks_exact(d).enumerate() {
-        let dist = sq_dist_flat::<D>(row, c, d);
-        if dist < best.1 {
-            second = best.1;
-            best = (j, dist);
-        } else if dist < second {
-            second = dist;
+    let mut s = [0.0f64; LANES];
+    for (t, &p) in point[..d].iter().enumerate() {
+        let x: &[f64; LANES] = cols[t * n + i0..t * n + i0 + LANES]
+            .try_into()
+            .expect("a full group of rows");
+        for l in 0..LANES {
+            s[l] += (x[l] - p) * (x[l] - p);
         }
     }
-    (best.0, best.1, second)
+    s
 }
 
-/// Plain Lloyd iterations, every row scanned every round: [`lloyd`] without its bounds, kept
-/// as the reference the bounded version is tested against bit for bit.
+/// For every row of `rows`, the index of its nearest centroid (flat, `d` values each; the first
+/// on ties) in `labels` and its squared distance to it in `dist`.
+fn nearest_all<const D: usize>(
+    rows: &Flat,
+    centroids: &[f64],
+    labels: &mut [usize],
+    dist: &mut [f64],
+) {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: the processor supports AVX2 (checked just above). The vector instructions
+        // round every addition, subtraction and multiplication exactly as the scalar ones do.
+        unsafe { nearest_all_avx2::<D>(rows, centroids, labels, dist) };
+        return;
+    }
+    nearest_all_portable::<D>(rows, centroids, labels, dist);
+}
+
+/// [`nearest_all`] compiled for AVX2 (four values per instruction instead of two).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn nearest_all_avx2<const D: usize>(
+    rows: &Flat,
+    centroids: &[f64],
+    labels: &mut [usize],
+    dist: &mut [f64],
+) {
+    nearest_all_portable::<D>(rows, centroids, labels, dist);
+}
+
+#[inline(always)]
+fn nearest_all_portable<const D: usize>(
+    rows: &Flat,
+    centroids: &[f64],
+    labels: &mut [usize],
+    dist: &mut [f64],
+) {
+    let d = if D == 0 { rows.d } else { D };
+    let n = rows.len();
+    let full = n / LANES * LANES;
+    for i0 in (0..full).step_by(LANES) {
+        let mut best = [f64::INFINITY; LANES];
+        // The index as a float, so that the choice is made in the same vector lanes.
+        let mut which = [0.0f64; LANES];
+        for (j, c) in centroids.chunks_exact(d).enumerate() {
+            let s = sq_dists_lanes::<D>(&rows.cols, n, d, i0, c);
+            let jf = j as f64;
+            for l in 0..LANES {
+                let closer = s[l] < best[l];
+                best[l] = if closer { s[l] } else { best[l] };
+                which[l] = if closer { jf } else { which[l] };
+            }
+        }
+        for (l, (o, w)) in labels[i0..i0 + LANES].iter_mut().zip(which).enumerate() {
+            *o = w as usize;
+            // No centroid was closer than ∞ (distances of ∞ or NaN): the first one is taken,
+            // with its own distance, as in the one-row loop below.
+            dist[i0 + l] = if best[l] == f64::INFINITY {
+                sq_dist_flat::<D>(rows.row(i0 + l), &centroids[..d], d)
+            } else {
+                best[l]
+            };
+        }
+    }
+    for i in full..n {
+        let r = rows.row(i);
+        let mut best = (0, f64::INFINITY);
+        for (j, c) in centroids.chunks_exact(d).enumerate() {
+            let s = sq_dist_flat::<D>(r, c, d);
+            if s < best.1 {
+                best = (j, s);
+            }
+        }
+        labels[i] = best.0;
+        dist[i] = if best.1 == f64::INFINITY {
+            sq_dist_flat::<D>(r, &centroids[..d], d)
+        } else {
+            best.1
+        };
+    }
+}
+
+/// `out[i]` = squared distance from row `i` of `rows` to `point` ([`sq_dist_flat`]'s bits).
+fn sq_dists_to<const D: usize>(rows: &Flat, point: &[f64], out: &mut [f64]) {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: as in `nearest_all`.
+        unsafe { sq_dists_to_avx2::<D>(rows, point, out) };
+        return;
+    }
+    sq_dists_to_portable::<D>(rows, point, out);
+}
+
+/// [`sq_dists_to`] compiled for AVX2.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn sq_dists_to_avx2<const D: usize>(rows: &Flat, point: &[f64], out: &mut [f64]) {
+    sq_dists_to_portable::<D>(rows, point, out);
+}
+
+#[inline(always)]
+fn sq_dists_to_portable<const D: usize>(rows: &Flat, point: &[f64], out: &mut [f64]) {
+    let d = if D == 0 { rows.d } else { D };
+    let n = rows.len();
+    let full = n / LANES * LANES;
+    for i0 in (0..full).step_by(LANES) {
+        out[i0..i0 + LANES].copy_from_slice(&sq_dists_lanes::<D>(&rows.cols, n, d, i0, point));
+    }
+    for (i, o) in out.iter_mut().enumerate().take(n).skip(full) {
+        *o = sq_dist_flat::<D>(rows.row(i), point, d);
+    }
+}
+
+/// Plain Lloyd iterations, one row and one centroid at a time: [`lloyd`] as first written, kept
+/// as the reference the vector version is tested against bit for bit.
 #[cfg(test)]
 fn lloyd_plain<const D: usize>(
     rows: &Flat,
@@ -410,18 +465,15 @@ fn lloyd_plain<const D: usize>(
 /// once it is added. Returns `k` rows of `rows` (`k ≤ rows.len()`), flat.
 fn greedy_kmeans_plus_plus<const D: usize>(rows: &Flat, k: usize, rng: &mut Rng) -> Vec<f64> {
     let n = rows.len();
-    let d = if D == 0 { rows.d } else { D };
     let trials = 2 + (k as f64).ln().floor() as usize;
     let first = rng.gen_range(0..n);
     let mut centres: Vec<f64> = rows.row(first).to_vec();
-    let mut closest: Vec<f64> = rows
-        .values
-        .chunks_exact(d)
-        .map(|r| sq_dist_flat::<D>(r, rows.row(first), d))
-        .collect();
+    let mut closest = vec![0.0; n];
+    sq_dists_to::<D>(rows, rows.row(first), &mut closest);
     let mut cumulative = Vec::with_capacity(n);
     let mut updated = vec![0.0; n];
     let mut best_updated = vec![0.0; n];
+    let mut to_candidate = vec![0.0; n];
     for _ in 1..k {
         let potential: f64 = closest.iter().sum();
         cumulative.clear();
@@ -435,13 +487,9 @@ fn greedy_kmeans_plus_plus<const D: usize>(rows: &Flat, k: usize, rng: &mut Rng)
             let target = rng.r#gen::<f64>() * potential;
             // First row whose cumulative weight exceeds the draw (rows at distance 0 never win).
             let c = cumulative.partition_point(|&v| v <= target).min(n - 1);
-            let candidate = rows.row(c);
-            for ((u, r), &c) in updated
-                .iter_mut()
-                .zip(rows.values.chunks_exact(d))
-                .zip(&closest)
-            {
-                *u = c.min(sq_dist_flat::<D>(r, candidate, d));
+            sq_dists_to::<D>(rows, rows.row(c), &mut to_candidate);
+            for ((u, &t), &c) in updated.iter_mut().zip(&to_candidate).zip(&closest) {
+                *u = c.min(t);
             }
             let total: f64 = updated.iter().sum();
             if pick.is_none_or(|(t, _)| total < t) {
@@ -685,6 +733,10 @@ pub(crate) fn pca(
 }
 
 #[cfg(test)]
+#[path = "fit_exact_tests.rs"]
+mod exact_tests;
+
+#[cfg(test)]
 mod tests {
     use super::*;
 
@@ -693,7 +745,7 @@ mod tests {
         crate::test_fixtures::Reference::load("analysis_segmentation_fit")
     }
 
-    /// Runs bounded and plain Lloyd from the same k-means++ seeds at widths `D`/`d` and
+    /// Runs vector and plain Lloyd from the same k-means++ seeds at widths `D`/`d` and
     /// compares the centroids bit for bit; returns how many runs were compared.
     fn compare_lloyd<const D: usize>(x: &[Vec<f64>], ks: &[usize], seed: u64) -> usize {
         let rows = Flat::from_matrix(&to_matrix(x));
@@ -703,14 +755,10 @@ mod tests {
             for _ in 0..3 {
                 let seeds = greedy_kmeans_plus_plus::<D>(&rows, k, &mut r);
                 for (tol, iters) in [(1e-4, 300), (0.0, 7), (1e-2, 300)] {
-                    let bounded = lloyd::<D>(&rows, seeds.clone(), tol, iters);
+                    let vector = lloyd::<D>(&rows, seeds.clone(), tol, iters);
                     let plain = lloyd_plain::<D>(&rows, seeds.clone(), tol, iters);
                     let bits = |v: &[f64]| v.iter().map(|f| f.to_bits()).collect::<Vec<_>>();
-                    assert_eq!(
-                        bits(&bounded),
-                        bits(&plain),
-                        "k {k} tol {tol} iters {iters}"
-                    );
+                    assert_eq!(bits(&vector), bits(&plain), "k {k} tol {tol} iters {iters}");
                     runs += 1;
                 }
             }
@@ -718,12 +766,12 @@ mod tests {
         runs
     }
 
-    /// The bounded Lloyd iterations reach the plain ones' centroids bit for bit: uniform
+    /// The vector Lloyd iterations reach the plain ones' centroids bit for bit: uniform
     /// tables (no structure, many slow rounds, as the null reference draws them), blobs,
     /// integer grids with many exact ties between centroids, repeated rows, and widths with
     /// an unrolled (2, 5) and a generic (9) distance loop.
     #[test]
-    fn bounded_lloyd_equals_plain_lloyd_bit_for_bit() {
+    fn vector_lloyd_equals_plain_lloyd_bit_for_bit() {
         use rand::Rng as _;
         let mut runs = 0;
         for seed in 0..4u64 {
