@@ -255,6 +255,8 @@ fn distances_from_avx2(flat: &[f64], cols: &[f64], width: usize, i: usize, out: 
 
 #[inline(always)]
 fn distances_from_portable(flat: &[f64], cols: &[f64], width: usize, i: usize, out: &mut [f64]) {
+    // Inlined into the AVX2 copy above, so that it is compiled with AVX2 too.
+    #[inline(always)]
     fn run<const D: usize>(flat: &[f64], cols: &[f64], width: usize, i: usize, out: &mut [f64]) {
         const L: usize = DISTANCE_LANES;
         let w = if D == 0 { width } else { D };

@@ -117,12 +117,14 @@ pub fn level_shares(values: &[String], levels: &[String]) -> Vec<f64> {
 
 /// Two-sample Kolmogorov–Smirnov statistic: the largest gap between the two empirical CDFs,
 /// evaluated at every observed value (ties handled: both CDFs step past a tied value together).
-/// Same value as `scipy.stats.ks_2samp(a, b).statistic`. NaN if either sample is empty.
+/// Same value as `scipy.stats.ks_2samp(a, b).statistic`. NaN if either sample is empty or holds
+/// a NaN (a NaN has no place in an ordering of values, so there is no CDF to compare).
 ///
 /// ```
 /// use customer_intel::ml::drift_metrics::ks_statistic;
 /// assert_eq!(ks_statistic(&[1.0, 2.0, 3.0], &[1.0, 2.0, 3.0]), 0.0);
 /// assert_eq!(ks_statistic(&[1.0, 2.0], &[3.0, 4.0]), 1.0);
+/// assert!(ks_statistic(&[1.0, f64::NAN], &[2.0, f64::NAN]).is_nan());
 /// ```
 pub fn ks_statistic(a: &[f64], b: &[f64]) -> f64 {
     if a.is_empty() || b.is_empty() {
@@ -136,9 +138,10 @@ pub fn ks_statistic(a: &[f64], b: &[f64]) -> f64 {
 }
 
 /// [`ks_statistic`] of two samples already sorted by [`f64::total_cmp`]: the merge alone, for
-/// callers that compare one sorted reference with many batches. NaN if either sample is empty.
+/// callers that compare one sorted reference with many batches. NaN if either sample is empty or
+/// holds a NaN (the merge below would stop advancing at two NaNs).
 pub fn ks_statistic_sorted(a: &[f64], b: &[f64]) -> f64 {
-    if a.is_empty() || b.is_empty() {
+    if a.is_empty() || b.is_empty() || a.iter().chain(b).any(|v| v.is_nan()) {
         return f64::NAN;
     }
     let (na, nb) = (a.len() as f64, b.len() as f64);
