@@ -229,3 +229,23 @@ fn validate_rejects_bad_files_like_build() {
         String::from_utf8_lossy(&o.stderr).contains("line 5, column 'loyalty_score', value '11'")
     );
 }
+
+/// `report synth --rows 0` is refused with exit code 2 and a message naming the option and the
+/// rule (it used to panic), and writes nothing.
+#[test]
+fn synth_of_no_rows_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("zero.csv");
+    let o = Command::new(env!("CARGO_BIN_EXE_report"))
+        .args(["synth", "--rows", "0", "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("--rows") && err.contains("'0'") && err.contains("1.."),
+        "{err}"
+    );
+    assert!(!out.exists());
+}

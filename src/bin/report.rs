@@ -214,8 +214,8 @@ struct BuildArgs {
 
 #[derive(Args)]
 struct SynthArgs {
-    /// Number of customers.
-    #[arg(long, default_value_t = 1000)]
+    /// Number of customers (at least 1).
+    #[arg(long, default_value_t = 1000, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
     rows: usize,
     /// Seed.
     #[arg(long, default_value_t = 42)]

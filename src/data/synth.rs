@@ -88,6 +88,7 @@ pub(crate) fn snap(v: f64, range: &super::schema::ColumnRange) -> f64 {
 /// let b = synth(500, 7, &SynthSpec::default());
 /// assert_eq!(a.n_rows(), 500);
 /// assert_eq!(a.provenance.sha256, b.provenance.sha256);
+/// assert_eq!(synth(0, 7, &SynthSpec::default()).n_rows(), 0); // an empty table, no panic
 /// ```
 pub fn synth(rows: usize, seed: u64, spec: &SynthSpec) -> Dataset {
     synth_with_roles(rows, seed, spec, &Roles::default())
@@ -240,7 +241,10 @@ pub(crate) fn synth_columns(
     for _ in n_distinct..rows {
         order.push(r.gen_range(0..n_distinct));
     }
-    order[1..].shuffle(&mut r);
+    // No rows, no shuffle (a one-row shuffle draws nothing either, so the stream is the same).
+    if !order.is_empty() {
+        order[1..].shuffle(&mut r);
+    }
     SynthColumns {
         numeric: numeric
             .iter()
