@@ -476,11 +476,10 @@ fn fit_forest(
         )));
     }
     let n = train.len().min(labels.len());
-    let width = train.first().map_or(0, |r| r.len());
     if n == 0 {
         return Err(fail(&"no training rows"));
     }
-    row_width(train).map_err(|e| fail(&e))?;
+    let width = row_width(train).map_err(|e| fail(&e))?;
     let draws = ((n as f64) * boot).ceil() as usize;
     let n_sub = ((width as f64) * share).ceil() as usize;
     let tree_params = tree_params(params.forest_max_depth);
