@@ -30,6 +30,32 @@ pub fn count(key: &str, value: usize, lo: usize, hi: usize) -> Result<(), Settin
     }
 }
 
+/// A whole number in `lo..=hi` where one end comes from another setting, named `tied_to`, so
+/// the message also names the key the user may have changed instead of this one.
+///
+/// ```
+/// use customer_intel::bounds::count_tied;
+/// let e = count_tied("drift.train_window", 3, 1, 2, "drift.batches").unwrap_err().to_string();
+/// assert!(e.contains("`drift.train_window`") && e.contains("`drift.batches`"), "{e}");
+/// ```
+pub fn count_tied(
+    key: &str,
+    value: usize,
+    lo: usize,
+    hi: usize,
+    tied_to: &str,
+) -> Result<(), SettingsError> {
+    if (lo..=hi).contains(&value) {
+        Ok(())
+    } else {
+        Err(out(
+            key,
+            value,
+            format!("a whole number from {lo} to {hi} (a bound set by `{tied_to}`)"),
+        ))
+    }
+}
+
 /// A finite number in `[lo, hi]`.
 pub fn closed(key: &str, value: f64, lo: f64, hi: f64) -> Result<(), SettingsError> {
     if value.is_finite() && value >= lo && value <= hi {

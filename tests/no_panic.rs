@@ -179,6 +179,33 @@ fn build_checked(dir: &Path, data: &Path, settings: Settings) -> Result<(), Stri
     }
 }
 
+/// Every key × value pair of the property test below, loaded and checked without a build (the
+/// build is what makes the property test sample): a refusal names the file or the key. This is
+/// where a bound tied to another key's default (`drift.batches = 2` against the default region
+/// onset) once named only the other key.
+#[test]
+fn every_settings_mutation_loads_or_names_its_key() {
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("s.toml");
+    for (table, k) in SETTINGS_KEYS {
+        for value in SETTINGS_VALUES {
+            let toml = if table.is_empty() {
+                format!("repeats = 1\n{k} = {value}\n")
+            } else {
+                format!("repeats = 1\n[{table}]\n{k} = {value}\n")
+            };
+            std::fs::write(&path, &toml).unwrap();
+            if let Err(e) = Settings::load(&path) {
+                let msg = e.to_string();
+                assert!(
+                    msg.contains("s.toml") || msg.contains(k),
+                    "{table}.{k} = {value}: {msg}"
+                );
+            }
+        }
+    }
+}
+
 proptest! {
     #![proptest_config(config())]
 

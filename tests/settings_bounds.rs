@@ -135,3 +135,54 @@ fn ordinary_values_at_the_bounds_pass() {
         "{e}"
     );
 }
+
+#[test]
+fn a_bound_set_by_another_key_names_that_key_too() {
+    let dir = tempfile::tempdir().unwrap();
+    for (text, key, other) in [
+        (
+            "[drift]\nbatches = 3\ntrain_window = 4\n",
+            "drift.train_window",
+            "drift.batches",
+        ),
+        (
+            "[segmentation]\nk_min = 6\nk_max = 5\n",
+            "segmentation.k_max",
+            "segmentation.k_min",
+        ),
+        (
+            "folds = 20\n[drift]\nreference_rows = 150\n",
+            "drift.reference_rows",
+            "folds",
+        ),
+    ] {
+        let (code, msg) = validate(dir.path(), text);
+        assert_eq!(code, 2, "{text}: {msg}");
+        assert!(
+            msg.contains(&format!("`{key}`")) && msg.contains(&format!("`{other}`")),
+            "{text}: {msg}"
+        );
+    }
+}
+
+/// A year shorter than every default onset is allowed (the onsets are not tied to the year's
+/// length), and the report then says that nothing drifts instead of naming onsets that never come.
+#[test]
+fn a_year_shorter_than_the_onsets_builds_and_says_nothing_drifts() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, msg) = validate(dir.path(), "[drift]\nbatches = 2\n");
+    assert_eq!(code, 0, "{msg}");
+    let html = std::fs::read_to_string(dir.path().join("out/index.html")).unwrap();
+    assert!(
+        html.contains("No shift starts within the 2 batches"),
+        "drift text missing"
+    );
+    assert!(
+        !html.contains("From batch 4"),
+        "an onset after the year is described"
+    );
+    let (code, _) = validate(dir.path(), "[drift]\nbatches = 12\n");
+    assert_eq!(code, 0);
+    let html = std::fs::read_to_string(dir.path().join("out/index.html")).unwrap();
+    assert!(html.contains("From batch 4 incomes scale up") && !html.contains("No shift starts"));
+}

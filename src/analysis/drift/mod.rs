@@ -194,17 +194,24 @@ impl DriftSettings {
     pub fn check(&self, folds: usize) -> Result<(), crate::settings::SettingsError> {
         use crate::bounds;
         bounds::count("drift.batches", self.batches, 2, 120)?;
-        bounds::count(
+        bounds::count_tied(
             "drift.reference_rows",
             self.reference_rows,
             10 * folds.max(2),
             1_000_000,
+            "folds",
         )?;
         bounds::count("drift.batch_rows", self.batch_rows, 20, 1_000_000)?;
         bounds::count("drift.psi_bins", self.psi_bins, 2, 100)?;
         bounds::open_closed("drift.psi_alarm", self.psi_alarm, 0.0, 10.0)?;
         bounds::open_closed("drift.rmse_alarm", self.rmse_alarm, 0.0, 100.0)?;
-        bounds::count("drift.train_window", self.train_window, 1, self.batches)?;
+        bounds::count_tied(
+            "drift.train_window",
+            self.train_window,
+            1,
+            self.batches,
+            "drift.batches",
+        )?;
         bounds::count("drift.seeds", self.seeds, 1, 1000)?;
         bounds::open_closed("drift.winner_share", self.winner_share, 0.5, 1.0)?;
         let sc = &self.scenario;
@@ -239,12 +246,8 @@ impl DriftSettings {
             0.0,
             1.0,
         )?;
-        bounds::count(
-            "drift.scenario.region_onset",
-            sc.region_onset,
-            0,
-            self.batches,
-        )?;
+        // Like the ramps' onsets: 0 or an onset after the last batch leaves the mix alone.
+        bounds::count("drift.scenario.region_onset", sc.region_onset, 0, 10_000)?;
         for (i, w) in sc.region_mix_end.iter().enumerate() {
             bounds::closed(&format!("drift.scenario.region_mix_end[{i}]"), *w, 0.0, 1e6)?;
         }

@@ -26,7 +26,13 @@ impl Analysis for Segmentation {
     fn check_settings(&self, settings: &Settings) -> Result<(), SettingsError> {
         let s = &settings.segmentation;
         bounds::count("segmentation.k_min", s.k_min, 2, 50)?;
-        bounds::count("segmentation.k_max", s.k_max, s.k_min, 50)?;
+        bounds::count_tied(
+            "segmentation.k_max",
+            s.k_max,
+            s.k_min,
+            50,
+            "segmentation.k_min",
+        )?;
         bounds::count("segmentation.n_init", s.n_init, 1, 1_000)?;
         bounds::open_closed("segmentation.tolerance", s.tolerance, 0.0, 1.0)?;
         bounds::count(
