@@ -481,3 +481,37 @@ fn the_deck_has_a_story_notes_authors_and_its_own_figures() {
         "slide figures stay out of the report"
     );
 }
+
+/// The analyses spread seeded tasks over the cores (`par::map`, `par::join`); their results are
+/// read back in a fixed order, so a build confined to one core (where every task runs in turn on
+/// the calling thread) writes the same bytes as one on every core.
+#[test]
+fn one_core_and_all_cores_give_identical_findings() {
+    let run = |dir: &Path, one_core: bool| {
+        let mut cmd = if one_core {
+            let mut c = std::process::Command::new("taskset");
+            c.args(["-c", "0", env!("CARGO_BIN_EXE_report")]);
+            c
+        } else {
+            std::process::Command::new(env!("CARGO_BIN_EXE_report"))
+        };
+        let o = cmd
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .env_remove("MLFLOW_TRACKING_URI")
+            .args(["build", "--out"])
+            .arg(dir)
+            .output()
+            .expect("taskset (util-linux) runs the build");
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    };
+    let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    run(a.path(), false);
+    run(b.path(), true);
+    for f in ["findings.json", "index.html", "slides.html"] {
+        let (x, y) = (
+            std::fs::read(a.path().join(f)).unwrap(),
+            std::fs::read(b.path().join(f)).unwrap(),
+        );
+        assert!(x == y, "{f} differs between one core and all cores");
+    }
+}

@@ -397,20 +397,74 @@ pub fn try_run(ds: &Dataset, settings: &Settings) -> Result<RegressionFindings, 
         .iter()
         .map(|s| validate::MergedDesign::new(ds, s.columns(&ds.roles), source.clone()))
         .collect::<Result<_, _>>()?;
+    // Every (feature set, model, scheme) cross-validation, and under group k-fold the other
+    // merge variant's, is seeded on its own: they run in parallel and are read back in this
+    // order, so the findings are those of the plain nested loop.
+    let jobs: Vec<(usize, ModelKind, Scheme, bool)> = (0..designs.len())
+        .flat_map(|i| ModelKind::ALL.into_iter().map(move |m| (i, m)))
+        .flat_map(|(i, m)| SCHEMES.into_iter().map(move |sc| (i, m, sc)))
+        .flat_map(|(i, m, sc)| {
+            let alt = sc == Scheme::GroupKFold;
+            std::iter::once((i, m, sc, false)).chain(alt.then_some((i, m, sc, true)))
+        })
+        .collect();
+    let cv_runs = || {
+        crate::par::map(&jobs, |&(i, model, scheme, alt)| {
+            let (d, md) = (&designs[i].1, &merged[i]);
+            let (main, other): (&dyn validate::Predictors, &dyn validate::Predictors) =
+                if merge_on { (md, &d.x) } else { (&d.x, md) };
+            let x = if alt { other } else { main };
+            validate::cross_validate(model, x, y, &ds.groups, scheme, settings)
+        })
+    };
+    // The coefficient bootstrap needs none of the scores: it runs beside the CV runs (its error,
+    // if any, is reported after theirs, as in the sequential order).
+    // Work beyond the CV runs uses at most sample_cap rows (a seeded sample on big tables).
+    let rows = capped_rows(ds.n_rows(), settings.sample_cap, settings.seed);
+    let coefficient_bootstrap = || -> Result<_, RegressionError> {
+        let pick = |v: &[f64]| rows.iter().map(|&i| v[i]).collect::<Vec<f64>>();
+        let groups: Vec<usize> = rows.iter().map(|&i| ds.groups[i]).collect();
+        let bd = &designs
+            .iter()
+            .find(|(s, _)| *s == rs.bootstrap_feature_set)
+            .expect("both sets built")
+            .1;
+        let bx = bd.x.select_rows(&rows);
+        let by = pick(y);
+        let ridge_penalty = validate::choose_penalty(
+            ModelKind::Ridge,
+            &bx,
+            &by,
+            &groups,
+            &(0..by.len()).collect::<Vec<usize>>(),
+            settings,
+            rng::child_seed(settings.seed, 0xb007),
+        )?;
+        bootstrap::run(
+            &bx,
+            &by,
+            &groups,
+            &bd.columns,
+            ridge_penalty,
+            rs.bootstrap_resamples,
+            rs.max_iterations,
+            rng::child_seed(settings.seed, 0xb008),
+            ds.roles.unit(&ds.roles.target),
+        )
+    };
+    let (runs, bootstrap) = crate::par::join(cv_runs, coefficient_bootstrap);
+    let mut runs = runs.into_iter();
     let mut scores = Vec::new();
     let mut oof_of = Vec::new();
     // (model, set, main per-fold R², other variant's per-fold R²) under group k-fold.
     let mut paired: Vec<(ModelKind, FeatureSet, Vec<f64>, Vec<f64>)> = Vec::new();
-    for ((set, d), md) in designs.iter().zip(&merged) {
-        let (main, other): (&dyn validate::Predictors, &dyn validate::Predictors) =
-            if merge_on { (md, &d.x) } else { (&d.x, md) };
+    for (set, _) in &designs {
         for model in ModelKind::ALL {
             for scheme in SCHEMES {
-                let run = validate::cross_validate(model, main, y, &ds.groups, scheme, settings)?;
+                let run = runs.next().expect("one run per job")?;
                 scores.push(score_of(model, *set, scheme, &run, target_sd, settings));
                 if scheme == Scheme::GroupKFold {
-                    let alt =
-                        validate::cross_validate(model, other, y, &ds.groups, scheme, settings)?;
+                    let alt = runs.next().expect("one run per job")?;
                     paired.push((model, *set, run.r2.clone(), alt.r2));
                     oof_of.push(((model, *set), run.oof));
                 }
@@ -536,37 +590,7 @@ pub fn try_run(ds: &Dataset, settings: &Settings) -> Result<RegressionFindings, 
         predicted,
     };
 
-    // Work beyond the CV runs on at most sample_cap rows (a seeded sample on big tables).
-    let rows = capped_rows(ds.n_rows(), settings.sample_cap, settings.seed);
-    let pick = |v: &[f64]| rows.iter().map(|&i| v[i]).collect::<Vec<f64>>();
-    let groups: Vec<usize> = rows.iter().map(|&i| ds.groups[i]).collect();
-    let bd = &designs
-        .iter()
-        .find(|(s, _)| *s == rs.bootstrap_feature_set)
-        .expect("both sets built")
-        .1;
-    let bx = bd.x.select_rows(&rows);
-    let by = pick(y);
-    let ridge_penalty = validate::choose_penalty(
-        ModelKind::Ridge,
-        &bx,
-        &by,
-        &groups,
-        &(0..by.len()).collect::<Vec<usize>>(),
-        settings,
-        rng::child_seed(settings.seed, 0xb007),
-    )?;
-    let bootstrap = bootstrap::run(
-        &bx,
-        &by,
-        &groups,
-        &bd.columns,
-        ridge_penalty,
-        rs.bootstrap_resamples,
-        rs.max_iterations,
-        rng::child_seed(settings.seed, 0xb008),
-        ds.roles.unit(&ds.roles.target),
-    )?;
+    let bootstrap = bootstrap?;
     let td = &designs
         .iter()
         .find(|(s, _)| *s == top.feature_set)
