@@ -505,14 +505,21 @@ pub fn fit(
         settings.seed,
         crate::data::ANALYSIS_SAMPLE,
     );
-    let reg_capped = reg_table.capped(
-        settings.sample_cap,
-        settings.seed,
-        crate::data::ANALYSIS_SAMPLE,
-    );
+    // Without gaps both views are the loaded table itself: one sample serves both.
+    let reg_capped_own;
+    let reg_capped = if std::ptr::eq(reg_table, table) {
+        &capped
+    } else {
+        reg_capped_own = reg_table.capped(
+            settings.sample_cap,
+            settings.seed,
+            crate::data::ANALYSIS_SAMPLE,
+        );
+        &reg_capped_own
+    };
     let all_rows = describe(&capped, table, full.n_rows(), "without gaps");
     let reg_rows = describe(
-        &reg_capped,
+        reg_capped,
         reg_table,
         full.n_rows(),
         if settings.data.missing == crate::data::MissingPolicy::Impute {
@@ -526,15 +533,51 @@ pub fn fit(
     let imputation = (settings.data.missing == crate::data::MissingPolicy::Impute)
         .then(|| Imputation::learn(reg_ds));
 
+    // The three fits (and the spend model's training profile) are independent: they run in
+    // parallel, and their errors are reported in the order spend, growth, segments.
+    let (rf, cf, sf) = (
+        &findings.regression,
+        &findings.classification,
+        &findings.segmentation,
+    );
+    let fit_spend = || {
+        if let Some(reason) = &rf.skipped {
+            return Err(err("spend regressor")(&format!(
+                "the regression was skipped: {reason}"
+            )));
+        }
+        let reg = regression::fit_production(reg_ds, settings, rf)
+            .map_err(|e| err("spend regressor")(&e))?;
+        let profile =
+            crate::drift::profile(table, settings.drift.psi_bins, settings.drift.psi_alarm);
+        Ok((reg, profile))
+    };
+    let fit_growth = || {
+        let best = cf.best.as_ref().ok_or_else(|| {
+            err("growth-potential classifier")(&format!(
+                "the classification has no best model{}",
+                cf.error
+                    .as_ref()
+                    .map(|e| format!(": {e}"))
+                    .unwrap_or_default()
+            ))
+        })?;
+        classification::fit_production(ds, settings, best)
+            .map_err(|e| err("growth-potential classifier")(&e))
+    };
+    let fit_segments = || {
+        if let Some(reason) = &sf.skipped {
+            return Err(err("segmentation")(&format!(
+                "the segmentation was skipped: {reason}"
+            )));
+        }
+        segmentation::fit_production(table, settings, sf).map_err(|e| err("segmentation")(&e))
+    };
+    let (spend_fit, (growth_fit, segments_fit)) =
+        crate::par::join(fit_spend, || crate::par::join(fit_growth, fit_segments));
+
     // Spend.
-    let rf = &findings.regression;
-    if let Some(reason) = &rf.skipped {
-        return Err(err("spend regressor")(&format!(
-            "the regression was skipped: {reason}"
-        )));
-    }
-    let reg =
-        regression::fit_production(reg_ds, settings, rf).map_err(|e| err("spend regressor")(&e))?;
+    let (reg, training_profile) = spend_fit?;
     let residuals = &rf.out_of_fold.residual;
     if residuals.is_empty() || residuals.iter().any(|r| !r.is_finite()) {
         return Err(err("spend regressor")(
@@ -602,26 +645,11 @@ pub fn fit(
                 .collect(),
         }),
         fitted: reg.fitted,
-        training_profile: crate::drift::profile(
-            table,
-            settings.drift.psi_bins,
-            settings.drift.psi_alarm,
-        ),
+        training_profile,
     };
 
     // Growth potential.
-    let cf = &findings.classification;
-    let best = cf.best.as_ref().ok_or_else(|| {
-        err("growth-potential classifier")(&format!(
-            "the classification has no best model{}",
-            cf.error
-                .as_ref()
-                .map(|e| format!(": {e}"))
-                .unwrap_or_default()
-        ))
-    })?;
-    let (classifier, design) = classification::fit_production(ds, settings, best)
-        .map_err(|e| err("growth-potential classifier")(&e))?;
+    let (classifier, design) = growth_fit?;
     let mut growth_header = with_imputation(header(
         full,
         settings,
@@ -650,14 +678,7 @@ pub fn fit(
     };
 
     // Segments.
-    let sf = &findings.segmentation;
-    if let Some(reason) = &sf.skipped {
-        return Err(err("segmentation")(&format!(
-            "the segmentation was skipped: {reason}"
-        )));
-    }
-    let seg =
-        segmentation::fit_production(table, settings, sf).map_err(|e| err("segmentation")(&e))?;
+    let seg = segments_fit?;
     let segments = SegmentsModel {
         header: with_imputation(header(
             full,

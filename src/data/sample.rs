@@ -108,21 +108,34 @@ impl Dataset {
         let key = rank_key(seed, label);
         let first = self.distinct_row_indices();
         let bits = |i: usize| cols.iter().map(move |c| (c[i] + 0.0).to_bits());
-        let ranks: Vec<u64> = first
+        let mut buf = Vec::with_capacity(cols.len());
+        let mut order: Vec<(u64, usize)> = first
             .iter()
-            .map(|&i| group_rank(key, &bits(i).collect::<Vec<_>>(), &self.category[i]))
+            .enumerate()
+            .map(|(g, &i)| {
+                buf.clear();
+                buf.extend(bits(i));
+                (group_rank(key, &buf, &self.category[i]), g)
+            })
             .collect();
-        let mut order: Vec<usize> = (0..self.n_groups).collect();
-        order.sort_unstable_by(|&a, &b| {
-            let (i, j) = (first[a], first[b]);
-            ranks[a]
-                .cmp(&ranks[b])
+        // Groups differ in content, so this is a strict total order and any sorting algorithm
+        // gives the same sequence. Every group has a row, so at most `cap` groups fit and the
+        // loop below never looks past the first `cap + 1`: only those are put in order.
+        let cmp = |a: &(u64, usize), b: &(u64, usize)| {
+            let (i, j) = (first[a.1], first[b.1]);
+            a.0.cmp(&b.0)
                 .then_with(|| bits(i).cmp(bits(j)))
                 .then_with(|| self.category[i].cmp(&self.category[j]))
-        });
+        };
+        let head = cap.saturating_add(1).min(order.len());
+        if head < order.len() {
+            order.select_nth_unstable_by(head - 1, cmp);
+            order.truncate(head);
+        }
+        order.sort_unstable_by(cmp);
         let mut keep = vec![false; self.n_groups];
         let mut room = cap;
-        for g in order {
+        for (_, g) in order {
             if sizes[g] > room {
                 break;
             }
@@ -236,5 +249,77 @@ mod tests {
             (s.table_rows, s.table_groups, s.cap),
             (1_500, ds.n_groups, 400)
         );
+    }
+
+    /// The sampler as it was before it ranked (rank, group) pairs and ordered only the head:
+    /// every group sorted through an index comparator.
+    fn reference_sample_rows(
+        ds: &crate::data::Dataset,
+        cap: usize,
+        seed: u64,
+        label: &str,
+    ) -> Option<Vec<usize>> {
+        use super::{group_rank, rank_key};
+        if ds.n_rows() <= cap {
+            return None;
+        }
+        let sizes = ds.group_sizes();
+        let cols = ds.content_columns();
+        let key = rank_key(seed, label);
+        let first = ds.distinct_row_indices();
+        let bits = |i: usize| cols.iter().map(move |c| (c[i] + 0.0).to_bits());
+        let ranks: Vec<u64> = first
+            .iter()
+            .map(|&i| group_rank(key, &bits(i).collect::<Vec<_>>(), &ds.category[i]))
+            .collect();
+        let mut order: Vec<usize> = (0..ds.n_groups).collect();
+        order.sort_unstable_by(|&a, &b| {
+            let (i, j) = (first[a], first[b]);
+            ranks[a]
+                .cmp(&ranks[b])
+                .then_with(|| bits(i).cmp(bits(j)))
+                .then_with(|| ds.category[i].cmp(&ds.category[j]))
+        });
+        let mut keep = vec![false; ds.n_groups];
+        let mut room = cap;
+        for g in order {
+            if sizes[g] > room {
+                break;
+            }
+            keep[g] = true;
+            room -= sizes[g];
+        }
+        Some((0..ds.n_rows()).filter(|&i| keep[ds.groups[i]]).collect())
+    }
+
+    #[test]
+    fn sample_equals_the_full_sort_reference() {
+        // Tables with many copies (large groups) and none, caps from 0 to just under the size.
+        for (n, dup) in [
+            (1usize, 0.0),
+            (2, 0.9),
+            (37, 0.5),
+            (600, 0.0),
+            (600, 0.6),
+            (3_000, 0.3),
+        ] {
+            let ds = synth(
+                n,
+                n as u64,
+                &SynthSpec {
+                    duplicate_rate: dup,
+                    ..SynthSpec::default()
+                },
+            );
+            for cap in [0, 1, 2, 5, n / 3, n / 2, n.saturating_sub(1)] {
+                for seed in [1, 42] {
+                    assert_eq!(
+                        ds.sample_rows(cap, seed, "t"),
+                        reference_sample_rows(&ds, cap, seed, "t"),
+                        "n {n}, duplicates {dup}, cap {cap}, seed {seed}"
+                    );
+                }
+            }
+        }
     }
 }
