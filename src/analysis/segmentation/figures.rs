@@ -173,6 +173,9 @@ fn k_scores(root: &Area, f: &SegmentationFindings) -> DrawResult {
         (lo.min(f.silhouette_target) - 0.05).max(-1.0),
         (hi.max(f.silhouette_target) + 0.08).min(1.0),
     );
+    // The two curves can run anywhere in the panel (on the bundled table the distinct rows' dips
+    // to the bottom right at k = 9), so the legend's three lines get their own headroom above.
+    let yhi = headroom(ylo, yhi, 3);
     let mut c = chart(&right, "Mean silhouette by k", k0..k1, ylo..yhi)?;
     c.configure_mesh()
         .light_line_style(TRANSPARENT)
@@ -218,7 +221,7 @@ fn k_scores(root: &Area, f: &SegmentationFindings) -> DrawResult {
         (chosen, yhi),
         colour(3),
     )))?;
-    frame::legend(&mut c, SeriesLabelPosition::LowerRight)?;
+    frame::legend(&mut c, SeriesLabelPosition::UpperRight)?;
     Ok(())
 }
 
