@@ -181,8 +181,10 @@ fn a_year_shorter_than_the_onsets_builds_and_says_nothing_drifts() {
         !html.contains("From batch 4"),
         "an onset after the year is described"
     );
+    assert!(html.contains("A simulated production period: 2 monthly batches"));
     let (code, _) = validate(dir.path(), "[drift]\nbatches = 12\n");
     assert_eq!(code, 0);
     let html = std::fs::read_to_string(dir.path().join("out/index.html")).unwrap();
     assert!(html.contains("From batch 4 incomes scale up") && !html.contains("No shift starts"));
+    assert!(html.contains("A simulated production year: 12 monthly batches"));
 }
