@@ -26,8 +26,12 @@ pub fn count(key: &str, value: usize, lo: usize, hi: usize) -> Result<(), Settin
     if (lo..=hi).contains(&value) {
         Ok(())
     } else {
-        Err(out(key, value, format!("a whole number from {lo} to {hi}")))
+        Err(out(key, value, whole(lo, hi)))
     }
+}
+
+fn whole(lo: usize, hi: usize) -> String {
+    format!("a whole number from {lo} to {hi}")
 }
 
 /// A whole number in `lo..=hi` where one end comes from another setting, named `tied_to`, so
@@ -45,15 +49,13 @@ pub fn count_tied(
     hi: usize,
     tied_to: &str,
 ) -> Result<(), SettingsError> {
-    if (lo..=hi).contains(&value) {
-        Ok(())
-    } else {
-        Err(out(
+    count(key, value, lo, hi).map_err(|_| {
+        out(
             key,
             value,
-            format!("a whole number from {lo} to {hi} (a bound set by `{tied_to}`)"),
-        ))
-    }
+            format!("{} (a bound set by `{tied_to}`)", whole(lo, hi)),
+        )
+    })
 }
 
 /// A finite number in `[lo, hi]`.

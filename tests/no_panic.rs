@@ -179,6 +179,16 @@ fn build_checked(dir: &Path, data: &Path, settings: Settings) -> Result<(), Stri
     }
 }
 
+/// A one-key settings file (with one repeat, so a build is quick): `key = value` at the top
+/// level when `table` is empty, else under `[table]`.
+fn settings_toml(table: &str, key: &str, value: &str) -> String {
+    if table.is_empty() {
+        format!("repeats = 1\n{key} = {value}\n")
+    } else {
+        format!("repeats = 1\n[{table}]\n{key} = {value}\n")
+    }
+}
+
 /// Every key × value pair of the property test below, loaded and checked without a build (the
 /// build is what makes the property test sample): a refusal names the file or the key. This is
 /// where a bound tied to another key's default (`drift.batches = 2` against the default region
@@ -189,12 +199,7 @@ fn every_settings_mutation_loads_or_names_its_key() {
     let path = tmp.path().join("s.toml");
     for (table, k) in SETTINGS_KEYS {
         for value in SETTINGS_VALUES {
-            let toml = if table.is_empty() {
-                format!("repeats = 1\n{k} = {value}\n")
-            } else {
-                format!("repeats = 1\n[{table}]\n{k} = {value}\n")
-            };
-            std::fs::write(&path, &toml).unwrap();
+            std::fs::write(&path, settings_toml(table, k, value)).unwrap();
             if let Err(e) = Settings::load(&path) {
                 let msg = e.to_string();
                 assert!(
@@ -229,13 +234,8 @@ proptest! {
     ) {
         let tmp = tempfile::tempdir().unwrap();
         let (table, k) = SETTINGS_KEYS[key];
-        let toml = if table.is_empty() {
-            format!("repeats = 1\n{k} = {}\n", SETTINGS_VALUES[value])
-        } else {
-            format!("repeats = 1\n[{table}]\n{k} = {}\n", SETTINGS_VALUES[value])
-        };
         let path = tmp.path().join("s.toml");
-        std::fs::write(&path, &toml).unwrap();
+        std::fs::write(&path, settings_toml(table, k, SETTINGS_VALUES[value])).unwrap();
         match Settings::load(&path) {
             // A type error names the file; a value out of bounds names the key, value and range.
             Err(e) => {

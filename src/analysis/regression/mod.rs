@@ -397,24 +397,27 @@ pub fn try_run(ds: &Dataset, settings: &Settings) -> Result<RegressionFindings, 
         .iter()
         .map(|s| validate::MergedDesign::new(ds, s.columns(&ds.roles), source.clone()))
         .collect::<Result<_, _>>()?;
-    // Every (feature set, model, scheme) cross-validation, and under group k-fold the other
-    // merge variant's, is seeded on its own: they run in parallel and are read back in this
-    // order, so the findings are those of the plain nested loop.
-    let jobs: Vec<(usize, ModelKind, Scheme, bool)> = (0..designs.len())
+    // Every (feature set, model, scheme) cross-validation, with the other merge variant's under
+    // group k-fold, is seeded on its own: they run in parallel and are read back in job order,
+    // so the findings (and the first error) are those of the plain nested loop.
+    let jobs: Vec<(usize, ModelKind, Scheme)> = (0..designs.len())
         .flat_map(|i| ModelKind::ALL.into_iter().map(move |m| (i, m)))
         .flat_map(|(i, m)| SCHEMES.into_iter().map(move |sc| (i, m, sc)))
-        .flat_map(|(i, m, sc)| {
-            let alt = sc == Scheme::GroupKFold;
-            std::iter::once((i, m, sc, false)).chain(alt.then_some((i, m, sc, true)))
-        })
         .collect();
     let cv_runs = || {
-        crate::par::map(&jobs, |&(i, model, scheme, alt)| {
+        crate::par::map(&jobs, |&(i, model, scheme)| {
             let (d, md) = (&designs[i].1, &merged[i]);
             let (main, other): (&dyn validate::Predictors, &dyn validate::Predictors) =
                 if merge_on { (md, &d.x) } else { (&d.x, md) };
-            let x = if alt { other } else { main };
-            validate::cross_validate(model, x, y, &ds.groups, scheme, settings)
+            let run = validate::cross_validate(model, main, y, &ds.groups, scheme, settings)?;
+            let alt = if scheme == Scheme::GroupKFold {
+                Some(validate::cross_validate(
+                    model, other, y, &ds.groups, scheme, settings,
+                )?)
+            } else {
+                None
+            };
+            Ok::<_, RegressionError>((run, alt))
         })
     };
     // The coefficient bootstrap needs none of the scores: it runs beside the CV runs (its error,
@@ -453,22 +456,17 @@ pub fn try_run(ds: &Dataset, settings: &Settings) -> Result<RegressionFindings, 
         )
     };
     let (runs, bootstrap) = crate::par::join(cv_runs, coefficient_bootstrap);
-    let mut runs = runs.into_iter();
     let mut scores = Vec::new();
     let mut oof_of = Vec::new();
     // (model, set, main per-fold R², other variant's per-fold R²) under group k-fold.
     let mut paired: Vec<(ModelKind, FeatureSet, Vec<f64>, Vec<f64>)> = Vec::new();
-    for (set, _) in &designs {
-        for model in ModelKind::ALL {
-            for scheme in SCHEMES {
-                let run = runs.next().expect("one run per job")?;
-                scores.push(score_of(model, *set, scheme, &run, target_sd, settings));
-                if scheme == Scheme::GroupKFold {
-                    let alt = runs.next().expect("one run per job")?;
-                    paired.push((model, *set, run.r2.clone(), alt.r2));
-                    oof_of.push(((model, *set), run.oof));
-                }
-            }
+    for (&(i, model, scheme), result) in jobs.iter().zip(runs) {
+        let (run, alt) = result?;
+        let set = designs[i].0;
+        scores.push(score_of(model, set, scheme, &run, target_sd, settings));
+        if let Some(alt) = alt {
+            paired.push((model, set, run.r2.clone(), alt.r2));
+            oof_of.push(((model, set), run.oof));
         }
     }
     let find = |m: ModelKind, s: FeatureSet, sc: Scheme| {
