@@ -1,5 +1,5 @@
 //! Classifier wrappers over plain rows of encoded features: a logistic regression
-//! (linfa-logistic), one decision tree ([`crate::ml::tree`], linfa-trees' fit reproduced exactly)
+//! ([`crate::ml::logistic`], linfa-logistic's objective solved by Newton's method), one decision tree ([`crate::ml::tree`], linfa-trees' fit reproduced exactly)
 //! and a random forest (linfa-ensemble's bagging of that tree, reproduced on row slices), each
 //! giving positive-class probabilities, and the plain serialisable form a fitted classifier is
 //! saved in ([`SavedClassifier`]).
@@ -14,13 +14,10 @@
 //! (see `POSITIVE_WEIGHT`); a tree's probability is the positive share of the training rows
 //! in a row's leaf, a forest's the share of trees voting positive.
 
-use linfa::DatasetBase;
-use linfa::prelude::*;
-use linfa_logistic::LogisticRegression;
-use ndarray::{Array1, Array2};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
+use crate::ml::logistic::{self, Logistic};
 use crate::ml::tree::{self, Tree, TreeParams};
 use crate::rng;
 use crate::stats;
@@ -29,7 +26,8 @@ use crate::stats;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ClassifierKind {
-    /// L2-penalised logistic regression (linfa-logistic) on features standardised in-fold.
+    /// L2-penalised logistic regression ([`crate::ml::logistic`]: linfa-logistic's objective,
+    /// solved by Newton's method) on features standardised in-fold.
     Logistic,
     /// One CART tree (linfa-trees' fit, Gini, reproduced by [`crate::ml::tree`]); probability =
     /// positive share of its leaf's training rows.
@@ -64,7 +62,7 @@ pub struct ClassifierParams {
     /// L2 penalty of the logistic regression on standardised features (linfa's `alpha`, the
     /// inverse of sklearn's `C`; default 1.0).
     pub logistic_alpha: f64,
-    /// Iteration cap of the logistic regression's L-BFGS (default 100).
+    /// Cap on the logistic regression's Newton steps (default 100; fits converge in 5 to 20).
     pub logistic_max_iterations: u64,
     /// Depth cap of the single decision tree; 0 means unlimited (default 4).
     pub tree_max_depth: usize,
@@ -305,15 +303,6 @@ fn vote(tree: &Tree, id: usize) -> f64 {
     f64::from(u8::from(n.leaf && n.prediction))
 }
 
-fn to_array(rows: &[&[f64]]) -> Array2<f64> {
-    let width = rows.first().map_or(0, |r| r.len());
-    Array2::from_shape_vec(
-        (rows.len(), width),
-        rows.iter().flat_map(|r| r.iter().copied()).collect(),
-    )
-    .expect("rows have equal width")
-}
-
 /// Fits one model and returns positive-class probabilities for `test`. A training set with a
 /// single class predicts that class with probability 1 (no model can be fitted).
 pub fn fit_predict(
@@ -336,9 +325,10 @@ pub fn fit_predict(
     match kind {
         ClassifierKind::Logistic => {
             let (scale, model) = fit_logistic(params, train, labels)?;
-            let p = model.predict_probabilities(&standardized(test, &scale));
-            let flip = !model.labels().pos.class;
-            Ok(p.iter().map(|&v| if flip { 1.0 - v } else { v }).collect())
+            Ok(standardized(test, &scale)
+                .iter()
+                .map(|r| model.probability(r))
+                .collect())
         }
         ClassifierKind::DecisionTree => {
             let tree = fit_tree(params, train, labels)?;
@@ -389,36 +379,29 @@ fn logistic_scale(train: &[&[f64]]) -> Vec<(f64, f64)> {
         .collect()
 }
 
-fn standardized(rows: &[&[f64]], scale: &[(f64, f64)]) -> Array2<f64> {
-    let v: Vec<Vec<f64>> = rows
-        .iter()
+fn standardized(rows: &[&[f64]], scale: &[(f64, f64)]) -> Vec<Vec<f64>> {
+    rows.iter()
         .map(|r| r.iter().zip(scale).map(|(x, (c, s))| (x - c) / s).collect())
-        .collect();
-    let refs: Vec<&[f64]> = v.iter().map(Vec::as_slice).collect();
-    to_array(&refs)
+        .collect()
 }
 
-/// The logistic regression on features standardised with the training rows' statistics.
+/// The logistic regression ([`crate::ml::logistic`]) on features standardised with the training
+/// rows' statistics, and those statistics.
 fn fit_logistic(
     params: &ClassifierParams,
     train: &[&[f64]],
     labels: &[bool],
-) -> Result<
-    (
-        Vec<(f64, f64)>,
-        linfa_logistic::FittedLogisticRegression<f64, bool>,
-    ),
-    ClassifierError,
-> {
+) -> Result<(Vec<(f64, f64)>, Logistic), ClassifierError> {
     let scale = logistic_scale(train);
-    let model = LogisticRegression::default()
-        .alpha(params.logistic_alpha)
-        .max_iterations(params.logistic_max_iterations)
-        .fit(&DatasetBase::new(
-            standardized(train, &scale),
-            Array1::from(labels.to_vec()),
-        ))
-        .map_err(|e| fit_error(ClassifierKind::Logistic)(&e))?;
+    let rows = standardized(train, &scale);
+    let refs: Vec<&[f64]> = rows.iter().map(Vec::as_slice).collect();
+    let model = logistic::fit(
+        &refs,
+        labels,
+        params.logistic_alpha,
+        params.logistic_max_iterations,
+    )
+    .map_err(|e| fit_error(ClassifierKind::Logistic)(&e))?;
     Ok((scale, model))
 }
 
@@ -640,7 +623,8 @@ pub enum SavedClassifier {
         coefficients: Vec<f64>,
         /// Intercept.
         intercept: f64,
-        /// Whether linfa's positive class was `false` (then `p` is 1 − the above).
+        /// Whether `p` is 1 − the above: models saved by earlier versions, fitted with
+        /// linfa-logistic, set it when linfa's positive class was `false`; [`fit`] writes `false`.
         flip: bool,
     },
     /// One tree; leaves hold the positive share of the training rows that reach them (the
@@ -765,9 +749,9 @@ pub fn fit(
             SavedClassifier::Logistic {
                 means: scale.iter().map(|s| s.0).collect(),
                 sds: scale.iter().map(|s| s.1).collect(),
-                coefficients: model.params().to_vec(),
-                intercept: model.intercept(),
-                flip: !model.labels().pos.class,
+                coefficients: model.weights,
+                intercept: model.intercept,
+                flip: false,
             }
         }
         ClassifierKind::DecisionTree => {
@@ -796,8 +780,19 @@ mod tests {
     use super::*;
 
     use linfa::DatasetBase;
+    use linfa::prelude::*;
     use linfa_ensemble::EnsembleLearnerParams;
+    use ndarray::{Array1, Array2};
     use rand::{Rng, SeedableRng};
+
+    fn to_array(rows: &[&[f64]]) -> Array2<f64> {
+        let width = rows.first().map_or(0, |r| r.len());
+        Array2::from_shape_vec(
+            (rows.len(), width),
+            rows.iter().flat_map(|r| r.iter().copied()).collect(),
+        )
+        .expect("rows have equal width")
+    }
 
     /// [`fit_merged`] behind linfa's `Fit`, so that linfa-ensemble itself can bag it: the reference
     /// [`fit_forest`] is tested against.

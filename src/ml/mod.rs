@@ -8,6 +8,7 @@ pub mod cluster_metrics;
 pub mod cv;
 pub mod drift_metrics;
 pub mod gmm;
+pub mod logistic;
 pub mod metrics;
 pub mod penalised;
 pub mod regressors;

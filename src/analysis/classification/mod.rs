@@ -2,7 +2,8 @@
 //! buy (the demographic columns and the category), who will end up in the low-engagement
 //! "growth potential" group defined by [`features::growth_label`]?
 //!
-//! Three models (logistic regression from linfa-logistic, a decision tree — linfa-trees' fit,
+//! Three models (an L2-penalised logistic regression, linfa-logistic's objective solved by Newton's
+//! method in [`crate::ml::logistic`], a decision tree — linfa-trees' fit,
 //! reproduced exactly by [`crate::ml::tree`] — and a random forest of such trees bagged as
 //! linfa-ensemble does), each with and without SMOTE ([`crate::ml::smote`])
 //! applied inside training folds only, are scored by repeated cross-validation under stratified
@@ -81,7 +82,7 @@ pub struct ClassificationSettings {
     /// L2 penalty of the logistic regression on standardised features (linfa's `alpha`, the
     /// inverse of sklearn's `C`; default 1.0).
     pub logistic_alpha: f64,
-    /// Iteration cap of the logistic regression's L-BFGS (default 100).
+    /// Cap on the logistic regression's Newton steps (default 100; fits converge in 5 to 20).
     pub logistic_max_iterations: u64,
     /// Depth cap of the single decision tree; 0 means unlimited (default 4: a readable tree
     /// whose leaves hold enough rows to give graded probabilities).
