@@ -95,6 +95,11 @@ fn fits_and_errors_equal_linfa_bit_for_bit() {
         (300, 4, 1, 100, 0.0),
         (500, 2, 5, 0, 0.25),
         (25, 3, 2, 20, 1.0),
+        // Widths the k-means initialisation's vector loops are not specialised for (1, 7) and
+        // the largest one they are (6).
+        (50, 1, 2, 10, 0.5),
+        (120, 7, 3, 40, 0.5),
+        (80, 6, 2, 0, 0.0),
     ] {
         for k in 1..=7 {
             for &(tol, max) in &[(1e-3, 200u64), (1e-3, 2)] {
@@ -155,4 +160,50 @@ fn bad_parameters_and_empty_tables_are_errors() {
         let e = gmm::fit(&empty, &ok, &rng).unwrap_err().to_string();
         assert!(e.contains("at least one row and one column"), "{e}");
     }
+}
+
+/// Values whose squares overflow, and infinite or NaN values (where the initialisation leaves its
+/// vector loops for linfa's one-row loop): the same fit, or the same error, as linfa.
+#[test]
+fn overflowing_and_non_finite_values_equal_linfa() {
+    let mut outcomes = Vec::new();
+    for (case, bad) in [1e200, -1e300, f64::INFINITY, f64::NAN]
+        .into_iter()
+        .enumerate()
+    {
+        let mut x = table(70 + case as u64, 60, 3, 2, 0, 0.0);
+        x[[5, 1]] = bad;
+        for k in 1..=4 {
+            let p = MixtureParams {
+                k,
+                reg_covar: 1e-6,
+                tolerance: 1e-3,
+                max_iterations: 100,
+            };
+            let seed = 500 + case as u64;
+            let rng = ChaCha8Rng::seed_from_u64(seed);
+            if let Err(e) = gmm::fit(&x, &p, &rng)
+                && e.to_string().contains("overflow")
+            {
+                // Where linfa panics (its k-means++ weights sum to +∞), ours is an error.
+                let linfa = std::panic::catch_unwind(|| {
+                    GaussianMixtureModel::params_with_rng(p.k, rng.clone())
+                        .fit(&DatasetBase::from(x.clone()))
+                });
+                assert!(
+                    linfa.is_err(),
+                    "linfa fitted what overflowed here: {p:?} {bad}"
+                );
+                outcomes.push("overflow");
+                continue;
+            }
+            outcomes.push(compare(&x, &p, seed));
+        }
+    }
+    // Each path was taken: linfa's fit or error, and the overflow linfa panics on.
+    assert!(outcomes.contains(&"overflow"), "{outcomes:?}");
+    assert!(
+        outcomes.iter().filter(|o| **o != "overflow").count() >= 4,
+        "{outcomes:?}"
+    );
 }

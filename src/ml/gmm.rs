@@ -1,20 +1,24 @@
 //! A full-covariance Gaussian mixture fitted exactly as linfa-clustering 0.8's
 //! `GaussianMixtureModel` fits one with its defaults (k-means initialisation, one EM run), bit for
-//! bit, but with the initialisation's k-means on flat rows.
+//! bit, but with the initialisation's k-means on flat rows and vector loops.
 //!
 //! linfa initialises the responsibilities from its own k-means (ten k-means++ runs of Lloyd's
 //! "m_k-means" variant, the lowest inertia kept) and spends most of a mixture fit there: a profile
 //! of a million-row build put 13 % of all CPU time in that k-means, per row and centroid through
-//! ndarray views. This module runs the same arithmetic in the same order on plain slices — the same
+//! ndarray views. This module runs the same arithmetic in the same order on plain slices (the
+//! distances of eight rows at a time through [`crate::ml::nearest`]'s vector loops) — the same
 //! k-means++ draws from the same random stream (rand's `WeightedIndex`), the same squared distances
 //! summed dimension by dimension, the same centroid sums with the old centroid counted as one more
 //! member, the same convergence test and inertia sum (ndarray's own `sum`) — and then runs EM with
 //! the same ndarray operations as linfa, on arrays of the same shapes and layouts, so every float
 //! comes out the same. `tests/gmm_exact.rs` compares whole fits with linfa's on many tables.
 //! Errors are linfa's own `GmmError` values with linfa's messages; where linfa would panic (a NaN
-//! responsibility in its `predict`), [`Mixture::predict`] returns `None` instead.
+//! responsibility in its `predict`), [`Mixture::predict`] returns `None` instead, and where its
+//! k-means++ weights sum to +∞, [`fit`] returns an error.
 
 use linfa_clustering::{GmmError, KMeansError};
+
+use crate::ml::nearest::{self, Flat};
 use linfa_linalg::{cholesky::*, triangular::*};
 use ndarray::{Array, Array1, Array2, Array3, ArrayView1, Axis, Zip, s};
 use rand::Rng;
@@ -77,10 +81,43 @@ fn closest(row: &[f64], centroids: &[f64], d: usize) -> (usize, f64) {
     best
 }
 
+/// Every row's nearest centroid (flat, `d` values each) and its squared distance, as linfa's
+/// [`closest`] gives them. With `rows` (only built for finite values) the vector loops of
+/// [`nearest::nearest_all`] do it: for finite distances "first strictly smaller one wins from
+/// centroid 0's distance" and "first minimum" are the same choice, and each distance is summed in
+/// the same order from +0.0 (`(a − b)²` equals `(b − a)²` exactly), so the bits are the same.
+/// Without it (a NaN or infinite value, where linfa keeps centroid 0 for a NaN start), the
+/// one-row loop runs.
+#[inline(always)]
+fn assign<const D: usize>(
+    rows: Option<&Flat>,
+    x: &[f64],
+    d: usize,
+    centroids: &[f64],
+    members: &mut [usize],
+    dists: &mut [f64],
+) {
+    match rows {
+        Some(rows) => nearest::nearest_all::<D>(rows, centroids, members, dists),
+        None => {
+            for (i, (m, dist)) in members.iter_mut().zip(dists.iter_mut()).enumerate() {
+                (*m, *dist) = closest(&x[i * d..(i + 1) * d], centroids, d);
+            }
+        }
+    }
+}
+
 /// linfa's k-means++ seeding with unit weights: the first centre drawn by `WeightedIndex` over
 /// ones, each next one over the squared distance to the nearest centre chosen so far (index 0
-/// when every distance is zero).
-fn kmeans_plus_plus<R: Rng>(x: &[f64], n: usize, d: usize, k: usize, rng: &mut R) -> Vec<f64> {
+/// when every distance is zero). Distances whose sum overflows to +∞ (values near the largest
+/// f64), where linfa's `WeightedIndex` panics, are an error.
+fn kmeans_plus_plus<const D: usize, R: Rng>(
+    rows: Option<&Flat>,
+    x: &[f64],
+    (n, d, k): (usize, usize, usize),
+    rng: &mut R,
+    members: &mut [usize],
+) -> Result<Vec<f64>, GmmError> {
     let mut centroids = vec![0.0; k * d];
     let ones = vec![1.0f64; n];
     let first = WeightedIndex::new(ones.iter())
@@ -89,13 +126,17 @@ fn kmeans_plus_plus<R: Rng>(x: &[f64], n: usize, d: usize, k: usize, rng: &mut R
     centroids[..d].copy_from_slice(&x[first * d..(first + 1) * d]);
     let mut dists = vec![0.0f64; n];
     for c in 1..k {
-        for (i, dist) in dists.iter_mut().enumerate() {
-            *dist = closest(&x[i * d..(i + 1) * d], &centroids[..c * d], d).1;
+        assign::<D>(rows, x, d, &centroids[..c * d], members, &mut dists);
+        if dists.iter().all(|w| *w >= 0.0) && dists.iter().sum::<f64>() == f64::INFINITY {
+            return Err(GmmError::InvalidValue(
+                "the squared distances between rows overflow: values too large for a mixture"
+                    .to_string(),
+            ));
         }
         let idx = WeightedIndex::new(dists.iter()).map_or(0, |w| w.sample(rng));
         centroids[c * d..(c + 1) * d].copy_from_slice(&x[idx * d..(idx + 1) * d]);
     }
-    centroids
+    Ok(centroids)
 }
 
 /// linfa-clustering's k-means fit with its defaults and the memberships its `predict` gives for
@@ -106,21 +147,39 @@ fn kmeans_memberships<R: Rng + Clone>(
     d: usize,
     k: usize,
     rng: &R,
-) -> Result<Vec<usize>, KMeansError> {
+) -> Result<Vec<usize>, GmmError> {
+    let flat = x
+        .iter()
+        .all(|v| v.is_finite())
+        .then(|| Flat::from_rows(x, d));
+    let rows = flat.as_ref();
+    // Compiled once per small width, so the distance loop is unrolled (the same arithmetic).
+    match d {
+        2 => kmeans_memberships_in::<2, R>(rows, x, (n, d, k), rng),
+        3 => kmeans_memberships_in::<3, R>(rows, x, (n, d, k), rng),
+        4 => kmeans_memberships_in::<4, R>(rows, x, (n, d, k), rng),
+        5 => kmeans_memberships_in::<5, R>(rows, x, (n, d, k), rng),
+        6 => kmeans_memberships_in::<6, R>(rows, x, (n, d, k), rng),
+        _ => kmeans_memberships_in::<0, R>(rows, x, (n, d, k), rng),
+    }
+}
+
+fn kmeans_memberships_in<const D: usize, R: Rng + Clone>(
+    rows: Option<&Flat>,
+    x: &[f64],
+    (n, d, k): (usize, usize, usize),
+    rng: &R,
+) -> Result<Vec<usize>, GmmError> {
     let mut rng = rng.clone();
     let mut best: Option<Vec<f64>> = None;
     let mut min_inertia = f64::INFINITY;
     let mut dists = vec![0.0f64; n];
     let mut members = vec![0usize; n];
     for _ in 0..KMEANS_RUNS {
-        let mut centroids = kmeans_plus_plus(x, n, d, k, &mut rng);
+        let mut centroids = kmeans_plus_plus::<D, R>(rows, x, (n, d, k), &mut rng, &mut members)?;
         let mut iterations = 0;
         let inertia = loop {
-            for i in 0..n {
-                let (m, dist) = closest(&x[i * d..(i + 1) * d], &centroids, d);
-                members[i] = m;
-                dists[i] = dist;
-            }
+            assign::<D>(rows, x, d, &centroids, &mut members, &mut dists);
             // Sums from zero in row order, then the old centroid as one more member, then the
             // division by the count (which starts at one for that old centroid).
             let mut sums = vec![0.0f64; k * d];
@@ -152,9 +211,8 @@ fn kmeans_memberships<R: Rng + Clone>(
         }
     }
     let centroids = best.ok_or(KMeansError::InertiaError)?;
-    Ok((0..n)
-        .map(|i| closest(&x[i * d..(i + 1) * d], &centroids, d).0)
-        .collect())
+    assign::<D>(rows, x, d, &centroids, &mut members, &mut dists);
+    Ok(members)
 }
 
 /// Weights (unnormalised), means and covariances from responsibilities (linfa's

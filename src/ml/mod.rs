@@ -10,6 +10,7 @@ pub mod drift_metrics;
 pub mod gmm;
 pub mod logistic;
 pub mod metrics;
+pub(crate) mod nearest;
 pub mod penalised;
 pub mod regressors;
 pub mod smote;
