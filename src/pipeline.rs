@@ -243,6 +243,34 @@ pub fn analyze_timed(
 /// `index.html` and `slides.html` under the output folder, and the README (when
 /// [`BuildOptions::readme`] names one) with its generated sections refreshed.
 pub fn outputs(findings: &Findings, opts: &BuildOptions) -> Result<Outputs, PipelineError> {
+    outputs_parsed(
+        findings,
+        opts,
+        render::parse_templates(&render_options(opts)),
+    )
+}
+
+/// How `opts` asks for rendering: its templates, the figure links seen from its README, its stamp.
+fn render_options(opts: &BuildOptions) -> RenderOptions {
+    let figures_dir = opts.out_dir.join("figures");
+    let figure_base = match &opts.readme {
+        Some(readme) => render::relative_link(readme, &figures_dir),
+        None => "figures".to_string(),
+    };
+    RenderOptions {
+        templates: opts.templates.clone(),
+        figure_base,
+        stamp: opts.stamp.clone(),
+    }
+}
+
+/// [`outputs`] with the templates already parsed (or their parse error, reported where
+/// [`outputs`] would report it) by [`render::parse_templates`] for [`render_options`]`(opts)`.
+fn outputs_parsed(
+    findings: &Findings,
+    opts: &BuildOptions,
+    engine: Result<render::templates::Engine, render::RenderError>,
+) -> Result<Outputs, PipelineError> {
     let mut out = Outputs::default();
     out.insert(opts.out_dir.join("findings.json"), findings.to_json());
     let figures = plot::all(findings);
@@ -259,17 +287,8 @@ pub fn outputs(findings: &Findings, opts: &BuildOptions) -> Result<Outputs, Pipe
             fig.svg.clone(),
         );
     }
-    let figures_dir = opts.out_dir.join("figures");
-    let figure_base = match &opts.readme {
-        Some(readme) => render::relative_link(readme, &figures_dir),
-        None => "figures".to_string(),
-    };
-    let ropts = RenderOptions {
-        templates: opts.templates.clone(),
-        figure_base,
-        stamp: opts.stamp.clone(),
-    };
-    let rendered = render::render_with_slides(findings, &figures, &slide_figures, &ropts)?;
+    let ropts = render_options(opts);
+    let rendered = render::render_parsed(engine?, findings, &figures, &slide_figures, &ropts)?;
     out.insert(opts.out_dir.join("index.html"), rendered.report_html);
     out.insert(opts.out_dir.join("slides.html"), rendered.slides_html);
     if let Some(readme) = &opts.readme {
@@ -346,12 +365,16 @@ fn render_all(
     progress("loading and validating data");
     let ds = data::load_with(&opts.data, &opts.settings.roles, &opts.settings.data)?;
     progress("running analyses");
-    let findings = analyze(&ds, &opts.settings);
+    // The templates need no findings: they are parsed while the analyses run.
+    let (engine, findings) = crate::par::join(
+        || render::parse_templates(&render_options(opts)),
+        || analyze(&ds, &opts.settings),
+    );
     progress("fitting the production models, rendering figures and reports");
     // Independent: the models read the data and findings, rendering reads the findings.
     let (models, out) = crate::par::join(
         || models::fit(&ds, &opts.settings, &findings),
-        || outputs(&findings, opts),
+        || outputs_parsed(&findings, opts, engine),
     );
     let mut out = out?;
     insert_models(&mut out, &models, &opts.out_dir);

@@ -202,10 +202,34 @@ pub fn render_with_slides(
     slide_figures: &[Figure],
     opts: &RenderOptions,
 ) -> Result<Rendered, RenderError> {
+    render_parsed(
+        parse_templates(opts)?,
+        findings,
+        figures,
+        slide_figures,
+        opts,
+    )
+}
+
+/// Loads the templates `opts` names (the built-in ones, with any overrides from
+/// [`RenderOptions::templates`]) and parses them: the part of rendering that needs no findings.
+pub fn parse_templates(opts: &RenderOptions) -> Result<Engine, RenderError> {
     let set = match &opts.templates {
         Some(dir) => TemplateSet::with_overrides(dir)?,
         None => TemplateSet::builtin(),
     };
+    Engine::parse(set)
+}
+
+/// [`render_with_slides`] with templates already parsed by [`parse_templates`] for the same
+/// options.
+pub fn render_parsed(
+    engine: Engine,
+    findings: &Findings,
+    figures: &[Figure],
+    slide_figures: &[Figure],
+    opts: &RenderOptions,
+) -> Result<Rendered, RenderError> {
     let base = opts.figure_base.trim_end_matches('/');
     let links: Vec<FigureLink> = figures
         .iter()
@@ -232,7 +256,7 @@ pub fn render_with_slides(
         })
         .collect();
     let all_links: Vec<FigureLink> = links.iter().chain(&slide_links).cloned().collect();
-    let engine = Engine::new(set, &all_links)?;
+    let engine = engine.with_figures(&all_links);
     let v = view::View::new(findings, &links, opts.stamp.clone());
     let ctx = tera::Context::from_serialize(&v).expect("the view always serialises");
 
