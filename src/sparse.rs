@@ -47,7 +47,9 @@ impl LevelMap {
 pub struct MergeSource {
     column: String,
     levels: Vec<String>,
-    category: Vec<String>,
+    /// Each row's level as its index in `levels` (`u32::MAX` for a value that is none of them),
+    /// so that the per-fold counts compare integers rather than strings.
+    codes: Vec<u32>,
     profile: Vec<Vec<f64>>,
     min_share: f64,
 }
@@ -55,10 +57,21 @@ pub struct MergeSource {
 impl MergeSource {
     /// The merge inputs of a dataset, with the sparse-share threshold.
     pub fn of(ds: &Dataset, min_share: f64) -> MergeSource {
+        let levels = &ds.roles.category_levels;
+        let codes = ds
+            .category
+            .iter()
+            .map(|v| {
+                levels
+                    .iter()
+                    .position(|l| l == v)
+                    .map_or(u32::MAX, |p| p as u32)
+            })
+            .collect();
         MergeSource {
             column: ds.roles.category.clone(),
-            levels: ds.roles.category_levels.clone(),
-            category: ds.category.clone(),
+            levels: levels.clone(),
+            codes,
             profile: ds
                 .roles
                 .demographic
@@ -77,8 +90,13 @@ impl MergeSource {
     /// Decides the merge on `rows` alone (see the module documentation for the rule).
     pub fn decide(&self, rows: &[usize]) -> LevelMap {
         let n = rows.len().max(1) as f64;
-        let count = |l: &str| rows.iter().filter(|&&i| self.category[i] == l).count();
-        let counts: Vec<(&String, usize)> = self.levels.iter().map(|l| (l, count(l))).collect();
+        let mut tally = vec![0usize; self.levels.len()];
+        for &i in rows {
+            if let Some(t) = tally.get_mut(self.codes[i] as usize) {
+                *t += 1;
+            }
+        }
+        let counts: Vec<(&String, usize)> = self.levels.iter().zip(tally).collect();
         let kept: Vec<(&String, usize)> = counts
             .iter()
             .copied()
@@ -100,14 +118,21 @@ impl MergeSource {
                 (stats::mean(&v), stats::sd(&v))
             })
             .collect();
+        let code = |level: &str| {
+            self.levels
+                .iter()
+                .position(|l| l == level)
+                .map(|p| p as u32)
+        };
         let profile = |level: &str| -> Vec<f64> {
+            let level = code(level);
             self.profile
                 .iter()
                 .zip(&stats_of)
                 .map(|(c, (m, s))| {
                     let within: Vec<f64> = rows
                         .iter()
-                        .filter(|&&i| self.category[i] == level)
+                        .filter(|&&i| Some(self.codes[i]) == level)
                         .map(|&i| c[i])
                         .collect();
                     let d = stats::mean(&within) - m;
@@ -209,7 +234,12 @@ pub fn fold_decisions(source: &MergeSource, folds: &[Fold]) -> Vec<FoldDecision>
     for fold in folds {
         let map = source.decide(&fold.train);
         for (from, to) in map.merges {
-            let unseen = !fold.train.iter().any(|&i| source.category[i] == from);
+            let code = source
+                .levels
+                .iter()
+                .position(|l| *l == from)
+                .map(|p| p as u32);
+            let unseen = !fold.train.iter().any(|&i| Some(source.codes[i]) == code);
             match out.iter_mut().find(|d| d.level == from && d.into == to) {
                 Some(d) => {
                     d.folds += 1;
