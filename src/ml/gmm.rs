@@ -17,12 +17,12 @@
 //! k-means++ weights sum to +∞, [`fit`] returns an error.
 
 use linfa_clustering::{GmmError, KMeansError};
-
-use crate::ml::nearest::{self, Flat};
 use linfa_linalg::{cholesky::*, triangular::*};
 use ndarray::{Array, Array1, Array2, Array3, ArrayView1, Axis, Zip, s};
 use rand::Rng;
 use rand::distributions::{Distribution, WeightedIndex};
+
+use crate::ml::nearest::{self, Flat};
 
 /// linfa-clustering's k-means defaults, which its mixture's initialisation uses.
 const KMEANS_RUNS: usize = 10;
