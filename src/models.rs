@@ -666,7 +666,9 @@ pub fn fit(
             classifier.seed
         ),
         format!(
-            "threshold {}: {}; model settings as in settings.classification",
+            // Three decimals in this text (a chosen threshold is a midpoint of two probabilities,
+            // so its shortest form can read 0.6499999999999999); the exact value is `threshold`.
+            "threshold {:.3}: {}; model settings as in settings.classification",
             classifier.threshold, classifier.threshold_rule
         ),
     ));
