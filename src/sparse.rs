@@ -41,6 +41,12 @@ impl LevelMap {
     }
 }
 
+/// A level's index in `levels` (the code [`MergeSource`] keeps per row), `None` for a value that
+/// is none of them.
+fn level_code(levels: &[String], value: &str) -> Option<u32> {
+    levels.iter().position(|l| l == value).map(|p| p as u32)
+}
+
 /// What the merge is decided from: each row's level and the demographic columns, copied from a
 /// dataset so that a design matrix can carry it into its folds.
 #[derive(Debug, Clone, PartialEq)]
@@ -61,12 +67,7 @@ impl MergeSource {
         let codes = ds
             .category
             .iter()
-            .map(|v| {
-                levels
-                    .iter()
-                    .position(|l| l == v)
-                    .map_or(u32::MAX, |p| p as u32)
-            })
+            .map(|v| level_code(levels, v).unwrap_or(u32::MAX))
             .collect();
         MergeSource {
             column: ds.roles.category.clone(),
@@ -118,14 +119,8 @@ impl MergeSource {
                 (stats::mean(&v), stats::sd(&v))
             })
             .collect();
-        let code = |level: &str| {
-            self.levels
-                .iter()
-                .position(|l| l == level)
-                .map(|p| p as u32)
-        };
         let profile = |level: &str| -> Vec<f64> {
-            let level = code(level);
+            let level = level_code(&self.levels, level);
             self.profile
                 .iter()
                 .zip(&stats_of)
@@ -234,11 +229,7 @@ pub fn fold_decisions(source: &MergeSource, folds: &[Fold]) -> Vec<FoldDecision>
     for fold in folds {
         let map = source.decide(&fold.train);
         for (from, to) in map.merges {
-            let code = source
-                .levels
-                .iter()
-                .position(|l| *l == from)
-                .map(|p| p as u32);
+            let code = level_code(&source.levels, &from);
             let unseen = !fold.train.iter().any(|&i| Some(source.codes[i]) == code);
             match out.iter_mut().find(|d| d.level == from && d.into == to) {
                 Some(d) => {

@@ -40,12 +40,20 @@ fn linear(weights: &[f64], intercept: f64, row: &[f64]) -> f64 {
 }
 
 fn sigmoid(z: f64) -> f64 {
+    sigmoid_and_tail(z).0
+}
+
+/// `σ(z)` and `e^(−|z|)`, from one `exp` that overflows for no `z`.
+fn sigmoid_and_tail(z: f64) -> (f64, f64) {
     let e = (-z.abs()).exp();
-    if z >= 0.0 {
-        1.0 / (1.0 + e)
-    } else {
-        e / (1.0 + e)
-    }
+    (
+        if z >= 0.0 {
+            1.0 / (1.0 + e)
+        } else {
+            e / (1.0 + e)
+        },
+        e,
+    )
 }
 
 /// `−log σ(m)`, without overflow for large `|m|`.
@@ -88,12 +96,7 @@ fn evaluate(
     for (r, &y) in rows.iter().zip(labels) {
         x[..p].copy_from_slice(r);
         let z = linear(w, b, r);
-        let e = (-z.abs()).exp();
-        let q = if z >= 0.0 {
-            1.0 / (1.0 + e)
-        } else {
-            e / (1.0 + e)
-        };
+        let (q, e) = sigmoid_and_tail(z);
         // −log σ(s·z) with s = ±1: max(−s·z, 0) + log(1 + e^(−|z|)).
         let margin = if y { z } else { -z };
         loss += (-margin).max(0.0) + e.ln_1p();
