@@ -92,23 +92,12 @@ pub fn silhouette_samples_many_serial(x: &[Vec<f64>], labellings: &[&[usize]]) -
 /// Points per parallel task of the silhouette.
 const SILHOUETTE_CHUNK: usize = 256;
 
-/// Points whose distance sums the silhouette accumulates together (see [`sum_rows`]).
-const SILHOUETTE_ROWS: usize = 8;
-
-/// For [`SILHOUETTE_ROWS`] points whose distances to all `n` points are `d[b·n..(b+1)·n]`, the
-/// sums of their distances to the points `members`, each added in the order given, starting
-/// from +0.0. The points' sums are independent chains of additions the processor overlaps.
-#[inline]
-fn sum_rows(d: &[f64], n: usize, members: &[usize]) -> [f64; SILHOUETTE_ROWS] {
-    let rows: [&[f64]; SILHOUETTE_ROWS] = std::array::from_fn(|b| &d[b * n..(b + 1) * n]);
-    let mut s = [0.0f64; SILHOUETTE_ROWS];
-    for &j in members {
-        for b in 0..SILHOUETTE_ROWS {
-            s[b] += rows[b][j];
-        }
-    }
-    s
-}
+/// Points whose distance sums the silhouette accumulates together (see [`silhouette_block`]).
+const SILHOUETTE_ROWS: usize = 32;
+const _: () = assert!(
+    SILHOUETTE_ROWS.is_multiple_of(4),
+    "whole AVX2 vectors of four values"
+);
 
 fn silhouette_samples_many_with(
     x: &[Vec<f64>],
@@ -133,53 +122,11 @@ fn silhouette_samples_many_with(
         })
         .collect();
     // For points `lo..hi`, per labelling, the sum of distances from each point to every cluster
-    // (row-major (hi − lo) × slots). Each sum adds the cluster's points' distances in index
-    // order, as a loop over all points adding each to its cluster's sum would. The point itself
-    // is not skipped: its distance to itself is exactly 0.0, and adding 0.0 to a sum that starts
-    // at +0.0 leaves it unchanged, bit for bit. [`SILHOUETTE_ROWS`] points are summed together,
-    // so their sums form independent chains of additions the processor can overlap.
+    // (row-major (hi − lo) × slots); see `silhouette_block`.
     let width = x.first().map_or(0, Vec::len);
     let flat: Vec<f64> = x.iter().flatten().copied().collect();
-    // Column t of the points is cols[t·n..(t + 1)·n] (the layout the distance loop reads).
-    let cols: Vec<f64> = (0..width)
-        .flat_map(|t| x.iter().map(move |p| p[t]))
-        .collect();
     let block = |&(lo, hi): &(usize, usize)| -> Vec<Vec<f64>> {
-        let mut sums: Vec<Vec<f64>> = sizes
-            .iter()
-            .map(|s| vec![0.0; (hi - lo) * s.len()])
-            .collect();
-        const B: usize = SILHOUETTE_ROWS;
-        let mut d = vec![0.0; B * n];
-        let mut i = lo;
-        while i < hi {
-            let m = B.min(hi - i);
-            for b in 0..m {
-                distances_from(&flat, &cols, width, i + b, &mut d[b * n..(b + 1) * n]);
-            }
-            for (s, (mem, sz)) in sums.iter_mut().zip(members.iter().zip(&sizes)) {
-                let slots = sz.len();
-                for (c, cm) in mem.iter().enumerate() {
-                    if m == B {
-                        let t = sum_rows(&d, n, cm);
-                        for (b, v) in t.into_iter().enumerate() {
-                            s[(i + b - lo) * slots + c] = v;
-                        }
-                    } else {
-                        for b in 0..m {
-                            let db = &d[b * n..(b + 1) * n];
-                            let mut t = 0.0;
-                            for &j in cm {
-                                t += db[j];
-                            }
-                            s[(i + b - lo) * slots + c] = t;
-                        }
-                    }
-                }
-            }
-            i += m;
-        }
-        sums
+        silhouette_block(&flat, width, n, &members, &sizes, lo, hi)
     };
     let blocks: Vec<(usize, usize)> = (0..n)
         .step_by(SILHOUETTE_CHUNK)
@@ -227,76 +174,173 @@ fn silhouette_samples_many_with(
         .collect()
 }
 
-/// Points whose distances [`distances_from`] computes together (one vector pass per column).
-const DISTANCE_LANES: usize = 8;
-
-/// `out[j]` = Euclidean distance from point `i` to point `j`, where `flat` holds the points row
-/// by row and `cols` column by column (`width` columns): [`dist`]'s arithmetic (the squares of
-/// `a[t] − b[t]` added in column order from +0.0, then the square root), so the same bits.
-/// [`DISTANCE_LANES`] points `j` at a time, compiled for AVX2 where the processor has it; the
-/// vector instructions round exactly as the scalar ones, and the square root is correctly
-/// rounded in both.
-fn distances_from(flat: &[f64], cols: &[f64], width: usize, i: usize, out: &mut [f64]) {
+/// For the points `lo..hi` of `flat` (`n` rows of `width` values), per labelling, the
+/// sum of the distances from each point to the members of every cluster (row-major
+/// (hi − lo) × slots). Each sum adds the cluster's members' distances in index order from +0.0,
+/// as a loop over all points adding each to its cluster's sum would. The point itself is not
+/// skipped: its distance to itself is exactly 0.0, and adding 0.0 to a sum that starts at +0.0
+/// leaves it unchanged, bit for bit.
+///
+/// [`SILHOUETTE_ROWS`] points are handled together: their distances to every point `j` are
+/// stored side by side (`d[j·B..(j + 1)·B]`), so summing a cluster adds one short row of values
+/// per member with vector instructions, `B` independent chains of additions. Compiled for AVX2
+/// where the processor has it; the vector instructions round exactly as the scalar ones, and the
+/// square root is correctly rounded in both.
+fn silhouette_block(
+    flat: &[f64],
+    width: usize,
+    n: usize,
+    members: &[Vec<Vec<usize>>],
+    sizes: &[Vec<usize>],
+    lo: usize,
+    hi: usize,
+) -> Vec<Vec<f64>> {
     #[cfg(target_arch = "x86_64")]
     if std::arch::is_x86_feature_detected!("avx2") {
         // SAFETY: the processor supports AVX2 (checked just above).
-        unsafe { distances_from_avx2(flat, cols, width, i, out) };
-        return;
+        return unsafe { silhouette_block_avx2(flat, width, n, members, sizes, lo, hi) };
     }
-    distances_from_portable(flat, cols, width, i, out);
+    silhouette_block_portable(flat, width, n, members, sizes, lo, hi)
 }
 
-/// [`distances_from`] compiled for AVX2.
+/// [`silhouette_block`] compiled for AVX2.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-fn distances_from_avx2(flat: &[f64], cols: &[f64], width: usize, i: usize, out: &mut [f64]) {
-    distances_from_portable(flat, cols, width, i, out);
+fn silhouette_block_avx2(
+    flat: &[f64],
+    width: usize,
+    n: usize,
+    members: &[Vec<Vec<usize>>],
+    sizes: &[Vec<usize>],
+    lo: usize,
+    hi: usize,
+) -> Vec<Vec<f64>> {
+    silhouette_block_portable(flat, width, n, members, sizes, lo, hi)
 }
 
 #[inline(always)]
-fn distances_from_portable(flat: &[f64], cols: &[f64], width: usize, i: usize, out: &mut [f64]) {
-    // Inlined into the AVX2 copy above, so that it is compiled with AVX2 too.
-    #[inline(always)]
-    fn run<const D: usize>(flat: &[f64], cols: &[f64], width: usize, i: usize, out: &mut [f64]) {
-        const L: usize = DISTANCE_LANES;
-        let w = if D == 0 { width } else { D };
-        let n = out.len();
-        let a = &flat[i * w..(i + 1) * w];
-        let full = n / L * L;
-        for j0 in (0..full).step_by(L) {
-            let mut s = [0.0f64; L];
-            for (t, &at) in a.iter().enumerate() {
-                let b: &[f64; L] = cols[t * n + j0..t * n + j0 + L]
-                    .try_into()
-                    .expect("a full group of points");
-                for l in 0..L {
-                    s[l] += (at - b[l]) * (at - b[l]);
+fn silhouette_block_portable(
+    flat: &[f64],
+    width: usize,
+    n: usize,
+    members: &[Vec<Vec<usize>>],
+    sizes: &[Vec<usize>],
+    lo: usize,
+    hi: usize,
+) -> Vec<Vec<f64>> {
+    const B: usize = SILHOUETTE_ROWS;
+    let mut sums: Vec<Vec<f64>> = sizes
+        .iter()
+        .map(|s| vec![0.0; (hi - lo) * s.len()])
+        .collect();
+    let mut d = vec![0.0; B * n];
+    // The block's points column by column: column t of point i + b is xi[t·B + b]; a block with
+    // fewer than B points left repeats its last point (those lanes are computed, not used).
+    let mut xi = vec![0.0; width * B];
+    let mut i = lo;
+    while i < hi {
+        let m = B.min(hi - i);
+        for t in 0..width {
+            for b in 0..B {
+                xi[t * B + b] = flat[(i + b.min(m - 1)) * width + t];
+            }
+        }
+        match width {
+            2 => distances_side_by_side::<2>(flat, &xi, width, &mut d),
+            3 => distances_side_by_side::<3>(flat, &xi, width, &mut d),
+            4 => distances_side_by_side::<4>(flat, &xi, width, &mut d),
+            5 => distances_side_by_side::<5>(flat, &xi, width, &mut d),
+            6 => distances_side_by_side::<6>(flat, &xi, width, &mut d),
+            _ => distances_side_by_side::<0>(flat, &xi, width, &mut d),
+        }
+        for (s, (mem, sz)) in sums.iter_mut().zip(members.iter().zip(sizes)) {
+            let slots = sz.len();
+            for (c, cm) in mem.iter().enumerate() {
+                let t = sum_side_by_side(&d, cm);
+                for (b, &v) in t.iter().enumerate().take(m) {
+                    s[(i + b - lo) * slots + c] = v;
                 }
             }
-            for l in 0..L {
-                out[j0 + l] = s[l].sqrt();
-            }
         }
-        for (j, o) in out.iter_mut().enumerate().skip(full) {
-            let b = &flat[j * w..(j + 1) * w];
-            let mut s = 0.0;
-            for t in 0..w {
-                s += (a[t] - b[t]) * (a[t] - b[t]);
-            }
-            *o = s.sqrt();
+        i += m;
+    }
+    sums
+}
+
+/// `t[b]` = the sum of `d[j·B + b]` over `members` in the order given, from +0.0, for every `b`
+/// of a [`SILHOUETTE_ROWS`]-wide row: one vector addition per four values on x86-64 with AVX2
+/// (the compiler keeps such sums scalar and spills them), plain loops elsewhere. Every lane adds
+/// the same values in the same order either way, so the same bits.
+#[inline(always)]
+fn sum_side_by_side(d: &[f64], members: &[usize]) -> [f64; SILHOUETTE_ROWS] {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: the processor supports AVX2 (checked just above).
+        return unsafe { sum_side_by_side_avx2(d, members) };
+    }
+    sum_side_by_side_plain(d, members)
+}
+
+/// [`sum_side_by_side`] one value at a time (processors without AVX2, and the tests' reference).
+fn sum_side_by_side_plain(d: &[f64], members: &[usize]) -> [f64; SILHOUETTE_ROWS] {
+    let mut t = [0.0f64; SILHOUETTE_ROWS];
+    for &j in members {
+        let r = &d[j * SILHOUETTE_ROWS..(j + 1) * SILHOUETTE_ROWS];
+        for (a, &v) in t.iter_mut().zip(r) {
+            *a += v;
         }
     }
-    if width == 0 {
-        out.fill(0.0);
-        return;
+    t
+}
+
+/// [`sum_side_by_side`] with AVX2 vector additions (eight independent chains of four lanes).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn sum_side_by_side_avx2(d: &[f64], members: &[usize]) -> [f64; SILHOUETTE_ROWS] {
+    use std::arch::x86_64::{
+        __m256d, _mm256_add_pd, _mm256_loadu_pd, _mm256_setzero_pd, _mm256_storeu_pd,
+    };
+    const V: usize = SILHOUETTE_ROWS / 4;
+    let mut acc: [__m256d; V] = [_mm256_setzero_pd(); V];
+    for &j in members {
+        let r: &[f64; SILHOUETTE_ROWS] = d[j * SILHOUETTE_ROWS..(j + 1) * SILHOUETTE_ROWS]
+            .try_into()
+            .expect("SILHOUETTE_ROWS distances per point");
+        for (v, a) in acc.iter_mut().enumerate() {
+            // SAFETY: `r` holds SILHOUETTE_ROWS values, so lanes 4v..4v + 4 are in bounds.
+            *a = _mm256_add_pd(*a, unsafe { _mm256_loadu_pd(r.as_ptr().add(4 * v)) });
+        }
     }
-    match width {
-        2 => run::<2>(flat, cols, width, i, out),
-        3 => run::<3>(flat, cols, width, i, out),
-        4 => run::<4>(flat, cols, width, i, out),
-        5 => run::<5>(flat, cols, width, i, out),
-        6 => run::<6>(flat, cols, width, i, out),
-        _ => run::<0>(flat, cols, width, i, out),
+    let mut t = [0.0f64; SILHOUETTE_ROWS];
+    for (v, a) in acc.iter().enumerate() {
+        // SAFETY: lanes 4v..4v + 4 of `t` are in bounds.
+        unsafe { _mm256_storeu_pd(t.as_mut_ptr().add(4 * v), *a) };
+    }
+    t
+}
+
+/// `d[j·B + b]` = Euclidean distance from the block's point `b` (column `t` of it in
+/// `xi[t·B + b]`) to point `j` of `flat` (rows of `width` values; `W` is the width when known at
+/// compile time, 0 otherwise): [`dist`]'s arithmetic (the squares of `a[t] − b[t]` added in
+/// column order from +0.0, then the square root), so the same bits.
+#[inline(always)]
+fn distances_side_by_side<const W: usize>(flat: &[f64], xi: &[f64], width: usize, d: &mut [f64]) {
+    const B: usize = SILHOUETTE_ROWS;
+    let w = if W == 0 { width } else { W };
+    for (j, out) in d.chunks_exact_mut(B).enumerate() {
+        let xj = &flat[j * w..(j + 1) * w];
+        let mut s = [0.0f64; B];
+        for (t, &bt) in xj.iter().enumerate() {
+            let a: &[f64; B] = xi[t * B..(t + 1) * B]
+                .try_into()
+                .expect("B values per column");
+            for b in 0..B {
+                s[b] += (a[b] - bt) * (a[b] - bt);
+            }
+        }
+        for b in 0..B {
+            out[b] = s[b].sqrt();
+        }
     }
 }
 
@@ -549,10 +593,10 @@ mod tests {
             .collect()
     }
 
-    /// The blocked sums (four points at a time, clusters' members gathered in index order)
-    /// give the one-pass loop's values bit for bit: widths 2, 5 and 9 (unrolled and generic
-    /// distance loops), point counts that leave 1–3 points over in a block and span several
-    /// parallel blocks, empty label slots, singletons and repeated points.
+    /// The blocked sums ([`SILHOUETTE_ROWS`] points at a time, clusters' members gathered in
+    /// index order) give the one-pass loop's values bit for bit: widths 1 to 9 (unrolled and
+    /// generic distance loops), point counts that leave a part-filled group of points in a
+    /// block and span several parallel blocks, empty label slots, singletons, repeated points.
     #[test]
     fn blocked_silhouette_equals_one_pass_bit_for_bit() {
         use rand::Rng as _;
@@ -564,6 +608,7 @@ mod tests {
             (1030, 5, 2),
             (61, 1, 3),
             (64, 6, 5),
+            (300, 3, 6),
         ] {
             let mut x: Vec<Vec<f64>> = (0..n)
                 .map(|_| (0..width).map(|_| r.gen_range(-3.0..3.0)).collect())
@@ -602,6 +647,28 @@ mod tests {
                     "n {n} width {width} labelling {i}"
                 );
             }
+        }
+    }
+
+    /// The AVX2 member sums equal the one-value-at-a-time loop bit for bit (values of mixed
+    /// magnitude, so the order of the additions shows in the result; members repeated and
+    /// out of order; none at all).
+    #[test]
+    fn vector_member_sums_equal_plain_sums_bit_for_bit() {
+        use rand::Rng as _;
+        let mut r = crate::rng::stream(5, "side-by-side");
+        let n = 97;
+        let d: Vec<f64> = (0..n * SILHOUETTE_ROWS)
+            .map(|_| r.gen_range(0.0..1.0) * 10f64.powi(r.gen_range(-8..9)))
+            .collect();
+        for len in [0, 1, 2, 5, 96, 300] {
+            let members: Vec<usize> = (0..len).map(|_| r.gen_range(0..n)).collect();
+            let bits = |v: [f64; SILHOUETTE_ROWS]| v.map(f64::to_bits);
+            assert_eq!(
+                bits(sum_side_by_side(&d, &members)),
+                bits(sum_side_by_side_plain(&d, &members)),
+                "{len} members"
+            );
         }
     }
 

@@ -113,7 +113,12 @@ pub(crate) fn nearest_all<const D: usize>(
     nearest_all_portable::<D>(rows, centroids, labels, dist);
 }
 
-/// [`nearest_all`] compiled for AVX2 (four values per instruction instead of two).
+/// [`nearest_all`] with AVX2 instructions written out: two groups of [`LANES`] rows at a time
+/// keep their running distances, best distances and best centroids in vector registers (the
+/// compiler's own vectorisation of the portable loop spilled them, and one group's chain of
+/// compare-and-blend per centroid left the processor waiting). The same subtractions, multiplications and
+/// additions in the same order, and a "less than" that is false for NaN as Rust's `<` is, so the
+/// same labels and distances as [`nearest_all_portable`].
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
 fn nearest_all_avx2<const D: usize>(
@@ -122,7 +127,121 @@ fn nearest_all_avx2<const D: usize>(
     labels: &mut [usize],
     dist: &mut [f64],
 ) {
-    nearest_all_portable::<D>(rows, centroids, labels, dist);
+    use std::arch::x86_64::{
+        __m256d, _CMP_LT_OQ, _mm256_add_pd, _mm256_blendv_pd, _mm256_cmp_pd, _mm256_loadu_pd,
+        _mm256_mul_pd, _mm256_set1_pd, _mm256_setzero_pd, _mm256_storeu_pd, _mm256_sub_pd,
+    };
+    // Two groups of LANES rows at a time: four independent chains of compare-and-blend per
+    // centroid, enough to hide their latency.
+    const G: usize = 2 * LANES;
+    const H: usize = G / 4;
+    let d = if D == 0 { rows.d } else { D };
+    let n = rows.len();
+    let full = n / G * G;
+    for i0 in (0..full).step_by(G) {
+        let mut best: [__m256d; H] = [_mm256_set1_pd(f64::INFINITY); H];
+        let mut which: [__m256d; H] = [_mm256_setzero_pd(); H];
+        // The centroid's index as a float, counted up exactly (small integers).
+        let mut jf = _mm256_setzero_pd();
+        let one = _mm256_set1_pd(1.0);
+        for c in centroids.chunks_exact(d) {
+            let mut s: [__m256d; H] = [_mm256_setzero_pd(); H];
+            for (t, &p) in c[..d].iter().enumerate() {
+                let p = _mm256_set1_pd(p);
+                let x: &[f64; G] = rows.cols[t * n + i0..t * n + i0 + G]
+                    .try_into()
+                    .expect("a full group of rows");
+                for (h, sh) in s.iter_mut().enumerate() {
+                    // SAFETY: `x` holds G = 4·H values, so lanes 4h..4h + 4 are in bounds.
+                    let xv = unsafe { _mm256_loadu_pd(x.as_ptr().add(4 * h)) };
+                    let diff = _mm256_sub_pd(xv, p);
+                    *sh = _mm256_add_pd(*sh, _mm256_mul_pd(diff, diff));
+                }
+            }
+            for h in 0..H {
+                let closer = _mm256_cmp_pd::<_CMP_LT_OQ>(s[h], best[h]);
+                best[h] = _mm256_blendv_pd(best[h], s[h], closer);
+                which[h] = _mm256_blendv_pd(which[h], jf, closer);
+            }
+            jf = _mm256_add_pd(jf, one);
+        }
+        let (mut b, mut w) = ([0.0f64; G], [0.0f64; G]);
+        for h in 0..H {
+            // SAFETY: lanes 4h..4h + 4 of `b` and `w` are in bounds.
+            unsafe {
+                _mm256_storeu_pd(b.as_mut_ptr().add(4 * h), best[h]);
+                _mm256_storeu_pd(w.as_mut_ptr().add(4 * h), which[h]);
+            }
+        }
+        for g in 0..G / LANES {
+            let (bg, wg) = (
+                &b[g * LANES..(g + 1) * LANES],
+                &w[g * LANES..(g + 1) * LANES],
+            );
+            finish_group::<D>(
+                rows,
+                centroids,
+                i0 + g * LANES,
+                bg.try_into().expect("LANES values"),
+                wg.try_into().expect("LANES values"),
+                labels,
+                dist,
+            );
+        }
+    }
+    nearest_tail::<D>(rows, centroids, full, labels, dist);
+}
+
+/// Writes the labels and distances of rows `i0..i0 + LANES` from their best squared distances
+/// and best centroids (as floats). No centroid was closer than ∞ (distances of ∞ or NaN): the
+/// first one is taken, with its own distance, as in the one-row loop of [`nearest_tail`].
+#[inline(always)]
+fn finish_group<const D: usize>(
+    rows: &Flat,
+    centroids: &[f64],
+    i0: usize,
+    best: &[f64; LANES],
+    which: &[f64; LANES],
+    labels: &mut [usize],
+    dist: &mut [f64],
+) {
+    let d = if D == 0 { rows.d } else { D };
+    for l in 0..LANES {
+        labels[i0 + l] = which[l] as usize;
+        dist[i0 + l] = if best[l] == f64::INFINITY {
+            sq_dist_flat::<D>(rows.row(i0 + l), &centroids[..d], d)
+        } else {
+            best[l]
+        };
+    }
+}
+
+/// The rows from `from` on, one at a time: [`nearest_all`] for the rows after the last full group.
+#[inline(always)]
+fn nearest_tail<const D: usize>(
+    rows: &Flat,
+    centroids: &[f64],
+    from: usize,
+    labels: &mut [usize],
+    dist: &mut [f64],
+) {
+    let d = if D == 0 { rows.d } else { D };
+    for i in from..rows.len() {
+        let r = rows.row(i);
+        let mut best = (0, f64::INFINITY);
+        for (j, c) in centroids.chunks_exact(d).enumerate() {
+            let s = sq_dist_flat::<D>(r, c, d);
+            if s < best.1 {
+                best = (j, s);
+            }
+        }
+        labels[i] = best.0;
+        dist[i] = if best.1 == f64::INFINITY {
+            sq_dist_flat::<D>(r, &centroids[..d], d)
+        } else {
+            best.1
+        };
+    }
 }
 
 #[inline(always)]
@@ -148,33 +267,9 @@ fn nearest_all_portable<const D: usize>(
                 which[l] = if closer { jf } else { which[l] };
             }
         }
-        for (l, (o, w)) in labels[i0..i0 + LANES].iter_mut().zip(which).enumerate() {
-            *o = w as usize;
-            // No centroid was closer than ∞ (distances of ∞ or NaN): the first one is taken,
-            // with its own distance, as in the one-row loop below.
-            dist[i0 + l] = if best[l] == f64::INFINITY {
-                sq_dist_flat::<D>(rows.row(i0 + l), &centroids[..d], d)
-            } else {
-                best[l]
-            };
-        }
+        finish_group::<D>(rows, centroids, i0, &best, &which, labels, dist);
     }
-    for i in full..n {
-        let r = rows.row(i);
-        let mut best = (0, f64::INFINITY);
-        for (j, c) in centroids.chunks_exact(d).enumerate() {
-            let s = sq_dist_flat::<D>(r, c, d);
-            if s < best.1 {
-                best = (j, s);
-            }
-        }
-        labels[i] = best.0;
-        dist[i] = if best.1 == f64::INFINITY {
-            sq_dist_flat::<D>(r, &centroids[..d], d)
-        } else {
-            best.1
-        };
-    }
+    nearest_tail::<D>(rows, centroids, full, labels, dist);
 }
 
 /// `out[i]` = squared distance from row `i` of `rows` to `point` ([`sq_dist_flat`]'s bits).
@@ -205,5 +300,50 @@ fn sq_dists_to_portable<const D: usize>(rows: &Flat, point: &[f64], out: &mut [f
     }
     for (i, o) in out.iter_mut().enumerate().take(n).skip(full) {
         *o = sq_dist_flat::<D>(rows.row(i), point, d);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::Rng as _;
+
+    /// The dispatched kernels (AVX2 on processors that have it) equal the portable loops and the
+    /// one-row loop: labels, and distances as bits, at unrolled and generic widths, with exact
+    /// ties between centroids, copies, infinite and NaN values, and rows left after the groups.
+    #[test]
+    fn vector_kernels_equal_portable_and_one_row_loops() {
+        let mut r = crate::rng::stream(3, "nearest-kernels");
+        for (n, d, k) in [(8, 2, 3), (61, 3, 4), (203, 5, 9), (40, 9, 2), (17, 1, 5)] {
+            let mut values: Vec<f64> = (0..n * d)
+                .map(|_| f64::from(r.gen_range(-3i32..4)) * 0.5 + r.gen_range(0.0..1e-3))
+                .collect();
+            values[d] = f64::INFINITY;
+            values[2 * d] = f64::NAN;
+            for i in (3..n).step_by(7) {
+                let (a, b) = values.split_at_mut(i * d);
+                b[..d].copy_from_slice(&a[(i - 2) * d..(i - 1) * d]);
+            }
+            let rows = Flat::from_rows(&values, d);
+            // Centroids: copies of rows (ties with those rows) and two equal centroids.
+            let mut centroids: Vec<f64> = (0..k).flat_map(|j| rows.row(3 + j).to_vec()).collect();
+            let first = centroids[..d].to_vec();
+            centroids[(k - 1) * d..].copy_from_slice(&first);
+            let (mut l1, mut d1) = (vec![0; n], vec![0.0; n]);
+            let (mut l2, mut d2) = (vec![0; n], vec![0.0; n]);
+            nearest_all::<0>(&rows, &centroids, &mut l1, &mut d1);
+            nearest_all_portable::<0>(&rows, &centroids, &mut l2, &mut d2);
+            let bits = |v: &[f64]| v.iter().map(|f| f.to_bits()).collect::<Vec<_>>();
+            assert_eq!(l1, l2, "n {n} d {d} k {k}");
+            assert_eq!(bits(&d1), bits(&d2), "n {n} d {d} k {k}");
+            let (mut l3, mut d3) = (vec![0; n], vec![0.0; n]);
+            nearest_tail::<0>(&rows, &centroids, 0, &mut l3, &mut d3);
+            assert_eq!(l1, l3, "n {n} d {d} k {k}");
+            assert_eq!(bits(&d1), bits(&d3), "n {n} d {d} k {k}");
+            if d == 5 {
+                nearest_all::<5>(&rows, &centroids, &mut l2, &mut d2);
+                assert_eq!((l1.clone(), bits(&d1)), (l2.clone(), bits(&d2)));
+            }
+        }
     }
 }
