@@ -125,9 +125,14 @@ fn silhouette_samples_many_with(
     // (row-major (hi − lo) × slots); see `silhouette_block`.
     let width = x.first().map_or(0, Vec::len);
     let flat: Vec<f64> = x.iter().flatten().copied().collect();
-    let block = |&(lo, hi): &(usize, usize)| -> Vec<Vec<f64>> {
-        silhouette_block(&flat, width, n, &members, &sizes, lo, hi)
+    let points = Points {
+        flat: &flat,
+        width,
+        n,
+        members: &members,
+        sizes: &sizes,
     };
+    let block = |&(lo, hi): &(usize, usize)| -> Vec<Vec<f64>> { silhouette_block(&points, lo, hi) };
     let blocks: Vec<(usize, usize)> = (0..n)
         .step_by(SILHOUETTE_CHUNK)
         .map(|lo| (lo, (lo + SILHOUETTE_CHUNK).min(n)))
@@ -174,7 +179,23 @@ fn silhouette_samples_many_with(
         .collect()
 }
 
-/// For the points `lo..hi` of `flat` (`n` rows of `width` values), per labelling, the
+/// What every block of the silhouette reads: the points and, per labelling, each cluster's
+/// members (ascending) and size.
+#[derive(Clone, Copy)]
+struct Points<'a> {
+    /// `n` rows of `width` values, one after another.
+    flat: &'a [f64],
+    /// Values per point (0 is allowed: every distance is then 0).
+    width: usize,
+    /// Number of points.
+    n: usize,
+    /// Per labelling, per cluster, its points' indices in ascending order.
+    members: &'a [Vec<Vec<usize>>],
+    /// Per labelling, per cluster, its number of points.
+    sizes: &'a [Vec<usize>],
+}
+
+/// For the points `lo..hi` of `p.flat` (`n` rows of `width` values), per labelling, the
 /// sum of the distances from each point to the members of every cluster (row-major
 /// (hi − lo) × slots). Each sum adds the cluster's members' distances in index order from +0.0,
 /// as a loop over all points adding each to its cluster's sum would. The point itself is not
@@ -186,48 +207,31 @@ fn silhouette_samples_many_with(
 /// per member with vector instructions, `B` independent chains of additions. Compiled for AVX2
 /// where the processor has it; the vector instructions round exactly as the scalar ones, and the
 /// square root is correctly rounded in both.
-fn silhouette_block(
-    flat: &[f64],
-    width: usize,
-    n: usize,
-    members: &[Vec<Vec<usize>>],
-    sizes: &[Vec<usize>],
-    lo: usize,
-    hi: usize,
-) -> Vec<Vec<f64>> {
+fn silhouette_block(p: &Points, lo: usize, hi: usize) -> Vec<Vec<f64>> {
     #[cfg(target_arch = "x86_64")]
     if std::arch::is_x86_feature_detected!("avx2") {
         // SAFETY: the processor supports AVX2 (checked just above).
-        return unsafe { silhouette_block_avx2(flat, width, n, members, sizes, lo, hi) };
+        return unsafe { silhouette_block_avx2(p, lo, hi) };
     }
-    silhouette_block_portable(flat, width, n, members, sizes, lo, hi)
+    silhouette_block_portable(p, lo, hi)
 }
 
 /// [`silhouette_block`] compiled for AVX2.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-fn silhouette_block_avx2(
-    flat: &[f64],
-    width: usize,
-    n: usize,
-    members: &[Vec<Vec<usize>>],
-    sizes: &[Vec<usize>],
-    lo: usize,
-    hi: usize,
-) -> Vec<Vec<f64>> {
-    silhouette_block_portable(flat, width, n, members, sizes, lo, hi)
+fn silhouette_block_avx2(p: &Points, lo: usize, hi: usize) -> Vec<Vec<f64>> {
+    silhouette_block_portable(p, lo, hi)
 }
 
 #[inline(always)]
-fn silhouette_block_portable(
-    flat: &[f64],
-    width: usize,
-    n: usize,
-    members: &[Vec<Vec<usize>>],
-    sizes: &[Vec<usize>],
-    lo: usize,
-    hi: usize,
-) -> Vec<Vec<f64>> {
+fn silhouette_block_portable(p: &Points, lo: usize, hi: usize) -> Vec<Vec<f64>> {
+    let Points {
+        flat,
+        width,
+        n,
+        members,
+        sizes,
+    } = *p;
     const B: usize = SILHOUETTE_ROWS;
     let mut sums: Vec<Vec<f64>> = sizes
         .iter()
