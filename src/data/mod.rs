@@ -317,9 +317,17 @@ fn group_rows(
     let same = |i: usize, j: usize| {
         category[i] == category[j] && cols.iter().all(|c| row_bits(c, i) == row_bits(c, j))
     };
-    let buckets = (n / GROUP_BUCKET_ROWS).next_power_of_two().clamp(1, 1 << 12);
+    let buckets = (n / GROUP_BUCKET_ROWS)
+        .next_power_of_two()
+        .clamp(1, 1 << 12);
     let shift = buckets.trailing_zeros();
-    let bucket_of = |h: u64| if shift == 0 { 0 } else { (h >> (64 - shift)) as usize };
+    let bucket_of = |h: u64| {
+        if shift == 0 {
+            0
+        } else {
+            (h >> (64 - shift)) as usize
+        }
+    };
     let hashes: Vec<u64> = (0..n).map(&hash).collect();
     let mut starts = vec![0usize; buckets + 1];
     for &h in &hashes {
