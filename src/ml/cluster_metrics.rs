@@ -213,18 +213,20 @@ fn silhouette_block(p: &Points, lo: usize, hi: usize) -> Vec<Vec<f64>> {
         // SAFETY: the processor supports AVX2 (checked just above).
         return unsafe { silhouette_block_avx2(p, lo, hi) };
     }
-    silhouette_block_portable(p, lo, hi)
+    silhouette_block_portable::<false>(p, lo, hi)
 }
 
 /// [`silhouette_block`] compiled for AVX2.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
 fn silhouette_block_avx2(p: &Points, lo: usize, hi: usize) -> Vec<Vec<f64>> {
-    silhouette_block_portable(p, lo, hi)
+    silhouette_block_portable::<true>(p, lo, hi)
 }
 
+/// The body of [`silhouette_block`]; `AVX2` says the caller checked that the processor has AVX2,
+/// so the member sums use [`sum_side_by_side_avx2`] (decided once per block, not per sum).
 #[inline(always)]
-fn silhouette_block_portable(p: &Points, lo: usize, hi: usize) -> Vec<Vec<f64>> {
+fn silhouette_block_portable<const AVX2: bool>(p: &Points, lo: usize, hi: usize) -> Vec<Vec<f64>> {
     let Points {
         flat,
         width,
@@ -260,7 +262,7 @@ fn silhouette_block_portable(p: &Points, lo: usize, hi: usize) -> Vec<Vec<f64>> 
         for (s, (mem, sz)) in sums.iter_mut().zip(members.iter().zip(sizes)) {
             let slots = sz.len();
             for (c, cm) in mem.iter().enumerate() {
-                let t = sum_side_by_side(&d, cm);
+                let t = sum_side_by_side::<AVX2>(&d, cm);
                 for (b, &v) in t.iter().enumerate().take(m) {
                     s[(i + b - lo) * slots + c] = v;
                 }
@@ -272,14 +274,14 @@ fn silhouette_block_portable(p: &Points, lo: usize, hi: usize) -> Vec<Vec<f64>> 
 }
 
 /// `t[b]` = the sum of `d[j·B + b]` over `members` in the order given, from +0.0, for every `b`
-/// of a [`SILHOUETTE_ROWS`]-wide row: one vector addition per four values on x86-64 with AVX2
-/// (the compiler keeps such sums scalar and spills them), plain loops elsewhere. Every lane adds
-/// the same values in the same order either way, so the same bits.
+/// of a [`SILHOUETTE_ROWS`]-wide row: one vector addition per four values when `AVX2` (the
+/// compiler keeps such sums scalar and spills them), plain loops otherwise. Every lane adds the
+/// same values in the same order either way, so the same bits.
 #[inline(always)]
-fn sum_side_by_side(d: &[f64], members: &[usize]) -> [f64; SILHOUETTE_ROWS] {
+fn sum_side_by_side<const AVX2: bool>(d: &[f64], members: &[usize]) -> [f64; SILHOUETTE_ROWS] {
     #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx2") {
-        // SAFETY: the processor supports AVX2 (checked just above).
+    if AVX2 {
+        // SAFETY: `AVX2` is only true in code reached after the processor was checked for AVX2.
         return unsafe { sum_side_by_side_avx2(d, members) };
     }
     sum_side_by_side_plain(d, members)
@@ -665,11 +667,21 @@ mod tests {
         let d: Vec<f64> = (0..n * SILHOUETTE_ROWS)
             .map(|_| r.gen_range(0.0..1.0) * 10f64.powi(r.gen_range(-8..9)))
             .collect();
+        // The vector sums where the processor has AVX2 (elsewhere both sides are the plain loop).
+        #[cfg(target_arch = "x86_64")]
+        let avx2 = std::arch::is_x86_feature_detected!("avx2");
+        #[cfg(not(target_arch = "x86_64"))]
+        let avx2 = false;
         for len in [0, 1, 2, 5, 96, 300] {
             let members: Vec<usize> = (0..len).map(|_| r.gen_range(0..n)).collect();
             let bits = |v: [f64; SILHOUETTE_ROWS]| v.map(f64::to_bits);
+            let vector = if avx2 {
+                sum_side_by_side::<true>(&d, &members)
+            } else {
+                sum_side_by_side::<false>(&d, &members)
+            };
             assert_eq!(
-                bits(sum_side_by_side(&d, &members)),
+                bits(vector),
                 bits(sum_side_by_side_plain(&d, &members)),
                 "{len} members"
             );

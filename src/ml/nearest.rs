@@ -173,40 +173,27 @@ fn nearest_all_avx2<const D: usize>(
                 _mm256_storeu_pd(w.as_mut_ptr().add(4 * h), which[h]);
             }
         }
-        for g in 0..G / LANES {
-            let (bg, wg) = (
-                &b[g * LANES..(g + 1) * LANES],
-                &w[g * LANES..(g + 1) * LANES],
-            );
-            finish_group::<D>(
-                rows,
-                centroids,
-                i0 + g * LANES,
-                bg.try_into().expect("LANES values"),
-                wg.try_into().expect("LANES values"),
-                labels,
-                dist,
-            );
-        }
+        finish_group::<D>(rows, centroids, i0, &b, &w, labels, dist);
     }
     nearest_tail::<D>(rows, centroids, full, labels, dist);
 }
 
-/// Writes the labels and distances of rows `i0..i0 + LANES` from their best squared distances
-/// and best centroids (as floats). No centroid was closer than ∞ (distances of ∞ or NaN): the
-/// first one is taken, with its own distance, as in the one-row loop of [`nearest_tail`].
+/// Writes the labels and distances of rows `i0..i0 + best.len()` from their best squared
+/// distances and best centroids (as floats, `which`, as long as `best`). No centroid was closer
+/// than ∞ (distances of ∞ or NaN): the first one is taken, with its own distance, as in the
+/// one-row loop of [`nearest_tail`].
 #[inline(always)]
 fn finish_group<const D: usize>(
     rows: &Flat,
     centroids: &[f64],
     i0: usize,
-    best: &[f64; LANES],
-    which: &[f64; LANES],
+    best: &[f64],
+    which: &[f64],
     labels: &mut [usize],
     dist: &mut [f64],
 ) {
     let d = if D == 0 { rows.d } else { D };
-    for l in 0..LANES {
+    for l in 0..best.len() {
         labels[i0 + l] = which[l] as usize;
         dist[i0 + l] = if best[l] == f64::INFINITY {
             sq_dist_flat::<D>(rows.row(i0 + l), &centroids[..d], d)

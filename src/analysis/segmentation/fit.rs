@@ -145,24 +145,22 @@ fn kmeans_runs<const D: usize>(
     let n = rows.len();
     let mut labels = vec![0usize; n];
     let mut dist = vec![0.0; n];
-    let mut best: Option<(f64, Vec<f64>, Vec<usize>)> = None;
+    // The best run's assignment, kept when it is computed rather than computed again.
+    let mut best_labels = vec![0usize; n];
+    let mut best: Option<(f64, Vec<f64>)> = None;
     for _ in 0..s.n_init.max(1) {
         let seeds = greedy_kmeans_plus_plus::<D>(rows, k, rng);
         let centroids = lloyd::<D>(rows, seeds, s.tolerance, s.max_iterations as usize);
         // Each row's squared distance to its nearest centroid, summed in row order.
         nearest_all::<D>(rows, &centroids, &mut labels, &mut dist);
         let inertia: f64 = dist.iter().sum();
-        if best.as_ref().is_none_or(|(b, _, _)| inertia < *b) {
-            // The labels just computed are the best run's final assignment: kept, not redone.
-            let kept = match best.take() {
-                Some((_, _, old)) => std::mem::replace(&mut labels, old),
-                None => std::mem::replace(&mut labels, vec![0usize; n]),
-            };
-            best = Some((inertia, centroids, kept));
+        if best.as_ref().is_none_or(|(b, _)| inertia < *b) {
+            best = Some((inertia, centroids));
+            std::mem::swap(&mut labels, &mut best_labels);
         }
     }
-    let (_, flat, labels) = best.expect("at least one run");
-    (flat, labels)
+    let (_, flat) = best.expect("at least one run");
+    (flat, best_labels)
 }
 
 /// Index of the centroid (flat, `d` values each) nearest to `row`; first on ties.
