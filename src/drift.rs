@@ -174,11 +174,28 @@ fn numeric_profile(column: &str, values: &[f64], bins: usize) -> NumericProfile 
 }
 
 fn level_shares(values: &[String], levels: &[String]) -> Vec<f64> {
-    let n = values.len().max(1) as f64;
-    levels
-        .iter()
-        .map(|l| values.iter().filter(|v| *v == l).count() as f64 / n)
-        .collect()
+    let mut counts = vec![0; levels.len()];
+    count_levels(values.iter().map(String::as_str), levels, &mut counts);
+    shares(&counts, values.len())
+}
+
+/// Each count as a share of `n` rows (0 for every level when `n` is 0).
+fn shares(counts: &[usize], n: usize) -> Vec<f64> {
+    counts.iter().map(|&k| k as f64 / n.max(1) as f64).collect()
+}
+
+/// Adds to `counts` (one per training level, in `levels` order) how many `values` equal each
+/// level; values of other levels are counted nowhere (their share is what the levels miss).
+pub fn count_levels<'a>(
+    values: impl IntoIterator<Item = &'a str>,
+    levels: &[String],
+    counts: &mut [usize],
+) {
+    for v in values {
+        if let Some(i) = levels.iter().position(|l| l == v) {
+            counts[i] += 1;
+        }
+    }
 }
 
 /// One numeric feature of a batch against the training data.
@@ -270,7 +287,20 @@ pub fn compare(
     numeric: &BTreeMap<String, Vec<f64>>,
     category: &[String],
 ) -> DriftReport {
-    let n = category.len();
+    let levels = &profile.category.levels;
+    let mut counts = vec![0; levels.len()];
+    count_levels(category.iter().map(String::as_str), levels, &mut counts);
+    compare_counted(profile, numeric, &counts, category.len())
+}
+
+/// [`compare`] for a batch whose category column was only counted ([`count_levels`]) as it
+/// streamed by: `level_counts` per training level and `n` rows in all. Same report.
+pub fn compare_counted(
+    profile: &TrainingProfile,
+    numeric: &BTreeMap<String, Vec<f64>>,
+    level_counts: &[usize],
+    n: usize,
+) -> DriftReport {
     let nr = profile.rows;
     let b = profile.bins.saturating_sub(1) as f64;
     let alarm = profile.psi_alarm;
@@ -285,12 +315,18 @@ pub fn compare(
         .iter()
         .filter_map(|p| numeric.get(&p.column).map(|v| (p, v)))
         .map(|(p, all)| {
-            // Gaps (NaN) are left out, as in the training profile.
-            let present: Vec<f64> = all.iter().copied().filter(|x| !x.is_nan()).collect();
+            // Gaps (NaN) are left out, as in the training profile. The batch is sorted once
+            // for the bin shares, the KS merge and the median (each equal to its unsorted form).
+            let mut present: Vec<f64> = all.iter().copied().filter(|x| !x.is_nan()).collect();
+            present.sort_unstable_by(f64::total_cmp);
             let v = &present;
-            let psi =
-                drift_metrics::psi_from_shares(&p.shares, &drift_metrics::bin_shares(v, &p.edges));
-            let ks = drift_metrics::ks_statistic(&p.sample, v);
+            let psi = drift_metrics::psi_from_shares(
+                &p.shares,
+                &drift_metrics::bin_shares_sorted(v, &p.edges),
+            );
+            let mut reference = p.sample.clone();
+            reference.sort_unstable_by(f64::total_cmp);
+            let ks = drift_metrics::ks_statistic_sorted(&reference, v);
             let crit = 1.358 * ((nr + n) as f64 / (nr.max(1) * n.max(1)) as f64).sqrt();
             let outside = v.iter().filter(|&&x| x < p.min || x > p.max).count();
             let f = FeatureDrift {
@@ -301,7 +337,7 @@ pub fn compare(
                 ks_critical_5pct: crit,
                 psi_alarm: judged && psi > alarm,
                 ks_differs: ks > crit,
-                median: stats::median(v),
+                median: stats::quantile_sorted(v, 0.5),
                 training_median: p.median,
                 outside_training_range: outside,
                 training_range: (p.min, p.max),
@@ -329,7 +365,7 @@ pub fn compare(
         })
         .collect();
     let c = &profile.category;
-    let batch_shares = level_shares(category, &c.levels);
+    let batch_shares = shares(level_counts, n);
     let cpsi = drift_metrics::psi_from_shares(&c.shares, &batch_shares);
     let category = CategoryDrift {
         column: c.column.clone(),
@@ -555,4 +591,68 @@ pub fn between_files(
         files.push(path);
     }
     Ok((report, files))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A batch made from the bundled table: every value shifted by a column-dependent amount and
+    /// the rows taken in a scrambled order, so that sorting matters and values fall outside the
+    /// training range; the regions counted as they would stream by.
+    #[test]
+    fn a_batch_sorted_once_and_counted_gives_the_plain_measures() {
+        let ds = crate::test_fixtures::bundled();
+        let p = profile(&ds, 10, 0.2);
+        let n = ds.n_rows();
+        let order: Vec<usize> = (0..n).map(|i| (i * 101 + 7) % n).collect();
+        let numeric: BTreeMap<String, Vec<f64>> = ds
+            .numeric
+            .iter()
+            .enumerate()
+            .map(|(k, (c, v))| {
+                let shift = (k as f64 + 1.0) * 0.07 * stats::sd(v);
+                (c.clone(), order.iter().map(|&i| v[i] + shift).collect())
+            })
+            .collect();
+        let category: Vec<String> = order.iter().map(|&i| ds.category[i].clone()).collect();
+        let report = compare(&p, &numeric, &category);
+        assert_eq!(report.features.len(), p.numeric.len());
+        for (f, np) in report.features.iter().zip(&p.numeric) {
+            let v = &numeric[&np.column];
+            // Each measure on the unsorted batch, as it was computed before the batch was sorted.
+            let psi = drift_metrics::psi_from_shares(
+                &np.shares,
+                &drift_metrics::bin_shares(v, &np.edges),
+            );
+            assert_eq!(f.psi.to_bits(), psi.to_bits(), "{}", f.column);
+            let ks = drift_metrics::ks_statistic(&np.sample, v);
+            assert_eq!(f.ks.to_bits(), ks.to_bits(), "{}", f.column);
+            assert_eq!(f.median.to_bits(), stats::median(v).to_bits());
+            let outside = v.iter().filter(|&&x| x < np.min || x > np.max).count();
+            assert_eq!(f.outside_training_range, outside);
+            assert!(
+                outside > 0 && f.psi > 0.0,
+                "{}: the shift is visible",
+                f.column
+            );
+        }
+        // Counting the regions (one chunk at a time) gives the same report as the strings.
+        let mut counts = vec![0; p.category.levels.len()];
+        for chunk in category.chunks(50) {
+            count_levels(
+                chunk.iter().map(String::as_str),
+                &p.category.levels,
+                &mut counts,
+            );
+        }
+        assert_eq!(counts.iter().sum::<usize>(), n);
+        assert_eq!(compare_counted(&p, &numeric, &counts, n), report);
+        // A level the training data lacks is counted nowhere: the shares add up to less than 1.
+        let mut other = category.clone();
+        other[0] = "Atlantis".into();
+        let r = compare(&p, &numeric, &other);
+        let total: f64 = r.category.batch_shares.iter().sum();
+        assert!((total - (n - 1) as f64 / n as f64).abs() < 1e-12, "{total}");
+    }
 }

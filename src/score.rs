@@ -522,10 +522,11 @@ pub fn score(opts: &ScoreOptions) -> Result<ScoreSummary, ScoreError> {
     // run before anything is renamed into place; that chunk's violations are reported.
     let mut writer: Option<ScoreWriter> = None;
     let (mut flagged, mut n, mut had_target) = (0, 0, false);
-    // The drift check needs every value of the numeric columns and the category (8 bytes per
-    // value): kept beside the chunks.
+    // The drift check needs every value of the numeric columns (8 bytes per value, kept beside
+    // the chunks) and the count of each training level of the category.
+    let profile = &models.spend.training_profile;
     let mut numeric: std::collections::BTreeMap<String, Vec<f64>> = Default::default();
-    let mut category: Vec<String> = Vec::new();
+    let mut level_counts = vec![0; profile.category.levels.len()];
     for chunk in data::chunks_with(&opts.input, &roles, &missing, CHUNK_ROWS)? {
         let ds = chunk?;
         if writer.is_none() {
@@ -540,7 +541,11 @@ pub fn score(opts: &ScoreOptions) -> Result<ScoreSummary, ScoreError> {
         for (c, v) in &ds.numeric {
             numeric.entry(c.clone()).or_default().extend_from_slice(v);
         }
-        category.extend_from_slice(&ds.category);
+        crate::drift::count_levels(
+            ds.category.iter().map(String::as_str),
+            &profile.category.levels,
+            &mut level_counts,
+        );
         n += ds.n_rows();
         writer
             .as_mut()
@@ -558,6 +563,6 @@ pub fn score(opts: &ScoreOptions) -> Result<ScoreSummary, ScoreError> {
         flagged,
         had_target,
         out: opts.out.clone(),
-        drift: crate::drift::compare(&models.spend.training_profile, &numeric, &category),
+        drift: crate::drift::compare_counted(profile, &numeric, &level_counts, n),
     })
 }

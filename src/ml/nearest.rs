@@ -31,6 +31,24 @@ impl Flat {
         Flat { values, cols, d }
     }
 
+    /// Both layouts of equally long columns (row `i` is every column's value `i`), taking the
+    /// columns over as the column layout; the same as [`Flat::from_matrix`] of their matrix.
+    pub(crate) fn from_columns(columns: Vec<Vec<f64>>) -> Flat {
+        let d = columns.len().max(1);
+        let n = columns.first().map_or(0, Vec::len);
+        let mut values = vec![0.0; n * columns.len()];
+        for (t, c) in columns.iter().enumerate() {
+            for (i, &v) in c.iter().enumerate() {
+                values[i * d + t] = v;
+            }
+        }
+        Flat {
+            values,
+            cols: columns.concat(),
+            d,
+        }
+    }
+
     /// Both layouts of `values`, rows of `d ≥ 1` values one after another.
     pub(crate) fn from_rows(values: &[f64], d: usize) -> Flat {
         let n = values.len() / d;
@@ -294,6 +312,24 @@ fn sq_dists_to_portable<const D: usize>(rows: &Flat, point: &[f64], out: &mut [f
 mod tests {
     use super::*;
     use rand::Rng as _;
+
+    /// Rows built from columns equal rows built from their matrix, in both layouts.
+    #[test]
+    fn from_columns_equals_from_matrix() {
+        let mut r = crate::rng::stream(4, "flat-columns");
+        for (n, d) in [(0, 3), (1, 1), (7, 3), (100, 5)] {
+            let columns: Vec<Vec<f64>> = (0..d)
+                .map(|_| (0..n).map(|_| r.gen_range(-1.0..1.0)).collect())
+                .collect();
+            let x = Array2::from_shape_fn((n, d), |(i, t)| columns[t][i]);
+            let (a, b) = (Flat::from_columns(columns), Flat::from_matrix(&x));
+            assert_eq!(
+                (a.values, a.cols, a.d),
+                (b.values, b.cols, b.d),
+                "{n} × {d}"
+            );
+        }
+    }
 
     /// The dispatched kernels (AVX2 on processors that have it) equal the portable loops and the
     /// one-row loop: labels, and distances as bits, at unrolled and generic widths, with exact

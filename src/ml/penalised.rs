@@ -73,28 +73,52 @@ impl Gram {
     pub fn new(x: ArrayView2<f64>, y: &[f64]) -> Gram {
         let (n, p) = x.dim();
         assert_eq!(n, y.len(), "predictors and target differ in length");
+        Gram::from_rows(p, y, |i, out| {
+            for (o, v) in out.iter_mut().zip(x.row(i)) {
+                *o = *v;
+            }
+        })
+    }
+
+    /// The statistics of `y.len()` rows of `p` predictors that need not exist as a matrix:
+    /// `row(i, buf)` writes row `i` into `buf` when the single pass over the rows reaches it (a
+    /// standardised row computed on the fly, say). Every sum adds its terms in row order, as a
+    /// dot product of two copied columns would, so the result is the same to the last bit.
+    pub fn from_rows(p: usize, y: &[f64], mut row: impl FnMut(usize, &mut [f64])) -> Gram {
+        let n = y.len();
         let y_mean = if n == 0 {
             0.0
         } else {
             y.iter().sum::<f64>() / n as f64
         };
-        let yc: Vec<f64> = y.iter().map(|v| v - y_mean).collect();
-        let cols: Vec<Vec<f64>> = (0..p).map(|j| x.column(j).to_vec()).collect();
-        let dot = |a: &[f64], b: &[f64]| a.iter().zip(b).map(|(u, v)| u * v).sum::<f64>();
-        let mut xtx = vec![0.0; p * p];
+        // The starting value of `Iterator::sum` for f64, so that sums here equal `.sum()`'s.
+        let zero: f64 = std::iter::empty::<f64>().sum();
+        let mut xtx = vec![zero; p * p];
+        let mut xty = vec![zero; p];
+        let mut yy = zero;
+        let mut buf = vec![0.0; p];
+        for (i, &yi) in y.iter().enumerate() {
+            row(i, &mut buf);
+            let yc = yi - y_mean;
+            for (j, &a) in buf.iter().enumerate() {
+                for (s, &b) in xtx[j * p + j..(j + 1) * p].iter_mut().zip(&buf[j..]) {
+                    *s += a * b;
+                }
+                xty[j] += a * yc;
+            }
+            yy += yc * yc;
+        }
         for j in 0..p {
-            for k in j..p {
-                let v = dot(&cols[j], &cols[k]);
-                xtx[j * p + k] = v;
-                xtx[k * p + j] = v;
+            for k in j + 1..p {
+                xtx[k * p + j] = xtx[j * p + k];
             }
         }
         Gram {
             n,
             p,
-            xty: cols.iter().map(|c| dot(c, &yc)).collect(),
-            yy: dot(&yc, &yc),
             xtx,
+            xty,
+            yy,
             y_mean,
         }
     }

@@ -185,20 +185,40 @@ pub struct Standardizer {
 }
 
 impl Standardizer {
-    /// Fits on the rows of `x`.
+    /// Fits on the rows of `x`. The sums run over the rows in order, as [`stats::mean`] and
+    /// [`stats::sd`] add a copied column (same values, same bits), without copying any column.
     pub fn fit(x: &Matrix) -> Standardizer {
-        let mut mean = Vec::with_capacity(x.cols);
-        let mut scale = Vec::with_capacity(x.cols);
-        let mut keep = Vec::new();
-        for j in 0..x.cols {
-            let c = x.column(j);
-            let s = if c.len() < 2 { 0.0 } else { stats::sd(&c) };
-            mean.push(stats::mean(&c));
-            scale.push(s);
-            if s > 1e-12 * (1.0 + mean[j].abs()) {
-                keep.push(j);
+        let (n, p) = (x.rows, x.cols);
+        // The starting value of `Iterator::sum` for f64, so that sums here equal `.sum()`'s.
+        let zero: f64 = std::iter::empty::<f64>().sum();
+        let mut total = vec![zero; p];
+        for r in x.data.chunks_exact(p.max(1)) {
+            for (t, v) in total.iter_mut().zip(r) {
+                *t += v;
             }
         }
+        let mean: Vec<f64> = if n == 0 {
+            vec![f64::NAN; p]
+        } else {
+            total.iter().map(|t| t / n as f64).collect()
+        };
+        let scale: Vec<f64> = if n < 2 {
+            vec![0.0; p]
+        } else {
+            let mut squares = vec![zero; p];
+            for r in x.data.chunks_exact(p.max(1)) {
+                for ((s, v), m) in squares.iter_mut().zip(r).zip(&mean) {
+                    *s += (v - m) * (v - m);
+                }
+            }
+            squares
+                .iter()
+                .map(|s| (s / (n - 1) as f64).sqrt())
+                .collect()
+        };
+        let keep = (0..p)
+            .filter(|&j| scale[j] > 1e-12 * (1.0 + mean[j].abs()))
+            .collect();
         Standardizer { mean, scale, keep }
     }
 
@@ -209,6 +229,14 @@ impl Standardizer {
             let j = self.keep[k];
             (x.get(i, j) - self.mean[j]) / self.scale[j]
         })
+    }
+
+    /// The kept columns of one raw `row`, standardised into `out` (one value per kept column):
+    /// row `i` of [`Standardizer::transform`], without building the matrix.
+    pub fn transform_row(&self, row: &[f64], out: &mut [f64]) {
+        for (o, &j) in out.iter_mut().zip(&self.keep) {
+            *o = (row[j] - self.mean[j]) / self.scale[j];
+        }
     }
 }
 
@@ -339,11 +367,16 @@ impl Fitted {
                         x.cols
                     ));
                 }
-                let z = s.transform(x);
-                let w = Array1::from(l.coef.clone());
-                Ok(z.dot(&w)
-                    .iter()
-                    .map(|v| l.y_mean + l.y_scale * (v + l.intercept))
+                // Row by row, each row standardised into a small buffer (no standardised copy of
+                // the table); the products are added in column order from +0.0, so one row
+                // scored alone gets the same bits as inside a batch.
+                let mut z = vec![0.0; s.keep.len()];
+                Ok((0..x.rows)
+                    .map(|i| {
+                        s.transform_row(x.row(i), &mut z);
+                        let v = z.iter().zip(&l.coef).fold(0.0, |sum, (a, b)| sum + a * b);
+                        l.y_mean + l.y_scale * (v + l.intercept)
+                    })
                     .collect())
             }
             Fitted::Forest(f) => {
@@ -397,7 +430,7 @@ pub fn fit(kind: ModelKind, x: &Matrix, y: &[f64], opts: &FitOptions) -> Result<
                 .expect("one penalty, one fit"))
         }
         ModelKind::Ols => {
-            let (x_scaler, y_mean, y_scale, z, t) = standardise(x, y);
+            let (x_scaler, y_mean, y_scale, t) = standardise(x, y);
             if x_scaler.keep.is_empty() {
                 return Ok(Fitted::Linear(LinearFit {
                     x_scaler,
@@ -407,6 +440,7 @@ pub fn fit(kind: ModelKind, x: &Matrix, y: &[f64], opts: &FitOptions) -> Result<
                     intercept: 0.0,
                 }));
             }
+            let z = x_scaler.transform(x);
             let m = LinearRegression::new()
                 .fit(&linfa::Dataset::new(z, Array1::from(t)))
                 .map_err(|e| lib(e.to_string()))?;
@@ -444,15 +478,15 @@ pub fn fit(kind: ModelKind, x: &Matrix, y: &[f64], opts: &FitOptions) -> Result<
 }
 
 /// The standardisation of a linear fit, fitted on these rows: the predictor scaler, the target's
-/// mean and scale (1 if constant), the standardised kept predictors (column-major) and target.
-fn standardise(x: &Matrix, y: &[f64]) -> (Standardizer, f64, f64, Array2<f64>, Vec<f64>) {
+/// mean and scale (1 if constant) and the standardised target. The standardised predictors are
+/// left to the caller ([`Standardizer::transform`] or, row by row, [`Standardizer::transform_row`]).
+fn standardise(x: &Matrix, y: &[f64]) -> (Standardizer, f64, f64, Vec<f64>) {
     let x_scaler = Standardizer::fit(x);
     let y_mean = stats::mean(y);
     let s = if y.len() < 2 { 0.0 } else { stats::sd(y) };
     let y_scale = if s > 0.0 { s } else { 1.0 };
-    let z = x_scaler.transform(x);
     let t = y.iter().map(|v| (v - y_mean) / y_scale).collect();
-    (x_scaler, y_mean, y_scale, z, t)
+    (x_scaler, y_mean, y_scale, t)
 }
 
 /// Fits Ridge or Lasso (`kind`) at every penalty of `penalties` (linfa's parametrisation on
@@ -493,7 +527,7 @@ pub fn fit_path(
             })
             .collect());
     }
-    let (x_scaler, y_mean, y_scale, z, t) = standardise(x, y);
+    let (x_scaler, y_mean, y_scale, t) = standardise(x, y);
     let linear = |coef: Vec<f64>, intercept: f64| {
         Fitted::Linear(LinearFit {
             x_scaler: x_scaler.clone(),
@@ -506,21 +540,105 @@ pub fn fit_path(
     if x_scaler.keep.is_empty() {
         return Ok(penalties.iter().map(|_| linear(vec![], 0.0)).collect());
     }
-    Gram::new(z.view(), &t)
-        .path(penalties, l1_ratio, max_iterations.max(1))
-        .into_iter()
-        .map(|s| {
-            if s.coef.iter().any(|c| !c.is_finite()) || !s.intercept.is_finite() {
-                return Err(lib("non-finite coefficients".into()));
-            }
-            Ok(linear(s.coef, s.intercept))
-        })
-        .collect()
+    // The Gram matrix of the standardised rows, each row standardised as the pass reaches it.
+    let (cols, keep) = (x.cols, x_scaler.keep.len());
+    Gram::from_rows(keep, &t, |i, out| {
+        x_scaler.transform_row(&x.data[i * cols..(i + 1) * cols], out)
+    })
+    .path(penalties, l1_ratio, max_iterations.max(1))
+    .into_iter()
+    .map(|s| {
+        if s.coef.iter().any(|c| !c.is_finite()) || !s.intercept.is_finite() {
+            return Err(lib("non-finite coefficients".into()));
+        }
+        Ok(linear(s.coef, s.intercept))
+    })
+    .collect()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The scaler and the Gram matrix, both summed row by row without copying a column, equal bit
+    /// for bit what copied columns give: `stats::mean` and `stats::sd` per column, and dot
+    /// products of the standardised columns (how both were computed before). Values with a large
+    /// common offset make the rounding depend on the order of the additions, so a change of order
+    /// fails here; one constant column checks that it is dropped.
+    /// A linear model's prediction of one row is the same, bit for bit, alone or inside a batch,
+    /// and equals the standardised row's products added in column order; with nine columns an
+    /// eight-way unrolled dot product (ndarray's, on a contiguous row) would round differently.
+    #[test]
+    fn a_row_predicts_the_same_alone_and_in_a_batch() {
+        use rand::Rng;
+        let mut rng = crate::rng::stream(5, "predict");
+        let (rows, cols) = (300, 9);
+        let data: Vec<f64> = (0..rows * cols).map(|_| rng.gen_range(-1e3..1e3)).collect();
+        let x = Matrix::new(rows, cols, data);
+        let y: Vec<f64> = (0..rows)
+            .map(|i| x.row(i).iter().sum::<f64>() + rng.gen_range(-1.0..1.0))
+            .collect();
+        let m = fit(ModelKind::Ols, &x, &y, &opts(0.0)).unwrap();
+        let l = m.linear().unwrap();
+        let batch = m.predict(&x);
+        let mut z = vec![0.0; cols];
+        for (i, b) in batch.iter().enumerate() {
+            let alone = m.predict(&x.select_rows(&[i]));
+            assert_eq!(alone[0].to_bits(), b.to_bits(), "row {i}");
+            l.x_scaler.transform_row(x.row(i), &mut z);
+            let mut v = 0.0;
+            for (a, b) in z.iter().zip(&l.coef) {
+                v += a * b;
+            }
+            let want = l.y_mean + l.y_scale * (v + l.intercept);
+            assert_eq!(b.to_bits(), want.to_bits(), "row {i}");
+        }
+        assert_eq!(m.predict(&Matrix::new(0, cols, vec![])), Vec::<f64>::new());
+    }
+
+    #[test]
+    fn scaler_and_gram_from_rows_equal_column_copies() {
+        use rand::Rng;
+        let mut rng = crate::rng::stream(11, "scaler");
+        for (rows, cols) in [(1, 3), (2, 1), (3, 2), (37, 4), (2000, 7)] {
+            let mut data: Vec<f64> = (0..rows * cols)
+                .map(|_| 1e6 + rng.gen_range(-50.0..50.0) + rng.r#gen::<f64>() * 1e-3)
+                .collect();
+            for i in 0..rows {
+                data[i * cols] = 4.25;
+            }
+            let x = Matrix::new(rows, cols, data);
+            let y: Vec<f64> = (0..rows).map(|_| rng.gen_range(0.0..1e4)).collect();
+            let s = Standardizer::fit(&x);
+            for j in 0..cols {
+                let c = x.column(j);
+                assert_eq!(s.mean[j].to_bits(), stats::mean(&c).to_bits());
+                let sd = if rows < 2 { 0.0 } else { stats::sd(&c) };
+                assert_eq!(s.scale[j].to_bits(), sd.to_bits());
+            }
+            assert!(!s.keep.contains(&0), "the constant column is dropped");
+            assert_eq!(s.keep.len(), if rows < 2 { 0 } else { cols - 1 });
+
+            let (_, _, _, t) = standardise(&x, &y);
+            let p = s.keep.len();
+            let g = Gram::from_rows(p, &t, |i, out| s.transform_row(x.row(i), out));
+            let z = s.transform(&x);
+            let cols_z: Vec<Vec<f64>> = (0..p).map(|k| z.column(k).to_vec()).collect();
+            let t_mean = t.iter().sum::<f64>() / rows as f64;
+            let tc: Vec<f64> = t.iter().map(|v| v - t_mean).collect();
+            let dot = |a: &[f64], b: &[f64]| a.iter().zip(b).map(|(u, v)| u * v).sum::<f64>();
+            for j in 0..p {
+                for k in 0..p {
+                    let want = dot(&cols_z[j], &cols_z[k]);
+                    assert_eq!(g.xtx[j * p + k].to_bits(), want.to_bits(), "({j}, {k})");
+                }
+                assert_eq!(g.xty[j].to_bits(), dot(&cols_z[j], &tc).to_bits());
+            }
+            assert_eq!(g.yy.to_bits(), dot(&tc, &tc).to_bits());
+            assert_eq!(g.y_mean.to_bits(), t_mean.to_bits());
+            assert_eq!(g, Gram::new(z.view(), &t));
+        }
+    }
 
     fn opts(penalty: f64) -> FitOptions {
         FitOptions {

@@ -43,6 +43,36 @@ pub(crate) fn features(
     ds: &Dataset,
     s: &SegmentationSettings,
 ) -> Result<Features, SegmentationError> {
+    let z = standardised_columns(ds, s)?;
+    let rows = (0..ds.n_rows())
+        .map(|i| z.cols.iter().map(|c| c[i]).collect())
+        .collect();
+    Ok(Features {
+        names: z.names,
+        rows,
+        means: z.means,
+        sds: z.sds,
+    })
+}
+
+/// The z-scored features column by column: what [`features`] arranges in rows.
+pub(crate) struct Columns {
+    /// Feature names, in order.
+    pub names: Vec<String>,
+    /// One z-scored column per feature.
+    pub cols: Vec<Vec<f64>>,
+    /// Column means used for centring.
+    pub means: Vec<f64>,
+    /// Column standard deviations (n − 1) used for scaling.
+    pub sds: Vec<f64>,
+}
+
+/// The z-scored feature columns (mean and n − 1 standard deviation of all rows), refusing
+/// unknown and constant features; [`features`] without one allocation per row.
+pub(crate) fn standardised_columns(
+    ds: &Dataset,
+    s: &SegmentationSettings,
+) -> Result<Columns, SegmentationError> {
     let names = feature_names(ds, s);
     if names.is_empty() {
         return Err(SegmentationError::NoFeatures);
@@ -67,12 +97,9 @@ pub(crate) fn features(
         means.push(m);
         sds.push(sd);
     }
-    let rows = (0..ds.n_rows())
-        .map(|i| cols.iter().map(|c| c[i]).collect())
-        .collect();
-    Ok(Features {
+    Ok(Columns {
         names,
-        rows,
+        cols,
         means,
         sds,
     })
@@ -108,27 +135,38 @@ pub(crate) fn kmeans(
     x: &Array2<f64>,
     k: usize,
     s: &SegmentationSettings,
+    rng: Rng,
+    order_by: usize,
+) -> Result<Partition, SegmentationError> {
+    kmeans_flat(&Flat::from_matrix(x), k, s, rng, order_by)
+}
+
+/// [`kmeans`] on rows already in both layouts (a whole table's rows, built once from its
+/// columns with [`Flat::from_columns`] instead of through a matrix).
+pub(crate) fn kmeans_flat(
+    rows: &Flat,
+    k: usize,
+    s: &SegmentationSettings,
     mut rng: Rng,
     order_by: usize,
 ) -> Result<Partition, SegmentationError> {
-    let n = x.nrows();
+    let n = rows.len();
     if k == 0 || k > n {
         return Err(SegmentationError::Fit(format!(
             "k-means with k = {k} on {n} rows"
         )));
     }
-    let rows = Flat::from_matrix(x);
     // The loops are compiled once per small width, so the distance loop is unrolled; the
     // arithmetic (and so every result) is the same for every width.
     let (flat, labels) = match rows.d {
-        2 => kmeans_runs::<2>(&rows, k, s, &mut rng),
-        3 => kmeans_runs::<3>(&rows, k, s, &mut rng),
-        4 => kmeans_runs::<4>(&rows, k, s, &mut rng),
-        5 => kmeans_runs::<5>(&rows, k, s, &mut rng),
-        6 => kmeans_runs::<6>(&rows, k, s, &mut rng),
-        7 => kmeans_runs::<7>(&rows, k, s, &mut rng),
-        8 => kmeans_runs::<8>(&rows, k, s, &mut rng),
-        _ => kmeans_runs::<0>(&rows, k, s, &mut rng),
+        2 => kmeans_runs::<2>(rows, k, s, &mut rng),
+        3 => kmeans_runs::<3>(rows, k, s, &mut rng),
+        4 => kmeans_runs::<4>(rows, k, s, &mut rng),
+        5 => kmeans_runs::<5>(rows, k, s, &mut rng),
+        6 => kmeans_runs::<6>(rows, k, s, &mut rng),
+        7 => kmeans_runs::<7>(rows, k, s, &mut rng),
+        8 => kmeans_runs::<8>(rows, k, s, &mut rng),
+        _ => kmeans_runs::<0>(rows, k, s, &mut rng),
     };
     let centroids: Vec<Vec<f64>> = flat.chunks_exact(rows.d).map(<[f64]>::to_vec).collect();
     Ok(canonical(labels, &centroids, order_by))

@@ -555,7 +555,7 @@ fn refit(
         k,
         settings,
         rng::stream(settings.seed, &kmeans_label(k)),
-        order_feature(ds, f),
+        order_feature(ds, &f.names),
     )?;
     Ok((plan, p))
 }
@@ -604,15 +604,16 @@ pub fn kmeans_all_rows(
     k: usize,
 ) -> Result<Vec<usize>, SegmentationError> {
     let s = &settings.segmentation;
-    let f = fit::features(ds, s)?;
-    let x = fit::to_matrix(&f.rows);
+    let z = fit::standardised_columns(ds, s)?;
+    let order_by = order_feature(ds, &z.names);
+    let rows = crate::ml::nearest::Flat::from_columns(z.cols);
     let r = rng::stream(settings.seed, &kmeans_label(k));
-    Ok(fit::kmeans(&x, k, s, r, order_feature(ds, &f))?.labels)
+    Ok(fit::kmeans_flat(&rows, k, s, r, order_by)?.labels)
 }
 
 /// The feature clusters are ordered by: the target if clustered on, else the first feature.
-fn order_feature(ds: &Dataset, f: &fit::Features) -> usize {
-    f.names
+fn order_feature(ds: &Dataset, names: &[String]) -> usize {
+    names
         .iter()
         .position(|n| n == &ds.roles.target)
         .unwrap_or(0)
@@ -628,7 +629,7 @@ pub fn try_run(
     let f = fit::features(ds, s)?;
     let n = ds.n_rows();
     let seed = settings.seed;
-    let order_by = order_feature(ds, &f);
+    let order_by = order_feature(ds, &f.names);
     let plan = plan(ds, settings);
     let xf = fit::to_matrix(&pick(&f.rows, &plan.fit));
 

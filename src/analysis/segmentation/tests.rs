@@ -550,3 +550,27 @@ fn mixture_failures_are_recorded_not_hidden() {
     // k-means findings are unaffected.
     assert_eq!(f.chosen_k, 3);
 }
+
+/// `kmeans_all_rows` builds its rows from the standardised columns directly; the labels are those
+/// of the route through one row vector per customer and a matrix, which the analysis takes.
+#[test]
+fn kmeans_all_rows_equals_the_route_through_rows() {
+    let ds = blobs(4, 900, 12);
+    let settings = quick(6);
+    for k in [2, 4, 5] {
+        let f = fit::features(&ds, &settings.segmentation).unwrap();
+        let r = rng::stream(settings.seed, &kmeans_label(k));
+        let want = fit::kmeans(
+            &fit::to_matrix(&f.rows),
+            k,
+            &settings.segmentation,
+            r,
+            order_feature(&ds, &f.names),
+        )
+        .unwrap()
+        .labels;
+        let got = kmeans_all_rows(&ds, &settings, k).unwrap();
+        assert_eq!(got, want, "k = {k}");
+        assert_eq!(got.iter().max(), Some(&(k - 1)));
+    }
+}
