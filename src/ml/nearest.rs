@@ -121,14 +121,26 @@ pub(crate) fn nearest_all<const D: usize>(
     labels: &mut [usize],
     dist: &mut [f64],
 ) {
+    nearest_from::<D>(rows, centroids, 0, labels, dist);
+}
+
+/// [`nearest_all`] for the `labels.len()` rows from row `from` on (`labels[0]` and `dist[0]` are
+/// row `from`'s): a block of rows whose values are then still in the cache.
+pub(crate) fn nearest_from<const D: usize>(
+    rows: &Flat,
+    centroids: &[f64],
+    from: usize,
+    labels: &mut [usize],
+    dist: &mut [f64],
+) {
     #[cfg(target_arch = "x86_64")]
     if std::arch::is_x86_feature_detected!("avx2") {
         // SAFETY: the processor supports AVX2 (checked just above). The vector instructions
         // round every addition, subtraction and multiplication exactly as the scalar ones do.
-        unsafe { nearest_all_avx2::<D>(rows, centroids, labels, dist) };
+        unsafe { nearest_all_avx2::<D>(rows, centroids, from, labels, dist) };
         return;
     }
-    nearest_all_portable::<D>(rows, centroids, labels, dist);
+    nearest_all_portable::<D>(rows, centroids, from, labels, dist);
 }
 
 /// [`nearest_all`] with AVX2 instructions written out: two groups of [`LANES`] rows at a time
@@ -142,6 +154,7 @@ pub(crate) fn nearest_all<const D: usize>(
 fn nearest_all_avx2<const D: usize>(
     rows: &Flat,
     centroids: &[f64],
+    from: usize,
     labels: &mut [usize],
     dist: &mut [f64],
 ) {
@@ -155,8 +168,8 @@ fn nearest_all_avx2<const D: usize>(
     const H: usize = G / 4;
     let d = if D == 0 { rows.d } else { D };
     let n = rows.len();
-    let full = n / G * G;
-    for i0 in (0..full).step_by(G) {
+    let full = from + labels.len() / G * G;
+    for i0 in (from..full).step_by(G) {
         let mut best: [__m256d; H] = [_mm256_set1_pd(f64::INFINITY); H];
         let mut which: [__m256d; H] = [_mm256_setzero_pd(); H];
         // The centroid's index as a float, counted up exactly (small integers).
@@ -191,15 +204,16 @@ fn nearest_all_avx2<const D: usize>(
                 _mm256_storeu_pd(w.as_mut_ptr().add(4 * h), which[h]);
             }
         }
-        finish_group::<D>(rows, centroids, i0, &b, &w, labels, dist);
+        finish_group::<D>(rows, centroids, i0, &b, &w, from, labels, dist);
     }
-    nearest_tail::<D>(rows, centroids, full, labels, dist);
+    nearest_tail::<D>(rows, centroids, full, from, labels, dist);
 }
 
-/// Writes the labels and distances of rows `i0..i0 + best.len()` from their best squared
-/// distances and best centroids (as floats, `which`, as long as `best`). No centroid was closer
-/// than ∞ (distances of ∞ or NaN): the first one is taken, with its own distance, as in the
-/// one-row loop of [`nearest_tail`].
+/// Writes the labels and distances of rows `i0..i0 + best.len()` (at `i0 - from` in `labels`
+/// and `dist`) from their best squared distances and best centroids (as floats, `which`, as long
+/// as `best`). No centroid was closer than ∞ (distances of ∞ or NaN): the first one is taken,
+/// with its own distance, as in the one-row loop of [`nearest_tail`].
+#[allow(clippy::too_many_arguments)]
 #[inline(always)]
 fn finish_group<const D: usize>(
     rows: &Flat,
@@ -207,13 +221,14 @@ fn finish_group<const D: usize>(
     i0: usize,
     best: &[f64],
     which: &[f64],
+    from: usize,
     labels: &mut [usize],
     dist: &mut [f64],
 ) {
     let d = if D == 0 { rows.d } else { D };
     for l in 0..best.len() {
-        labels[i0 + l] = which[l] as usize;
-        dist[i0 + l] = if best[l] == f64::INFINITY {
+        labels[i0 - from + l] = which[l] as usize;
+        dist[i0 - from + l] = if best[l] == f64::INFINITY {
             sq_dist_flat::<D>(rows.row(i0 + l), &centroids[..d], d)
         } else {
             best[l]
@@ -221,17 +236,19 @@ fn finish_group<const D: usize>(
     }
 }
 
-/// The rows from `from` on, one at a time: [`nearest_all`] for the rows after the last full group.
+/// Rows `start..from + labels.len()`, one at a time: [`nearest_from`] for the rows after the
+/// last full group (row `i` at `i - from` in `labels` and `dist`).
 #[inline(always)]
 fn nearest_tail<const D: usize>(
     rows: &Flat,
     centroids: &[f64],
+    start: usize,
     from: usize,
     labels: &mut [usize],
     dist: &mut [f64],
 ) {
     let d = if D == 0 { rows.d } else { D };
-    for i in from..rows.len() {
+    for i in start..from + labels.len() {
         let r = rows.row(i);
         let mut best = (0, f64::INFINITY);
         for (j, c) in centroids.chunks_exact(d).enumerate() {
@@ -240,8 +257,8 @@ fn nearest_tail<const D: usize>(
                 best = (j, s);
             }
         }
-        labels[i] = best.0;
-        dist[i] = if best.1 == f64::INFINITY {
+        labels[i - from] = best.0;
+        dist[i - from] = if best.1 == f64::INFINITY {
             sq_dist_flat::<D>(r, &centroids[..d], d)
         } else {
             best.1
@@ -253,13 +270,14 @@ fn nearest_tail<const D: usize>(
 fn nearest_all_portable<const D: usize>(
     rows: &Flat,
     centroids: &[f64],
+    from: usize,
     labels: &mut [usize],
     dist: &mut [f64],
 ) {
     let d = if D == 0 { rows.d } else { D };
     let n = rows.len();
-    let full = n / LANES * LANES;
-    for i0 in (0..full).step_by(LANES) {
+    let full = from + labels.len() / LANES * LANES;
+    for i0 in (from..full).step_by(LANES) {
         let mut best = [f64::INFINITY; LANES];
         // The index as a float, so that the choice is made in the same vector lanes.
         let mut which = [0.0f64; LANES];
@@ -272,9 +290,9 @@ fn nearest_all_portable<const D: usize>(
                 which[l] = if closer { jf } else { which[l] };
             }
         }
-        finish_group::<D>(rows, centroids, i0, &best, &which, labels, dist);
+        finish_group::<D>(rows, centroids, i0, &best, &which, from, labels, dist);
     }
-    nearest_tail::<D>(rows, centroids, full, labels, dist);
+    nearest_tail::<D>(rows, centroids, full, from, labels, dist);
 }
 
 /// `out[i]` = squared distance from row `i` of `rows` to `point` ([`sq_dist_flat`]'s bits).
@@ -355,17 +373,33 @@ mod tests {
             let (mut l1, mut d1) = (vec![0; n], vec![0.0; n]);
             let (mut l2, mut d2) = (vec![0; n], vec![0.0; n]);
             nearest_all::<0>(&rows, &centroids, &mut l1, &mut d1);
-            nearest_all_portable::<0>(&rows, &centroids, &mut l2, &mut d2);
+            nearest_all_portable::<0>(&rows, &centroids, 0, &mut l2, &mut d2);
             let bits = |v: &[f64]| v.iter().map(|f| f.to_bits()).collect::<Vec<_>>();
             assert_eq!(l1, l2, "n {n} d {d} k {k}");
             assert_eq!(bits(&d1), bits(&d2), "n {n} d {d} k {k}");
             let (mut l3, mut d3) = (vec![0; n], vec![0.0; n]);
-            nearest_tail::<0>(&rows, &centroids, 0, &mut l3, &mut d3);
+            nearest_tail::<0>(&rows, &centroids, 0, 0, &mut l3, &mut d3);
             assert_eq!(l1, l3, "n {n} d {d} k {k}");
             assert_eq!(bits(&d1), bits(&d3), "n {n} d {d} k {k}");
             if d == 5 {
                 nearest_all::<5>(&rows, &centroids, &mut l2, &mut d2);
                 assert_eq!((l1.clone(), bits(&d1)), (l2.clone(), bits(&d2)));
+            }
+            // Blocks of rows starting anywhere, full groups or not: the same rows' results.
+            for (from, len) in [
+                (0, n),
+                (1, n - 1),
+                (5, 20.min(n - 5)),
+                (n - 3, 3),
+                (n / 2, 0),
+            ] {
+                let (mut lb, mut db) = (vec![0; len], vec![0.0; len]);
+                nearest_from::<0>(&rows, &centroids, from, &mut lb, &mut db);
+                assert_eq!(lb, l1[from..from + len], "n {n} d {d} k {k} from {from}");
+                assert_eq!(bits(&db), bits(&d1[from..from + len]));
+                nearest_all_portable::<0>(&rows, &centroids, from, &mut lb, &mut db);
+                assert_eq!(lb, l1[from..from + len], "n {n} d {d} k {k} from {from}");
+                assert_eq!(bits(&db), bits(&d1[from..from + len]));
             }
         }
     }

@@ -11,7 +11,11 @@ use rand::Rng as _;
 use super::{SegmentationError, SegmentationSettings};
 use crate::data::Dataset;
 use crate::ml::cluster_metrics;
-use crate::ml::nearest::{Flat, nearest_all, sq_dist_flat, sq_dists_to};
+use crate::ml::nearest::{Flat, nearest_all, nearest_from, sq_dist_flat, sq_dists_to};
+
+/// Rows [`lloyd`] assigns and adds up together: their columns (a few values each) stay in the
+/// processor's cache between the two steps.
+const LLOYD_BLOCK: usize = 4096;
 use crate::rng::Rng;
 use crate::stats;
 
@@ -222,7 +226,7 @@ fn nearest_flat<const D: usize>(row: &[f64], centroids: &[f64], d: usize) -> usi
 /// squared distance or after `max_iterations` rounds.
 ///
 /// Every row is compared with every centroid in every round, [`LANES`] rows at a time
-/// ([`nearest_all`]): on the few columns and few clusters of a segmentation, those vector loops
+/// ([`nearest_from`], a block of [`LLOYD_BLOCK`] rows at a time): on the few columns and few clusters of a segmentation, those vector loops
 /// cost less than skipping rows with distance bounds (Hamerly's, measured slower here). Each
 /// distance adds the same squares in the same order as [`sq_dist_flat`], and the centroid sums
 /// add each cluster's rows in index order, so the result is [`lloyd_plain`]'s, bit for bit.
@@ -238,16 +242,23 @@ fn lloyd<const D: usize>(
     let mut sums = vec![0.0; k * d];
     let mut counts = vec![0usize; k];
     let mut new = vec![0.0; d];
-    let mut assigned = vec![0usize; n];
-    let mut dist = vec![0.0; n];
+    let block = LLOYD_BLOCK.min(n);
+    let mut assigned = vec![0usize; block];
+    let mut dist = vec![0.0; block];
     for _ in 0..max_iterations.max(1) {
-        nearest_all::<D>(rows, &centroids, &mut assigned, &mut dist);
         sums.fill(0.0);
         counts.fill(0);
-        for (r, &j) in rows.values.chunks_exact(d).zip(&assigned) {
-            counts[j] += 1;
-            for (s, v) in sums[j * d..(j + 1) * d].iter_mut().zip(r) {
-                *s += v;
+        // One block of rows at a time: assigned, then added to its centroid's sums while its
+        // values are still in the cache (one read of the rows from memory per round).
+        for start in (0..n).step_by(block.max(1)) {
+            let len = block.min(n - start);
+            let (labels, dist) = (&mut assigned[..len], &mut dist[..len]);
+            nearest_from::<D>(rows, &centroids, start, labels, dist);
+            for (i, &j) in (start..).zip(labels.iter()) {
+                counts[j] += 1;
+                for (t, s) in sums[j * d..(j + 1) * d].iter_mut().enumerate() {
+                    *s += rows.cols[t * n + i];
+                }
             }
         }
         let mut shift = 0.0;

@@ -153,6 +153,19 @@ fn vector_kmeans_equals_reference_on_uniform_tables() {
     assert_eq!(fits, 3 * 3 * 19 * 3);
 }
 
+/// Tables of more rows than one Lloyd block ([`LLOYD_BLOCK`]): two full blocks and a partial
+/// one, and a partial last block that ends inside a group of eight rows.
+#[test]
+fn vector_kmeans_equals_reference_across_lloyd_blocks() {
+    let mut r = crate::rng::stream(8, "exact-blocks");
+    let mut fits = 0;
+    for n in [2 * LLOYD_BLOCK + 37, LLOYD_BLOCK + 3] {
+        fits += compare::<3>(&uniform(&mut r, n, 3), &[2, 5], 8);
+        fits += compare::<0>(&uniform(&mut r, n, 9), &[3], 8);
+    }
+    assert_eq!(fits, 2 * 3 * 3);
+}
+
 /// Ties and degenerate tables: integer grids (many rows exactly as far from two centroids),
 /// every row repeated, a table of one distinct row, and k near or equal to n (clusters that
 /// empty and keep their centroid).
