@@ -1,5 +1,5 @@
 //! Regression model wrappers over plain row-major matrices: the mean baseline, ordinary least
-//! squares (linfa-linear), Ridge and Lasso (linfa-elasticnet's objective, solved along a penalty
+//! squares (linfa-linear's QR solve from linfa-linalg, called directly), Ridge and Lasso (linfa-elasticnet's objective, solved along a penalty
 //! path by [`crate::ml::penalised`]) and a random forest (smartcore).
 //!
 //! Linear models standardise predictors *and* the target with statistics of the rows they are
@@ -12,9 +12,7 @@
 //! random forest comes from smartcore 0.7's `RandomForestRegressor`, a maintained
 //! implementation, rather than a hand-written forest.
 
-use linfa::traits::Fit;
-use linfa_linear::LinearRegression;
-use ndarray::{Array1, Array2, ShapeBuilder};
+use ndarray::{Array1, Array2, Axis, ShapeBuilder};
 use serde::{Deserialize, Serialize};
 use smartcore::ensemble::random_forest_regressor::{
     RandomForestRegressor, RandomForestRegressorParameters,
@@ -440,11 +438,7 @@ pub fn fit(kind: ModelKind, x: &Matrix, y: &[f64], opts: &FitOptions) -> Result<
                     intercept: 0.0,
                 }));
             }
-            let z = x_scaler.transform(x);
-            let m = LinearRegression::new()
-                .fit(&linfa::Dataset::new(z, Array1::from(t)))
-                .map_err(|e| lib(e.to_string()))?;
-            let (coef, intercept) = (m.params().to_vec(), m.intercept());
+            let (coef, intercept) = ols_qr(x, &x_scaler, t).map_err(|e| lib(e.to_string()))?;
             if coef.iter().any(|c| !c.is_finite()) || !intercept.is_finite() {
                 return Err(lib("non-finite coefficients".into()));
             }
@@ -475,6 +469,31 @@ pub fn fit(kind: ModelKind, x: &Matrix, y: &[f64], opts: &FitOptions) -> Result<
             Ok(Fitted::Forest(Box::new(f)))
         }
     }
+}
+
+/// Least squares with an intercept on the standardised kept columns of `x` and target `t`: what
+/// linfa-linear's `LinearRegression` computes (the same QR solve of linfa-linalg on the same
+/// column-major matrix `[Z, 1]`, so the same bits; a test compares them), with `[Z, 1]` written
+/// once instead of built as `Z` and then copied beside a column of ones, and `t` moved in rather
+/// than copied. Returns the coefficients and the intercept.
+fn ols_qr(
+    x: &Matrix,
+    scaler: &Standardizer,
+    t: Vec<f64>,
+) -> Result<(Vec<f64>, f64), linfa_linalg::LinalgError> {
+    use linfa_linalg::qr::LeastSquaresQrInto;
+    let p = scaler.keep.len();
+    let mut a = Array2::<f64>::zeros((x.rows, p + 1).f());
+    for (k, &j) in scaler.keep.iter().enumerate() {
+        let (m, s) = (scaler.mean[j], scaler.scale[j]);
+        for (i, v) in a.column_mut(k).iter_mut().enumerate() {
+            *v = (x.get(i, j) - m) / s;
+        }
+    }
+    a.column_mut(p).fill(1.0);
+    let b = Array1::from(t).insert_axis(Axis(1));
+    let params = a.least_squares_into(b)?.remove_axis(Axis(1));
+    Ok((params.slice(ndarray::s![..p]).to_vec(), params[p]))
 }
 
 /// The standardisation of a linear fit, fitted on these rows: the predictor scaler, the target's
@@ -594,6 +613,65 @@ mod tests {
             assert_eq!(b.to_bits(), want.to_bits(), "row {i}");
         }
         assert_eq!(m.predict(&Matrix::new(0, cols, vec![])), Vec::<f64>::new());
+    }
+
+    /// The OLS solve built here gives linfa-linear's `LinearRegression` coefficients and
+    /// intercept bit for bit (the same QR on the same matrix layout), on well-posed and nearly
+    /// collinear columns; a singular design fails as linfa's does.
+    #[test]
+    fn ols_qr_equals_linfa_linear_regression_bit_for_bit() {
+        use linfa::traits::Fit;
+        use rand::Rng;
+        let mut rng = crate::rng::stream(9, "ols-qr");
+        for (rows, cols, collinear) in [
+            (5, 1, false),
+            (40, 3, false),
+            (500, 6, true),
+            (3000, 7, true),
+        ] {
+            let mut data: Vec<f64> = (0..rows * cols)
+                .map(|_| rng.gen_range(-100.0..100.0))
+                .collect();
+            if collinear {
+                for i in 0..rows {
+                    data[i * cols + 1] = 2.0 * data[i * cols] + rng.gen_range(-1e-3..1e-3);
+                }
+            }
+            let x = Matrix::new(rows, cols, data);
+            let y: Vec<f64> = (0..rows)
+                .map(|i| x.row(i).iter().sum::<f64>() + rng.gen_range(-5.0..5.0))
+                .collect();
+            let (scaler, _, _, t) = standardise(&x, &y);
+            let m = linfa_linear::LinearRegression::new()
+                .fit(&linfa::Dataset::new(
+                    scaler.transform(&x),
+                    Array1::from(t.clone()),
+                ))
+                .unwrap();
+            let (coef, intercept) = ols_qr(&x, &scaler, t).unwrap();
+            let bits = |v: &[f64]| v.iter().map(|f| f.to_bits()).collect::<Vec<_>>();
+            assert_eq!(bits(&coef), bits(&m.params().to_vec()), "{rows} × {cols}");
+            assert_eq!(
+                intercept.to_bits(),
+                m.intercept().to_bits(),
+                "{rows} × {cols}"
+            );
+        }
+        // Two identical columns: linfa refuses, and so does this.
+        let x = Matrix::new(4, 2, vec![1.0, 1.0, 2.0, 2.0, 3.0, 3.0, 5.0, 5.0]);
+        let y = vec![1.0, 2.0, 2.5, 4.0];
+        let (scaler, _, _, t) = standardise(&x, &y);
+        let linfa_err = linfa_linear::LinearRegression::new()
+            .fit(&linfa::Dataset::new(
+                scaler.transform(&x),
+                Array1::from(t.clone()),
+            ))
+            .map(|_| ())
+            .map_err(|e| e.to_string());
+        let ours = ols_qr(&x, &scaler, t)
+            .map(|_| ())
+            .map_err(|e| e.to_string());
+        assert_eq!(ours, linfa_err);
     }
 
     #[test]

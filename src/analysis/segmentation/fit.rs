@@ -129,7 +129,7 @@ pub(crate) struct Partition {
 /// renumbered by ascending centroid value on feature `order_by` (ties: the next features), so
 /// the same partition always gets the same labels.
 ///
-/// Each of the `n_init` runs starts from [`greedy_kmeans_plus_plus`] seeds and runs plain
+/// Each of the `n_init` runs starts from [`greedy_kmeans_plus_plus_in`] seeds and runs plain
 /// Lloyd iterations ([`lloyd`]); the run with the lowest inertia is kept (the first on ties).
 /// linfa-clustering 0.8's k-means is not used: its update counts the old centroid as one more
 /// member of its cluster (an "m_k-means" step), which stops at different, worse fixed points,
@@ -190,8 +190,9 @@ fn kmeans_runs<const D: usize>(
     // The best run's assignment, kept when it is computed rather than computed again.
     let mut best_labels = vec![0usize; n];
     let mut best: Option<(f64, Vec<f64>)> = None;
+    let mut seeding = SeedingScratch::default();
     for _ in 0..s.n_init.max(1) {
-        let seeds = greedy_kmeans_plus_plus::<D>(rows, k, rng);
+        let seeds = greedy_kmeans_plus_plus_in::<D>(rows, k, rng, &mut seeding);
         let centroids = lloyd::<D>(rows, seeds, s.tolerance, s.max_iterations as usize);
         // Each row's squared distance to its nearest centroid, summed in row order.
         nearest_all::<D>(rows, &centroids, &mut labels, &mut dist);
@@ -329,23 +330,58 @@ fn lloyd_plain<const D: usize>(
 /// "greedy" variant): the first centre is a uniformly drawn row; each further centre is the
 /// best of `2 + ⌊ln k⌋` candidates, each drawn with probability proportional to its squared
 /// distance to the nearest centre so far, "best" meaning the lowest total squared distance
-/// once it is added. Returns `k` rows of `rows` (`k ≤ rows.len()`), flat.
+/// once it is added. Returns `k` rows of `rows` (`k ≤ rows.len()`), flat. (With fresh
+/// buffers: the tests' entry to [`greedy_kmeans_plus_plus_in`].)
+#[cfg(test)]
 fn greedy_kmeans_plus_plus<const D: usize>(rows: &Flat, k: usize, rng: &mut Rng) -> Vec<f64> {
+    greedy_kmeans_plus_plus_in::<D>(rows, k, rng, &mut SeedingScratch::default())
+}
+
+/// The five row-length buffers of the greedy k-means++ seeding, kept from one k-means run to the
+/// next: on a large table, fresh buffers for every run cost more in new memory than in sums.
+#[derive(Default)]
+struct SeedingScratch {
+    closest: Vec<f64>,
+    cumulative: Vec<f64>,
+    updated: Vec<f64>,
+    best_updated: Vec<f64>,
+    to_candidate: Vec<f64>,
+}
+
+/// Greedy k-means++ seeding (Arthur & Vassilvitskii 2007, with the local trials of their
+/// "greedy" variant), as described at `greedy_kmeans_plus_plus`, with its buffers in `scratch`
+/// (any contents; every value used is written first).
+fn greedy_kmeans_plus_plus_in<const D: usize>(
+    rows: &Flat,
+    k: usize,
+    rng: &mut Rng,
+    scratch: &mut SeedingScratch,
+) -> Vec<f64> {
     let n = rows.len();
     let trials = 2 + (k as f64).ln().floor() as usize;
     let first = rng.gen_range(0..n);
     let mut centres: Vec<f64> = rows.row(first).to_vec();
-    let mut closest = vec![0.0; n];
-    sq_dists_to::<D>(rows, rows.row(first), &mut closest);
-    let mut cumulative = Vec::with_capacity(n);
-    let mut updated = vec![0.0; n];
-    let mut best_updated = vec![0.0; n];
-    let mut to_candidate = vec![0.0; n];
+    let SeedingScratch {
+        closest,
+        cumulative,
+        updated,
+        best_updated,
+        to_candidate,
+    } = scratch;
+    for v in [
+        &mut *closest,
+        &mut *updated,
+        &mut *best_updated,
+        &mut *to_candidate,
+    ] {
+        v.resize(n, 0.0);
+    }
+    sq_dists_to::<D>(rows, rows.row(first), closest);
     for _ in 1..k {
         let potential: f64 = closest.iter().sum();
         cumulative.clear();
         let mut acc = 0.0;
-        for d in &closest {
+        for d in closest.iter() {
             acc += d;
             cumulative.push(acc);
         }
@@ -354,19 +390,23 @@ fn greedy_kmeans_plus_plus<const D: usize>(rows: &Flat, k: usize, rng: &mut Rng)
             let target = rng.r#gen::<f64>() * potential;
             // First row whose cumulative weight exceeds the draw (rows at distance 0 never win).
             let c = cumulative.partition_point(|&v| v <= target).min(n - 1);
-            sq_dists_to::<D>(rows, rows.row(c), &mut to_candidate);
-            for ((u, &t), &c) in updated.iter_mut().zip(&to_candidate).zip(&closest) {
+            sq_dists_to::<D>(rows, rows.row(c), to_candidate);
+            for ((u, &t), &c) in updated
+                .iter_mut()
+                .zip(to_candidate.iter())
+                .zip(closest.iter())
+            {
                 *u = c.min(t);
             }
             let total: f64 = updated.iter().sum();
             if pick.is_none_or(|(t, _)| total < t) {
                 pick = Some((total, c));
-                std::mem::swap(&mut updated, &mut best_updated);
+                std::mem::swap(updated, best_updated);
             }
         }
         let (_, c) = pick.expect("at least two trials");
         centres.extend_from_slice(rows.row(c));
-        std::mem::swap(&mut closest, &mut best_updated);
+        std::mem::swap(closest, best_updated);
     }
     centres
 }
