@@ -12,12 +12,12 @@ use super::{SegmentationError, SegmentationSettings};
 use crate::data::Dataset;
 use crate::ml::cluster_metrics;
 use crate::ml::nearest::{Flat, nearest_all, nearest_from, sq_dist_flat, sq_dists_to};
+use crate::rng::Rng;
+use crate::stats;
 
 /// Rows [`lloyd`] assigns and adds up together: their columns (a few values each) stay in the
 /// processor's cache between the two steps.
 const LLOYD_BLOCK: usize = 4096;
-use crate::rng::Rng;
-use crate::stats;
 
 /// The standardised feature matrix and what is needed to map back to original units.
 #[derive(Debug, Clone)]
@@ -226,11 +226,12 @@ fn nearest_flat<const D: usize>(row: &[f64], centroids: &[f64], d: usize) -> usi
 /// cluster keeps its centroid), until the centroids move by less than `tolerance` in total
 /// squared distance or after `max_iterations` rounds.
 ///
-/// Every row is compared with every centroid in every round, [`LANES`] rows at a time
-/// ([`nearest_from`], a block of [`LLOYD_BLOCK`] rows at a time): on the few columns and few clusters of a segmentation, those vector loops
-/// cost less than skipping rows with distance bounds (Hamerly's, measured slower here). Each
-/// distance adds the same squares in the same order as [`sq_dist_flat`], and the centroid sums
-/// add each cluster's rows in index order, so the result is [`lloyd_plain`]'s, bit for bit.
+/// Every row is compared with every centroid in every round, a few rows at a time
+/// ([`nearest_from`], on a block of [`LLOYD_BLOCK`] rows at a time): on the few columns and few
+/// clusters of a segmentation, those vector loops cost less than skipping rows with distance
+/// bounds (Hamerly's, measured slower here). Each distance adds the same squares in the same
+/// order as [`sq_dist_flat`], and the centroid sums add each cluster's rows in index order, so
+/// the result is [`lloyd_plain`]'s, bit for bit.
 fn lloyd<const D: usize>(
     rows: &Flat,
     mut centroids: Vec<f64>,
@@ -338,7 +339,7 @@ fn greedy_kmeans_plus_plus<const D: usize>(rows: &Flat, k: usize, rng: &mut Rng)
 }
 
 /// The five row-length buffers of the greedy k-means++ seeding, kept from one k-means run to the
-/// next: on a large table, fresh buffers for every run cost more in new memory than in sums.
+/// next (at ten million rows, fresh ones were 400 MB of new memory for every run).
 #[derive(Default)]
 struct SeedingScratch {
     closest: Vec<f64>,
