@@ -1,6 +1,12 @@
 //! Small numeric building blocks shared by the analyses: moments, quantiles, ranks and
 //! correlations over plain slices. Conventions are stated per function (sample vs population).
 
+/// The value f64 sums of `Iterator::sum` start from: loops that keep several running sums at
+/// once start from it too, so that each gives `.sum()`'s bits.
+pub fn sum_start() -> f64 {
+    std::iter::empty::<f64>().sum()
+}
+
 /// Arithmetic mean; NaN for an empty slice.
 pub fn mean(x: &[f64]) -> f64 {
     if x.is_empty() {

@@ -91,8 +91,7 @@ impl Gram {
         } else {
             y.iter().sum::<f64>() / n as f64
         };
-        // The starting value of `Iterator::sum` for f64, so that sums here equal `.sum()`'s.
-        let zero: f64 = std::iter::empty::<f64>().sum();
+        let zero = crate::stats::sum_start();
         let mut xtx = vec![zero; p * p];
         let mut xty = vec![zero; p];
         let mut yy = zero;

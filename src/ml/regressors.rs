@@ -1,6 +1,7 @@
 //! Regression model wrappers over plain row-major matrices: the mean baseline, ordinary least
-//! squares (linfa-linear's QR solve from linfa-linalg, called directly), Ridge and Lasso (linfa-elasticnet's objective, solved along a penalty
-//! path by [`crate::ml::penalised`]) and a random forest (smartcore).
+//! squares (linfa-linear's QR solve from linfa-linalg, called directly), Ridge and Lasso
+//! (linfa-elasticnet's objective, solved along a penalty path by [`crate::ml::penalised`]) and a
+//! random forest (smartcore).
 //!
 //! Linear models standardise predictors *and* the target with statistics of the rows they are
 //! fitted on (so inside a cross-validation training fold only), which makes one penalty grid
@@ -187,8 +188,7 @@ impl Standardizer {
     /// [`stats::sd`] add a copied column (same values, same bits), without copying any column.
     pub fn fit(x: &Matrix) -> Standardizer {
         let (n, p) = (x.rows, x.cols);
-        // The starting value of `Iterator::sum` for f64, so that sums here equal `.sum()`'s.
-        let zero: f64 = std::iter::empty::<f64>().sum();
+        let zero = stats::sum_start();
         let mut total = vec![zero; p];
         for r in x.data.chunks_exact(p.max(1)) {
             for (t, v) in total.iter_mut().zip(r) {
@@ -220,20 +220,28 @@ impl Standardizer {
         Standardizer { mean, scale, keep }
     }
 
-    /// Standardises the kept columns of `x` as an ndarray matrix. The result is column-major,
-    /// so that coordinate descent, which walks one column at a time, reads contiguous memory.
+    /// Value `v` of input column `j`, standardised: the one formula every use shares.
+    #[inline(always)]
+    fn scaled(&self, j: usize, v: f64) -> f64 {
+        (v - self.mean[j]) / self.scale[j]
+    }
+
+    /// The kept columns of `x`, standardised, as a column-major ndarray matrix (the tests feed
+    /// it to linfa; the fits and predictions standardise row by row or straight into their own
+    /// matrix instead).
+    #[cfg(test)]
     pub fn transform(&self, x: &Matrix) -> Array2<f64> {
         Array2::from_shape_fn((x.rows, self.keep.len()).f(), |(i, k)| {
             let j = self.keep[k];
-            (x.get(i, j) - self.mean[j]) / self.scale[j]
+            self.scaled(j, x.get(i, j))
         })
     }
 
-    /// The kept columns of one raw `row`, standardised into `out` (one value per kept column):
-    /// row `i` of [`Standardizer::transform`], without building the matrix.
+    /// The kept columns of one raw `row`, standardised into `out` (one value per kept column),
+    /// without building a standardised matrix.
     pub fn transform_row(&self, row: &[f64], out: &mut [f64]) {
         for (o, &j) in out.iter_mut().zip(&self.keep) {
-            *o = (row[j] - self.mean[j]) / self.scale[j];
+            *o = self.scaled(j, row[j]);
         }
     }
 }
@@ -485,9 +493,8 @@ fn ols_qr(
     let p = scaler.keep.len();
     let mut a = Array2::<f64>::zeros((x.rows, p + 1).f());
     for (k, &j) in scaler.keep.iter().enumerate() {
-        let (m, s) = (scaler.mean[j], scaler.scale[j]);
         for (i, v) in a.column_mut(k).iter_mut().enumerate() {
-            *v = (x.get(i, j) - m) / s;
+            *v = scaler.scaled(j, x.get(i, j));
         }
     }
     a.column_mut(p).fill(1.0);
@@ -498,7 +505,7 @@ fn ols_qr(
 
 /// The standardisation of a linear fit, fitted on these rows: the predictor scaler, the target's
 /// mean and scale (1 if constant) and the standardised target. The standardised predictors are
-/// left to the caller ([`Standardizer::transform`] or, row by row, [`Standardizer::transform_row`]).
+/// left to the caller (row by row, [`Standardizer::transform_row`]).
 fn standardise(x: &Matrix, y: &[f64]) -> (Standardizer, f64, f64, Vec<f64>) {
     let x_scaler = Standardizer::fit(x);
     let y_mean = stats::mean(y);
@@ -560,9 +567,8 @@ pub fn fit_path(
         return Ok(penalties.iter().map(|_| linear(vec![], 0.0)).collect());
     }
     // The Gram matrix of the standardised rows, each row standardised as the pass reaches it.
-    let (cols, keep) = (x.cols, x_scaler.keep.len());
-    Gram::from_rows(keep, &t, |i, out| {
-        x_scaler.transform_row(&x.data[i * cols..(i + 1) * cols], out)
+    Gram::from_rows(x_scaler.keep.len(), &t, |i, out| {
+        x_scaler.transform_row(x.row(i), out)
     })
     .path(penalties, l1_ratio, max_iterations.max(1))
     .into_iter()
