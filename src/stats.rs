@@ -124,12 +124,19 @@ pub fn kurtosis(x: &[f64]) -> f64 {
 
 /// Values standardised with the given centre and scale (a scale of 0 leaves values centred).
 pub fn standardize_with(x: &[f64], centre: f64, scale: f64) -> Vec<f64> {
+    let mut out = Vec::with_capacity(x.len());
+    standardize_onto(x, centre, scale, &mut out);
+    out
+}
+
+/// [`standardize_with`], appending the values to `out` (several columns into one buffer).
+pub fn standardize_onto(x: &[f64], centre: f64, scale: f64, out: &mut Vec<f64>) {
     let s = if scale > 0.0 && scale.is_finite() {
         scale
     } else {
         1.0
     };
-    x.iter().map(|v| (v - centre) / s).collect()
+    out.extend(x.iter().map(|v| (v - centre) / s));
 }
 
 #[cfg(test)]

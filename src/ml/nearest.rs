@@ -1,5 +1,5 @@
 //! The nearest-centroid kernels shared by the segmentation's k-means and the Gaussian mixture's
-//! k-means initialisation: rows kept both row by row and column by column ([`Flat`]), and loops
+//! k-means initialisation: rows kept column by column ([`Flat`]), and loops
 //! that compute the squared distances of [`LANES`] rows at once to each centroid (compiled for
 //! AVX2 where the processor has it). Every distance adds the same squares in the same order from
 //! +0.0 as the one-row loop ([`sq_dist_flat`]), so results are the same bits as that loop's;
@@ -7,69 +7,67 @@
 
 use ndarray::Array2;
 
-/// Rows of equal width `d` stored one after another (the layout the centroid sums scan), and
-/// the same values column by column (the layout the distance loops scan several rows at once).
+/// Rows of equal width `d` kept column by column (the layout the distance loops scan several
+/// rows at once, and the centroid sums read): one copy of the values, not two.
 pub(crate) struct Flat {
-    /// `n × d` values, row by row.
-    pub(crate) values: Vec<f64>,
-    /// The same values column by column: column `t` is `cols[t·n..(t + 1)·n]`.
+    /// The values column by column: column `t` is `cols[t·n..(t + 1)·n]`.
     pub(crate) cols: Vec<f64>,
+    /// Rows (each column's length).
+    n: usize,
     /// Values per row (at least 1).
     pub(crate) d: usize,
 }
 
 impl Flat {
-    /// Both layouts of a matrix's rows (a matrix without columns gets width 1 and no values).
+    /// A matrix's rows (a matrix without columns gets width 1 and no rows).
     pub(crate) fn from_matrix(x: &Array2<f64>) -> Flat {
-        let d = x.ncols().max(1);
-        let values: Vec<f64> = x.iter().copied().collect();
-        let cols = if x.ncols() == 0 {
-            Vec::new()
-        } else {
-            x.t().iter().copied().collect()
-        };
-        Flat { values, cols, d }
-    }
-
-    /// Both layouts of equally long columns (row `i` is every column's value `i`), taking the
-    /// columns over as the column layout; the same as [`Flat::from_matrix`] of their matrix.
-    pub(crate) fn from_columns(columns: Vec<Vec<f64>>) -> Flat {
-        let d = columns.len().max(1);
-        let n = columns.first().map_or(0, Vec::len);
-        let mut values = vec![0.0; n * columns.len()];
-        for (t, c) in columns.iter().enumerate() {
-            for (i, &v) in c.iter().enumerate() {
-                values[i * d + t] = v;
-            }
+        if x.ncols() == 0 {
+            return Flat {
+                cols: Vec::new(),
+                n: 0,
+                d: 1,
+            };
         }
         Flat {
-            values,
-            cols: columns.concat(),
-            d,
+            cols: x.t().iter().copied().collect(),
+            n: x.nrows(),
+            d: x.ncols(),
         }
     }
 
-    /// Both layouts of `values`, rows of `d ≥ 1` values one after another.
-    pub(crate) fn from_rows(values: &[f64], d: usize) -> Flat {
-        let n = values.len() / d;
-        let cols = (0..d)
-            .flat_map(|t| (0..n).map(move |i| values[i * d + t]))
-            .collect();
+    /// Columns of equal length already one after another in `cols` (`d ≥ 1` of them; row `i`
+    /// is every column's value `i`): the same as [`Flat::from_matrix`] of their matrix.
+    pub(crate) fn from_column_major(cols: Vec<f64>, d: usize) -> Flat {
         Flat {
-            values: values.to_vec(),
+            n: cols.len() / d,
             cols,
             d,
         }
     }
 
-    /// Number of rows.
-    pub(crate) fn len(&self) -> usize {
-        self.values.len() / self.d
+    /// Rows of `d ≥ 1` values one after another (`values.len() / d` of them), rearranged.
+    pub(crate) fn from_rows(values: &[f64], d: usize) -> Flat {
+        let n = values.len() / d;
+        let cols = (0..d)
+            .flat_map(|t| (0..n).map(move |i| values[i * d + t]))
+            .collect();
+        Flat { cols, n, d }
     }
 
-    /// Row `i`'s values.
-    pub(crate) fn row(&self, i: usize) -> &[f64] {
-        &self.values[i * self.d..(i + 1) * self.d]
+    /// Number of rows.
+    pub(crate) fn len(&self) -> usize {
+        self.n
+    }
+
+    /// Row `i`'s values, gathered from the columns (for the few rows handled one at a time).
+    pub(crate) fn row(&self, i: usize) -> Vec<f64> {
+        (0..self.d).map(|t| self.cols[t * self.n + i]).collect()
+    }
+
+    /// Every row, one after another (the layout the one-row reference loops of the tests read).
+    #[cfg(test)]
+    pub(crate) fn row_major(&self) -> Vec<f64> {
+        (0..self.n).flat_map(|i| self.row(i)).collect()
     }
 }
 
@@ -229,7 +227,7 @@ fn finish_group<const D: usize>(
     for l in 0..best.len() {
         labels[i0 - from + l] = which[l] as usize;
         dist[i0 - from + l] = if best[l] == f64::INFINITY {
-            sq_dist_flat::<D>(rows.row(i0 + l), &centroids[..d], d)
+            sq_dist_flat::<D>(&rows.row(i0 + l), &centroids[..d], d)
         } else {
             best[l]
         };
@@ -249,7 +247,7 @@ fn nearest_tail<const D: usize>(
 ) {
     let d = if D == 0 { rows.d } else { D };
     for i in start..from + labels.len() {
-        let r = rows.row(i);
+        let r = &rows.row(i);
         let mut best = (0, f64::INFINITY);
         for (j, c) in centroids.chunks_exact(d).enumerate() {
             let s = sq_dist_flat::<D>(r, c, d);
@@ -295,34 +293,40 @@ fn nearest_all_portable<const D: usize>(
     nearest_tail::<D>(rows, centroids, full, from, labels, dist);
 }
 
-/// `out[i]` = squared distance from row `i` of `rows` to `point` ([`sq_dist_flat`]'s bits).
-pub(crate) fn sq_dists_to<const D: usize>(rows: &Flat, point: &[f64], out: &mut [f64]) {
+/// `out[i]` = squared distance from row `from + i` of `rows` to `point` ([`sq_dist_flat`]'s
+/// bits), for `out.len()` rows.
+pub(crate) fn sq_dists_to<const D: usize>(
+    rows: &Flat,
+    point: &[f64],
+    from: usize,
+    out: &mut [f64],
+) {
     #[cfg(target_arch = "x86_64")]
     if std::arch::is_x86_feature_detected!("avx2") {
         // SAFETY: as in `nearest_all`.
-        unsafe { sq_dists_to_avx2::<D>(rows, point, out) };
+        unsafe { sq_dists_to_avx2::<D>(rows, point, from, out) };
         return;
     }
-    sq_dists_to_portable::<D>(rows, point, out);
+    sq_dists_to_portable::<D>(rows, point, from, out);
 }
 
 /// [`sq_dists_to`] compiled for AVX2.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-fn sq_dists_to_avx2<const D: usize>(rows: &Flat, point: &[f64], out: &mut [f64]) {
-    sq_dists_to_portable::<D>(rows, point, out);
+fn sq_dists_to_avx2<const D: usize>(rows: &Flat, point: &[f64], from: usize, out: &mut [f64]) {
+    sq_dists_to_portable::<D>(rows, point, from, out);
 }
 
 #[inline(always)]
-fn sq_dists_to_portable<const D: usize>(rows: &Flat, point: &[f64], out: &mut [f64]) {
+fn sq_dists_to_portable<const D: usize>(rows: &Flat, point: &[f64], from: usize, out: &mut [f64]) {
     let d = if D == 0 { rows.d } else { D };
     let n = rows.len();
-    let full = n / LANES * LANES;
-    for i0 in (0..full).step_by(LANES) {
-        out[i0..i0 + LANES].copy_from_slice(&sq_dists_lanes::<D>(&rows.cols, n, d, i0, point));
+    let full = out.len() / LANES * LANES;
+    for g in (0..full).step_by(LANES) {
+        out[g..g + LANES].copy_from_slice(&sq_dists_lanes::<D>(&rows.cols, n, d, from + g, point));
     }
-    for (i, o) in out.iter_mut().enumerate().take(n).skip(full) {
-        *o = sq_dist_flat::<D>(rows.row(i), point, d);
+    for (i, o) in out.iter_mut().enumerate().skip(full) {
+        *o = sq_dist_flat::<D>(&rows.row(from + i), point, d);
     }
 }
 
@@ -331,21 +335,23 @@ mod tests {
     use super::*;
     use rand::Rng as _;
 
-    /// Rows built from columns equal rows built from their matrix, in both layouts.
+    /// Rows built from joined columns equal rows built from their matrix, and read back row by row
+    /// they are the matrix's rows.
     #[test]
-    fn from_columns_equals_from_matrix() {
+    fn column_major_equals_from_matrix() {
         let mut r = crate::rng::stream(4, "flat-columns");
         for (n, d) in [(0, 3), (1, 1), (7, 3), (100, 5)] {
             let columns: Vec<Vec<f64>> = (0..d)
                 .map(|_| (0..n).map(|_| r.gen_range(-1.0..1.0)).collect())
                 .collect();
             let x = Array2::from_shape_fn((n, d), |(i, t)| columns[t][i]);
-            let (a, b) = (Flat::from_columns(columns), Flat::from_matrix(&x));
-            assert_eq!(
-                (a.values, a.cols, a.d),
-                (b.values, b.cols, b.d),
-                "{n} × {d}"
+            let (a, b) = (
+                Flat::from_column_major(columns.concat(), d),
+                Flat::from_matrix(&x),
             );
+            assert_eq!((a.n, a.d), (b.n, b.d), "{n} × {d}");
+            assert_eq!(a.cols, b.cols, "{n} × {d}");
+            assert_eq!(a.row_major(), x.iter().copied().collect::<Vec<_>>());
         }
     }
 
@@ -367,7 +373,7 @@ mod tests {
             }
             let rows = Flat::from_rows(&values, d);
             // Centroids: copies of rows (ties with those rows) and two equal centroids.
-            let mut centroids: Vec<f64> = (0..k).flat_map(|j| rows.row(3 + j).to_vec()).collect();
+            let mut centroids: Vec<f64> = (0..k).flat_map(|j| rows.row(3 + j)).collect();
             let first = centroids[..d].to_vec();
             centroids[(k - 1) * d..].copy_from_slice(&first);
             let (mut l1, mut d1) = (vec![0; n], vec![0.0; n]);
@@ -400,6 +406,31 @@ mod tests {
                 nearest_all_portable::<0>(&rows, &centroids, from, &mut lb, &mut db);
                 assert_eq!(lb, l1[from..from + len], "n {n} d {d} k {k} from {from}");
                 assert_eq!(bits(&db), bits(&d1[from..from + len]));
+            }
+        }
+    }
+
+    /// Distances to a point from any first row, for any number of rows (full groups of
+    /// [`LANES`] and rows after them), are the one-row loop's bits.
+    #[test]
+    fn distances_from_any_row_equal_the_one_row_loop() {
+        let mut r = crate::rng::stream(6, "sq-dists-to");
+        for (n, d) in [(5, 2), (41, 3), (100, 5), (37, 9)] {
+            let values: Vec<f64> = (0..n * d).map(|_| r.gen_range(-2.0..2.0)).collect();
+            let rows = Flat::from_rows(&values, d);
+            let point: Vec<f64> = (0..d).map(|_| r.gen_range(-1.0..1.0)).collect();
+            for (from, len) in [(0, n), (1, n - 1), (3, (n - 3).min(17)), (n - 1, 1), (n, 0)] {
+                let mut out = vec![0.0; len];
+                sq_dists_to::<0>(&rows, &point, from, &mut out);
+                let want: Vec<u64> = (from..from + len)
+                    .map(|i| sq_dist_flat::<0>(&values[i * d..(i + 1) * d], &point, d).to_bits())
+                    .collect();
+                let got: Vec<u64> = out.iter().map(|v| v.to_bits()).collect();
+                assert_eq!(got, want, "n {n} d {d} from {from}");
+                if d == 5 {
+                    sq_dists_to::<5>(&rows, &point, from, &mut out);
+                    assert_eq!(out.iter().map(|v| v.to_bits()).collect::<Vec<_>>(), want);
+                }
             }
         }
     }

@@ -11,12 +11,13 @@ use rand::Rng as _;
 use super::{SegmentationError, SegmentationSettings};
 use crate::data::Dataset;
 use crate::ml::cluster_metrics;
-use crate::ml::nearest::{Flat, nearest_all, nearest_from, sq_dist_flat, sq_dists_to};
+use crate::ml::nearest::{Flat, nearest_from, sq_dist_flat, sq_dists_to};
 use crate::rng::Rng;
 use crate::stats;
 
-/// Rows [`lloyd`] assigns and adds up together: their columns (a few values each) stay in the
-/// processor's cache between the two steps.
+/// Rows the k-means loops take at a time (Lloyd's rounds in [`lloyd_runs`], the seeding's passes,
+/// the inertia): their columns (a few values each) stay in the processor's cache while every
+/// step and every run that needs them reads them.
 const LLOYD_BLOCK: usize = 4096;
 
 /// The standardised feature matrix and what is needed to map back to original units.
@@ -48,9 +49,7 @@ pub(crate) fn features(
     s: &SegmentationSettings,
 ) -> Result<Features, SegmentationError> {
     let z = standardised_columns(ds, s)?;
-    let rows = (0..ds.n_rows())
-        .map(|i| z.cols.iter().map(|c| c[i]).collect())
-        .collect();
+    let rows = (0..z.rows.len()).map(|i| z.rows.row(i)).collect();
     Ok(Features {
         names: z.names,
         rows,
@@ -63,8 +62,8 @@ pub(crate) fn features(
 pub(crate) struct Columns {
     /// Feature names, in order.
     pub names: Vec<String>,
-    /// One z-scored column per feature.
-    pub cols: Vec<Vec<f64>>,
+    /// The z-scored columns, one after another in one buffer (the k-means loops' layout).
+    pub rows: Flat,
     /// Column means used for centring.
     pub means: Vec<f64>,
     /// Column standard deviations (n − 1) used for scaling.
@@ -72,7 +71,8 @@ pub(crate) struct Columns {
 }
 
 /// The z-scored feature columns (mean and n − 1 standard deviation of all rows), refusing
-/// unknown and constant features; [`features`] without one allocation per row.
+/// unknown and constant features; [`features`] without one allocation per row, written
+/// straight into one buffer (at a million rows, fresh memory is much of the cost here).
 pub(crate) fn standardised_columns(
     ds: &Dataset,
     s: &SegmentationSettings,
@@ -81,7 +81,8 @@ pub(crate) fn standardised_columns(
     if names.is_empty() {
         return Err(SegmentationError::NoFeatures);
     }
-    let mut cols = Vec::with_capacity(names.len());
+    let n = ds.n_rows();
+    let mut cols = Vec::with_capacity(n * names.len());
     let (mut means, mut sds) = (Vec::new(), Vec::new());
     for name in &names {
         let col = ds
@@ -97,13 +98,13 @@ pub(crate) fn standardised_columns(
                 "feature '{name}' has a mean or spread too large to compute in floating point"
             )));
         }
-        cols.push(stats::standardize_with(col, m, sd));
+        stats::standardize_onto(col, m, sd, &mut cols);
         means.push(m);
         sds.push(sd);
     }
     Ok(Columns {
+        rows: Flat::from_column_major(cols, names.len()),
         names,
-        cols,
         means,
         sds,
     })
@@ -130,7 +131,7 @@ pub(crate) struct Partition {
 /// the same partition always gets the same labels.
 ///
 /// Each of the `n_init` runs starts from [`greedy_kmeans_plus_plus_in`] seeds and runs plain
-/// Lloyd iterations ([`lloyd`]); the run with the lowest inertia is kept (the first on ties).
+/// Lloyd iterations ([`lloyd_runs`]); the run with the lowest inertia is kept (the first on ties).
 /// linfa-clustering 0.8's k-means is not used: its update counts the old centroid as one more
 /// member of its cluster (an "m_k-means" step), which stops at different, worse fixed points,
 /// and its k-means++ draws one candidate per centre; on the bundled table that left k ≥ 8 in
@@ -145,8 +146,8 @@ pub(crate) fn kmeans(
     kmeans_flat(&Flat::from_matrix(x), k, s, rng, order_by)
 }
 
-/// [`kmeans`] on rows already in both layouts (a whole table's rows, built once from its
-/// columns with [`Flat::from_columns`] instead of through a matrix).
+/// [`kmeans`] on rows already in the column layout (a whole table's rows, standardised straight
+/// into it by [`standardised_columns`] instead of through a matrix).
 pub(crate) fn kmeans_flat(
     rows: &Flat,
     k: usize,
@@ -178,6 +179,11 @@ pub(crate) fn kmeans_flat(
 
 /// The `n_init` seeded runs of [`kmeans`] on rows of width `D` (0: any width, `rows.d`): the
 /// lowest-inertia run's centroids (flat) and every row's nearest of them.
+///
+/// The runs' Lloyd rounds go side by side ([`lloyd_runs`]), and so do their inertias, summed a
+/// block of rows at a time without keeping labels; only the kept run's labels are computed, once,
+/// at the end (the same centroids and the same distance loop give the same labels), so no
+/// row-length buffer is written per run.
 fn kmeans_runs<const D: usize>(
     rows: &Flat,
     k: usize,
@@ -185,25 +191,44 @@ fn kmeans_runs<const D: usize>(
     rng: &mut Rng,
 ) -> (Vec<f64>, Vec<usize>) {
     let n = rows.len();
-    let mut labels = vec![0usize; n];
-    let mut dist = vec![0.0; n];
-    // The best run's assignment, kept when it is computed rather than computed again.
-    let mut best_labels = vec![0usize; n];
-    let mut best: Option<(f64, Vec<f64>)> = None;
+    let block = LLOYD_BLOCK.min(n);
+    let mut block_labels = vec![0usize; block];
+    let mut block_dist = vec![0.0; block];
+    // The seeds of every run first (in the order they draw from the random stream; Lloyd's
+    // rounds draw nothing), then all runs side by side.
     let mut seeding = SeedingScratch::default();
-    for _ in 0..s.n_init.max(1) {
-        let seeds = greedy_kmeans_plus_plus_in::<D>(rows, k, rng, &mut seeding);
-        let centroids = lloyd::<D>(rows, seeds, s.tolerance, s.max_iterations as usize);
-        // Each row's squared distance to its nearest centroid, summed in row order.
-        nearest_all::<D>(rows, &centroids, &mut labels, &mut dist);
-        let inertia: f64 = dist.iter().sum();
-        if best.as_ref().is_none_or(|(b, _)| inertia < *b) {
-            best = Some((inertia, centroids));
-            std::mem::swap(&mut labels, &mut best_labels);
+    let seeds: Vec<Vec<f64>> = (0..s.n_init.max(1))
+        .map(|_| greedy_kmeans_plus_plus_in::<D>(rows, k, rng, &mut seeding))
+        .collect();
+    drop(seeding);
+    let finals = lloyd_runs::<D>(rows, seeds, s.tolerance, s.max_iterations as usize);
+    // Each run's squared distances of the rows to their nearest centroid, summed in row order.
+    let mut inertia = vec![stats::sum_start(); finals.len()];
+    for start in (0..n).step_by(block.max(1)) {
+        let len = block.min(n - start);
+        let dist = &mut block_dist[..len];
+        for (centroids, total) in finals.iter().zip(inertia.iter_mut()) {
+            nearest_from::<D>(rows, centroids, start, &mut block_labels[..len], dist);
+            for &v in dist.iter() {
+                *total += v;
+            }
         }
     }
-    let (_, flat) = best.expect("at least one run");
-    (flat, best_labels)
+    // The first run of lowest inertia.
+    let mut keep = 0;
+    for (r, &total) in inertia.iter().enumerate().skip(1) {
+        if total < inertia[keep] {
+            keep = r;
+        }
+    }
+    let flat = finals.into_iter().nth(keep).expect("at least one run");
+    let mut labels = vec![0usize; n];
+    for start in (0..n).step_by(block.max(1)) {
+        let len = block.min(n - start);
+        let dist = &mut block_dist[..len];
+        nearest_from::<D>(rows, &flat, start, &mut labels[start..start + len], dist);
+    }
+    (flat, labels)
 }
 
 /// Index of the centroid (flat, `d` values each) nearest to `row`; first on ties.
@@ -221,69 +246,92 @@ fn nearest_flat<const D: usize>(row: &[f64], centroids: &[f64], d: usize) -> usi
     best.0
 }
 
-/// Lloyd's algorithm from `centroids` (flat, `rows.d` values each): assign every row to its
-/// nearest centroid (first on ties), move each centroid to the mean of its rows (an emptied
-/// cluster keeps its centroid), until the centroids move by less than `tolerance` in total
-/// squared distance or after `max_iterations` rounds.
+/// Lloyd's algorithm from each of `starts` (centroids, flat, `rows.d` values each), every run
+/// on its own: assign every row to its nearest centroid (first on ties), move each centroid to
+/// the mean of its rows (an emptied cluster keeps its centroid), until the centroids move by
+/// less than `tolerance` in total squared distance or after `max_iterations` rounds. Returns each
+/// run's final centroids, in the order of `starts`.
 ///
 /// Every row is compared with every centroid in every round, a few rows at a time
 /// ([`nearest_from`], on a block of [`LLOYD_BLOCK`] rows at a time): on the few columns and few
 /// clusters of a segmentation, those vector loops cost less than skipping rows with distance
-/// bounds (Hamerly's, measured slower here). Each distance adds the same squares in the same
-/// order as [`sq_dist_flat`], and the centroid sums add each cluster's rows in index order, so
-/// the result is [`lloyd_plain`]'s, bit for bit.
-fn lloyd<const D: usize>(
+/// bounds (Hamerly's, measured slower here). The runs go through their rounds side by side, each
+/// block of rows serving every run still moving while it is in the cache, so a table larger than
+/// the cache is read from memory once a round instead of once a round per run. Each run's
+/// distances add the same squares in the same order as [`sq_dist_flat`], and its centroid sums
+/// add each cluster's rows in index order, so each result is [`lloyd_plain`]'s, bit for bit.
+fn lloyd_runs<const D: usize>(
     rows: &Flat,
-    mut centroids: Vec<f64>,
+    starts: Vec<Vec<f64>>,
     tolerance: f64,
     max_iterations: usize,
-) -> Vec<f64> {
+) -> Vec<Vec<f64>> {
+    /// One run's centroids, this round's sums and counts, and whether it has stopped.
+    struct Run {
+        centroids: Vec<f64>,
+        sums: Vec<f64>,
+        counts: Vec<usize>,
+        moving: bool,
+    }
     let d = if D == 0 { rows.d } else { D };
-    let k = centroids.len() / d;
     let n = rows.len();
-    let mut sums = vec![0.0; k * d];
-    let mut counts = vec![0usize; k];
+    let mut runs: Vec<Run> = starts
+        .into_iter()
+        .map(|centroids| Run {
+            sums: vec![0.0; centroids.len()],
+            counts: vec![0; centroids.len() / d],
+            centroids,
+            moving: true,
+        })
+        .collect();
     let mut new = vec![0.0; d];
     let block = LLOYD_BLOCK.min(n);
     let mut assigned = vec![0usize; block];
     let mut dist = vec![0.0; block];
     for _ in 0..max_iterations.max(1) {
-        sums.fill(0.0);
-        counts.fill(0);
-        // One block of rows at a time: assigned, then added to its centroid's sums while its
-        // values are still in the cache (one read of the rows from memory per round).
+        for run in runs.iter_mut().filter(|r| r.moving) {
+            run.sums.fill(0.0);
+            run.counts.fill(0);
+        }
+        // One block of rows at a time: for every run, assigned, then added to the run's
+        // centroid sums while the block's values are still in the cache.
         for start in (0..n).step_by(block.max(1)) {
             let len = block.min(n - start);
             let (labels, dist) = (&mut assigned[..len], &mut dist[..len]);
-            nearest_from::<D>(rows, &centroids, start, labels, dist);
-            for (i, &j) in (start..).zip(labels.iter()) {
-                counts[j] += 1;
-                for (t, s) in sums[j * d..(j + 1) * d].iter_mut().enumerate() {
-                    *s += rows.cols[t * n + i];
+            for run in runs.iter_mut().filter(|r| r.moving) {
+                nearest_from::<D>(rows, &run.centroids, start, labels, dist);
+                for (i, &j) in (start..).zip(labels.iter()) {
+                    run.counts[j] += 1;
+                    for (t, s) in run.sums[j * d..(j + 1) * d].iter_mut().enumerate() {
+                        *s += rows.cols[t * n + i];
+                    }
                 }
             }
         }
-        let mut shift = 0.0;
-        for j in 0..k {
-            let n = counts[j];
-            if n == 0 {
-                continue;
+        for run in runs.iter_mut().filter(|r| r.moving) {
+            let mut shift = 0.0;
+            for (j, &count) in run.counts.iter().enumerate() {
+                if count == 0 {
+                    continue;
+                }
+                for (v, s) in new.iter_mut().zip(&run.sums[j * d..(j + 1) * d]) {
+                    *v = s / count as f64;
+                }
+                let c = &mut run.centroids[j * d..(j + 1) * d];
+                shift += sq_dist_flat::<D>(c, &new, d);
+                c.copy_from_slice(&new);
             }
-            for (v, s) in new.iter_mut().zip(&sums[j * d..(j + 1) * d]) {
-                *v = s / n as f64;
-            }
-            let c = &mut centroids[j * d..(j + 1) * d];
-            shift += sq_dist_flat::<D>(c, &new, d);
-            c.copy_from_slice(&new);
+            // A NaN shift (an infinite value) does not stop a run, as in the plain loop.
+            run.moving = shift > tolerance * tolerance || shift.is_nan();
         }
-        if shift <= tolerance * tolerance {
+        if runs.iter().all(|r| !r.moving) {
             break;
         }
     }
-    centroids
+    runs.into_iter().map(|r| r.centroids).collect()
 }
 
-/// Plain Lloyd iterations, one row and one centroid at a time: [`lloyd`] as first written, kept
+/// Plain Lloyd iterations, one row and one centroid at a time, one run: Lloyd as first written, kept
 /// as the reference the vector version is tested against bit for bit.
 #[cfg(test)]
 fn lloyd_plain<const D: usize>(
@@ -300,7 +348,7 @@ fn lloyd_plain<const D: usize>(
     for _ in 0..max_iterations.max(1) {
         sums.fill(0.0);
         counts.fill(0);
-        for r in rows.values.chunks_exact(d) {
+        for r in rows.row_major().chunks_exact(d) {
             let j = nearest_flat::<D>(r, &centroids, d);
             counts[j] += 1;
             for (s, v) in sums[j * d..(j + 1) * d].iter_mut().zip(r) {
@@ -338,20 +386,26 @@ fn greedy_kmeans_plus_plus<const D: usize>(rows: &Flat, k: usize, rng: &mut Rng)
     greedy_kmeans_plus_plus_in::<D>(rows, k, rng, &mut SeedingScratch::default())
 }
 
-/// The five row-length buffers of the greedy k-means++ seeding, kept from one k-means run to the
-/// next (at ten million rows, fresh ones were 400 MB of new memory for every run).
+/// The row-length buffer of the greedy k-means++ seeding (each row's squared distance to its
+/// nearest centre so far), kept from one k-means run to the next (at ten million rows a fresh
+/// one is 80 MB of new memory for every run), and a block of distances.
 #[derive(Default)]
 struct SeedingScratch {
     closest: Vec<f64>,
-    cumulative: Vec<f64>,
-    updated: Vec<f64>,
-    best_updated: Vec<f64>,
-    to_candidate: Vec<f64>,
+    block: Vec<f64>,
 }
 
 /// Greedy k-means++ seeding (Arthur & Vassilvitskii 2007, with the local trials of their
 /// "greedy" variant), as described at `greedy_kmeans_plus_plus`, with its buffers in `scratch`
 /// (any contents; every value used is written first).
+///
+/// Each step draws its trials' weights first (the draws do not depend on the rows, so the
+/// random stream is consumed as when they were drawn one trial at a time), finds every
+/// trial's row in one running sum over the distances ([`first_rows_above`]), adds up every
+/// trial's total in one pass over the rows, and then lowers the distances to the chosen
+/// centre's in place: three passes a step whatever the number of trials, and one row-length
+/// buffer. Every sum adds the same values in the same order as the one-trial-at-a-time
+/// reference in `fit_exact_tests`, so the centres are the same bits.
 fn greedy_kmeans_plus_plus_in<const D: usize>(
     rows: &Flat,
     k: usize,
@@ -361,55 +415,86 @@ fn greedy_kmeans_plus_plus_in<const D: usize>(
     let n = rows.len();
     let trials = 2 + (k as f64).ln().floor() as usize;
     let first = rng.gen_range(0..n);
-    let mut centres: Vec<f64> = rows.row(first).to_vec();
-    let SeedingScratch {
-        closest,
-        cumulative,
-        updated,
-        best_updated,
-        to_candidate,
-    } = scratch;
-    for v in [
-        &mut *closest,
-        &mut *updated,
-        &mut *best_updated,
-        &mut *to_candidate,
-    ] {
-        v.resize(n, 0.0);
+    let mut centres: Vec<f64> = rows.row(first);
+    let SeedingScratch { closest, block } = scratch;
+    let b = LLOYD_BLOCK.min(n).max(1);
+    closest.resize(n, 0.0);
+    block.resize(b, 0.0);
+    // Distances to the first centre, and their total (the first step's "potential").
+    let mut potential = stats::sum_start();
+    for start in (0..n).step_by(b) {
+        let out = &mut closest[start..(start + b).min(n)];
+        sq_dists_to::<D>(rows, &centres, start, out);
+        for &v in out.iter() {
+            potential += v;
+        }
     }
-    sq_dists_to::<D>(rows, rows.row(first), closest);
+    let mut targets = Vec::with_capacity(trials);
+    let mut totals = Vec::with_capacity(trials);
     for _ in 1..k {
-        let potential: f64 = closest.iter().sum();
-        cumulative.clear();
-        let mut acc = 0.0;
-        for d in closest.iter() {
-            acc += d;
-            cumulative.push(acc);
-        }
-        let mut pick: Option<(f64, usize)> = None;
+        targets.clear();
         for _ in 0..trials {
-            let target = rng.r#gen::<f64>() * potential;
-            // First row whose cumulative weight exceeds the draw (rows at distance 0 never win).
-            let c = cumulative.partition_point(|&v| v <= target).min(n - 1);
-            sq_dists_to::<D>(rows, rows.row(c), to_candidate);
-            for ((u, &t), &c) in updated
-                .iter_mut()
-                .zip(to_candidate.iter())
-                .zip(closest.iter())
-            {
-                *u = c.min(t);
-            }
-            let total: f64 = updated.iter().sum();
-            if pick.is_none_or(|(t, _)| total < t) {
-                pick = Some((total, c));
-                std::mem::swap(updated, best_updated);
+            targets.push(rng.r#gen::<f64>() * potential);
+        }
+        let picks = first_rows_above(closest, &targets);
+        let candidates: Vec<Vec<f64>> = picks.iter().map(|&c| rows.row(c)).collect();
+        // Every trial's total squared distance once its candidate is added, in row order.
+        totals.clear();
+        totals.resize(trials, stats::sum_start());
+        for start in (0..n).step_by(b) {
+            let near = &closest[start..(start + b).min(n)];
+            let out = &mut block[..near.len()];
+            for (candidate, total) in candidates.iter().zip(totals.iter_mut()) {
+                sq_dists_to::<D>(rows, candidate, start, out);
+                for (&c, &t) in near.iter().zip(out.iter()) {
+                    *total += c.min(t);
+                }
             }
         }
-        let (_, c) = pick.expect("at least two trials");
-        centres.extend_from_slice(rows.row(c));
-        std::mem::swap(closest, best_updated);
+        // The first trial of lowest total.
+        let mut pick = 0;
+        for (t, &total) in totals.iter().enumerate().skip(1) {
+            if total < totals[pick] {
+                pick = t;
+            }
+        }
+        for start in (0..n).step_by(b) {
+            let near = &mut closest[start..(start + b).min(n)];
+            let out = &mut block[..near.len()];
+            sq_dists_to::<D>(rows, &candidates[pick], start, out);
+            for (c, &t) in near.iter_mut().zip(out.iter()) {
+                *c = c.min(t);
+            }
+        }
+        potential = totals[pick];
+        centres.extend_from_slice(&candidates[pick]);
     }
     centres
+}
+
+/// For each target, the first row whose running sum of `weights` (from +0.0, in row order)
+/// exceeds it, or the last row when none does: a row drawn with probability proportional to its
+/// weight for a target drawn uniformly below the total (rows of weight 0 are never drawn). The
+/// weights are non-negative, so the running sum never decreases and one pass serves every
+/// target, taken in increasing order.
+fn first_rows_above(weights: &[f64], targets: &[f64]) -> Vec<usize> {
+    let last = weights.len().saturating_sub(1);
+    let mut picks = vec![last; targets.len()];
+    let mut order: Vec<usize> = (0..targets.len()).collect();
+    order.sort_by(|&a, &b| targets[a].total_cmp(&targets[b]));
+    let mut next = 0;
+    let mut acc = 0.0;
+    for (i, &w) in weights.iter().enumerate() {
+        if next == order.len() {
+            break;
+        }
+        acc += w;
+        while next < order.len() && acc > targets[order[next]] {
+            picks[order[next]] = i;
+            next += 1;
+        }
+    }
+    picks
 }
 
 /// [`nearest`] for row-major rows.
@@ -660,13 +745,18 @@ mod tests {
         let mut runs = 0;
         for &k in ks {
             let mut r = crate::rng::stream(seed, &format!("lloyd/{k}"));
+            let mut starts = Vec::new();
             for _ in 0..3 {
                 let seeds = greedy_kmeans_plus_plus::<D>(&rows, k, &mut r);
-                for (tol, iters) in [(1e-4, 300), (0.0, 7), (1e-2, 300)] {
-                    let vector = lloyd::<D>(&rows, seeds.clone(), tol, iters);
+                starts.push(seeds);
+            }
+            // The runs side by side, each against its own plain run.
+            for (tol, iters) in [(1e-4, 300), (0.0, 7), (1e-2, 300)] {
+                let vector = lloyd_runs::<D>(&rows, starts.clone(), tol, iters);
+                for (got, seeds) in vector.iter().zip(&starts) {
                     let plain = lloyd_plain::<D>(&rows, seeds.clone(), tol, iters);
                     let bits = |v: &[f64]| v.iter().map(|f| f.to_bits()).collect::<Vec<_>>();
-                    assert_eq!(bits(&vector), bits(&plain), "k {k} tol {tol} iters {iters}");
+                    assert_eq!(bits(got), bits(&plain), "k {k} tol {tol} iters {iters}");
                     runs += 1;
                 }
             }

@@ -11,11 +11,11 @@ fn kmeans_plus_plus_reference<const D: usize>(rows: &Flat, k: usize, rng: &mut R
     let d = if D == 0 { rows.d } else { D };
     let trials = 2 + (k as f64).ln().floor() as usize;
     let first = rng.gen_range(0..n);
-    let mut centres: Vec<f64> = rows.row(first).to_vec();
-    let mut closest: Vec<f64> = rows
-        .values
+    let mut centres: Vec<f64> = rows.row(first);
+    let values = rows.row_major();
+    let mut closest: Vec<f64> = values
         .chunks_exact(d)
-        .map(|r| sq_dist_flat::<D>(r, rows.row(first), d))
+        .map(|r| sq_dist_flat::<D>(r, &rows.row(first), d))
         .collect();
     let mut cumulative = Vec::with_capacity(n);
     let mut updated = vec![0.0; n];
@@ -32,12 +32,8 @@ fn kmeans_plus_plus_reference<const D: usize>(rows: &Flat, k: usize, rng: &mut R
         for _ in 0..trials {
             let target = rng.r#gen::<f64>() * potential;
             let c = cumulative.partition_point(|&v| v <= target).min(n - 1);
-            let candidate = rows.row(c);
-            for ((u, r), &c) in updated
-                .iter_mut()
-                .zip(rows.values.chunks_exact(d))
-                .zip(&closest)
-            {
+            let candidate = &rows.row(c);
+            for ((u, r), &c) in updated.iter_mut().zip(values.chunks_exact(d)).zip(&closest) {
                 *u = c.min(sq_dist_flat::<D>(r, candidate, d));
             }
             let total: f64 = updated.iter().sum();
@@ -47,7 +43,7 @@ fn kmeans_plus_plus_reference<const D: usize>(rows: &Flat, k: usize, rng: &mut R
             }
         }
         let (_, c) = pick.expect("at least two trials");
-        centres.extend_from_slice(rows.row(c));
+        centres.extend_from_slice(&rows.row(c));
         std::mem::swap(&mut closest, &mut best_updated);
     }
     centres
@@ -62,12 +58,12 @@ fn kmeans_runs_reference<const D: usize>(
     rng: &mut Rng,
 ) -> (Vec<f64>, Vec<usize>) {
     let d = if D == 0 { rows.d } else { D };
+    let values = rows.row_major();
     let mut best: Option<(f64, Vec<f64>)> = None;
     for _ in 0..s.n_init.max(1) {
         let seeds = kmeans_plus_plus_reference::<D>(rows, k, rng);
         let centroids = lloyd_plain::<D>(rows, seeds, s.tolerance, s.max_iterations as usize);
-        let inertia: f64 = rows
-            .values
+        let inertia: f64 = values
             .chunks_exact(d)
             .map(|r| {
                 let j = nearest_flat::<D>(r, &centroids, d);
@@ -79,8 +75,7 @@ fn kmeans_runs_reference<const D: usize>(
         }
     }
     let (_, flat) = best.expect("at least one run");
-    let labels = rows
-        .values
+    let labels = values
         .chunks_exact(d)
         .map(|r| nearest_flat::<D>(r, &flat, d))
         .collect();
@@ -222,4 +217,39 @@ fn kmeans_dispatch_matches_reference_at_every_width() {
         let centroids: Vec<Vec<f64>> = flat.chunks_exact(d).map(<[f64]>::to_vec).collect();
         assert_eq!(got, canonical(labels, &centroids, 0), "width {d}");
     }
+}
+
+/// One running sum finds every trial's row as a binary search over the stored running sums does
+/// (the reference's `partition_point`): weights with zeros and repeats, targets on, between and
+/// beyond the running sums, in any order and repeated.
+#[test]
+fn first_rows_above_equals_binary_search_over_running_sums() {
+    let mut r = crate::rng::stream(12, "first-rows-above");
+    for n in [1, 2, 9, 300] {
+        let weights: Vec<f64> = (0..n)
+            .map(|_| match r.gen_range(0..4) {
+                0 => 0.0,
+                1 => 0.25,
+                _ => r.gen_range(0.0..3.0),
+            })
+            .collect();
+        let mut acc = 0.0;
+        let cumulative: Vec<f64> = weights
+            .iter()
+            .map(|w| {
+                acc += w;
+                acc
+            })
+            .collect();
+        let total = cumulative[n - 1];
+        let mut targets: Vec<f64> = (0..6).map(|_| r.r#gen::<f64>() * total).collect();
+        targets.extend([0.0, cumulative[n / 2], cumulative[0], total, total * 2.0]);
+        targets.push(targets[1]);
+        let want: Vec<usize> = targets
+            .iter()
+            .map(|&t| cumulative.partition_point(|&v| v <= t).min(n - 1))
+            .collect();
+        assert_eq!(first_rows_above(&weights, &targets), want, "n {n}");
+    }
+    assert_eq!(first_rows_above(&[0.0; 4], &[0.0, 0.0]), vec![3, 3]);
 }

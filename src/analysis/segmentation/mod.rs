@@ -606,9 +606,8 @@ pub fn kmeans_all_rows(
     let s = &settings.segmentation;
     let z = fit::standardised_columns(ds, s)?;
     let order_by = order_feature(ds, &z.names);
-    let rows = crate::ml::nearest::Flat::from_columns(z.cols);
     let r = rng::stream(settings.seed, &kmeans_label(k));
-    Ok(fit::kmeans_flat(&rows, k, s, r, order_by)?.labels)
+    Ok(fit::kmeans_flat(&z.rows, k, s, r, order_by)?.labels)
 }
 
 /// The feature clusters are ordered by: the target if clustered on, else the first feature.
