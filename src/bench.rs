@@ -42,6 +42,65 @@ pub struct SizeResult {
     pub total: f64,
     /// Peak resident memory of the process, in MiB (Linux VmHWM; 0 where unavailable).
     pub peak_mib: f64,
+    /// Processes measured: with more than one, each time is their median and the peak memory
+    /// their largest ([`median_of`]).
+    #[serde(default = "one_run")]
+    pub runs: usize,
+}
+
+fn one_run() -> usize {
+    1
+}
+
+/// The median of `v` (the mean of the middle two for an even count); NaN when empty.
+fn median(mut v: Vec<f64>) -> f64 {
+    if v.is_empty() {
+        return f64::NAN;
+    }
+    v.sort_by(f64::total_cmp);
+    let m = v.len() / 2;
+    if v.len() % 2 == 1 {
+        v[m]
+    } else {
+        (v[m - 1] + v[m]) / 2.0
+    }
+}
+
+/// One size measured in several processes, summarised: each stage's and the total's median time
+/// and the largest peak memory. A stage time measured once moves by tens of percent between
+/// runs on a shared machine (the growth check compares two of them); medians of a few
+/// processes, interleaved with the other sizes, move much less. Errors when the runs are of
+/// different tables or stages.
+pub fn median_of(runs: &[SizeResult]) -> Result<SizeResult, String> {
+    let first = runs.first().ok_or("no runs to summarise")?;
+    for r in runs {
+        let names = |x: &SizeResult| x.stages.iter().map(|(n, _)| n.clone()).collect::<Vec<_>>();
+        if r.label != first.label || r.rows != first.rows || names(r) != names(first) {
+            return Err(format!(
+                "runs of '{}' and '{}' measured different tables or stages",
+                first.label, r.label
+            ));
+        }
+    }
+    let stages = first
+        .stages
+        .iter()
+        .enumerate()
+        .map(|(i, (name, _))| {
+            (
+                name.clone(),
+                median(runs.iter().map(|r| r.stages[i].1).collect()),
+            )
+        })
+        .collect();
+    Ok(SizeResult {
+        label: first.label.clone(),
+        rows: first.rows,
+        stages,
+        total: median(runs.iter().map(|r| r.total).collect()),
+        peak_mib: runs.iter().map(|r| r.peak_mib).fold(0.0, f64::max),
+        runs: runs.iter().map(|r| r.runs).sum(),
+    })
 }
 
 /// Runs every stage once on `csv` (already on disk) and returns the timings.
@@ -134,6 +193,7 @@ pub fn measure(
         stages,
         total: t_all.elapsed().as_secs_f64(),
         peak_mib: peak_mib(),
+        runs: 1,
     })
 }
 
@@ -189,6 +249,12 @@ pub fn format_table(results: &[SizeResult]) -> String {
         .first()
         .map(|r| r.stages.iter().map(|(n, _)| n.clone()).collect())
         .unwrap_or_default();
+    if let Some(r) = results.first().filter(|r| r.runs > 1) {
+        s.push_str(&format!(
+            "median of {} processes per size (peak memory: the largest)\n",
+            r.runs
+        ));
+    }
     s.push_str(&format!("{:<W$}", "stage (seconds)"));
     for r in results {
         s.push_str(&format!("{:>14}", r.label));
@@ -265,16 +331,20 @@ pub fn child(
 }
 
 /// Runs the bundled data and each synthetic size in a child process of `exe` (the `report`
-/// binary, called as `exe bench --child SIZE`) and collects the results.
+/// binary, called as `exe bench --child SIZE`), `repeats` times, and collects each size's
+/// [`median_of`] its runs. The repeats go round all sizes in turn (bundled, small, ..., large,
+/// then again), so a slow spell of the machine falls on every size rather than on one.
 pub fn run(
     exe: &Path,
     sizes: &[usize],
     seed: u64,
+    repeats: usize,
     extra_args: &[String],
 ) -> Result<Vec<SizeResult>, String> {
-    std::iter::once(&0)
-        .chain(sizes)
-        .map(|&size| {
+    let all: Vec<usize> = std::iter::once(0).chain(sizes.iter().copied()).collect();
+    let mut measured: Vec<Vec<SizeResult>> = vec![Vec::new(); all.len()];
+    for _ in 0..repeats.max(1) {
+        for (slot, &size) in measured.iter_mut().zip(&all) {
             let what = if size == 0 {
                 "benchmark of size bundled".to_string()
             } else {
@@ -286,14 +356,15 @@ pub fn run(
                 "--seed".into(),
                 seed.to_string(),
             ];
-            child_json(
+            slot.push(child_json(
                 exe,
                 args.iter().map(std::ffi::OsStr::new),
                 extra_args,
                 &what,
-            )
-        })
-        .collect()
+            )?);
+        }
+    }
+    measured.iter().map(|runs| median_of(runs)).collect()
 }
 
 /// Runs `exe bench ARGS EXTRA_ARGS` in a child process and reads the JSON it prints; `what`
@@ -334,4 +405,54 @@ pub fn stream_eda(path: &Path, settings: &Settings) -> Result<String, String> {
         t.elapsed().as_secs_f64(),
         peak_mib()
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn size(stages: &[f64], total: f64, peak: f64) -> SizeResult {
+        SizeResult {
+            label: "1000".into(),
+            rows: 1000,
+            stages: ["load", "fit"]
+                .iter()
+                .zip(stages)
+                .map(|(n, &t)| (n.to_string(), t))
+                .collect(),
+            total,
+            peak_mib: peak,
+            runs: 1,
+        }
+    }
+
+    /// Medians as numpy.median gives them (odd count: the middle value; even: the mean of the
+    /// middle two), the largest peak, the runs counted; mismatched runs refused.
+    #[test]
+    fn median_of_runs_matches_numpy_and_refuses_mismatched_runs() {
+        // numpy.median([0.3, 0.1, 0.2]) = 0.2, numpy.median([0.5, 0.9, 0.7]) = 0.7
+        let three = [
+            size(&[0.3, 0.5], 1.5, 10.0),
+            size(&[0.1, 0.9], 1.0, 30.0),
+            size(&[0.2, 0.7], 1.25, 20.0),
+        ];
+        let m = median_of(&three).unwrap();
+        assert_eq!(m.stages, vec![("load".into(), 0.2), ("fit".into(), 0.7)]);
+        assert_eq!((m.total, m.peak_mib, m.runs), (1.25, 30.0, 3));
+        // numpy.median([1, 3, 2, 4]) = 2.5; numpy.median([1.5, 1.0, 1.25, 2.0]) = 1.375
+        let mut four = three.to_vec();
+        four.push(size(&[4.0, 2.0], 2.0, 5.0));
+        four[0].stages[0].1 = 1.0;
+        four[1].stages[0].1 = 3.0;
+        four[2].stages[0].1 = 2.0;
+        let m = median_of(&four).unwrap();
+        assert_eq!(m.stages[0].1, 2.5);
+        assert_eq!(m.total, 1.375);
+        let mut other = size(&[0.1, 0.2], 1.0, 1.0);
+        other.stages[1].0 = "predict".into();
+        let err = median_of(&[three[0].clone(), other]).unwrap_err();
+        assert!(err.contains("different tables or stages"), "{err}");
+        assert!(median_of(&[]).is_err());
+        assert!(format_table(&[m]).starts_with("median of 4 processes per size"));
+    }
 }

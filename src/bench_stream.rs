@@ -39,6 +39,7 @@ pub fn measure(file: &Path, settings: &Settings, chunk_rows: usize) -> Result<Si
         stages,
         total: t.elapsed().as_secs_f64(),
         peak_mib: peak_mib(),
+        runs: 1,
     })
 }
 

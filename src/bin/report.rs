@@ -120,6 +120,9 @@ struct BenchArgs {
     /// Seed for the synthetic tables.
     #[arg(long, default_value_t = 42)]
     seed: u64,
+    /// Processes per size: each stage's time is their median (the sizes take turns).
+    #[arg(long, default_value_t = 3)]
+    repeats: usize,
     /// Bundled data file.
     #[arg(long, default_value = pipeline::DEFAULT_DATA)]
     data: PathBuf,
@@ -515,8 +518,8 @@ fn bench(a: BenchArgs) -> Result<(), Failure> {
     if let Some(p) = &a.settings {
         extra.extend(["--settings".to_string(), p.display().to_string()]);
     }
-    let results =
-        bench::run(&exe, &a.sizes, a.seed, &extra).map_err(|e| bad_input(anyhow::anyhow!(e)))?;
+    let results = bench::run(&exe, &a.sizes, a.seed, a.repeats, &extra)
+        .map_err(|e| bad_input(anyhow::anyhow!(e)))?;
     print!("{}", bench::format_table(&results));
     Ok(())
 }
