@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use crate::data::{self, SynthSpec};
 use crate::pipeline::{self, BuildOptions};
 use crate::settings::Settings;
+use crate::stats;
 
 /// The median wall-clock time of `runs` calls of `f`, in milliseconds (used by `benches/`).
 ///
@@ -52,20 +53,6 @@ fn one_run() -> usize {
     1
 }
 
-/// The median of `v` (the mean of the middle two for an even count); NaN when empty.
-fn median(mut v: Vec<f64>) -> f64 {
-    if v.is_empty() {
-        return f64::NAN;
-    }
-    v.sort_by(f64::total_cmp);
-    let m = v.len() / 2;
-    if v.len() % 2 == 1 {
-        v[m]
-    } else {
-        (v[m - 1] + v[m]) / 2.0
-    }
-}
-
 /// One size measured in several processes, summarised: each stage's and the total's median time
 /// and the largest peak memory. A stage time measured once moves by tens of percent between
 /// runs on a shared machine (the growth check compares two of them); medians of a few
@@ -87,17 +74,15 @@ pub fn median_of(runs: &[SizeResult]) -> Result<SizeResult, String> {
         .iter()
         .enumerate()
         .map(|(i, (name, _))| {
-            (
-                name.clone(),
-                median(runs.iter().map(|r| r.stages[i].1).collect()),
-            )
+            let times: Vec<f64> = runs.iter().map(|r| r.stages[i].1).collect();
+            (name.clone(), stats::median(&times))
         })
         .collect();
     Ok(SizeResult {
         label: first.label.clone(),
         rows: first.rows,
         stages,
-        total: median(runs.iter().map(|r| r.total).collect()),
+        total: stats::median(&runs.iter().map(|r| r.total).collect::<Vec<_>>()),
         peak_mib: runs.iter().map(|r| r.peak_mib).fold(0.0, f64::max),
         runs: runs.iter().map(|r| r.runs).sum(),
     })

@@ -50,12 +50,12 @@ pub struct PeerTimes {
 impl PeerTimes {
     /// Median seconds of `report build`.
     pub fn ours_median(&self) -> f64 {
-        median(&self.ours)
+        crate::stats::median(&self.ours)
     }
 
     /// Median seconds of the peer.
     pub fn peer_median(&self) -> f64 {
-        median(&self.peer)
+        crate::stats::median(&self.peer)
     }
 
     /// How many times faster `report build` is: the peer's median over ours.
@@ -71,16 +71,6 @@ pub enum PeerOutcome {
     Measured(PeerTimes),
     /// Nothing was timed, and why (no Python, missing packages).
     Skipped(String),
-}
-
-fn median(v: &[f64]) -> f64 {
-    let mut s = v.to_vec();
-    s.sort_by(f64::total_cmp);
-    match s.len() {
-        0 => f64::NAN,
-        n if n % 2 == 1 => s[n / 2],
-        n => 0.5 * (s[n / 2 - 1] + s[n / 2]),
-    }
 }
 
 fn loadavg() -> String {

@@ -20,6 +20,27 @@ use crate::stats;
 /// step and every run that needs them reads them.
 const LLOYD_BLOCK: usize = 4096;
 
+/// The ranges of rows, in order, that the k-means loops take at a time: [`LLOYD_BLOCK`] rows
+/// each, the last one shorter.
+fn row_blocks(n: usize) -> impl Iterator<Item = std::ops::Range<usize>> {
+    (0..n)
+        .step_by(LLOYD_BLOCK)
+        .map(move |start| start..(start + LLOYD_BLOCK).min(n))
+}
+
+/// The index of the first smallest value (later equal ones do not replace it; a NaN never
+/// replaces, and is never replaced as the first value): which k-means run, or which seeding
+/// trial, is kept.
+fn first_lowest(values: &[f64]) -> usize {
+    let mut keep = 0;
+    for (i, &v) in values.iter().enumerate().skip(1) {
+        if v < values[keep] {
+            keep = i;
+        }
+    }
+    keep
+}
+
 /// The standardised feature matrix and what is needed to map back to original units.
 #[derive(Debug, Clone)]
 pub(crate) struct Features {
@@ -204,29 +225,21 @@ fn kmeans_runs<const D: usize>(
     let finals = lloyd_runs::<D>(rows, seeds, s.tolerance, s.max_iterations as usize);
     // Each run's squared distances of the rows to their nearest centroid, summed in row order.
     let mut inertia = vec![stats::sum_start(); finals.len()];
-    for start in (0..n).step_by(block.max(1)) {
-        let len = block.min(n - start);
-        let dist = &mut block_dist[..len];
+    for r in row_blocks(n) {
+        let (labels, dist) = (&mut block_labels[..r.len()], &mut block_dist[..r.len()]);
         for (centroids, total) in finals.iter().zip(inertia.iter_mut()) {
-            nearest_from::<D>(rows, centroids, start, &mut block_labels[..len], dist);
+            nearest_from::<D>(rows, centroids, r.start, labels, dist);
             for &v in dist.iter() {
                 *total += v;
             }
         }
     }
-    // The first run of lowest inertia.
-    let mut keep = 0;
-    for (r, &total) in inertia.iter().enumerate().skip(1) {
-        if total < inertia[keep] {
-            keep = r;
-        }
-    }
+    let keep = first_lowest(&inertia);
     let flat = finals.into_iter().nth(keep).expect("at least one run");
     let mut labels = vec![0usize; n];
-    for start in (0..n).step_by(block.max(1)) {
-        let len = block.min(n - start);
-        let dist = &mut block_dist[..len];
-        nearest_from::<D>(rows, &flat, start, &mut labels[start..start + len], dist);
+    for r in row_blocks(n) {
+        let dist = &mut block_dist[..r.len()];
+        nearest_from::<D>(rows, &flat, r.start, &mut labels[r], dist);
     }
     (flat, labels)
 }
@@ -295,12 +308,12 @@ fn lloyd_runs<const D: usize>(
         }
         // One block of rows at a time: for every run, assigned, then added to the run's
         // centroid sums while the block's values are still in the cache.
-        for start in (0..n).step_by(block.max(1)) {
-            let len = block.min(n - start);
+        for block_rows in row_blocks(n) {
+            let len = block_rows.len();
             let (labels, dist) = (&mut assigned[..len], &mut dist[..len]);
             for run in runs.iter_mut().filter(|r| r.moving) {
-                nearest_from::<D>(rows, &run.centroids, start, labels, dist);
-                for (i, &j) in (start..).zip(labels.iter()) {
+                nearest_from::<D>(rows, &run.centroids, block_rows.start, labels, dist);
+                for (i, &j) in block_rows.clone().zip(labels.iter()) {
                     run.counts[j] += 1;
                     for (t, s) in run.sums[j * d..(j + 1) * d].iter_mut().enumerate() {
                         *s += rows.cols[t * n + i];
@@ -417,13 +430,13 @@ fn greedy_kmeans_plus_plus_in<const D: usize>(
     let first = rng.gen_range(0..n);
     let mut centres: Vec<f64> = rows.row(first);
     let SeedingScratch { closest, block } = scratch;
-    let b = LLOYD_BLOCK.min(n).max(1);
     closest.resize(n, 0.0);
-    block.resize(b, 0.0);
+    block.resize(LLOYD_BLOCK.min(n), 0.0);
     // Distances to the first centre, and their total (the first step's "potential").
     let mut potential = stats::sum_start();
-    for start in (0..n).step_by(b) {
-        let out = &mut closest[start..(start + b).min(n)];
+    for r in row_blocks(n) {
+        let start = r.start;
+        let out = &mut closest[r];
         sq_dists_to::<D>(rows, &centres, start, out);
         for &v in out.iter() {
             potential += v;
@@ -441,9 +454,9 @@ fn greedy_kmeans_plus_plus_in<const D: usize>(
         // Every trial's total squared distance once its candidate is added, in row order.
         totals.clear();
         totals.resize(trials, stats::sum_start());
-        for start in (0..n).step_by(b) {
-            let near = &closest[start..(start + b).min(n)];
-            let out = &mut block[..near.len()];
+        for r in row_blocks(n) {
+            let out = &mut block[..r.len()];
+            let (start, near) = (r.start, &closest[r]);
             for (candidate, total) in candidates.iter().zip(totals.iter_mut()) {
                 sq_dists_to::<D>(rows, candidate, start, out);
                 for (&c, &t) in near.iter().zip(out.iter()) {
@@ -451,16 +464,10 @@ fn greedy_kmeans_plus_plus_in<const D: usize>(
                 }
             }
         }
-        // The first trial of lowest total.
-        let mut pick = 0;
-        for (t, &total) in totals.iter().enumerate().skip(1) {
-            if total < totals[pick] {
-                pick = t;
-            }
-        }
-        for start in (0..n).step_by(b) {
-            let near = &mut closest[start..(start + b).min(n)];
-            let out = &mut block[..near.len()];
+        let pick = first_lowest(&totals);
+        for r in row_blocks(n) {
+            let out = &mut block[..r.len()];
+            let (start, near) = (r.start, &mut closest[r]);
             sq_dists_to::<D>(rows, &candidates[pick], start, out);
             for (c, &t) in near.iter_mut().zip(out.iter()) {
                 *c = c.min(t);
