@@ -42,6 +42,10 @@ if ! command -v pdftotext >/dev/null 2>&1 || ! command -v pdftoppm >/dev/null 2>
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq poppler-utils >/dev/null
 fi
 
+# `--install-only`: stop once Chromium and poppler-utils are there (tests/run.sh installs in the
+# background while the Rust stages build).
+if [[ "${1:-}" == "--install-only" ]]; then exit 0; fi
+
 PROFILE=$(mktemp -d)
 trap 'rm -rf "$PROFILE"' EXIT
 CHROME=(chromium --headless --no-sandbox --disable-gpu --disable-background-networking

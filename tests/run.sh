@@ -10,15 +10,45 @@ passed=0; failed=0; failures=()
 
 stage() {  # stage NAME COMMAND...
   local name=$1; shift
-  if [[ " ${SKIP_STAGES:-} " == *" $name "* ]]; then echo "== skip $name"; return 0; fi
+  if skipped "$name"; then echo "== skip $name"; return 0; fi
   echo "== stage $name: $*"
   local t0=$SECONDS
   if "$@"; then passed=$((passed+1)); echo "== ok $name ($((SECONDS-t0)) s)";
   else failed=$((failed+1)); failures+=("$name"); echo "== FAILED $name ($((SECONDS-t0)) s)"; fi
 }
 
+skipped() { [[ " ${SKIP_STAGES:-} " == *" $1 "* ]]; }
+# What the later stages install (MLflow, Chromium, poppler-utils, nbconvert, mold, the evcxr kernel)
+# is installed in the background while the Rust stages compile, which need none of it: downloads
+# and unpacking overlap the compiler, and evcxr's own build (about 12 minutes on 2 cores, lowest
+# priority) takes the cores the compiler leaves idle. Each stage waits for its installs, then
+# still checks what it needs and installs whatever a failed background install left missing.
+# Logs: target/prepare/.
+mkdir -p "$ROOT/target/prepare"
+# rustup first, alone: the background cargo install must not run while it adds components.
+(cargo fmt --version && cargo clippy --version) >/dev/null 2>&1 || rustup component add rustfmt clippy
+(
+  ok=0
+  skipped mlflow || nice -n 10 bash tests/mlflow_test.sh --install-only || ok=1
+  skipped browser || nice -n 10 bash tests/browser.sh --install-only || ok=1
+  skipped notebooks || nice -n 10 bash tests/notebooks/run.sh --install-only=tools || ok=1
+  exit $ok
+) >"$ROOT/target/prepare/tools.log" 2>&1 &
+prep_tools=$!
+prep_kernel=
+if ! skipped notebooks; then
+  nice -n 19 bash tests/notebooks/run.sh --install-only=kernel >"$ROOT/target/prepare/kernel.log" 2>&1 &
+  prep_kernel=$!
+fi
+await() {  # await PID WHAT LOG: wait for a background install
+  [[ -n "$1" ]] || return 0
+  local t0=$SECONDS
+  if wait "$1"; then echo "== installed in the background: $2 (waited $((SECONDS-t0)) s)";
+  else echo "== background install of $2 failed (log $3, its end below); the stages install what is missing"; tail -n 20 "$3" || true; fi
+}
+
 # 0. Formatting and lints: rustfmt's layout, and clippy with every warning an error.
-stage lint bash -c '(cargo fmt --version && cargo clippy --version) >/dev/null 2>&1 || rustup component add rustfmt clippy; cargo fmt --check && cargo clippy --release --all-targets --quiet -- -D warnings'
+stage lint bash -c 'cargo fmt --check && cargo clippy --release --all-targets --quiet -- -D warnings'
 # 1. Unit, integration and doc tests of the crate (includes the malformed-CSV corpus).
 stage cargo cargo test --release --no-fail-fast
 # 1b. The benchmarks still compile (they run with `cargo bench`, never as timed tests).
@@ -26,6 +56,7 @@ stage benches cargo build --release --benches
 # 2. The committed README sections, report and figures are what the code produces now.
 stage freshness cargo run --release --quiet --bin report -- check
 # 3. Experiment tracking against a real MLflow server (installs MLflow into .venv-mlflow/ when missing).
+await "$prep_tools" "MLflow, Chromium, poppler-utils, nbconvert, mold" "$ROOT/target/prepare/tools.log"
 stage mlflow bash tests/mlflow_test.sh
 # 4. Headless Chromium opens the committed report and slides from disk: every figure renders with a
 #    non-zero size, keys move between slides, printing gives one slide per page; screenshots land in
@@ -35,6 +66,7 @@ stage mlflow bash tests/mlflow_test.sh
 stage browser bash -c 'bash tests/browser.sh && bash tests/serve_browser.sh'
 # 5. Every notebook executes headless with the evcxr kernel (installed when missing), prints numbers that
 #    agree with the report's findings, and its committed outputs are the ones execution produces now.
+await "$prep_kernel" "the evcxr kernel" "$ROOT/target/prepare/kernel.log"
 stage notebooks bash tests/notebooks/run.sh
 
 echo "stages: ${passed} passed, ${failed} failed"

@@ -8,6 +8,8 @@
 #
 #   bash tests/notebooks/run.sh            # verify (what tests/run.sh does; never writes notebooks/)
 #   bash tests/notebooks/run.sh --update   # execute and write the outputs into notebooks/*.ipynb
+#   bash tests/notebooks/run.sh --install-only=kernel   # only install evcxr and register the kernel
+#   bash tests/notebooks/run.sh --install-only=tools    # only install nbconvert (.venv/) and mold
 #
 # Installs what is missing: evcxr_jupyter (cargo install --locked), nbconvert/nbclient in .venv/
 # (pinned in tests/notebooks/requirements.txt), the `rust` Jupyter kernel, and the mold linker
@@ -23,19 +25,24 @@ VENV="$ROOT/.venv"
 REQS="$ROOT/tests/notebooks/requirements.txt"
 CELL_TIMEOUT=${NOTEBOOK_CELL_TIMEOUT:-2700}   # seconds; the first cell compiles every dependency
 MODE=verify
-if [[ "${1:-}" == "--update" ]]; then MODE=update; fi
+INSTALL=all   # which needs to install: all, or only `kernel` (evcxr) or `tools` (the rest), then stop
+case "${1:-}" in
+  --update) MODE=update ;;
+  --install-only=kernel) MODE=install; INSTALL=kernel ;;
+  --install-only=tools) MODE=install; INSTALL=tools ;;
+esac
 
 export PATH="$HOME/.cargo/bin:$PATH"
 
 # 1. The evcxr Jupyter kernel.
-if ! evcxr_jupyter --help >/dev/null 2>&1 || [[ "$(cargo install --list | grep '^evcxr_jupyter ')" != *"v$EVCXR_VERSION:"* ]]; then
+if [[ $INSTALL != tools ]] && { ! evcxr_jupyter --help >/dev/null 2>&1 || [[ "$(cargo install --list | grep '^evcxr_jupyter ')" != *"v$EVCXR_VERSION:"* ]]; }; then
   echo "installing evcxr_jupyter $EVCXR_VERSION (about 12 minutes on 2 cores)"
   cargo install evcxr_jupyter --locked --version "$EVCXR_VERSION"
 fi
 
 # 2. Jupyter's headless executor in a virtual environment, reinstalled when the pins change.
 want=$(sha256sum "$REQS" | cut -d' ' -f1)
-if [[ ! -x "$VENV/bin/jupyter" || "$(cat "$VENV/.requirements.sha256" 2>/dev/null)" != "$want" ]]; then
+if [[ $INSTALL != kernel ]] && [[ ! -x "$VENV/bin/jupyter" || "$(cat "$VENV/.requirements.sha256" 2>/dev/null)" != "$want" ]]; then
   echo "installing nbconvert/nbclient into $VENV"
   python3 -m venv "$VENV"
   "$VENV/bin/pip" install --quiet --disable-pip-version-check -r "$REQS"
@@ -43,7 +50,7 @@ if [[ ! -x "$VENV/bin/jupyter" || "$(cat "$VENV/.requirements.sha256" 2>/dev/nul
 fi
 
 # 3. The mold linker: evcxr picks it up from PATH and links each cell faster than the system linker.
-if ! command -v mold >/dev/null 2>&1; then
+if [[ $INSTALL != kernel ]] && ! command -v mold >/dev/null 2>&1; then
   if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null 2>&1; then
     echo "installing the mold linker (Debian package)"
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq mold >/dev/null
@@ -53,10 +60,14 @@ if ! command -v mold >/dev/null 2>&1; then
 fi
 
 # 4. The `rust` kernel registration.
-kernels=$("$VENV/bin/jupyter" kernelspec list --json 2>/dev/null)
-if [[ "$kernels" != *'"rust"'* ]]; then
-  evcxr_jupyter --install
+# (The kernel install registers it whether or not the virtual environment is there yet.)
+if [[ $INSTALL != tools ]]; then
+  kernels=$("$VENV/bin/jupyter" kernelspec list --json 2>/dev/null || true)
+  if [[ "$kernels" != *'"rust"'* ]]; then
+    evcxr_jupyter --install
+  fi
 fi
+if [[ $MODE == install ]]; then exit 0; fi
 
 # 5. Execute every notebook, one after another, into a scratch folder. notebooks/evcxr.toml points
 # evcxr at one persistent build folder (notebooks/build/evcxr) shared by every kernel, and
