@@ -18,14 +18,15 @@ stage() {  # stage NAME COMMAND...
 }
 
 skipped() { [[ " ${SKIP_STAGES:-} " == *" $1 "* ]]; }
-# What the later stages install (MLflow, Chromium, poppler-utils, nbconvert, mold, the evcxr kernel)
-# is installed in the background while the Rust stages compile, which need none of it: downloads
-# and unpacking overlap the compiler, and evcxr's own build (about 12 minutes on 2 cores, lowest
-# priority) takes the cores the compiler leaves idle. Each stage waits for its installs, then
-# still checks what it needs and installs whatever a failed background install left missing.
-# Logs: target/prepare/.
+# What the later stages install is installed in the background, where that overlaps waiting rather
+# than computing: MLflow, Chromium, poppler-utils, nbconvert and mold (mostly downloads) while the
+# Rust stages compile, and the evcxr kernel (a 12-minute build on 2 cores) while the mlflow and
+# browser stages mostly wait on their servers and Chromium. (Building evcxr beside the Rust stages
+# at lowest priority did not pay: on 2026-12-02 the release build then took 30 min against 23 an
+# hour before without it, and evcxr got a third of its crates built.) Each stage waits for its installs, then still checks what it needs and
+# installs whatever a failed background install left missing. Logs: target/prepare/.
 mkdir -p "$ROOT/target/prepare"
-# rustup first, alone: the background cargo install must not run while it adds components.
+# rustfmt and clippy, added by rustup when missing (before anything runs beside it).
 (cargo fmt --version && cargo clippy --version) >/dev/null 2>&1 || rustup component add rustfmt clippy
 (
   ok=0
@@ -36,10 +37,6 @@ mkdir -p "$ROOT/target/prepare"
 ) >"$ROOT/target/prepare/tools.log" 2>&1 &
 prep_tools=$!
 prep_kernel=
-if ! skipped notebooks; then
-  nice -n 19 bash tests/notebooks/run.sh --install-only=kernel >"$ROOT/target/prepare/kernel.log" 2>&1 &
-  prep_kernel=$!
-fi
 await() {  # await PID WHAT LOG: wait for a background install
   [[ -n "$1" ]] || return 0
   local t0=$SECONDS
@@ -53,6 +50,10 @@ stage lint bash -c 'cargo fmt --check && cargo clippy --release --all-targets --
 stage cargo cargo test --release --no-fail-fast
 # 1b. The benchmarks still compile (they run with `cargo bench`, never as timed tests).
 stage benches cargo build --release --benches
+if ! skipped notebooks; then
+  bash tests/notebooks/run.sh --install-only=kernel >"$ROOT/target/prepare/kernel.log" 2>&1 &
+  prep_kernel=$!
+fi
 # 2. The committed README sections, report and figures are what the code produces now.
 stage freshness cargo run --release --quiet --bin report -- check
 # 3. Experiment tracking against a real MLflow server (installs MLflow into .venv-mlflow/ when missing).
