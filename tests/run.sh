@@ -23,17 +23,18 @@ skipped() { [[ " ${SKIP_STAGES:-} " == *" $1 "* ]]; }
 # Rust stages compile, and the evcxr kernel (a 12-minute build on 2 cores) while the mlflow and
 # browser stages mostly wait on their servers and Chromium. (Building evcxr beside the Rust stages
 # at lowest priority did not pay: on 2026-12-02 the release build then took 30 min against 23 an
-# hour before without it, and evcxr got a third of its crates built.) Each stage waits for its installs, then still checks what it needs and
-# installs whatever a failed background install left missing. Logs: target/prepare/.
+# hour before without it, and evcxr got a third of its crates built.) Each stage waits for its
+# installs, then still checks what it needs and installs whatever a failed background install left
+# missing. Logs: target/prepare/.
 mkdir -p "$ROOT/target/prepare"
 # rustfmt and clippy, added by rustup when missing (before anything runs beside it).
 (cargo fmt --version && cargo clippy --version) >/dev/null 2>&1 || rustup component add rustfmt clippy
 (
-  ok=0
-  skipped mlflow || nice -n 10 bash tests/mlflow_test.sh --install-only || ok=1
-  skipped browser || nice -n 10 bash tests/browser.sh --install-only || ok=1
-  skipped notebooks || nice -n 10 bash tests/notebooks/run.sh --install-only=tools || ok=1
-  exit $ok
+  status=0
+  skipped mlflow || nice -n 10 bash tests/mlflow_test.sh --install-only || status=1
+  skipped browser || nice -n 10 bash tests/browser.sh --install-only || status=1
+  skipped notebooks || nice -n 10 bash tests/notebooks/run.sh --install-only=tools || status=1
+  exit $status
 ) >"$ROOT/target/prepare/tools.log" 2>&1 &
 prep_tools=$!
 prep_kernel=
